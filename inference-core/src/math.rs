@@ -1,0 +1,268 @@
+//! Deterministic integer math: the transcendental functions and rescaling
+//! steps the models use, on raw fixed-point bits.
+//!
+//! Every function here is total (defined for every input, no panic, no
+//! unchecked overflow) and uses integer instructions only. Formats are named
+//! by their fractional bits: `q16` is [`Act`](crate::Act) bits (`I16F16`),
+//! `q30` has 30 fractional bits, `q64` is [`Wide`](crate::Wide) bits.
+//!
+//! Accuracy (measured by the tests in this module against `f64`):
+//! `sigmoid_q30` and `exp2_neg_q30` within 4 units of 2^-30, `ln1p_q30`
+//! within 2^-26 absolute.
+
+/// 1.0 in Q30.
+pub const ONE_Q30: i64 = 1 << 30;
+/// 1.0 in Q16.
+pub const ONE_Q16: i32 = 1 << 16;
+/// ln 2 in Q30 (0.693147180...).
+pub const LN2_Q30: u64 = 744_261_118;
+/// log2(e) in Q30 (1.442695040...).
+pub const LOG2E_Q30: u64 = 1_549_082_005;
+
+/// `e^-y` for `y` in Q30 with `0 <= y < ln 2`, as Q30. Taylor series to
+/// degree 10 (truncation error below 2^-31) evaluated by Horner's rule.
+fn exp_neg_small_q30(y: u64) -> u64 {
+    let y = y as i64; // < 2^30
+    let mut acc: i64 = ONE_Q30;
+    let mut k = 10;
+    while k > 0 {
+        // acc stays in (0, 2^30]; y * acc < 2^60.
+        acc = ONE_Q30 - ((y * acc) >> 30) / k;
+        k -= 1;
+    }
+    acc as u64
+}
+
+/// `2^-t` for `t >= 0` in Q30, as Q30 (in `[0, 2^30]`).
+pub fn exp2_neg_q30(t: u64) -> u64 {
+    let whole = t >> 30;
+    if whole > 31 {
+        return 0;
+    }
+    let frac = t & ((1 << 30) - 1);
+    let y = (frac * LN2_Q30) >> 30; // frac·ln2 < ln2, Q30
+    let e = exp_neg_small_q30(y); // (2^29, 2^30]
+    if whole == 0 {
+        e
+    } else {
+        (e + (1 << (whole - 1))) >> whole
+    }
+}
+
+/// `e^-x` for `x >= 0` given in Q16, as Q30.
+pub fn exp_neg_q16_to_q30(x: u32) -> u64 {
+    // x·log2(e): x < 2^32, LOG2E_Q30 < 2^31, product < 2^63; Q46 -> Q30.
+    let t = (u64::from(x) * LOG2E_Q30) >> 16;
+    exp2_neg_q30(t)
+}
+
+/// The logistic function `1 / (1 + e^-x)` for `x` in Q16, as Q30 in
+/// `[0, 2^30]`.
+pub fn sigmoid_q30(x: i32) -> u64 {
+    let e = exp_neg_q16_to_q30(x.unsigned_abs()); // e^-|x|, Q30 in [0, 2^30]
+    let den = (1u64 << 30) + e; // in [2^30, 2^31]
+    let num = if x >= 0 { 1u64 << 60 } else { e << 30 };
+    (num + den / 2) / den
+}
+
+/// Round a Q30 value to Q16.
+#[inline]
+pub fn q30_to_q16(v: i64) -> i32 {
+    // |v| <= 2^31 here, so the result fits comfortably.
+    ((v + (1 << 13)) >> 14) as i32
+}
+
+/// The logistic function on Q16, as Q16.
+pub fn sigmoid_q16(x: i32) -> i32 {
+    q30_to_q16(sigmoid_q30(x) as i64)
+}
+
+/// `tanh(x) = 2·sigmoid(2x) - 1` on Q16, as Q16.
+pub fn tanh_q16(x: i32) -> i32 {
+    let x2 = x.saturating_mul(2);
+    q30_to_q16(2 * sigmoid_q30(x2) as i64 - ONE_Q30)
+}
+
+/// PyTorch's hard sigmoid `clamp(x/6 + 1/2, 0, 1)` on Q16, as Q30.
+pub fn hard_sigmoid_q30(x: i32) -> u64 {
+    let shifted = (i64::from(x) + 3 * i64::from(ONE_Q16)).clamp(0, 6 * i64::from(ONE_Q16));
+    ((shifted as u64) << 14) / 6
+}
+
+/// `clamp(x, -1, 1)` on Q16.
+pub fn hard_tanh_q16(x: i32) -> i32 {
+    x.clamp(-ONE_Q16, ONE_Q16)
+}
+
+/// `ln(1 + m)` for a non-negative magnitude `m` in Q64 (`m < 2^127`), as
+/// Q30. Integer log2 by normalisation, then 30 fractional bits by repeated
+/// squaring.
+pub fn ln1p_q64_to_q30(m: u128) -> i64 {
+    // v = 1 + m in [1, 2^63 + 1), Q64: fits u128.
+    let v = (1u128 << 64) + m.min((1u128 << 127) - 1);
+    let msb = 127 - v.leading_zeros(); // >= 64
+    let mut whole = u64::from(msb - 64);
+    let sh = msb - 30; // >= 34
+    let mut mant = ((v + (1u128 << (sh - 1))) >> sh) as u64; // Q30 in [2^30, 2^31]
+    if mant == 1 << 31 {
+        mant = 1 << 30;
+        whole += 1;
+    }
+    let mut frac: u64 = 0;
+    let mut bit = 1u64 << 29;
+    while bit != 0 {
+        mant = (mant * mant) >> 30; // mant < 2^31: square < 2^62
+        if mant >= 1 << 31 {
+            mant >>= 1;
+            frac |= bit;
+        }
+        bit >>= 1;
+    }
+    let log2_q30 = u128::from((whole << 30) | frac); // < 2^37
+    ((log2_q30 * u128::from(LN2_Q30) + (1 << 29)) >> 30) as i64
+}
+
+/// `round(y · m / 2^shift)` saturated to `i64`, exact for every `y`, `m`
+/// and `shift` in `1..=127` (the 192-bit product is formed in parts).
+/// Rounds half away from zero.
+pub fn mul_shift_i128(y: i128, m: i32, shift: u32) -> i64 {
+    let shift = shift.clamp(1, 127);
+    let negative = (y < 0) != (m < 0);
+    let a = y.unsigned_abs();
+    let b = u128::from(m.unsigned_abs());
+    let lo = u128::from(a as u64) * b; // < 2^96
+    let hi = (a >> 64) * b; // < 2^96
+                            // full = top·2^64 + bottom, top < 2^97
+    let mut top = hi + (lo >> 64);
+    let mut bottom = lo as u64;
+    // add 2^(shift-1) for rounding
+    let half = shift - 1;
+    if half < 64 {
+        let (sum, carry) = bottom.overflowing_add(1u64 << half);
+        bottom = sum;
+        top += u128::from(carry);
+    } else {
+        top += 1u128 << (half - 64);
+    }
+    let magnitude: u128 = if shift >= 64 {
+        top >> (shift - 64)
+    } else if top >> (128 - (64 - shift)) != 0 {
+        u128::MAX // would not fit: saturate below
+    } else {
+        (top << (64 - shift)) | u128::from(bottom >> shift)
+    };
+    if negative {
+        if magnitude >= 1 << 63 {
+            i64::MIN
+        } else {
+            -(magnitude as i64)
+        }
+    } else if magnitude > i64::MAX as u128 {
+        i64::MAX
+    } else {
+        magnitude as i64
+    }
+}
+
+/// Saturate an `i64` into `i32`.
+#[inline]
+pub fn sat_i32(v: i64) -> i32 {
+    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+
+    fn q30(v: u64) -> f64 {
+        v as f64 / (1u64 << 30) as f64
+    }
+
+    #[test]
+    fn sigmoid_matches_f64() {
+        let mut worst: f64 = 0.0;
+        let mut x: i64 = -40 << 16;
+        while x <= 40 << 16 {
+            let got = q30(sigmoid_q30(x as i32));
+            let want = 1.0 / (1.0 + (-(x as f64) / 65536.0).exp());
+            worst = worst.max((got - want).abs());
+            x += 977;
+        }
+        assert!(worst < 4.0 / (1u64 << 30) as f64, "worst {worst}");
+        assert_eq!(sigmoid_q30(0), 1 << 29);
+        assert_eq!(sigmoid_q30(i32::MAX), 1 << 30);
+        assert_eq!(sigmoid_q30(i32::MIN), 0);
+    }
+
+    #[test]
+    fn exp2_matches_f64() {
+        for t in (0..(40u64 << 30)).step_by(7_777_777) {
+            let got = q30(exp2_neg_q30(t));
+            let want = (-(t as f64) / (1u64 << 30) as f64).exp2();
+            assert!((got - want).abs() < 4.0 / (1u64 << 30) as f64, "t {t}");
+        }
+    }
+
+    #[test]
+    fn tanh_and_hard_variants() {
+        for x in [-300_000, -65_536, -1, 0, 1, 12_345, 65_536, 400_000] {
+            let want = ((x as f64) / 65536.0).tanh();
+            let got = tanh_q16(x) as f64 / 65536.0;
+            assert!((got - want).abs() < 2.0 / 65536.0, "{x}");
+        }
+        assert_eq!(hard_sigmoid_q30(0), 1 << 29);
+        assert_eq!(hard_sigmoid_q30(3 << 16), 1 << 30);
+        assert_eq!(hard_sigmoid_q30(-(3 << 16)), 0);
+        assert_eq!(hard_tanh_q16(5 << 16), 1 << 16);
+        assert_eq!(hard_tanh_q16(-5 << 16), -(1 << 16));
+    }
+
+    #[test]
+    fn ln1p_matches_f64() {
+        let cases: [f64; 10] = [0.0, 1e-6, 0.5, 1.0, 2.0, 10.0, 1234.5, 1e9, 1e12, 9e18];
+        for v in cases {
+            let m = (v * 18446744073709551616.0) as u128;
+            let got = ln1p_q64_to_q30(m) as f64 / (1u64 << 30) as f64;
+            let want = v.ln_1p();
+            assert!(
+                (got - want).abs() < 1.0 / (1u64 << 26) as f64,
+                "{v}: {got} vs {want}"
+            );
+        }
+        // total at the extremes
+        let _ = ln1p_q64_to_q30(u128::MAX);
+    }
+
+    #[test]
+    fn mul_shift_exact_and_saturating() {
+        assert_eq!(mul_shift_i128(3 << 64, 5, 64), 15);
+        assert_eq!(mul_shift_i128(-(3 << 64), 5, 64), -15);
+        assert_eq!(mul_shift_i128(1, 1, 1), 1); // 0.5 rounds away from zero
+        assert_eq!(mul_shift_i128(-1, 1, 1), -1);
+        assert_eq!(
+            mul_shift_i128(i128::MAX, i32::MAX, 127),
+            i64::from(i32::MAX)
+        );
+        assert_eq!(mul_shift_i128(i128::MAX, i32::MAX, 2), i64::MAX);
+        assert_eq!(mul_shift_i128(i128::MIN, i32::MAX, 2), i64::MIN);
+        assert_eq!(mul_shift_i128(i128::MIN, i32::MIN, 100), 1 << 58);
+        assert_eq!(mul_shift_i128(i128::MIN, i32::MIN, 60), i64::MAX);
+        // matches i128 arithmetic where that does not overflow
+        for (y, m, s) in [
+            (123_456_789i128 << 40, -77, 50u32),
+            (-(5i128 << 90), 1 << 20, 100),
+        ] {
+            let want = {
+                let p = y * i128::from(m);
+                let h = 1i128 << (s - 1);
+                if p >= 0 {
+                    (p + h) >> s
+                } else {
+                    -((-p + h) >> s)
+                }
+            };
+            assert_eq!(i128::from(mul_shift_i128(y, m, s)), want);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Per-feature preprocessing inside the model: clip, signed `log1p`, affine
+//! standardisation, from a raw [`Wide`] input to an [`Act`] feature.
+//!
+//! For one feature with transform `t` and raw input `x`:
+//!
+//! ```text
+//! y = clamp(x, t.clip_lo, t.clip_hi)            (each bound optional)
+//! y = sign(y) · ln(1 + |y|)        if t.log1p   (Q30 precision, then Q64)
+//! z = sat_i32(round(y_bits · t.scale / 2^(48 + t.shift)) + t.offset)
+//! ```
+//!
+//! `y_bits` is `y` as `I64F64` bits, so `z` is `I16F16` bits of
+//! `y · scale · 2^-shift + offset/2^16`. A standardiser `(y - mean) / std`
+//! is encoded as `scale · 2^-shift ≈ 1/std` and `offset = -mean/std · 2^16`.
+use crate::format::{Reader, CLIP_HI, CLIP_LO, LOG1P, MAX_FEATURE_SHIFT};
+use crate::math::{ln1p_q64_to_q30, mul_shift_i128, sat_i32};
+use crate::{Act, FormatError, Wide};
+
+/// One feature's transform, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeatureTransform {
+    /// Lower clip bound.
+    pub clip_lo: Option<Wide>,
+    /// Upper clip bound.
+    pub clip_hi: Option<Wide>,
+    /// Apply signed `log1p` after clipping.
+    pub log1p: bool,
+    /// Scale mantissa.
+    pub scale: i32,
+    /// Scale exponent: the scale is `scale · 2^-shift`, `shift <= 63`.
+    pub shift: u8,
+    /// Offset added after scaling, `I16F16` bits.
+    pub offset: i32,
+}
+
+impl FeatureTransform {
+    /// The transform that passes a value through unchanged (saturating to
+    /// the `I16F16` range).
+    pub const IDENTITY: FeatureTransform = FeatureTransform {
+        clip_lo: None,
+        clip_hi: None,
+        log1p: false,
+        scale: 1,
+        shift: 0,
+        offset: 0,
+    };
+
+    /// Stored size in bytes.
+    pub fn encoded_len(&self) -> usize {
+        10 + 16 * (usize::from(self.clip_lo.is_some()) + usize::from(self.clip_hi.is_some()))
+    }
+
+    /// Read and validate one record.
+    pub(crate) fn read(r: &mut Reader<'_>, feature: usize) -> Result<Self, FormatError> {
+        let flags_at = r.pos();
+        let flags = r.u8()?;
+        if flags & !(CLIP_LO | CLIP_HI | LOG1P) != 0 {
+            return Err(FormatError::ReservedNonZero { offset: flags_at });
+        }
+        let shift_at = r.pos();
+        let shift = r.u8()?;
+        if shift > MAX_FEATURE_SHIFT {
+            return Err(FormatError::ShiftOutOfRange { offset: shift_at });
+        }
+        let scale = r.i32()?;
+        let offset = r.i32()?;
+        let clip_lo = if flags & CLIP_LO != 0 {
+            Some(Wide::from_bits(r.i128()?))
+        } else {
+            None
+        };
+        let clip_hi = if flags & CLIP_HI != 0 {
+            Some(Wide::from_bits(r.i128()?))
+        } else {
+            None
+        };
+        if let (Some(lo), Some(hi)) = (clip_lo, clip_hi) {
+            if lo > hi {
+                return Err(FormatError::ClipOrder { feature });
+            }
+        }
+        Ok(FeatureTransform {
+            clip_lo,
+            clip_hi,
+            log1p: flags & LOG1P != 0,
+            scale,
+            shift,
+            offset,
+        })
+    }
+
+    /// Append the stored form.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn write(&self, out: &mut alloc::vec::Vec<u8>) {
+        let flags = if self.clip_lo.is_some() { CLIP_LO } else { 0 }
+            | if self.clip_hi.is_some() { CLIP_HI } else { 0 }
+            | if self.log1p { LOG1P } else { 0 };
+        out.push(flags);
+        out.push(self.shift);
+        out.extend_from_slice(&self.scale.to_le_bytes());
+        out.extend_from_slice(&self.offset.to_le_bytes());
+        for b in [self.clip_lo, self.clip_hi].into_iter().flatten() {
+            out.extend_from_slice(&b.to_bits().to_le_bytes());
+        }
+    }
+
+    /// Clip and `log1p` only: the value the affine step scales.
+    pub fn transform_wide(&self, x: Wide) -> Wide {
+        let mut y = x;
+        if let Some(lo) = self.clip_lo {
+            y = y.max(lo);
+        }
+        if let Some(hi) = self.clip_hi {
+            y = y.min(hi);
+        }
+        if self.log1p {
+            let bits = y.to_bits();
+            let ln = i128::from(ln1p_q64_to_q30(bits.unsigned_abs())) << 34; // Q30 -> Q64
+            y = Wide::from_bits(if bits < 0 { -ln } else { ln });
+        }
+        y
+    }
+
+    /// The whole transform: raw input to feature.
+    pub fn apply(&self, x: Wide) -> Act {
+        let y = self.transform_wide(x);
+        let scaled = mul_shift_i128(y.to_bits(), self.scale, 48 + u32::from(self.shift));
+        Act::from_bits(sat_i32(scaled.saturating_add(i64::from(self.offset))))
+    }
+}
+
+/// Validate `n` records starting at the reader's position.
+pub(crate) fn validate(r: &mut Reader<'_>, n: usize) -> Result<(), FormatError> {
+    for feature in 0..n {
+        FeatureTransform::read(r, feature)?;
+    }
+    Ok(())
+}
+
+/// Apply the `n` validated records in `section` to `inputs`, writing `out`.
+/// `inputs` and `out` have the model's feature count.
+pub(crate) fn apply_all(section: &[u8], inputs: &[Wide], out: &mut [Act]) {
+    let mut r = Reader::new(section, 0);
+    for (i, (x, z)) in inputs.iter().zip(out.iter_mut()).enumerate() {
+        // Validated at parse: `read` cannot fail here.
+        let t = FeatureTransform::read(&mut r, i).unwrap_or(FeatureTransform::IDENTITY);
+        *z = t.apply(*x);
+    }
+}
+
+/// Iterate the transforms of a validated section.
+pub(crate) fn iter(section: &[u8], n: usize) -> impl Iterator<Item = FeatureTransform> + '_ {
+    let mut r = Reader::new(section, 0);
+    (0..n).map(move |i| FeatureTransform::read(&mut r, i).unwrap_or(FeatureTransform::IDENTITY))
+}

@@ -1,0 +1,295 @@
+//! Tree ensembles: gradient-boosted sums, random-forest averages and
+//! isolation-forest anomaly scores.
+//!
+//! Each tree is stored in pre-order: node `i`'s left child is `i + 1`, its
+//! right child is the stored index `r > i + 1`. A split on feature `f`
+//! with threshold `t` goes left when `x_f <= t` (scikit-learn's rule), with
+//! `x` the preprocessed `I16F16` features. Validation proves every tree is a
+//! complete pre-order binary tree within the declared depth, so a walk takes
+//! at most `max_depth + 1` steps and every index is in bounds.
+//!
+//! Aggregation of the leaf values `v_k` (`I16F16` bits) over `n` trees:
+//!
+//! | family | raw value | score |
+//! |---|---|---|
+//! | GBDT | `base + Σ v_k` (logit) | `sigmoid(raw)` |
+//! | random forest | `Σ v_k / n` (probability) | `clamp(raw, 0, 1)` |
+//! | isolation forest | `Σ v_k / n` (mean path length `h`) | `2^(-h / base)`, `base = c(psi)` |
+//!
+//! With explanation values (header flag), every node also stores the mean
+//! output of its subtree; the contribution of a split's feature is the
+//! change of that value along the path (Saabas' method), summed over trees
+//! (divided by `n` for the averaging families).
+use crate::format::{le_i32, le_u16, Family, Reader, LEAF, MAX_DEPTH};
+use crate::math::{exp2_neg_q30, sat_i32, sigmoid_q30, ONE_Q16};
+use crate::{Act, FormatError};
+
+/// Node size without explanation values.
+pub const NODE_LEN: usize = 8;
+/// Node size with explanation values.
+pub const NODE_LEN_EXPLAIN: usize = 12;
+/// Bytes of the ensemble header before the node counts.
+pub const ENSEMBLE_HEADER_LEN: usize = 8;
+
+/// A validated, zero-copy view of a tree ensemble.
+#[derive(Clone, Copy, Debug)]
+pub struct Ensemble<'a> {
+    /// Number of trees.
+    pub n_trees: usize,
+    /// Deepest path allowed (and bounding every walk).
+    pub max_depth: u8,
+    /// GBDT: initial logit. Isolation forest: `c(psi)`. Random forest: 0.
+    pub base: i32,
+    /// Nodes carry explanation values.
+    pub explain: bool,
+    counts: &'a [u8],
+    nodes: &'a [u8],
+}
+
+/// One decoded node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Split feature, or [`LEAF`].
+    pub feature: u16,
+    /// Right child index (0 for leaves).
+    pub right: u16,
+    /// Threshold (internal) or output value (leaf), `I16F16` bits.
+    pub value: i32,
+    /// Mean output of the subtree (explanation value), `I16F16` bits.
+    pub mean: i32,
+}
+
+impl<'a> Ensemble<'a> {
+    fn stride(&self) -> usize {
+        if self.explain {
+            NODE_LEN_EXPLAIN
+        } else {
+            NODE_LEN
+        }
+    }
+
+    /// Total nodes over all trees.
+    pub fn total_nodes(&self) -> usize {
+        self.nodes.len() / self.stride()
+    }
+
+    /// Iterate the trees as node slices.
+    pub fn trees(&self) -> impl Iterator<Item = Tree<'a>> + '_ {
+        let stride = self.stride();
+        let mut start = 0usize;
+        self.counts.chunks_exact(2).map(move |c| {
+            let n = usize::from(u16::from_le_bytes([c[0], c[1]]));
+            let end = start + n * stride;
+            let nodes = self.nodes.get(start..end).unwrap_or(&[]);
+            start = end;
+            Tree { nodes, stride }
+        })
+    }
+}
+
+/// A validated tree.
+#[derive(Clone, Copy, Debug)]
+pub struct Tree<'a> {
+    nodes: &'a [u8],
+    stride: usize,
+}
+
+impl Tree<'_> {
+    /// Node count.
+    pub fn len(&self) -> usize {
+        self.nodes.len() / self.stride
+    }
+
+    /// Never true for a validated tree.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Decode node `i`.
+    pub fn node(&self, i: usize) -> Node {
+        let at = i * self.stride;
+        let value = le_i32(self.nodes, at + 4);
+        Node {
+            feature: le_u16(self.nodes, at),
+            right: le_u16(self.nodes, at + 2),
+            value,
+            mean: if self.stride == NODE_LEN_EXPLAIN {
+                le_i32(self.nodes, at + 8)
+            } else {
+                value
+            },
+        }
+    }
+
+    /// Walk to a leaf; calls `on_split(feature, delta)` for every split
+    /// taken, with the change of explanation value. Returns the leaf value.
+    #[inline]
+    fn walk(&self, x: &[Act], max_depth: u8, mut on_split: impl FnMut(usize, i32)) -> i32 {
+        let mut i = 0usize;
+        let mut node = self.node(0);
+        for _ in 0..max_depth {
+            if node.feature == LEAF {
+                break;
+            }
+            let xf = x.get(usize::from(node.feature)).map_or(0, |v| v.to_bits());
+            let next = if xf <= node.value {
+                i + 1
+            } else {
+                usize::from(node.right)
+            };
+            let child = self.node(next);
+            on_split(
+                usize::from(node.feature),
+                child.mean.wrapping_sub(node.mean),
+            );
+            i = next;
+            node = child;
+        }
+        node.value
+    }
+}
+
+fn check_subtree(
+    tree: &Tree<'_>,
+    t: usize,
+    i: usize,
+    depth: u8,
+    max_depth: u8,
+    n_features: usize,
+    explain: bool,
+) -> Result<usize, FormatError> {
+    if depth > max_depth {
+        return Err(FormatError::DepthExceeded { tree: t });
+    }
+    if i >= tree.len() {
+        return Err(FormatError::MalformedTree { tree: t, node: i });
+    }
+    let node = tree.node(i);
+    if node.feature == LEAF {
+        if node.right != 0 {
+            return Err(FormatError::MalformedTree { tree: t, node: i });
+        }
+        if explain && node.mean != node.value {
+            return Err(FormatError::LeafValueMismatch { tree: t, node: i });
+        }
+        return Ok(i + 1);
+    }
+    if usize::from(node.feature) >= n_features {
+        return Err(FormatError::FeatureOutOfRange { tree: t, node: i });
+    }
+    let left_end = check_subtree(tree, t, i + 1, depth + 1, max_depth, n_features, explain)?;
+    if usize::from(node.right) != left_end {
+        return Err(FormatError::MalformedTree { tree: t, node: i });
+    }
+    check_subtree(tree, t, left_end, depth + 1, max_depth, n_features, explain)
+}
+
+/// Validate an ensemble body.
+pub(crate) fn validate<'a>(
+    r: &mut Reader<'a>,
+    family: Family,
+    n_features: usize,
+    explain: bool,
+) -> Result<Ensemble<'a>, FormatError> {
+    let n_trees = usize::from(r.u16()?);
+    if n_trees == 0 {
+        return Err(FormatError::NoTrees);
+    }
+    let max_depth = r.u8()?;
+    if max_depth > MAX_DEPTH {
+        return Err(FormatError::DepthExceeded { tree: 0 });
+    }
+    r.reserved()?;
+    let base = r.i32()?;
+    if family == Family::IsolationForest && base <= 0 {
+        return Err(FormatError::BadNormaliser);
+    }
+    let counts = r.take(2 * n_trees)?;
+    let stride = if explain { NODE_LEN_EXPLAIN } else { NODE_LEN };
+    let mut total = 0usize;
+    for (t, c) in counts.chunks_exact(2).enumerate() {
+        let n = usize::from(u16::from_le_bytes([c[0], c[1]]));
+        if n == 0 {
+            return Err(FormatError::MalformedTree { tree: t, node: 0 });
+        }
+        total += n;
+    }
+    let nodes = r.take(total * stride)?;
+    let ensemble = Ensemble {
+        n_trees,
+        max_depth,
+        base,
+        explain,
+        counts,
+        nodes,
+    };
+    for (t, tree) in ensemble.trees().enumerate() {
+        let end = check_subtree(&tree, t, 0, 0, max_depth, n_features, explain)?;
+        if end != tree.len() {
+            return Err(FormatError::MalformedTree { tree: t, node: end });
+        }
+    }
+    Ok(ensemble)
+}
+
+/// Score bits (`U1F31`) of the ensemble on features `x`; with
+/// `contributions`, also the per-feature explanation (same length as `x`).
+pub(crate) fn run(
+    e: &Ensemble<'_>,
+    family: Family,
+    x: &[Act],
+    mut contributions: Option<&mut [Act]>,
+) -> u32 {
+    if let Some(c) = contributions.as_deref_mut() {
+        c.fill(Act::ZERO);
+    }
+    let mut sum: i64 = 0;
+    for tree in e.trees() {
+        let leaf = match contributions.as_deref_mut() {
+            Some(c) => tree.walk(x, e.max_depth, |f, d| {
+                if let Some(v) = c.get_mut(f) {
+                    *v = Act::from_bits(v.to_bits().saturating_add(d));
+                }
+            }),
+            None => tree.walk(x, e.max_depth, |_, _| {}),
+        };
+        // at most 65,535 leaves of |v| <= 2^31: |sum| < 2^47
+        sum += i64::from(leaf);
+    }
+    let n = e.n_trees.max(1) as i64;
+    if family != Family::Gbdt {
+        if let Some(c) = contributions {
+            for v in c.iter_mut() {
+                *v = Act::from_bits((i64::from(v.to_bits()) / n) as i32);
+            }
+        }
+    }
+    match family {
+        Family::Gbdt => {
+            let logit = sat_i32(sum + i64::from(e.base));
+            (sigmoid_q30(logit) << 1) as u32
+        }
+        Family::IsolationForest => {
+            let mean = sum.div_euclid(n).max(0); // path length, Q16, < 2^31
+            let t_q30 = ((mean << 30) / i64::from(e.base.max(1))) as u64;
+            (exp2_neg_q30(t_q30) << 1) as u32
+        }
+        // Random forest
+        _ => {
+            let mean = sum.div_euclid(n).clamp(0, i64::from(ONE_Q16));
+            (mean as u32) << 15
+        }
+    }
+}
+
+/// Depth of the deepest leaf actually present (for reports).
+pub fn deepest(e: &Ensemble<'_>) -> u8 {
+    fn depth(tree: &Tree<'_>, i: usize, d: u8) -> u8 {
+        let n = tree.node(i);
+        if n.feature == LEAF || d >= MAX_DEPTH {
+            return d;
+        }
+        depth(tree, i + 1, d + 1).max(depth(tree, usize::from(n.right), d + 1))
+    }
+    e.trees().map(|t| depth(&t, 0, 0)).max().unwrap_or(0)
+}
