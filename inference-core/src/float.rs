@@ -384,3 +384,80 @@ pub fn score_f64(s: Score) -> f64 {
 pub fn wide(v: f64) -> Wide {
     Wide::saturating_from_num(v)
 }
+
+fn dequantize_layer(l: &LayerSpec) -> FloatLayer {
+    let fan_out = l.biases.len().max(1);
+    let q: Vec<f64> = match &l.weights {
+        Weights::I8(w) => w.iter().map(|&v| f64::from(v)).collect(),
+        Weights::I16(w) => w.iter().map(|&v| f64::from(v)).collect(),
+    };
+    let fan_in = q.len() / fan_out;
+    let step = |j: usize| {
+        let (m, s) = l.scales[if l.scales.len() == 1 { 0 } else { j }];
+        f64::from(m) * (-f64::from(s)).exp2()
+    };
+    FloatLayer {
+        weights: q
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v * step(k / fan_in.max(1)))
+            .collect(),
+        biases: l.biases.iter().map(|&b| f64::from(b) / 65536.0).collect(),
+        activation: l.activation,
+    }
+}
+
+fn dequantize_ensemble(e: &EnsembleSpec) -> FloatEnsemble {
+    FloatEnsemble {
+        base: f64::from(e.base) / 65536.0,
+        trees: e
+            .trees
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .map(|n| FloatNode {
+                        feature: n.feature,
+                        right: n.right,
+                        value: f64::from(n.value) / 65536.0,
+                        mean: f64::from(n.mean) / 65536.0,
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+impl ModelSpec {
+    /// The real-valued model this spec's integers stand for: every stored
+    /// parameter converted exactly. The reference for the core's arithmetic
+    /// error alone, without quantisation error.
+    pub fn dequantize(&self) -> FloatModel {
+        let features = self
+            .features
+            .iter()
+            .map(|t| {
+                let scale = f64::from(t.scale) * (-f64::from(t.shift)).exp2();
+                let std = 1.0 / scale;
+                FloatFeature {
+                    clip_lo: t.clip_lo.map(|v| v.to_num()),
+                    clip_hi: t.clip_hi.map(|v| v.to_num()),
+                    log1p: t.log1p,
+                    mean: -f64::from(t.offset) / 65536.0 * std,
+                    std,
+                }
+            })
+            .collect();
+        let body = match &self.body {
+            BodySpec::Linear(l) => FloatBody::Linear(dequantize_layer(l)),
+            BodySpec::Mlp(ls) => FloatBody::Mlp(ls.iter().map(dequantize_layer).collect()),
+            BodySpec::Gbdt(e) => FloatBody::Gbdt(dequantize_ensemble(e)),
+            BodySpec::RandomForest(e) => FloatBody::RandomForest(dequantize_ensemble(e)),
+            BodySpec::IsolationForest(e) => FloatBody::IsolationForest(dequantize_ensemble(e)),
+        };
+        FloatModel {
+            threshold: self.threshold.to_num(),
+            features,
+            body,
+        }
+    }
+}
