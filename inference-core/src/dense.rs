@@ -108,8 +108,8 @@ impl<'a> Layer<'a> {
                 let row = self
                     .weights
                     .get(2 * j * self.fan_in..2 * (j + 1) * self.fan_in);
-                for (w, x) in row.unwrap_or(&[]).chunks_exact(2).zip(x) {
-                    let w = i64::from(i16::from_le_bytes([w[0], w[1]]));
+                for (w, x) in row.unwrap_or(&[]).as_chunks::<2>().0.iter().zip(x) {
+                    let w = i64::from(i16::from_le_bytes(*w));
                     // |x·w| <= 2^46 and at most 2^16 terms: no overflow (module docs).
                     acc = acc.wrapping_add(i64::from(x.to_bits()).wrapping_mul(w));
                 }
@@ -216,7 +216,7 @@ pub(crate) fn validate<'a>(
         let n_scales = if per_channel { fan_out } else { 1 };
         let scales_at = r.pos();
         let scales = r.take(n_scales * SCALE_LEN)?;
-        for (k, s) in scales.chunks_exact(SCALE_LEN).enumerate() {
+        for (k, s) in scales.as_chunks::<SCALE_LEN>().0.iter().enumerate() {
             if s[4] == 0 || s[4] > crate::format::MAX_LAYER_SHIFT {
                 return Err(FormatError::ShiftOutOfRange {
                     offset: scales_at + k * SCALE_LEN + 4,
@@ -224,7 +224,14 @@ pub(crate) fn validate<'a>(
             }
         }
         let biases = r.take(fan_out * 4)?;
-        let weights = r.take(fan_out * fan_in * weight_kind.size())?;
+        // fan_out, fan_in < 2^16 and size <= 2, but usize may be 32 bits.
+        let n_weights = (fan_out * fan_in)
+            .checked_mul(weight_kind.size())
+            .ok_or(FormatError::Truncated {
+                offset: r.pos(),
+                needed: usize::MAX,
+            })?;
+        let weights = r.take(n_weights)?;
         *slot = Layer {
             fan_in,
             fan_out,

@@ -13,7 +13,7 @@ use crate::tree::Node;
 use crate::{Act, Score, Wide};
 
 /// Largest `I16F16` value, as f64.
-const ACT_MAX: f64 = 32767.999_984_741_21;
+const ACT_MAX: f64 = 32_767.999_984_741_21;
 const ACT_MIN: f64 = -32768.0;
 
 /// One feature's transform with real parameters: clip, optional signed

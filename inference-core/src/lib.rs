@@ -1,41 +1,16 @@
-//! # vigil-inference-core
-//!
-//! The one inference engine every Vigil target runs: the CosmWasm guard, the
-//! browser package, no_std firmware and the host tools. It is `#![no_std]`,
-//! needs no allocator to load or run a model, and uses only integer
-//! arithmetic, so a model gives the same bits on every target.
+#![doc = include_str!("../README.md")]
 //!
 //! ## The pipeline
 //!
-//! 1. **Raw inputs** are decimal strings or integers as a wallet or contract
-//!    holds them. [`decimal::parse`] turns them into [`Wide`]
-//!    (`I64F64`: ±9.2e18, resolution 5.4e-20) without floats.
-//! 2. **Preprocessing** inside the model, per feature ([`preprocess`]):
-//!    clip, signed `log1p` (deterministic integer logarithm), affine
-//!    standardisation into the activation format [`Act`] (`I16F16`).
-//! 3. **A model family** ([`Family`]): logistic/linear regression and MLPs
-//!    ([`dense`]), or tree ensembles: gradient-boosted sums, random-forest
-//!    averages and isolation-forest anomaly scores ([`tree`]).
-//! 4. **Output** ([`Output`]): a [`Score`] in `[0, 1]`, a label at the model's
-//!    threshold, and on request per-feature contributions for linear and tree
-//!    models ([`Model::explain`]).
+//! 1. **Raw inputs**: [`decimal::parse`] turns decimal strings into [`Wide`]
+//!    (`I64F64`: ±9.2e18, resolution 2^-64) without floats.
+//! 2. **Preprocessing** inside the model, per feature ([`preprocess`]): clip,
+//!    signed `log1p`, affine standardisation into [`Act`] (`I16F16`).
+//! 3. **A model family** ([`Family`]): [`dense`] layers or [`tree`] ensembles.
+//! 4. **Output** ([`Output`]): a [`Score`] in `[0, 1]` and a label at the
+//!    model's threshold; [`Model::explain`] adds per-feature contributions.
 //!
-//! ## Loading
-//!
-//! [`Model::parse`] validates a blob once (magic, version, checksum, every
-//! size, offset, scale, shift, tree child index and depth) and returns a
-//! zero-copy view. After a successful parse, inference cannot panic, read
-//! out of bounds or overflow unchecked: every remaining error is the
-//! caller's (wrong feature count, scratch too small). The byte layout is
-//! documented in `FORMAT.md`; the cost of one inference is bounded by
-//! [`Model::cost`] ([`cost`]).
-//!
-//! ## Features
-//!
-//! - `alloc`: build and serialise models ([`spec`]).
-//! - `std`: `std::error::Error` for the error types.
-//! - `float`: host tools only: quantise f64 models and evaluate the f64
-//!   reference ([`float`]). The contract and browser builds never enable it.
+//! The cost of one inference is bounded by [`Model::cost`] ([`cost`]).
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -20,6 +20,9 @@ pub struct Model<'a> {
 }
 
 /// The family-specific part of a model.
+// Without an allocator the layer views live inline; a model view is built
+// once per call on the stack, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug)]
 pub enum Body<'a> {
     /// Linear and MLP models.

@@ -77,8 +77,8 @@ impl<'a> Ensemble<'a> {
     pub fn trees(&self) -> impl Iterator<Item = Tree<'a>> + '_ {
         let stride = self.stride();
         let mut start = 0usize;
-        self.counts.chunks_exact(2).map(move |c| {
-            let n = usize::from(u16::from_le_bytes([c[0], c[1]]));
+        self.counts.as_chunks::<2>().0.iter().map(move |c| {
+            let n = usize::from(u16::from_le_bytes(*c));
             let end = start + n * stride;
             let nodes = self.nodes.get(start..end).unwrap_or(&[]);
             start = end;
@@ -200,21 +200,29 @@ pub(crate) fn validate<'a>(
         return Err(FormatError::DepthExceeded { tree: 0 });
     }
     r.reserved()?;
+    let base_at = r.pos();
     let base = r.i32()?;
     if family == Family::IsolationForest && base <= 0 {
         return Err(FormatError::BadNormaliser);
     }
+    if family == Family::RandomForest && base != 0 {
+        return Err(FormatError::ReservedNonZero { offset: base_at });
+    }
     let counts = r.take(2 * n_trees)?;
     let stride = if explain { NODE_LEN_EXPLAIN } else { NODE_LEN };
     let mut total = 0usize;
-    for (t, c) in counts.chunks_exact(2).enumerate() {
-        let n = usize::from(u16::from_le_bytes([c[0], c[1]]));
+    for (t, c) in counts.as_chunks::<2>().0.iter().enumerate() {
+        let n = usize::from(u16::from_le_bytes(*c));
         if n == 0 {
             return Err(FormatError::MalformedTree { tree: t, node: 0 });
         }
-        total += n;
+        total += n; // < 2^32 nodes: fits usize on 32-bit targets
     }
-    let nodes = r.take(total * stride)?;
+    let too_big = FormatError::Truncated {
+        offset: r.pos(),
+        needed: usize::MAX,
+    };
+    let nodes = r.take(total.checked_mul(stride).ok_or(too_big)?)?;
     let ensemble = Ensemble {
         n_trees,
         max_depth,
@@ -260,7 +268,7 @@ pub(crate) fn run(
     if family != Family::Gbdt {
         if let Some(c) = contributions {
             for v in c.iter_mut() {
-                *v = Act::from_bits((i64::from(v.to_bits()) / n) as i32);
+                *v = Act::from_bits(i64::from(v.to_bits()).div_euclid(n) as i32);
             }
         }
     }

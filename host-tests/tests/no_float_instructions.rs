@@ -1,0 +1,151 @@
+//! Builds `vigil-wasm-shim` (the inference core without `alloc`/`std`/`float`)
+//! for `wasm32-unknown-unknown` and proves the module contains no float, SIMD
+//! or reference-types instruction.
+//!
+//! Bulk memory: with `-C target-cpu=mvp` our own code emits no bulk-memory
+//! instruction, but the workspace release profile uses fat LTO, which pulls
+//! in bitcode of the *precompiled* `core` (built with the target's default
+//! features, bulk memory included since Rust 1.87); the wasm backend then
+//! applies the union of all functions' features to the whole module, so
+//! `memory.copy`/`memory.fill` come back. So:
+//!
+//! * the shipped configuration (release profile, LTO) must have no float,
+//!   SIMD or reference-types instruction; its bulk-memory instructions are
+//!   reported, not fatal;
+//! * the same build without LTO must have none of the four categories,
+//!   proving the core's own code needs no bulk memory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use vigil_host_tests::{exported_functions, of_category, report, scan, summary, Category};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Restrict code generation to the wasm MVP feature set (no bulk-memory,
+/// sign-ext, reference-types, multivalue, ...) for the code we compile.
+const MVP_RUSTFLAGS: &str = "-C target-cpu=mvp";
+
+/// The two tests build in different target dirs; one build at a time is
+/// plenty on a 2-core machine.
+static BUILD: Mutex<()> = Mutex::new(());
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host-tests lives inside the workspace")
+        .to_path_buf()
+}
+
+/// `<target-dir>/<name>`: separate from the outer build's target dir so the
+/// nested cargo never waits on the lock the outer `cargo test` holds.
+fn nested_target_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("CARGO_TARGET_TMPDIR is <target-dir>/tmp")
+        .join(name)
+}
+
+/// Builds the shim with the workspace release profile (plus `extra_env`
+/// profile overrides) and returns the `.wasm` bytes.
+fn build_shim(target_dir_name: &str, extra_env: &[(&str, &str)]) -> Vec<u8> {
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = nested_target_dir(target_dir_name);
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--release",
+            "--target",
+            WASM_TARGET,
+            "-p",
+            "vigil-wasm-shim",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        // Our flags, not whatever the outer build was given.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove(format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            WASM_TARGET.to_uppercase().replace('-', "_")
+        ))
+        .env("RUSTFLAGS", MVP_RUSTFLAGS)
+        .envs(extra_env.iter().copied());
+    let status = command
+        .status()
+        .expect("run cargo to build vigil-wasm-shim");
+    assert!(
+        status.success(),
+        "building vigil-wasm-shim failed: {status}"
+    );
+
+    let wasm = target_dir
+        .join(WASM_TARGET)
+        .join("release")
+        .join("vigil_wasm_shim.wasm");
+    std::fs::read(&wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()))
+}
+
+fn assert_none(findings: &[vigil_host_tests::Finding], category: Category, build: &str) {
+    let found = of_category(findings, category);
+    assert!(
+        found.is_empty(),
+        "{} {category} instruction(s) in the core wasm ({build}):\n{}",
+        found.len(),
+        report(&found, 50)
+    );
+}
+
+#[test]
+fn shipped_core_wasm_has_no_float_simd_or_reference_types() {
+    let wasm = build_shim("host-tests-wasm", &[]);
+    let build = "release profile, RUSTFLAGS=\"-C target-cpu=mvp\"";
+    let exports = exported_functions(&wasm).expect("shim wasm parses");
+    assert!(
+        exports.iter().any(|e| e == "vigil_infer"),
+        "vigil_infer is not exported; exports: {exports:?}"
+    );
+
+    let findings = scan(&wasm).expect("shim wasm parses");
+    eprintln!(
+        "vigil_wasm_shim.wasm ({build}): {} bytes, findings per category: {:?}",
+        wasm.len(),
+        summary(&findings)
+    );
+    // The must-pass: the core's arithmetic is fixed-point only.
+    assert_none(&findings, Category::Float, build);
+    assert_none(&findings, Category::Simd, build);
+    assert_none(&findings, Category::ReferenceTypes, build);
+
+    // Reported, not fatal (see the module docs).
+    let bulk = of_category(&findings, Category::BulkMemory);
+    if !bulk.is_empty() {
+        eprintln!(
+            "note: {} bulk-memory instruction(s) from LTO with the precompiled core:\n{}",
+            bulk.len(),
+            report(&bulk, 20)
+        );
+    }
+}
+
+#[test]
+fn core_code_without_lto_needs_no_bulk_memory() {
+    let wasm = build_shim(
+        "host-tests-wasm-nolto",
+        &[("CARGO_PROFILE_RELEASE_LTO", "false")],
+    );
+    let build = "release profile without LTO, RUSTFLAGS=\"-C target-cpu=mvp\"";
+    let findings = scan(&wasm).expect("shim wasm parses");
+    eprintln!(
+        "vigil_wasm_shim.wasm ({build}): {} bytes, findings per category: {:?}",
+        wasm.len(),
+        summary(&findings)
+    );
+    for category in Category::ALL {
+        assert_none(&findings, category, build);
+    }
+}
