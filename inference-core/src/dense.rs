@@ -210,8 +210,8 @@ pub(crate) fn validate<'a>(
             .ok_or(FormatError::UnknownActivation { layer: index })?;
         let per_channel = match r.u8()? {
             0 => false,
-            1 => true,
-            _ => return Err(FormatError::UnknownScaleMode { layer: index }),
+            1 if fan_out > 1 => true,
+            _ => return Err(FormatError::BadScaleMode { layer: index }),
         };
         let n_scales = if per_channel { fan_out } else { 1 };
         let scales_at = r.pos();
@@ -225,12 +225,13 @@ pub(crate) fn validate<'a>(
         }
         let biases = r.take(fan_out * 4)?;
         // fan_out, fan_in < 2^16 and size <= 2, but usize may be 32 bits.
-        let n_weights = (fan_out * fan_in)
-            .checked_mul(weight_kind.size())
-            .ok_or(FormatError::Truncated {
-                offset: r.pos(),
-                needed: usize::MAX,
-            })?;
+        let n_weights =
+            (fan_out * fan_in)
+                .checked_mul(weight_kind.size())
+                .ok_or(FormatError::Truncated {
+                    offset: r.pos(),
+                    needed: usize::MAX,
+                })?;
         let weights = r.take(n_weights)?;
         *slot = Layer {
             fan_in,

@@ -72,8 +72,9 @@ pub enum FormatError {
         /// The layer.
         layer: usize,
     },
-    /// Unknown scale mode code.
-    UnknownScaleMode {
+    /// Unknown scale mode code, or per-channel scales on a one-output layer
+    /// (canonically per-layer).
+    BadScaleMode {
         /// The layer.
         layer: usize,
     },
@@ -98,8 +99,10 @@ pub enum FormatError {
         /// The node.
         node: usize,
     },
-    /// A tree deeper than the ensemble's declared maximum depth, or a
-    /// declared depth above [`MAX_DEPTH`](crate::format::MAX_DEPTH).
+    /// The ensemble declares a maximum depth above
+    /// [`MAX_DEPTH`](crate::format::MAX_DEPTH).
+    MaxDepthTooLarge(u8),
+    /// A tree deeper than the ensemble's declared maximum depth.
     DepthExceeded {
         /// The tree.
         tree: usize,
@@ -140,7 +143,10 @@ impl core::fmt::Display for FormatError {
             ZeroWidth { layer } => write!(f, "layer {layer} has no outputs"),
             UnknownWeightKind { layer } => write!(f, "layer {layer}: unknown weight type"),
             UnknownActivation { layer } => write!(f, "layer {layer}: unknown activation"),
-            UnknownScaleMode { layer } => write!(f, "layer {layer}: unknown scale mode"),
+            BadScaleMode { layer } => write!(
+                f,
+                "layer {layer}: unknown scale mode (or per-channel with one output)"
+            ),
             BadOutputLayer => f.write_str(
                 "output layer must have one output with identity, sigmoid or hard-sigmoid activation",
             ),
@@ -149,7 +155,12 @@ impl core::fmt::Display for FormatError {
             FeatureOutOfRange { tree, node } => {
                 write!(f, "tree {tree} node {node} splits on a feature the model does not have")
             }
-            DepthExceeded { tree } => write!(f, "tree {tree} exceeds the maximum depth"),
+            MaxDepthTooLarge(d) => write!(
+                f,
+                "declared maximum depth {d} is above the format's limit of {}",
+                crate::format::MAX_DEPTH
+            ),
+            DepthExceeded { tree } => write!(f, "tree {tree} exceeds the declared maximum depth"),
             LeafValueMismatch { tree, node } => {
                 write!(f, "tree {tree} leaf {node}: explanation value differs from leaf value")
             }

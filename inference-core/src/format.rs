@@ -143,6 +143,27 @@ impl WeightKind {
     }
 }
 
+/// Bytes of the header the checksum covers (everything before it).
+pub const CHECKSUMMED_HEADER: core::ops::Range<usize> = 0..20;
+/// Where the checksum is stored.
+pub const CHECKSUM: core::ops::Range<usize> = 20..52;
+
+/// The checksum a blob's bytes 20..52 must hold: SHA-256 of every other
+/// byte (header bytes 0..20, then the payload from byte 52). It covers
+/// the family, threshold and shapes as well as the parameters, so it
+/// identifies the model. `blob` must be at least [`HEADER_LEN`] bytes;
+/// shorter input hashes what is there.
+pub fn checksum(blob: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let head = blob.get(CHECKSUMMED_HEADER).unwrap_or(blob);
+    let payload = blob.get(HEADER_LEN..).unwrap_or(&[]);
+    Sha256::new()
+        .chain_update(head)
+        .chain_update(payload)
+        .finalize()
+        .into()
+}
+
 /// Bounds-checked little-endian reader over a blob, reporting absolute
 /// offsets in its errors.
 pub(crate) struct Reader<'a> {

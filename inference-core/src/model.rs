@@ -1,9 +1,7 @@
 //! The parsed model: validation at load, then infallible inference.
-use sha2::{Digest, Sha256};
-
 use crate::cost::Cost;
 use crate::dense::{self, Layers};
-use crate::format::{Family, Reader, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION};
+use crate::format::{self, Family, Reader, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION};
 use crate::preprocess::{self, FeatureTransform};
 use crate::tree::{self, Ensemble};
 use crate::{Act, FormatError, InferError, Score, Wide};
@@ -93,7 +91,7 @@ impl<'a> Model<'a> {
                 actual: payload.len(),
             });
         }
-        if verify && Sha256::digest(payload).as_slice() != checksum {
+        if verify && format::checksum(bytes)[..] != *checksum {
             return Err(FormatError::ChecksumMismatch);
         }
 
@@ -127,7 +125,8 @@ impl<'a> Model<'a> {
         self.bytes
     }
 
-    /// SHA-256 of the payload, as stored in the header: the model's identity.
+    /// The stored checksum: SHA-256 over every byte but itself
+    /// ([`format::checksum`]), the model's identity.
     pub fn checksum(&self) -> [u8; 32] {
         let mut out = [0u8; 32];
         if let Some(c) = self.bytes.get(20..52) {

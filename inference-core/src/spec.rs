@@ -1,18 +1,76 @@
 //! Owned model descriptions (`alloc`): build a blob from integer
 //! parameters, and read a parsed model back into one.
 //!
-//! [`ModelSpec::to_bytes`] writes the format and then runs
-//! [`Model::parse`] on the result, so a spec that serialises is a valid model.
+//! [`ModelSpec::to_bytes`] checks every length against the shapes, writes
+//! the format, and then runs [`Model::parse`] on the result, so a spec that
+//! serialises is a valid model, and the model it describes.
 use alloc::vec::Vec;
 
-use sha2::{Digest, Sha256};
-
 use crate::dense::Layer;
-use crate::format::{Activation, Family, WeightKind, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION};
+use crate::format::{
+    self, Activation, Family, WeightKind, CHECKSUM, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION,
+};
 use crate::model::Body;
 use crate::preprocess::FeatureTransform;
 use crate::tree::Node;
 use crate::{FormatError, Model, Score};
+
+/// Why a spec does not serialise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecError {
+    /// A layer's weight count is not `fan_in × fan_out` (`fan_out` is the
+    /// bias count, `fan_in` the previous layer's `fan_out` or the feature
+    /// count).
+    WeightCount {
+        /// The layer.
+        layer: usize,
+        /// `fan_in × fan_out`.
+        expected: usize,
+        /// Weights given.
+        got: usize,
+    },
+    /// A layer's scale count is neither 1 nor its output count.
+    ScaleCount {
+        /// The layer.
+        layer: usize,
+        /// Scales given.
+        got: usize,
+    },
+    /// A count does not fit its field (features, layer width, layers, trees,
+    /// nodes per tree: at most 65,535; payload below 4 GiB).
+    TooLarge,
+    /// The bytes written fail validation.
+    Invalid(FormatError),
+}
+
+impl From<FormatError> for SpecError {
+    fn from(e: FormatError) -> Self {
+        SpecError::Invalid(e)
+    }
+}
+
+impl core::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SpecError::WeightCount {
+                layer,
+                expected,
+                got,
+            } => write!(f, "layer {layer}: {got} weights given, {expected} expected"),
+            SpecError::ScaleCount { layer, got } => {
+                write!(
+                    f,
+                    "layer {layer}: {got} scales given, 1 or one per output expected"
+                )
+            }
+            SpecError::TooLarge => f.write_str("a count does not fit its field in the format"),
+            SpecError::Invalid(e) => write!(f, "invalid model: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for SpecError {}
 
 /// Stored weights of one layer, row-major by output.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +87,19 @@ impl Weights {
             Weights::I8(_) => WeightKind::I8,
             Weights::I16(_) => WeightKind::I16,
         }
+    }
+
+    /// Number of weights.
+    pub fn len(&self) -> usize {
+        match self {
+            Weights::I8(w) => w.len(),
+            Weights::I16(w) => w.len(),
+        }
+    }
+
+    /// No weights.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -97,8 +168,37 @@ pub struct ModelSpec {
     pub body: BodySpec,
 }
 
-fn put_layer(out: &mut Vec<u8>, l: &LayerSpec) {
-    out.extend_from_slice(&(l.biases.len() as u16).to_le_bytes());
+fn u16_len(n: usize) -> Result<[u8; 2], SpecError> {
+    u16::try_from(n)
+        .map(u16::to_le_bytes)
+        .map_err(|_| SpecError::TooLarge)
+}
+
+fn put_layer(
+    out: &mut Vec<u8>,
+    l: &LayerSpec,
+    layer: usize,
+    fan_in: usize,
+) -> Result<(), SpecError> {
+    let fan_out = l.biases.len();
+    if fan_out == 0 {
+        return Err(SpecError::Invalid(FormatError::ZeroWidth { layer }));
+    }
+    let expected = fan_in * fan_out;
+    if l.weights.len() != expected {
+        return Err(SpecError::WeightCount {
+            layer,
+            expected,
+            got: l.weights.len(),
+        });
+    }
+    if l.scales.len() != 1 && l.scales.len() != fan_out {
+        return Err(SpecError::ScaleCount {
+            layer,
+            got: l.scales.len(),
+        });
+    }
+    out.extend_from_slice(&u16_len(fan_out)?);
     out.push(l.weights.kind() as u8);
     out.push(l.activation as u8);
     out.push(u8::from(l.scales.len() != 1));
@@ -117,15 +217,16 @@ fn put_layer(out: &mut Vec<u8>, l: &LayerSpec) {
             }
         }
     }
+    Ok(())
 }
 
-fn put_ensemble(out: &mut Vec<u8>, e: &EnsembleSpec) {
-    out.extend_from_slice(&(e.trees.len() as u16).to_le_bytes());
+fn put_ensemble(out: &mut Vec<u8>, e: &EnsembleSpec) -> Result<(), SpecError> {
+    out.extend_from_slice(&u16_len(e.trees.len())?);
     out.push(e.max_depth);
     out.push(0);
     out.extend_from_slice(&e.base.to_le_bytes());
     for t in &e.trees {
-        out.extend_from_slice(&(t.len() as u16).to_le_bytes());
+        out.extend_from_slice(&u16_len(t.len())?);
     }
     for n in e.trees.iter().flatten() {
         out.extend_from_slice(&n.feature.to_le_bytes());
@@ -135,12 +236,14 @@ fn put_ensemble(out: &mut Vec<u8>, e: &EnsembleSpec) {
             out.extend_from_slice(&n.mean.to_le_bytes());
         }
     }
+    Ok(())
 }
 
 impl ModelSpec {
-    /// Serialise and validate. Lengths that do not fit their fields, and
-    /// every rule [`Model::parse`] checks, give a [`FormatError`].
-    pub fn to_bytes(&self) -> Result<Vec<u8>, FormatError> {
+    /// Serialise and validate: lengths that do not match the shapes or do
+    /// not fit their fields give [`SpecError`], and every rule
+    /// [`Model::parse`] checks gives [`SpecError::Invalid`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>, SpecError> {
         let mut payload = Vec::new();
         for f in &self.features {
             f.write(&mut payload);
@@ -149,35 +252,35 @@ impl ModelSpec {
         match &self.body {
             BodySpec::Linear(l) => {
                 payload.push(1);
-                put_layer(&mut payload, l);
+                put_layer(&mut payload, l, 0, self.features.len())?;
             }
             BodySpec::Mlp(layers) => {
-                payload.push(u8::try_from(layers.len()).unwrap_or(0));
-                for l in layers {
-                    put_layer(&mut payload, l);
+                payload.push(u8::try_from(layers.len()).map_err(|_| SpecError::TooLarge)?);
+                let mut fan_in = self.features.len();
+                for (i, l) in layers.iter().enumerate() {
+                    put_layer(&mut payload, l, i, fan_in)?;
+                    fan_in = l.biases.len();
                 }
             }
             BodySpec::Gbdt(e) | BodySpec::RandomForest(e) | BodySpec::IsolationForest(e) => {
                 explain = e.explain;
-                put_ensemble(&mut payload, e);
+                put_ensemble(&mut payload, e)?;
             }
         }
-        let n_features = u16::try_from(self.features.len()).map_err(|_| FormatError::NoFeatures)?;
-        let payload_len = u32::try_from(payload.len()).map_err(|_| FormatError::PayloadLength {
-            declared: u32::MAX,
-            actual: payload.len(),
-        })?;
+        let payload_len = u32::try_from(payload.len()).map_err(|_| SpecError::TooLarge)?;
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.push(self.body.family() as u8);
         out.push(if explain { FLAG_EXPLAIN } else { 0 });
-        out.extend_from_slice(&n_features.to_le_bytes());
+        out.extend_from_slice(&u16_len(self.features.len())?);
         out.extend_from_slice(&[0, 0]);
         out.extend_from_slice(&self.threshold.to_bits().to_le_bytes());
         out.extend_from_slice(&payload_len.to_le_bytes());
-        out.extend_from_slice(&Sha256::digest(&payload));
+        out.extend_from_slice(&[0; 32]);
         out.extend_from_slice(&payload);
+        let sum = format::checksum(&out);
+        out[CHECKSUM].copy_from_slice(&sum);
         Model::parse(&out)?;
         Ok(out)
     }

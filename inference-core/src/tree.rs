@@ -197,7 +197,7 @@ pub(crate) fn validate<'a>(
     }
     let max_depth = r.u8()?;
     if max_depth > MAX_DEPTH {
-        return Err(FormatError::DepthExceeded { tree: 0 });
+        return Err(FormatError::MaxDepthTooLarge(max_depth));
     }
     r.reserved()?;
     let base_at = r.pos();
