@@ -49,6 +49,8 @@ pub enum DecimalError {
     /// The magnitude does not fit `I64F64` (|value| must be below 2^63,
     /// or equal to -2^63).
     OutOfRange,
+    /// [`Exact::parse`] only: more than 19 fractional digits are needed.
+    TooPrecise,
 }
 
 impl core::fmt::Display for DecimalError {
@@ -67,6 +69,7 @@ impl core::fmt::Display for DecimalError {
             DecimalError::OutOfRange => {
                 f.write_str("number out of range (|x| must be below 9.22e18)")
             }
+            DecimalError::TooPrecise => f.write_str("number has more than 19 fractional digits"),
         }
     }
 }
@@ -170,6 +173,15 @@ pub fn parse_bytes(s: &[u8]) -> Result<Wide, DecimalError> {
         trailing -= 1;
     }
 
+    assemble(negative, int, frac)
+}
+
+/// `±(int + frac / 10^19)` as `Wide`, rounding to nearest (ties away from
+/// zero): the last step shared by every decimal conversion.
+fn assemble(negative: bool, int: u128, frac: u64) -> Result<Wide, DecimalError> {
+    if int > 1u128 << 63 {
+        return Err(DecimalError::OutOfRange);
+    }
     // frac < 10^19 < 2^64, so frac << 64 < 2^128.
     let scaled = (u128::from(frac) << 64) + u128::from(TEN_POW_FRACTION / 2);
     let frac_bits = scaled / u128::from(TEN_POW_FRACTION); // <= 2^64
@@ -219,8 +231,219 @@ pub fn from_int(v: i64) -> Wide {
     Wide::from_bits(i128::from(v) << 64)
 }
 
+/// A decimal value held exactly: `±mantissa · 10^-scale`, with at most
+/// [`FRACTION_DIGITS`] fractional digits and no trailing fractional zeros
+/// (so each value has one representation). What stored test sets and
+/// messages carry instead of strings: it converts to the same [`Wide`] as
+/// [`parse`] of its decimal string, prints back to that string, and packs
+/// into a few bytes ([`Exact::pack`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Exact {
+    /// Sign (never set for zero).
+    pub negative: bool,
+    /// Digits without the point.
+    pub mantissa: u128,
+    /// Fractional digits, `0..=19`.
+    pub scale: u8,
+}
+
+/// Why packed bytes do not decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackedError {
+    /// The bytes end inside a value.
+    Truncated,
+    /// A tag with a scale above 19, reserved bits set, a mantissa of more
+    /// than 128 bits, or a non-canonical encoding.
+    Invalid,
+}
+
+impl core::fmt::Display for PackedError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            PackedError::Truncated => "packed decimal truncated",
+            PackedError::Invalid => "invalid packed decimal",
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PackedError {}
+
+const TAG_NEGATIVE: u8 = 0x80;
+const TAG_ZERO: u8 = 0x40;
+const TAG_SCALE: u8 = 0x1F;
+
+impl Exact {
+    /// Parse a decimal string exactly. Same grammar and errors as [`parse`];
+    /// additionally [`DecimalError::TooPrecise`] when the value needs more
+    /// than 19 fractional digits, and [`DecimalError::OutOfRange`] when it
+    /// does not fit `Wide`.
+    pub fn parse(s: &str) -> Result<Exact, DecimalError> {
+        let wide = parse(s)?; // grammar, range and non-finite checks
+        let body = s.as_bytes();
+        let body = match body.first() {
+            Some(b'-' | b'+') => &body[1..],
+            _ => body,
+        };
+        let negative = s.starts_with('-') && wide != Wide::ZERO;
+        let mantissa_end = body
+            .iter()
+            .position(|&c| c == b'e' || c == b'E')
+            .unwrap_or(body.len());
+        let exponent = if mantissa_end < body.len() {
+            parse_exponent(&body[mantissa_end + 1..], 0)?
+        } else {
+            0
+        };
+        let digits = &body[..mantissa_end];
+        let point = digits.iter().position(|&c| c == b'.');
+        let frac_digits = point.map_or(0, |p| digits.len() - p - 1) as i64;
+        // Trailing zeros of the digit string carry no value.
+        let mut trailing = 0i64;
+        for &c in digits.iter().rev() {
+            match c {
+                b'0' => trailing += 1,
+                b'.' => {}
+                _ => break,
+            }
+        }
+        let n_digits = digits.iter().filter(|c| c.is_ascii_digit()).count() as i64;
+        let significant = n_digits - trailing;
+        // value = significant digits · 10^(trailing - frac_digits + exponent)
+        let mut power = trailing - frac_digits + exponent;
+        let all_zero = digits.iter().all(|&c| c == b'0' || c == b'.');
+        if all_zero {
+            return Ok(Exact::default());
+        }
+        if -power > i64::from(FRACTION_DIGITS) {
+            return Err(DecimalError::TooPrecise);
+        }
+        let mut mantissa: u128 = 0;
+        for &c in digits
+            .iter()
+            .filter(|c| c.is_ascii_digit())
+            .take(significant.max(0) as usize)
+        {
+            mantissa = mantissa
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u128::from(c - b'0')))
+                .ok_or(DecimalError::OutOfRange)?;
+        }
+        while power > 0 {
+            mantissa = mantissa.checked_mul(10).ok_or(DecimalError::OutOfRange)?;
+            power -= 1;
+        }
+        Ok(Exact {
+            negative,
+            mantissa,
+            scale: (-power) as u8,
+        })
+    }
+
+    /// The value as [`Wide`]: identical to [`parse`] of its decimal string.
+    pub fn to_wide(&self) -> Result<Wide, DecimalError> {
+        if self.scale > FRACTION_DIGITS as u8 {
+            return Err(DecimalError::TooPrecise);
+        }
+        let unit = 10u128.pow(u32::from(self.scale));
+        let int = self.mantissa / unit;
+        let frac =
+            (self.mantissa % unit) as u64 * 10u64.pow(FRACTION_DIGITS - u32::from(self.scale));
+        assemble(self.negative, int, frac)
+    }
+
+    /// Append the packed form: a tag byte (bit 7 sign, bit 6 zero, bits 0-4
+    /// scale) then, unless zero, the mantissa as LEB128. Zero takes one
+    /// byte, `0.127649` four, `190984.02` five, `-15605352.04` six.
+    pub fn pack(&self, out: &mut impl Extend<u8>) {
+        if self.mantissa == 0 {
+            out.extend([TAG_ZERO]);
+            return;
+        }
+        let tag = if self.negative { TAG_NEGATIVE } else { 0 } | (self.scale & TAG_SCALE);
+        out.extend([tag]);
+        let mut m = self.mantissa;
+        loop {
+            let byte = (m & 0x7F) as u8;
+            m >>= 7;
+            if m == 0 {
+                out.extend([byte]);
+                break;
+            }
+            out.extend([byte | 0x80]);
+        }
+    }
+
+    /// Decode one packed value at the start of `bytes`; returns it and the
+    /// bytes it used. Only canonical encodings (what [`pack`](Self::pack)
+    /// writes) are accepted.
+    pub fn unpack(bytes: &[u8]) -> Result<(Exact, usize), PackedError> {
+        let tag = *bytes.first().ok_or(PackedError::Truncated)?;
+        if tag == TAG_ZERO {
+            return Ok((Exact::default(), 1));
+        }
+        let scale = tag & TAG_SCALE;
+        if tag & !(TAG_NEGATIVE | TAG_SCALE) != 0 || u32::from(scale) > FRACTION_DIGITS {
+            return Err(PackedError::Invalid);
+        }
+        let mut mantissa: u128 = 0;
+        let mut shift = 0u32;
+        let mut used = 1;
+        loop {
+            let byte = *bytes.get(used).ok_or(PackedError::Truncated)?;
+            used += 1;
+            let part = u128::from(byte & 0x7F);
+            if shift >= 128 || (shift > 121 && part >> (128 - shift) != 0) {
+                return Err(PackedError::Invalid);
+            }
+            mantissa |= part << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                // canonical: no trailing zero groups, no zero mantissa
+                if (byte == 0 && used > 2) || mantissa == 0 {
+                    return Err(PackedError::Invalid);
+                }
+                break;
+            }
+        }
+        if scale > 0 && mantissa % 10 == 0 {
+            return Err(PackedError::Invalid);
+        }
+        let negative = tag & TAG_NEGATIVE != 0;
+        Ok((
+            Exact {
+                negative,
+                mantissa,
+                scale,
+            },
+            used,
+        ))
+    }
+}
+
+impl core::fmt::Display for Exact {
+    /// The plain decimal string (no exponent), e.g. `-15605352.04`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.negative {
+            f.write_str("-")?;
+        }
+        let unit = 10u128.pow(u32::from(self.scale.min(FRACTION_DIGITS as u8)));
+        write!(f, "{}", self.mantissa / unit)?;
+        if self.scale > 0 {
+            write!(
+                f,
+                ".{:0width$}",
+                self.mantissa % unit,
+                width = usize::from(self.scale)
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn bits(s: &str) -> i128 {
@@ -327,5 +550,45 @@ mod tests {
         for m in ["-", "+", ".", "1e", "1e-", "e5", "-.e1"] {
             assert_eq!(parse(m), Err(DecimalError::MissingDigits), "{m}");
         }
+    }
+
+    #[test]
+    fn exact_values_pack_and_print() {
+        for (text, packed_len, printed) in [
+            ("0", 1, "0"),
+            ("-0.000", 1, "0"),
+            ("0.127649", 4, "0.127649"),
+            ("190984.02", 5, "190984.02"),
+            ("-15605352.04", 6, "-15605352.04"),
+            ("1e12", 7, "1000000000000"),
+            ("2.50", 2, "2.5"),
+            ("1e-19", 2, "0.0000000000000000001"),
+            ("-9223372036854775808", 11, "-9223372036854775808"),
+        ] {
+            let e = Exact::parse(text).unwrap();
+            assert_eq!(e.to_wide().unwrap(), parse(text).unwrap(), "{text}");
+            let mut bytes = std::vec::Vec::new();
+            e.pack(&mut bytes);
+            assert_eq!(bytes.len(), packed_len, "{text}");
+            assert_eq!(Exact::unpack(&bytes), Ok((e, packed_len)));
+            assert_eq!(std::format!("{e}"), printed);
+        }
+        assert_eq!(Exact::parse("1e-20"), Err(DecimalError::TooPrecise));
+        assert_eq!(
+            Exact::parse("0.12345678901234567891"),
+            Err(DecimalError::TooPrecise)
+        );
+        assert_eq!(Exact::parse("1e19"), Err(DecimalError::OutOfRange));
+        assert_eq!(Exact::parse("nan"), Err(DecimalError::NotFinite));
+        assert_eq!(Exact::unpack(&[]), Err(PackedError::Truncated));
+        assert_eq!(Exact::unpack(&[0x02]), Err(PackedError::Truncated));
+        assert_eq!(Exact::unpack(&[0x14, 1]), Err(PackedError::Invalid)); // scale 20
+        assert_eq!(Exact::unpack(&[0x20, 1]), Err(PackedError::Invalid)); // reserved bit
+        assert_eq!(
+            Exact::unpack(&[0x00, 0x80, 0x00]),
+            Err(PackedError::Invalid)
+        ); // overlong
+        assert_eq!(Exact::unpack(&[0x01, 10]), Err(PackedError::Invalid)); // 1.0 not canonical
+        assert_eq!(Exact::unpack(&[0x00, 0x00]), Err(PackedError::Invalid)); // zero not canonical
     }
 }
