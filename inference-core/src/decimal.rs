@@ -406,7 +406,7 @@ impl Exact {
                 break;
             }
         }
-        if scale > 0 && mantissa % 10 == 0 {
+        if scale > 0 && mantissa.is_multiple_of(10) {
             return Err(PackedError::Invalid);
         }
         let negative = tag & TAG_NEGATIVE != 0;
