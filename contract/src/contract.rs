@@ -1,0 +1,927 @@
+//! Entry points and handlers.
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    to_json_binary, Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo,
+    Order, Response, SignedDecimal, StdError, StdResult, Storage, Uint128,
+};
+use cw_storage_plus::Bound;
+use vigil_inference_core::decimal::{self, Exact};
+use vigil_inference_core::{Act, Model, Score, Wide};
+
+use crate::error::ContractError;
+use crate::msg::{
+    CheckResponse, ConfigResponse, ConfigUpdate, Contribution, CostResponse, ExecuteMsg,
+    InstantiateMsg, Metrics, MigrateMsg, ModelResponse, PausedCheck, ProposalResponse,
+    ProposalStatus, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse, StoredSample,
+    TestSample, TestSetResponse,
+};
+use crate::poim::{self, decode_sample, encode_sample};
+use crate::state::{
+    for_each_sample, load_active, load_blob, load_candidate, load_sample, remove_candidate,
+    remove_sample, save_active, save_blob, save_candidate, save_sample, update_active_header,
+    ActiveHeader, Config, Counts, ModelInfo, Proposal, TestSetMeta, CONFIG, LATEST_VERSION,
+    MODEL_INFO, MODEL_THRESHOLD, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+};
+
+/// cw2 contract name.
+pub const CONTRACT_NAME: &str = "crates.io:vigil-guard";
+/// cw2 contract version.
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const DEFAULT_LIMIT: u32 = 30;
+const MAX_LIMIT: u32 = 100;
+const TOP_CONTRIBUTIONS: usize = 3;
+
+// ---------------------------------------------------------------- helpers
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| {
+            [
+                DIGITS[usize::from(b >> 4)] as char,
+                DIGITS[usize::from(b & 15)] as char,
+            ]
+        })
+        .collect()
+}
+
+/// A score's exact bits as a `Decimal` (rounded down to 18 decimals).
+pub fn score_decimal(bits: u32) -> Decimal {
+    // bits ≤ 2^31: bits · 10^18 < 2^92.
+    Decimal::raw((u128::from(bits) * 1_000_000_000_000_000_000) >> 31)
+}
+
+/// The smallest score bits at or above a decimal threshold.
+pub fn threshold_bits(d: Decimal) -> u32 {
+    let atomics = d.atomics().u128().min(1_000_000_000_000_000_000);
+    let num = atomics << 31;
+    num.div_ceil(1_000_000_000_000_000_000) as u32
+}
+
+fn act_decimal(a: Act) -> SignedDecimal {
+    // 10^18 / 2^16 = 15_258_789_062_500 exactly.
+    SignedDecimal::raw(i128::from(a.to_bits()) * 15_258_789_062_500)
+}
+
+fn parse_features(features: &[String], n: usize) -> Result<Vec<Wide>, ContractError> {
+    if features.len() != n {
+        return Err(ContractError::FeatureCount {
+            expected: n,
+            got: features.len(),
+        });
+    }
+    features
+        .iter()
+        .enumerate()
+        .map(|(index, s)| {
+            decimal::parse(s).map_err(|e| ContractError::BadNumber {
+                index,
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn exact_features(features: &[String], n: usize) -> Result<Vec<Exact>, ContractError> {
+    if features.len() != n {
+        return Err(ContractError::FeatureCount {
+            expected: n,
+            got: features.len(),
+        });
+    }
+    features
+        .iter()
+        .enumerate()
+        .map(|(index, s)| {
+            Exact::parse(s).map_err(|e| ContractError::BadNumber {
+                index,
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Validate a blob completely and against the guard's settings.
+fn validate_model<'a>(blob: &'a [u8], config: &Config) -> Result<Model<'a>, ContractError> {
+    let model = Model::parse(blob).map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    if model.n_features() != usize::from(config.n_features) {
+        return Err(ContractError::FeatureCount {
+            expected: usize::from(config.n_features),
+            got: model.n_features(),
+        });
+    }
+    let cost = model.cost();
+    if cost.ops > config.max_inference_ops {
+        return Err(ContractError::CostOverBudget {
+            bound: cost.ops,
+            budget: config.max_inference_ops,
+        });
+    }
+    Ok(model)
+}
+
+fn ensure_admin(config: &Config, sender: &Addr) -> Result<(), ContractError> {
+    if *sender != config.admin {
+        return Err(ContractError::Unauthorized);
+    }
+    Ok(())
+}
+
+fn ensure_no_funds(info: &MessageInfo) -> Result<(), ContractError> {
+    if !info.funds.is_empty() {
+        return Err(ContractError::UnexpectedFunds);
+    }
+    Ok(())
+}
+
+/// The single coin of `denom` attached, or an error.
+fn single_coin(info: &MessageInfo, denom: &str) -> Result<Uint128, ContractError> {
+    match info.funds.as_slice() {
+        [] => Ok(Uint128::zero()),
+        [Coin { denom: d, amount }] if d == denom => Ok(*amount),
+        _ => Err(ContractError::WrongFunds {
+            denom: denom.to_string(),
+        }),
+    }
+}
+
+fn header_for(config: &Config, version: u32) -> ActiveHeader {
+    ActiveHeader {
+        version,
+        paused: config.paused,
+        paused_check: config.paused_check,
+        threshold_bits: config
+            .deny_threshold
+            .map_or(MODEL_THRESHOLD, threshold_bits),
+    }
+}
+
+fn validate_config(config: &Config) -> Result<(), ContractError> {
+    if config.n_features == 0 {
+        return Err(ContractError::InvalidConfig(
+            "n_features must be positive".into(),
+        ));
+    }
+    if config.bond_denom.is_empty() {
+        return Err(ContractError::InvalidConfig("bond_denom is empty".into()));
+    }
+    if config.min_bond.is_zero() {
+        return Err(ContractError::InvalidConfig(
+            "min_bond must be positive".into(),
+        ));
+    }
+    if config.eval_batch == 0 {
+        return Err(ContractError::InvalidConfig(
+            "eval_batch must be positive".into(),
+        ));
+    }
+    if config.max_class_ratio < Decimal::one() {
+        return Err(ContractError::InvalidConfig(
+            "max_class_ratio must be at least 1".into(),
+        ));
+    }
+    if config.deny_threshold.is_some_and(|t| t > Decimal::one()) {
+        return Err(ContractError::InvalidConfig(
+            "deny_threshold must be at most 1".into(),
+        ));
+    }
+    if let RewardRule::BondShare { share } = config.reward {
+        if share > Decimal::percent(10_000) {
+            return Err(ContractError::InvalidConfig(
+                "reward share above 100x".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Store a model as a new version and make it active.
+fn install_model(
+    storage: &mut dyn Storage,
+    config: &Config,
+    model: &Model<'_>,
+    proposer: &Addr,
+    metrics: Option<(Metrics, u32)>,
+) -> StdResult<u32> {
+    let version = LATEST_VERSION.may_load(storage)?.unwrap_or(0) + 1;
+    let cost = model.cost();
+    let info = ModelInfo {
+        version,
+        hash: hex(&model.checksum()),
+        family: model.family().name().to_string(),
+        proposer: proposer.clone(),
+        size: model.bytes().len() as u32,
+        cost_ops: cost.ops,
+        inference_sdk_gas: cost.sdk_gas(),
+        metrics: metrics.map(|m| m.0),
+        test_set_version: metrics.map(|m| m.1),
+    };
+    MODEL_INFO.save(storage, version, &info)?;
+    LATEST_VERSION.save(storage, &version)?;
+    save_blob(storage, version, model.bytes());
+    save_active(storage, &header_for(config, version), model.bytes());
+    Ok(version)
+}
+
+fn active_version(storage: &dyn Storage) -> u32 {
+    load_active(storage)
+        .and_then(|r| ActiveHeader::decode(&r).map(|(h, _)| h.version))
+        .unwrap_or(0)
+}
+
+// ---------------------------------------------------------------- instantiate
+
+/// Instantiate.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let admin = match msg.admin {
+        Some(a) => deps.api.addr_validate(&a)?,
+        None => info.sender.clone(),
+    };
+    let config = Config {
+        admin,
+        n_features: msg.n_features,
+        bond_denom: msg.bond_denom,
+        min_bond: msg.min_bond,
+        margins: msg.margins,
+        reward: msg.reward,
+        max_inference_ops: msg.max_inference_ops,
+        deny_threshold: msg.deny_threshold,
+        paused_check: msg.paused_check,
+        max_class_ratio: msg.max_class_ratio,
+        eval_batch: msg.eval_batch,
+        paused: false,
+    };
+    validate_config(&config)?;
+    // Funds sent with instantiate start the vault.
+    let vault = single_coin(&info, &config.bond_denom)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    CONFIG.save(deps.storage, &config)?;
+    VAULT.save(deps.storage, &vault)?;
+    NEXT_PROPOSAL.save(deps.storage, &1)?;
+    TEST_SET.save(deps.storage, &TestSetMeta::default())?;
+    let mut response = Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("admin", config.admin.as_str());
+    if !msg.initial_test_set.is_empty() {
+        let added = add_samples(deps.storage, &config, &msg.initial_test_set)?;
+        response = response.add_attribute("test_samples", added.to_string());
+    }
+    if let Some(blob) = msg.initial_model {
+        let model = validate_model(&blob, &config)?;
+        let version = install_model(deps.storage, &config, &model, &config.admin, None)?;
+        response = response.add_attribute("model_version", version.to_string());
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------- execute
+
+/// Execute.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::ProposeModel { model } => propose(deps, info, model),
+        ExecuteMsg::ContinueEvaluation { proposal_id } => {
+            ensure_no_funds(&info)?;
+            continue_evaluation(deps, proposal_id)
+        }
+        ExecuteMsg::CancelProposal { proposal_id } => cancel(deps, info, proposal_id),
+        ExecuteMsg::AddTestSamples { samples } => {
+            let config = admin_call(deps.as_ref(), &info)?;
+            ensure_unlocked(deps.storage)?;
+            let added = add_samples(deps.storage, &config, &samples)?;
+            let meta = TEST_SET.load(deps.storage)?;
+            Ok(Response::new()
+                .add_attribute("action", "add_test_samples")
+                .add_attribute("added", added.to_string())
+                .add_attribute("test_set_version", meta.version.to_string()))
+        }
+        ExecuteMsg::RemoveTestSamples { ids } => {
+            admin_call(deps.as_ref(), &info)?;
+            ensure_unlocked(deps.storage)?;
+            remove_samples(deps.storage, &ids)
+        }
+        ExecuteMsg::Rollback { version } => {
+            let config = admin_call(deps.as_ref(), &info)?;
+            ensure_unlocked(deps.storage)?;
+            let blob =
+                load_blob(deps.storage, version).ok_or(ContractError::NoSuchVersion(version))?;
+            save_active(deps.storage, &header_for(&config, version), &blob);
+            Ok(Response::new()
+                .add_attribute("action", "rollback")
+                .add_attribute("model_version", version.to_string()))
+        }
+        ExecuteMsg::Pause {} => set_paused(deps, &info, true),
+        ExecuteMsg::Unpause {} => set_paused(deps, &info, false),
+        ExecuteMsg::UpdateConfig(update) => update_config(deps, &info, update),
+        ExecuteMsg::UpdateAdmin { admin } => {
+            let mut config = admin_call(deps.as_ref(), &info)?;
+            config.admin = deps.api.addr_validate(&admin)?;
+            CONFIG.save(deps.storage, &config)?;
+            Ok(Response::new()
+                .add_attribute("action", "update_admin")
+                .add_attribute("admin", admin))
+        }
+        ExecuteMsg::Fund {} => {
+            let config = CONFIG.load(deps.storage)?;
+            let amount = single_coin(&info, &config.bond_denom)?;
+            if amount.is_zero() {
+                return Err(ContractError::WrongFunds {
+                    denom: config.bond_denom,
+                });
+            }
+            let vault = VAULT
+                .load(deps.storage)?
+                .checked_add(amount)
+                .map_err(StdError::from)?;
+            VAULT.save(deps.storage, &vault)?;
+            Ok(Response::new()
+                .add_attribute("action", "fund")
+                .add_attribute("amount", amount)
+                .add_attribute("vault", vault))
+        }
+    }
+}
+
+fn admin_call(deps: Deps, info: &MessageInfo) -> Result<Config, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    ensure_admin(&config, &info.sender)?;
+    ensure_no_funds(info)?;
+    Ok(config)
+}
+
+fn ensure_unlocked(storage: &dyn Storage) -> Result<(), ContractError> {
+    match OPEN_PROPOSAL.may_load(storage)? {
+        Some(id) => Err(ContractError::TestSetLocked { id }),
+        None => Ok(()),
+    }
+}
+
+fn add_samples(
+    storage: &mut dyn Storage,
+    config: &Config,
+    samples: &[TestSample],
+) -> Result<u32, ContractError> {
+    let mut meta = TEST_SET.may_load(storage)?.unwrap_or_default();
+    let ratio = config.max_class_ratio;
+    for (index, sample) in samples.iter().enumerate() {
+        let features = exact_features(&sample.features, usize::from(config.n_features))?;
+        // Class balance: while the majority exceeds ratio × max(minority, 1),
+        // only the minority may be added.
+        let (pos, neg) = (u128::from(meta.positives), u128::from(meta.negatives));
+        let beyond = |major: u128, minor: u128| {
+            Decimal::from_ratio(major, 1u128) > ratio * Decimal::from_ratio(minor.max(1), 1u128)
+        };
+        if sample.label && beyond(pos, neg) {
+            return Err(ContractError::ClassImbalance {
+                index,
+                majority: "positive",
+                minority: "negative",
+            });
+        }
+        if !sample.label && beyond(neg, pos) {
+            return Err(ContractError::ClassImbalance {
+                index,
+                majority: "negative",
+                minority: "positive",
+            });
+        }
+        save_sample(
+            storage,
+            meta.next_id,
+            &encode_sample(sample.label, &features),
+        );
+        meta.next_id += 1;
+        if sample.label {
+            meta.positives += 1;
+        } else {
+            meta.negatives += 1;
+        }
+    }
+    if !samples.is_empty() {
+        meta.version += 1;
+    }
+    TEST_SET.save(storage, &meta)?;
+    Ok(samples.len() as u32)
+}
+
+fn remove_samples(storage: &mut dyn Storage, ids: &[u32]) -> Result<Response, ContractError> {
+    let mut meta = TEST_SET.load(storage)?;
+    for &id in ids {
+        let record = load_sample(storage, id).ok_or(ContractError::NoSuchSample(id))?;
+        if record.first().copied().unwrap_or(0) != 0 {
+            meta.positives = meta.positives.saturating_sub(1);
+        } else {
+            meta.negatives = meta.negatives.saturating_sub(1);
+        }
+        remove_sample(storage, id);
+    }
+    if !ids.is_empty() {
+        meta.version += 1;
+    }
+    TEST_SET.save(storage, &meta)?;
+    Ok(Response::new()
+        .add_attribute("action", "remove_test_samples")
+        .add_attribute("removed", ids.len().to_string())
+        .add_attribute("test_set_version", meta.version.to_string()))
+}
+
+fn set_paused(deps: DepsMut, info: &MessageInfo, paused: bool) -> Result<Response, ContractError> {
+    let mut config = admin_call(deps.as_ref(), info)?;
+    config.paused = paused;
+    CONFIG.save(deps.storage, &config)?;
+    update_active_header(deps.storage, |h| h.paused = paused);
+    Ok(Response::new().add_attribute("action", if paused { "pause" } else { "unpause" }))
+}
+
+fn update_config(
+    deps: DepsMut,
+    info: &MessageInfo,
+    u: ConfigUpdate,
+) -> Result<Response, ContractError> {
+    let mut config = admin_call(deps.as_ref(), info)?;
+    if let Some(v) = u.min_bond {
+        config.min_bond = v;
+    }
+    if let Some(v) = u.margins {
+        config.margins = v;
+    }
+    if let Some(v) = u.reward {
+        config.reward = v;
+    }
+    if let Some(v) = u.max_inference_ops {
+        config.max_inference_ops = v;
+    }
+    if let Some(v) = u.deny_threshold {
+        config.deny_threshold = v;
+    }
+    if let Some(v) = u.paused_check {
+        config.paused_check = v;
+    }
+    if let Some(v) = u.max_class_ratio {
+        config.max_class_ratio = v;
+    }
+    if let Some(v) = u.eval_batch {
+        config.eval_batch = v;
+    }
+    validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    let header = header_for(&config, 0);
+    update_active_header(deps.storage, |h| {
+        h.paused_check = header.paused_check;
+        h.threshold_bits = header.threshold_bits;
+    });
+    Ok(Response::new().add_attribute("action", "update_config"))
+}
+
+fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let bond = single_coin(&info, &config.bond_denom)?;
+    if bond.is_zero() {
+        return Err(ContractError::NoBond {
+            required: config.min_bond,
+            denom: config.bond_denom,
+        });
+    }
+    if bond < config.min_bond {
+        return Err(ContractError::BondTooSmall {
+            required: config.min_bond,
+            got: bond,
+        });
+    }
+    if let Some(id) = OPEN_PROPOSAL.may_load(deps.storage)? {
+        return Err(ContractError::ProposalInProgress { id });
+    }
+    let model = validate_model(&blob, &config)?;
+    let meta = TEST_SET.load(deps.storage)?;
+    if meta.total() == 0 {
+        return Err(ContractError::TestSetEmpty);
+    }
+    let id = NEXT_PROPOSAL.load(deps.storage)?;
+    NEXT_PROPOSAL.save(deps.storage, &(id + 1))?;
+    let proposal = Proposal {
+        proposer: info.sender,
+        bond,
+        hash: hex(&model.checksum()),
+        status: ProposalStatus::Evaluating,
+        test_set_version: meta.version,
+        incumbent_version: active_version(deps.storage),
+        cursor: None,
+        evaluated: 0,
+        total: meta.total(),
+        candidate: Counts::default(),
+        incumbent: Counts::default(),
+        accepted_version: None,
+    };
+    PROPOSALS.save(deps.storage, id, &proposal)?;
+    OPEN_PROPOSAL.save(deps.storage, &id)?;
+    save_candidate(deps.storage, id, &blob);
+    let response = Response::new()
+        .add_attribute("action", "propose_model")
+        .add_attribute("proposal_id", id.to_string())
+        .add_attribute("hash", proposal.hash.clone());
+    let step = continue_evaluation(deps, id)?;
+    Ok(response
+        .add_attributes(step.attributes)
+        .add_events(step.events)
+        .add_submessages(step.messages))
+}
+
+fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let mut proposal = PROPOSALS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::NoSuchProposal(id))?;
+    if proposal.status != ProposalStatus::Evaluating {
+        return Err(ContractError::NotEvaluating(id));
+    }
+    let candidate_blob = load_candidate(deps.storage, id)
+        .ok_or_else(|| StdError::generic_err("candidate blob missing"))?;
+    // Validated with its checksum at proposal time.
+    let candidate = Model::parse_without_checksum(&candidate_blob)
+        .map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    let incumbent_blob = match proposal.incumbent_version {
+        0 => None,
+        v => Some(load_blob(deps.storage, v).ok_or(ContractError::NoSuchVersion(v))?),
+    };
+    let incumbent = match &incumbent_blob {
+        Some(b) => Some(
+            Model::parse_without_checksum(b)
+                .map_err(|e| ContractError::InvalidModel(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let step = poim::evaluate(
+        deps.storage,
+        &candidate,
+        incumbent.as_ref(),
+        usize::from(config.n_features),
+        proposal.cursor,
+        config.eval_batch,
+        &mut proposal.candidate,
+        &mut proposal.incumbent,
+    )?;
+    proposal.cursor = step.cursor;
+    proposal.evaluated += step.rows;
+    let mut response = Response::new()
+        .add_attribute("evaluated", proposal.evaluated.to_string())
+        .add_attribute("total", proposal.total.to_string());
+    if proposal.evaluated < proposal.total {
+        PROPOSALS.save(deps.storage, id, &proposal)?;
+        return Ok(response.add_attribute("status", "evaluating"));
+    }
+
+    // Decide.
+    let cand = poim::metrics(&proposal.candidate);
+    let inc = poim::metrics(&proposal.incumbent);
+    let (accept, moves) = poim::judge(&cand, &inc, &config.margins);
+    let mut event = Event::new("vigil_poim")
+        .add_attribute("proposal_id", id.to_string())
+        .add_attribute("accepted", accept.to_string())
+        .add_attribute("test_set_version", proposal.test_set_version.to_string());
+    for (name, c, i, mv) in [
+        ("accuracy", cand.accuracy, inc.accuracy, moves[0]),
+        ("f1", cand.f1, inc.f1, moves[1]),
+        ("precision", cand.precision, inc.precision, moves[2]),
+        ("recall", cand.recall, inc.recall, moves[3]),
+    ] {
+        event = event
+            .add_attribute(format!("candidate_{name}"), c.to_string())
+            .add_attribute(format!("incumbent_{name}"), i.to_string())
+            .add_attribute(format!("{name}_movement"), format!("{mv:?}").to_lowercase());
+    }
+    let mut vault = VAULT.load(deps.storage)?;
+    if accept {
+        let model = Model::parse_without_checksum(&candidate_blob)
+            .map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+        let version = install_model(
+            deps.storage,
+            &config,
+            &model,
+            &proposal.proposer,
+            Some((cand, proposal.test_set_version)),
+        )?;
+        let wanted = match &config.reward {
+            RewardRule::None => Uint128::zero(),
+            RewardRule::Fixed { amount } => *amount,
+            RewardRule::BondShare { share } => proposal.bond.mul_floor(*share),
+        };
+        let reward = wanted.min(vault);
+        vault -= reward;
+        let payout = proposal.bond + reward;
+        proposal.status = ProposalStatus::Accepted;
+        proposal.accepted_version = Some(version);
+        event = event
+            .add_attribute("model_version", version.to_string())
+            .add_attribute("reward", reward);
+        response = response.add_message(BankMsg::Send {
+            to_address: proposal.proposer.to_string(),
+            amount: vec![Coin::new(payout, config.bond_denom.clone())],
+        });
+    } else {
+        vault = vault.checked_add(proposal.bond).map_err(StdError::from)?;
+        proposal.status = ProposalStatus::Rejected;
+        event = event.add_attribute("slashed", proposal.bond);
+    }
+    VAULT.save(deps.storage, &vault)?;
+    PROPOSALS.save(deps.storage, id, &proposal)?;
+    OPEN_PROPOSAL.remove(deps.storage);
+    remove_candidate(deps.storage, id);
+    Ok(response
+        .add_attribute("status", if accept { "accepted" } else { "rejected" })
+        .add_event(event))
+}
+
+fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
+    let config = admin_call(deps.as_ref(), &info)?;
+    let mut proposal = PROPOSALS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::NoSuchProposal(id))?;
+    if proposal.status != ProposalStatus::Evaluating {
+        return Err(ContractError::NotEvaluating(id));
+    }
+    proposal.status = ProposalStatus::Cancelled;
+    PROPOSALS.save(deps.storage, id, &proposal)?;
+    OPEN_PROPOSAL.remove(deps.storage);
+    remove_candidate(deps.storage, id);
+    Ok(Response::new()
+        .add_attribute("action", "cancel_proposal")
+        .add_attribute("proposal_id", id.to_string())
+        .add_message(BankMsg::Send {
+            to_address: proposal.proposer.to_string(),
+            amount: vec![Coin::new(proposal.bond, config.bond_denom)],
+        }))
+}
+
+// ---------------------------------------------------------------- query
+
+/// Query.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    match msg {
+        QueryMsg::Score { features } => to_json_binary(&score(deps, &features)?),
+        QueryMsg::Check { features } => to_json_binary(&check(deps, &features)?),
+        QueryMsg::Model { version } => to_json_binary(&model_info(deps, version)?),
+        QueryMsg::Config {} => to_json_binary(&config_info(deps)?),
+        QueryMsg::TestSet { start_after, limit } => {
+            to_json_binary(&test_set(deps, start_after, limit)?)
+        }
+        QueryMsg::Proposals { start_after, limit } => {
+            to_json_binary(&proposals(deps, start_after, limit)?)
+        }
+        QueryMsg::Cost { model } => to_json_binary(&cost(deps, &model)?),
+    }
+}
+
+/// Load the hot-path record, parse the model (structure only: its checksum
+/// was verified when it was stored) and the features.
+fn with_active<T>(
+    deps: Deps,
+    features: &[String],
+    f: impl FnOnce(&ActiveHeader, &Model<'_>, &[Wide]) -> Result<T, ContractError>,
+) -> Result<T, ContractError> {
+    let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
+    let (header, blob) = ActiveHeader::decode(&record).ok_or(ContractError::NoModel)?;
+    let model = Model::parse_without_checksum(blob)
+        .map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    let inputs = parse_features(features, model.n_features())?;
+    f(&header, &model, &inputs)
+}
+
+fn score(deps: Deps, features: &[String]) -> Result<ScoreResponse, ContractError> {
+    with_active(deps, features, |header, model, inputs| {
+        let mut scratch = vec![Act::ZERO; model.scratch_len()];
+        let (out, contributions) = if model.explainable() {
+            let mut c = vec![Act::ZERO; model.n_features()];
+            let out = model
+                .explain(inputs, &mut scratch, &mut c)
+                .map_err(|e| StdError::generic_err(e.to_string()))?;
+            let mut ranked: Vec<(usize, Act)> = c.into_iter().enumerate().collect();
+            ranked.sort_by_key(|&(_, v)| core::cmp::Reverse(v));
+            let top = ranked
+                .into_iter()
+                .take(TOP_CONTRIBUTIONS)
+                .map(|(i, v)| Contribution {
+                    feature: i as u16,
+                    value: act_decimal(v),
+                })
+                .collect();
+            (out, top)
+        } else {
+            let out = model
+                .infer(inputs, &mut scratch)
+                .map_err(|e| StdError::generic_err(e.to_string()))?;
+            (out, Vec::new())
+        };
+        Ok(ScoreResponse {
+            score: score_decimal(out.score.to_bits()),
+            score_bits: out.score.to_bits(),
+            label: out.label,
+            model_version: header.version,
+            contributions,
+        })
+    })
+}
+
+fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractError> {
+    // Paused: answer from the header alone, without touching the model.
+    let record = load_active(deps.storage);
+    if let Some((header, _)) = record.as_deref().and_then(ActiveHeader::decode) {
+        if header.paused {
+            return match header.paused_check {
+                PausedCheck::Error => Err(ContractError::Paused),
+                behaviour => Ok(CheckResponse {
+                    allow: behaviour == PausedCheck::Allow,
+                    score: Decimal::zero(),
+                    threshold: Decimal::zero(),
+                    model_version: 0,
+                    paused: true,
+                }),
+            };
+        }
+    }
+    with_active(deps, features, |header, model, inputs| {
+        let mut scratch = vec![Act::ZERO; model.scratch_len()];
+        let out = model
+            .infer(inputs, &mut scratch)
+            .map_err(|e| StdError::generic_err(e.to_string()))?;
+        let threshold = if header.threshold_bits == MODEL_THRESHOLD {
+            model.threshold()
+        } else {
+            Score::from_bits(header.threshold_bits.min(1 << 31))
+        };
+        Ok(CheckResponse {
+            allow: out.score < threshold,
+            score: score_decimal(out.score.to_bits()),
+            threshold: score_decimal(threshold.to_bits()),
+            model_version: header.version,
+            paused: false,
+        })
+    })
+}
+
+fn model_info(deps: Deps, version: Option<u32>) -> StdResult<ModelResponse> {
+    let active = active_version(deps.storage);
+    let version = version.unwrap_or(active);
+    if version == 0 {
+        return Err(ContractError::NoModel.into());
+    }
+    let info = MODEL_INFO
+        .may_load(deps.storage, version)?
+        .ok_or(ContractError::NoSuchVersion(version))?;
+    Ok(ModelResponse {
+        version,
+        active: version == active,
+        hash: info.hash,
+        family: info.family,
+        proposer: info.proposer.to_string(),
+        size: info.size,
+        cost_ops: info.cost_ops,
+        inference_sdk_gas: info.inference_sdk_gas,
+        metrics: info.metrics,
+        test_set_version: info.test_set_version,
+    })
+}
+
+fn config_info(deps: Deps) -> StdResult<ConfigResponse> {
+    let c = CONFIG.load(deps.storage)?;
+    let meta = TEST_SET.load(deps.storage)?;
+    Ok(ConfigResponse {
+        admin: c.admin.to_string(),
+        n_features: c.n_features,
+        bond_denom: c.bond_denom,
+        min_bond: c.min_bond,
+        margins: c.margins,
+        reward: c.reward,
+        max_inference_ops: c.max_inference_ops,
+        deny_threshold: c.deny_threshold,
+        paused_check: c.paused_check,
+        max_class_ratio: c.max_class_ratio,
+        eval_batch: c.eval_batch,
+        paused: c.paused,
+        vault: VAULT.load(deps.storage)?,
+        active_version: active_version(deps.storage),
+        test_set_version: meta.version,
+        positives: meta.positives,
+        negatives: meta.negatives,
+    })
+}
+
+fn test_set(
+    deps: Deps,
+    start_after: Option<u32>,
+    limit: Option<u32>,
+) -> StdResult<TestSetResponse> {
+    let config = CONFIG.load(deps.storage)?;
+    let meta = TEST_SET.load(deps.storage)?;
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let mut samples = Vec::new();
+    let mut inputs = vec![Wide::ZERO; usize::from(config.n_features)];
+    for_each_sample(deps.storage, start_after, limit, |id, record| {
+        let label = decode_sample(record, &mut inputs)?;
+        // Re-read as exact decimals for display.
+        let mut features = Vec::with_capacity(inputs.len());
+        let mut rest = record.get(1..).unwrap_or(&[]);
+        while let Ok((e, used)) = Exact::unpack(rest) {
+            features.push(e.to_string());
+            rest = rest.get(used..).unwrap_or(&[]);
+        }
+        samples.push(StoredSample {
+            id,
+            features,
+            label,
+        });
+        Ok(())
+    })?;
+    Ok(TestSetResponse {
+        version: meta.version,
+        samples,
+    })
+}
+
+fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
+    ProposalResponse {
+        id,
+        proposer: p.proposer.to_string(),
+        bond: p.bond,
+        hash: p.hash,
+        status: p.status,
+        test_set_version: p.test_set_version,
+        evaluated: p.evaluated,
+        total: p.total,
+        candidate: poim::metrics(&p.candidate),
+        incumbent: poim::metrics(&p.incumbent),
+        accepted_version: p.accepted_version,
+    }
+}
+
+fn proposals(
+    deps: Deps,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<ProposalsResponse> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let proposals = PROPOSALS
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(limit)
+        .map(|r| r.map(|(id, p)| proposal_response(id, p)))
+        .collect::<StdResult<_>>()?;
+    Ok(ProposalsResponse { proposals })
+}
+
+fn cost(deps: Deps, blob: &Binary) -> StdResult<CostResponse> {
+    let config = CONFIG.load(deps.storage)?;
+    let model = Model::parse(blob).map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    let c = model.cost();
+    Ok(CostResponse {
+        ops: c.ops,
+        model_bytes: c.model_bytes,
+        compute_sdk_gas: c.compute_sdk_gas(),
+        read_sdk_gas: c.read_sdk_gas(),
+        within_budget: c.ops <= config.max_inference_ops,
+    })
+}
+
+// ---------------------------------------------------------------- migrate
+
+/// Migrate: same contract, same or newer version.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    if stored.contract != CONTRACT_NAME {
+        return Err(ContractError::WrongContract(stored.contract));
+    }
+    let parse = |v: &str| {
+        semver::Version::parse(v).map_err(|e| StdError::generic_err(format!("version {v}: {e}")))
+    };
+    if parse(&stored.version)? > parse(CONTRACT_VERSION)? {
+        return Err(ContractError::CannotDowngrade {
+            from: stored.version,
+            to: CONTRACT_VERSION.to_string(),
+        });
+    }
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

@@ -1,0 +1,155 @@
+//! Typed errors. Every failure of user input is one of these; the contract
+//! never panics on input.
+use cosmwasm_std::{StdError, Uint128};
+use thiserror::Error;
+
+/// Why a message was refused.
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    /// From cosmwasm-std (storage, serialisation, addresses).
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    /// A privileged message from someone other than the admin.
+    #[error("unauthorized: only the admin may do this")]
+    Unauthorized,
+
+    /// The blob failed validation.
+    #[error("invalid model: {0}")]
+    InvalidModel(String),
+
+    /// A model or sample with the wrong number of features.
+    #[error("wrong feature count: expected {expected}, got {got}")]
+    FeatureCount {
+        /// What the guard takes.
+        expected: usize,
+        /// What was given.
+        got: usize,
+    },
+
+    /// A feature value that is not a valid decimal.
+    #[error("feature {index}: {reason}")]
+    BadNumber {
+        /// Feature index.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The model's cost bound exceeds the budget.
+    #[error("model cost bound {bound} wasm ops exceeds the budget of {budget}")]
+    CostOverBudget {
+        /// The model's bound.
+        bound: u64,
+        /// The configured budget.
+        budget: u64,
+    },
+
+    /// No bond attached.
+    #[error("a bond of at least {required}{denom} is required")]
+    NoBond {
+        /// Minimum bond.
+        required: Uint128,
+        /// Denom.
+        denom: String,
+    },
+
+    /// Funds in another denom, or several coins.
+    #[error("only {denom} is accepted, as a single coin")]
+    WrongFunds {
+        /// Accepted denom.
+        denom: String,
+    },
+
+    /// Bond below the minimum.
+    #[error("bond {got} is below the minimum of {required}")]
+    BondTooSmall {
+        /// Minimum bond.
+        required: Uint128,
+        /// Attached.
+        got: Uint128,
+    },
+
+    /// Funds attached to a message that takes none.
+    #[error("this message takes no funds")]
+    UnexpectedFunds,
+
+    /// Another proposal is being evaluated.
+    #[error("proposal {id} is still being evaluated; continue or cancel it first")]
+    ProposalInProgress {
+        /// The open proposal.
+        id: u64,
+    },
+
+    /// No proposal with this id.
+    #[error("no proposal {0}")]
+    NoSuchProposal(u64),
+
+    /// The proposal is already decided.
+    #[error("proposal {0} is not being evaluated")]
+    NotEvaluating(u64),
+
+    /// Test-set changes wait until open proposals are decided.
+    #[error("the test set cannot change while proposal {id} is being evaluated")]
+    TestSetLocked {
+        /// The open proposal.
+        id: u64,
+    },
+
+    /// A proposal needs a test set to be judged on.
+    #[error("the test set is empty")]
+    TestSetEmpty,
+
+    /// The class-balance rule refused a sample.
+    #[error("sample {index}: while the {majority} class outnumbers the other beyond the configured ratio, only {minority} samples may be added")]
+    ClassImbalance {
+        /// Index in the message.
+        index: usize,
+        /// The majority class.
+        majority: &'static str,
+        /// The minority class.
+        minority: &'static str,
+    },
+
+    /// No sample with this id.
+    #[error("no test sample {0}")]
+    NoSuchSample(u32),
+
+    /// No stored model with this version.
+    #[error("no model version {0}")]
+    NoSuchVersion(u32),
+
+    /// No active model yet.
+    #[error("no active model")]
+    NoModel,
+
+    /// The guard is paused and configured to answer `Check` with an error.
+    #[error("the guard is paused")]
+    Paused,
+
+    /// A configuration value out of range.
+    #[error("invalid config: {0}")]
+    InvalidConfig(String),
+
+    /// Migration from another contract.
+    #[error("cannot migrate from contract {0}")]
+    WrongContract(String),
+
+    /// Migration to an older version.
+    #[error("cannot migrate from version {from} to older version {to}")]
+    CannotDowngrade {
+        /// Stored version.
+        from: String,
+        /// This code's version.
+        to: String,
+    },
+}
+
+impl From<ContractError> for StdError {
+    fn from(e: ContractError) -> Self {
+        match e {
+            ContractError::Std(s) => s,
+            other => StdError::generic_err(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Proof-of-Improvement: metrics from confusion counts, the acceptance rule,
+//! and the evaluation step that scores candidate and incumbent on stored
+//! test samples. The same arithmetic runs whether a test set is evaluated
+//! in one transaction or in many steps: counts only accumulate.
+use cosmwasm_std::{Decimal, StdError, StdResult, Storage};
+use vigil_inference_core::decimal::Exact;
+use vigil_inference_core::{Act, Model, Wide};
+
+use crate::msg::{Margin, Margins, Metrics};
+use crate::state::{for_each_sample, Counts};
+
+fn ratio(num: u32, den: u64) -> Decimal {
+    if den == 0 {
+        Decimal::zero()
+    } else {
+        Decimal::from_ratio(u64::from(num), den)
+    }
+}
+
+/// Metrics of confusion counts. Undefined ratios (no positives predicted,
+/// no positives present) are zero.
+pub fn metrics(c: &Counts) -> Metrics {
+    let (tp, fp, tn, fn_) = (
+        u64::from(c.tp),
+        u64::from(c.fp),
+        u64::from(c.tn),
+        u64::from(c.fn_),
+    );
+    Metrics {
+        tp: c.tp,
+        fp: c.fp,
+        tn: c.tn,
+        fn_: c.fn_,
+        accuracy: ratio(c.tp + c.tn, tp + fp + tn + fn_),
+        f1: ratio(2 * c.tp, 2 * tp + fp + fn_),
+        precision: ratio(c.tp, tp + fp),
+        recall: ratio(c.tp, tp + fn_),
+    }
+}
+
+/// How one metric moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Movement {
+    /// Better by more than zero and at least `min_gain`.
+    Improved,
+    /// Worse by more than `tolerance`.
+    Worsened,
+    /// Neither.
+    Unchanged,
+}
+
+fn movement(candidate: Decimal, incumbent: Decimal, m: &Margin) -> Movement {
+    if candidate > incumbent && candidate - incumbent >= m.min_gain {
+        Movement::Improved
+    } else if incumbent > candidate && incumbent - candidate > m.tolerance {
+        Movement::Worsened
+    } else {
+        Movement::Unchanged
+    }
+}
+
+/// The PoIm rule: accept when at least one metric improved and none
+/// worsened. Returns the decision and each metric's movement (accuracy, f1,
+/// precision, recall).
+pub fn judge(candidate: &Metrics, incumbent: &Metrics, margins: &Margins) -> (bool, [Movement; 4]) {
+    let moves = [
+        movement(candidate.accuracy, incumbent.accuracy, &margins.accuracy),
+        movement(candidate.f1, incumbent.f1, &margins.f1),
+        movement(candidate.precision, incumbent.precision, &margins.precision),
+        movement(candidate.recall, incumbent.recall, &margins.recall),
+    ];
+    let improved = moves.contains(&Movement::Improved);
+    let worsened = moves.contains(&Movement::Worsened);
+    (improved && !worsened, moves)
+}
+
+/// Decode a stored sample record: the label, and the features written to
+/// `out` (which has the guard's feature count).
+pub fn decode_sample(record: &[u8], out: &mut [Wide]) -> StdResult<bool> {
+    let corrupt = || StdError::generic_err("corrupt test sample");
+    let (&label, mut rest) = record.split_first().ok_or_else(corrupt)?;
+    for slot in out.iter_mut() {
+        let (exact, used) = Exact::unpack(rest).map_err(|_| corrupt())?;
+        *slot = exact.to_wide().map_err(|_| corrupt())?;
+        rest = rest.get(used..).ok_or_else(corrupt)?;
+    }
+    if !rest.is_empty() {
+        return Err(corrupt());
+    }
+    Ok(label != 0)
+}
+
+/// Encode a sample record.
+pub fn encode_sample(label: bool, features: &[Exact]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + 4 * features.len());
+    out.push(u8::from(label));
+    for f in features {
+        f.pack(&mut out);
+    }
+    out
+}
+
+/// Progress of an evaluation step.
+pub struct Step {
+    /// Last sample id evaluated.
+    pub cursor: Option<u32>,
+    /// Rows evaluated in this step.
+    pub rows: u32,
+}
+
+/// Score up to `limit` samples after `cursor` with the candidate and (when
+/// there is one) the incumbent, adding to their counts.
+pub fn evaluate(
+    storage: &dyn Storage,
+    candidate: &Model<'_>,
+    incumbent: Option<&Model<'_>>,
+    n_features: usize,
+    cursor: Option<u32>,
+    limit: u32,
+    cand_counts: &mut Counts,
+    inc_counts: &mut Counts,
+) -> StdResult<Step> {
+    let mut inputs = vec![Wide::ZERO; n_features];
+    let scratch_len = candidate
+        .scratch_len()
+        .max(incumbent.map_or(0, |m| m.scratch_len()));
+    let mut scratch = vec![Act::ZERO; scratch_len];
+    let mut step = Step { cursor, rows: 0 };
+    for_each_sample(storage, cursor, limit as usize, |id, record| {
+        let label = decode_sample(record, &mut inputs)?;
+        let infer = |m: &Model<'_>, scratch: &mut [Act]| {
+            m.infer(&inputs, scratch)
+                .map(|o| o.label)
+                .map_err(|e| StdError::generic_err(e.to_string()))
+        };
+        cand_counts.add(infer(candidate, &mut scratch)?, label);
+        if let Some(inc) = incumbent {
+            inc_counts.add(infer(inc, &mut scratch)?, label);
+        } else {
+            // No incumbent: it predicts nothing positive.
+            inc_counts.add(false, label);
+        }
+        step.cursor = Some(id);
+        step.rows += 1;
+        Ok(())
+    })?;
+    Ok(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(acc: &str, f1: &str, p: &str, r: &str) -> Metrics {
+        Metrics {
+            accuracy: acc.parse().unwrap(),
+            f1: f1.parse().unwrap(),
+            precision: p.parse().unwrap(),
+            recall: r.parse().unwrap(),
+            ..Metrics::default()
+        }
+    }
+
+    #[test]
+    fn metrics_from_counts() {
+        let c = Counts {
+            tp: 8,
+            fp: 2,
+            tn: 85,
+            fn_: 5,
+        };
+        let x = metrics(&c);
+        assert_eq!(x.accuracy, Decimal::percent(93));
+        assert_eq!(x.precision, Decimal::percent(80));
+        assert_eq!(x.recall, Decimal::from_ratio(8u32, 13u32));
+        assert_eq!(x.f1, Decimal::from_ratio(16u32, 23u32));
+        assert_eq!(metrics(&Counts::default()).f1, Decimal::zero());
+    }
+
+    #[test]
+    fn rule_in_every_direction() {
+        let zero = Margins::default();
+        let base = m("0.9", "0.8", "0.8", "0.8");
+        // tie: nothing improved
+        assert!(!judge(&base, &base, &zero).0);
+        // each metric improving alone is enough
+        for better in [
+            m("0.91", "0.8", "0.8", "0.8"),
+            m("0.9", "0.81", "0.8", "0.8"),
+            m("0.9", "0.8", "0.81", "0.8"),
+            m("0.9", "0.8", "0.8", "0.81"),
+        ] {
+            assert!(judge(&better, &base, &zero).0, "{better:?}");
+            // ... and any metric worsening vetoes it
+            for worse in [
+                Metrics {
+                    accuracy: "0.89".parse().unwrap(),
+                    ..better
+                },
+                Metrics {
+                    recall: "0.79".parse().unwrap(),
+                    ..better
+                },
+            ] {
+                if worse != better {
+                    assert!(!judge(&worse, &base, &zero).0, "{worse:?}");
+                }
+            }
+        }
+        // margins: a gain below min_gain is not an improvement, a loss within
+        // tolerance is not a worsening
+        let margins = Margins {
+            accuracy: Margin {
+                min_gain: Decimal::percent(2),
+                tolerance: Decimal::zero(),
+            },
+            recall: Margin {
+                min_gain: Decimal::zero(),
+                tolerance: Decimal::percent(1),
+            },
+            ..Margins::default()
+        };
+        assert!(!judge(&m("0.91", "0.8", "0.8", "0.8"), &base, &margins).0);
+        assert!(judge(&m("0.92", "0.8", "0.8", "0.795"), &base, &margins).0);
+        assert!(!judge(&m("0.92", "0.8", "0.8", "0.78"), &base, &margins).0);
+    }
+}
