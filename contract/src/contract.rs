@@ -317,7 +317,10 @@ pub fn execute(
         }
         ExecuteMsg::Rollback { version } => {
             let config = admin_call(deps.as_ref(), &info)?;
-            ensure_unlocked(deps.storage)?;
+            if let Some(id) = OPEN_PROPOSAL.may_load(deps.storage)? {
+                // The incumbent is pinned while a proposal is judged.
+                return Err(ContractError::ProposalInProgress { id });
+            }
             let blob =
                 load_blob(deps.storage, version).ok_or(ContractError::NoSuchVersion(version))?;
             save_active(deps.storage, &header_for(&config, version), &blob);
@@ -383,8 +386,11 @@ fn add_samples(
         // Class balance: while the majority exceeds ratio × max(minority, 1),
         // only the minority may be added.
         let (pos, neg) = (u128::from(meta.positives), u128::from(meta.negatives));
+        // (A ratio × minority beyond `Decimal::MAX` bounds nothing.)
         let beyond = |major: u128, minor: u128| {
-            Decimal::from_ratio(major, 1u128) > ratio * Decimal::from_ratio(minor.max(1), 1u128)
+            ratio
+                .checked_mul(Decimal::from_ratio(minor.max(1), 1u128))
+                .is_ok_and(|limit| Decimal::from_ratio(major, 1u128) > limit)
         };
         if sample.label && beyond(pos, neg) {
             return Err(ContractError::ClassImbalance {
@@ -526,6 +532,8 @@ fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, C
         candidate: Counts::default(),
         incumbent: Counts::default(),
         accepted_version: None,
+        margins: config.margins.clone(),
+        reward: config.reward.clone(),
     };
     PROPOSALS.save(deps.storage, id, &proposal)?;
     OPEN_PROPOSAL.save(deps.storage, &id)?;
@@ -588,7 +596,8 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     // Decide.
     let cand = poim::metrics(&proposal.candidate);
     let inc = poim::metrics(&proposal.incumbent);
-    let (accept, moves) = poim::judge(&cand, &inc, &config.margins);
+    // Judged by the rules in force when it was proposed.
+    let (accept, moves) = poim::judge(&cand, &inc, &proposal.margins);
     let mut event = Event::new("vigil_poim")
         .add_attribute("proposal_id", id.to_string())
         .add_attribute("accepted", accept.to_string())
@@ -615,12 +624,17 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
             &proposal.proposer,
             Some((cand, proposal.test_set_version)),
         )?;
-        let wanted = match &config.reward {
+        let wanted = match &proposal.reward {
             RewardRule::None => Uint128::zero(),
             RewardRule::Fixed { amount } => *amount,
-            RewardRule::BondShare { share } => proposal.bond.mul_floor(*share),
+            // (Saturating: capped by the vault below anyway.)
+            RewardRule::BondShare { share } => proposal
+                .bond
+                .checked_mul_floor(*share)
+                .unwrap_or(Uint128::MAX),
         };
-        let reward = wanted.min(vault);
+        // At most what the vault holds, and never a payout beyond u128.
+        let reward = wanted.min(vault).min(Uint128::MAX - proposal.bond);
         vault -= reward;
         let payout = proposal.bond + reward;
         proposal.status = ProposalStatus::Accepted;
@@ -671,8 +685,8 @@ fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, Contrac
 
 /// Query.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
-    match msg {
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    Ok(match msg {
         QueryMsg::Score { features } => to_json_binary(&score(deps, &features)?),
         QueryMsg::Check { features } => to_json_binary(&check(deps, &features)?),
         QueryMsg::Model { version } => to_json_binary(&model_info(deps, version)?),
@@ -684,7 +698,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
             to_json_binary(&proposals(deps, start_after, limit)?)
         }
         QueryMsg::Cost { model } => to_json_binary(&cost(deps, &model)?),
-    }
+    }?)
 }
 
 /// Load the hot-path record, parse the model (structure only: its checksum
@@ -774,12 +788,13 @@ fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractError
     })
 }
 
-fn model_info(deps: Deps, version: Option<u32>) -> StdResult<ModelResponse> {
+fn model_info(deps: Deps, version: Option<u32>) -> Result<ModelResponse, ContractError> {
     let active = active_version(deps.storage);
-    let version = version.unwrap_or(active);
-    if version == 0 {
-        return Err(ContractError::NoModel.into());
-    }
+    let version = match version {
+        Some(v) => v,
+        None if active == 0 => return Err(ContractError::NoModel),
+        None => active,
+    };
     let info = MODEL_INFO
         .may_load(deps.storage, version)?
         .ok_or(ContractError::NoSuchVersion(version))?;
@@ -888,7 +903,7 @@ fn proposals(
     Ok(ProposalsResponse { proposals })
 }
 
-fn cost(deps: Deps, blob: &Binary) -> StdResult<CostResponse> {
+fn cost(deps: Deps, blob: &Binary) -> Result<CostResponse, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let model = Model::parse(blob).map_err(|e| ContractError::InvalidModel(e.to_string()))?;
     let c = model.cost();

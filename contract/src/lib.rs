@@ -11,7 +11,7 @@
 //! - [`msg`]: messages (JSON schema in `schema/`).
 //! - [`state`]: storage, shaped so an inference reads one key.
 //! - [`poim`]: metrics, the acceptance rule, chunked evaluation.
-//! - [`error`]: [`ContractError`].
+//! - [`error`]: the error type, [`ContractError`].
 #![forbid(unsafe_code)]
 
 pub mod contract;

@@ -105,6 +105,9 @@ pub struct InstantiateMsg {
 }
 
 /// Execute messages.
+// `UpdateConfig` is the large variant; a message is deserialised once per
+// call, so boxing it would only cost an allocation.
+#[allow(clippy::large_enum_variant)]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Propose a model; attach at least `min_bond` of `bond_denom`. The
@@ -155,9 +158,12 @@ pub enum ExecuteMsg {
     Fund {},
 }
 
-/// Settings `UpdateConfig` may change.
+/// Settings `UpdateConfig` may change. Unknown fields are refused, so a
+/// misspelt setting is an error rather than a silent no-op. Margins and
+/// reward apply to proposals made after the update.
 #[cw_serde]
 #[derive(Default)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigUpdate {
     /// New minimum bond.
     pub min_bond: Option<Uint128>,
@@ -167,7 +173,13 @@ pub struct ConfigUpdate {
     pub reward: Option<RewardRule>,
     /// New operation budget.
     pub max_inference_ops: Option<u64>,
-    /// New deny threshold (`Some(None)` returns to the model's own).
+    /// New deny threshold: absent keeps it, `null` (`Some(None)`) returns to
+    /// the model's own, a value sets it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub deny_threshold: Option<Option<Decimal>>,
     /// New paused behaviour.
     pub paused_check: Option<PausedCheck>,
@@ -177,11 +189,23 @@ pub struct ConfigUpdate {
     pub eval_batch: Option<u32>,
 }
 
+/// A field that is present, even as `null`, is `Some`: plain serde reads a
+/// `null` `Option<Option<T>>` as `None`, which would make "back to the
+/// model's threshold" impossible to say in JSON.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
 /// Queries.
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
-    /// Score one input vector with the active model.
+    /// Score one input vector with the active model. Answers while paused
+    /// too: the circuit breaker governs `Check` only.
     #[returns(ScoreResponse)]
     Score {
         /// One decimal string per feature.

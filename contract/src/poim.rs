@@ -9,11 +9,11 @@ use vigil_inference_core::{Act, Model, Wide};
 use crate::msg::{Margin, Margins, Metrics};
 use crate::state::{for_each_sample, Counts};
 
-fn ratio(num: u32, den: u64) -> Decimal {
+fn ratio(num: u64, den: u64) -> Decimal {
     if den == 0 {
         Decimal::zero()
     } else {
-        Decimal::from_ratio(u64::from(num), den)
+        Decimal::from_ratio(num, den)
     }
 }
 
@@ -31,10 +31,11 @@ pub fn metrics(c: &Counts) -> Metrics {
         fp: c.fp,
         tn: c.tn,
         fn_: c.fn_,
-        accuracy: ratio(c.tp + c.tn, tp + fp + tn + fn_),
-        f1: ratio(2 * c.tp, 2 * tp + fp + fn_),
-        precision: ratio(c.tp, tp + fp),
-        recall: ratio(c.tp, tp + fn_),
+        // (u64: 2·tp overflows u32 from 2^31 rows on.)
+        accuracy: ratio(tp + tn, tp + fp + tn + fn_),
+        f1: ratio(2 * tp, 2 * tp + fp + fn_),
+        precision: ratio(tp, tp + fp),
+        recall: ratio(tp, tp + fn_),
     }
 }
 
@@ -110,6 +111,7 @@ pub struct Step {
 
 /// Score up to `limit` samples after `cursor` with the candidate and (when
 /// there is one) the incumbent, adding to their counts.
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     storage: &dyn Storage,
     candidate: &Model<'_>,

@@ -151,6 +151,10 @@ pub struct Proposal {
     pub incumbent: Counts,
     /// Version it became.
     pub accepted_version: Option<u32>,
+    /// Margins in force when it was proposed: the rules it is judged by.
+    pub margins: Margins,
+    /// Reward rule in force when it was proposed.
+    pub reward: RewardRule,
 }
 
 /// Proposals by id.

@@ -1,0 +1,403 @@
+//! Shared fixtures: models built with the core's float API, the synthetic
+//! test set, and a cw-multi-test suite around the guard.
+#![allow(dead_code)]
+
+use cosmwasm_std::{coins, Addr, Coin, Decimal, Empty, Event, Uint128};
+use cw_multi_test::error::AnyResult;
+use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+use vigil_guard::contract::{execute, instantiate, migrate, query};
+use vigil_guard::msg::{
+    CheckResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, Margins, ModelResponse, PausedCheck,
+    ProposalResponse, ProposalStatus, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse,
+    TestSample, TestSetResponse,
+};
+use vigil_guard::ContractError;
+use vigil_inference_core::float::{
+    FloatBody, FloatFeature, FloatLayer, FloatModel, QuantizeOptions,
+};
+use vigil_inference_core::format::Activation;
+use vigil_inference_core::Model;
+
+pub const DENOM: &str = "uvgl";
+pub const START: u128 = 1_000_000;
+pub const MIN_BOND: u128 = 1_000;
+
+// ------------------------------------------------------------------ models
+
+/// A logistic regression on identity features.
+pub fn logistic(weights: &[f64], bias: f64) -> FloatModel {
+    FloatModel {
+        threshold: 0.5,
+        features: vec![FloatFeature::IDENTITY; weights.len()],
+        body: FloatBody::Linear(FloatLayer {
+            weights: weights.to_vec(),
+            biases: vec![bias],
+            activation: Activation::Sigmoid,
+        }),
+    }
+}
+
+/// Quantise and serialise.
+pub fn blob(m: &FloatModel) -> Vec<u8> {
+    m.quantize(&QuantizeOptions::default())
+        .to_bytes()
+        .expect("valid spec")
+}
+
+/// "x0 >= k": positive for every sample whose x0 is at least `k` (the
+/// logit is ±1 or further from zero on the integer x0 of the test set).
+pub fn cut(k: u32) -> FloatModel {
+    logistic(&[2.0, 0.0], 1.0 - 2.0 * f64::from(k))
+}
+
+/// Separates the test set perfectly (on x1).
+pub fn perfect() -> FloatModel {
+    logistic(&[0.0, 2.0], 0.0)
+}
+
+/// Wrong on every sample.
+pub fn inverse() -> FloatModel {
+    logistic(&[0.0, -2.0], 0.0)
+}
+
+/// The cost bound of a blob.
+pub fn ops(b: &[u8]) -> u64 {
+    Model::parse(b).unwrap().cost().ops
+}
+
+// ------------------------------------------------------------------ test set
+
+/// Labels of x0 = 1..=12: threshold models on x0 trade precision for recall.
+///
+/// | k (x0 >= k) | acc | f1 | precision | recall |
+/// |---|---|---|---|---|
+/// | 1 | 6/12 | 12/18 | 1/2 | 1 |
+/// | 5 | 10/12 | 6/7 | 3/4 | 1 |
+/// | 6 | 9/12 | 10/13 | 5/7 | 5/6 |
+/// | 7 | 10/12 | 10/12 | 5/6 | 5/6 |
+/// | 9 | 10/12 | 8/10 | 1 | 4/6 |
+/// | 10 | 9/12 | 6/9 | 1 | 3/6 |
+/// | 12 | 7/12 | 2/7 | 1 | 1/6 |
+pub const LABELS: [bool; 12] = [
+    false, false, false, false, true, false, true, false, true, true, true, true,
+];
+
+/// x1: a clean separator with assorted decimal spellings.
+pub fn x1(i: usize, label: bool) -> String {
+    let pos = ["1.5", "2.25", "0.75", "3", "1.125", "0.5"];
+    let neg = ["-1.5", "-0.25", "-2", "-0.875", "-3.0625", "-1"];
+    if label {
+        pos[i % 6].to_string()
+    } else {
+        neg[i % 6].to_string()
+    }
+}
+
+/// The synthetic test set: x0 = 1..=12, label from [`LABELS`], stored with
+/// the classes interleaved (the class-balance rule checks each sample
+/// against the ones before it).
+pub fn test_set() -> Vec<TestSample> {
+    let sample = |i: usize| TestSample {
+        features: vec![(i + 1).to_string(), x1(i, LABELS[i])],
+        label: LABELS[i],
+    };
+    let (pos, neg): (Vec<usize>, Vec<usize>) = (0..12).partition(|&i| LABELS[i]);
+    neg.into_iter()
+        .zip(pos)
+        .flat_map(|(n, p)| [sample(n), sample(p)])
+        .collect()
+}
+
+/// Confusion counts of a float model on a sample list: (tp, fp, tn, fn).
+pub fn counts(m: &FloatModel, set: &[TestSample]) -> (u32, u32, u32, u32) {
+    let mut c = (0, 0, 0, 0);
+    for s in set {
+        let x: Vec<f64> = s.features.iter().map(|f| f.parse().unwrap()).collect();
+        match (m.predict(&x) >= m.threshold, s.label) {
+            (true, true) => c.0 += 1,
+            (true, false) => c.1 += 1,
+            (false, false) => c.2 += 1,
+            (false, true) => c.3 += 1,
+        }
+    }
+    c
+}
+
+pub fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+pub fn base_msg() -> InstantiateMsg {
+    InstantiateMsg {
+        admin: None,
+        n_features: 2,
+        bond_denom: DENOM.to_string(),
+        min_bond: Uint128::new(MIN_BOND),
+        margins: Margins::default(),
+        reward: RewardRule::Fixed {
+            amount: Uint128::new(500),
+        },
+        max_inference_ops: 1_000_000,
+        deny_threshold: None,
+        paused_check: PausedCheck::Error,
+        max_class_ratio: dec("2"),
+        eval_batch: 100,
+        initial_model: None,
+        initial_test_set: test_set(),
+    }
+}
+
+// ------------------------------------------------------------------ suite
+
+pub fn guard_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
+}
+
+pub struct Suite {
+    pub app: App,
+    pub code_id: u64,
+    pub guard: Addr,
+    pub admin: Addr,
+    pub alice: Addr,
+    pub bob: Addr,
+}
+
+/// Named accounts, each starting with [`START`] of [`DENOM`] and of `other`.
+pub fn new_app() -> (App, Addr, Addr, Addr) {
+    let mut app = App::default();
+    let admin = app.api().addr_make("admin");
+    let alice = app.api().addr_make("alice");
+    let bob = app.api().addr_make("bob");
+    app.init_modules(|router, _, storage| {
+        for a in [&admin, &alice, &bob] {
+            router
+                .bank
+                .init_balance(
+                    storage,
+                    a,
+                    vec![Coin::new(START, DENOM), Coin::new(START, "other")],
+                )
+                .unwrap();
+        }
+    });
+    (app, admin, alice, bob)
+}
+
+impl Suite {
+    /// A guard instantiated by `admin` with `vault` funds.
+    pub fn new(msg: InstantiateMsg, vault: u128) -> Suite {
+        let (mut app, admin, alice, bob) = new_app();
+        let code_id = app.store_code(guard_contract());
+        let funds = if vault == 0 {
+            vec![]
+        } else {
+            coins(vault, DENOM)
+        };
+        let guard = app
+            .instantiate_contract(
+                code_id,
+                admin.clone(),
+                &msg,
+                &funds,
+                "vigil-guard",
+                Some(admin.to_string()),
+            )
+            .unwrap();
+        Suite {
+            app,
+            code_id,
+            guard,
+            admin,
+            alice,
+            bob,
+        }
+    }
+
+    /// A guard with the synthetic test set and `initial` as active model.
+    pub fn with_model(initial: &FloatModel, vault: u128) -> Suite {
+        Suite::new(
+            InstantiateMsg {
+                initial_model: Some(blob(initial).into()),
+                ..base_msg()
+            },
+            vault,
+        )
+    }
+
+    pub fn exec(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> AnyResult<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.guard.clone(), msg, funds)
+    }
+
+    /// Execute, expecting a contract error.
+    #[track_caller]
+    pub fn exec_err(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> ContractError {
+        let err = self.exec(sender, msg, funds).expect_err("should fail");
+        err.downcast::<ContractError>()
+            .unwrap_or_else(|e| panic!("not a ContractError: {e:?}"))
+    }
+
+    pub fn admin_exec(&mut self, msg: &ExecuteMsg) -> AppResponse {
+        let admin = self.admin.clone();
+        self.exec(&admin, msg, &[]).unwrap()
+    }
+
+    pub fn propose(&mut self, sender: &Addr, m: &[u8], bond: u128) -> AnyResult<AppResponse> {
+        let sender = sender.clone();
+        self.exec(
+            &sender,
+            &ExecuteMsg::ProposeModel {
+                model: m.to_vec().into(),
+            },
+            &coins(bond, DENOM),
+        )
+    }
+
+    /// Propose and, when needed, continue (as `bob`) until decided. Returns
+    /// every step's response.
+    pub fn propose_and_decide(&mut self, sender: &Addr, m: &[u8], bond: u128) -> Vec<AppResponse> {
+        let mut steps = vec![self.propose(sender, m, bond).unwrap()];
+        let id = self.last_proposal().id;
+        let bob = self.bob.clone();
+        while self.proposal(id).status == ProposalStatus::Evaluating {
+            steps.push(
+                self.exec(
+                    &bob,
+                    &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+                    &[],
+                )
+                .unwrap(),
+            );
+            assert!(steps.len() < 1000, "evaluation does not progress");
+        }
+        steps
+    }
+
+    pub fn q<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
+        self.app
+            .wrap()
+            .query_wasm_smart(self.guard.clone(), msg)
+            .unwrap()
+    }
+
+    pub fn q_err(&self, msg: &QueryMsg) -> String {
+        self.app
+            .wrap()
+            .query_wasm_smart::<cosmwasm_std::Empty>(self.guard.clone(), msg)
+            .unwrap_err()
+            .to_string()
+    }
+
+    pub fn config(&self) -> ConfigResponse {
+        self.q(&QueryMsg::Config {})
+    }
+
+    pub fn proposals(&self) -> Vec<ProposalResponse> {
+        self.q::<ProposalsResponse>(&QueryMsg::Proposals {
+            start_after: None,
+            limit: Some(100),
+        })
+        .proposals
+    }
+
+    pub fn proposal(&self, id: u64) -> ProposalResponse {
+        self.proposals()
+            .into_iter()
+            .find(|p| p.id == id)
+            .expect("proposal exists")
+    }
+
+    pub fn last_proposal(&self) -> ProposalResponse {
+        self.proposals().pop().expect("a proposal")
+    }
+
+    pub fn model(&self, version: Option<u32>) -> ModelResponse {
+        self.q(&QueryMsg::Model { version })
+    }
+
+    pub fn test_set(&self) -> TestSetResponse {
+        self.q(&QueryMsg::TestSet {
+            start_after: None,
+            limit: Some(100),
+        })
+    }
+
+    pub fn check(&self, features: &[&str]) -> CheckResponse {
+        self.q(&QueryMsg::Check {
+            features: features.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    pub fn score(&self, features: &[&str]) -> ScoreResponse {
+        self.q(&QueryMsg::Score {
+            features: features.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    pub fn balance(&self, who: &Addr) -> u128 {
+        self.app
+            .wrap()
+            .query_balance(who, DENOM)
+            .unwrap()
+            .amount
+            .u128()
+    }
+
+    /// The bank holds exactly the vault plus the bonds of open proposals.
+    #[track_caller]
+    pub fn assert_conserved(&self) {
+        let open: u128 = self
+            .proposals()
+            .iter()
+            .filter(|p| p.status == ProposalStatus::Evaluating)
+            .map(|p| p.bond.u128())
+            .sum();
+        assert_eq!(
+            self.balance(&self.guard),
+            self.config().vault.u128() + open,
+            "contract balance != vault + open bonds"
+        );
+        assert_eq!(
+            self.app
+                .wrap()
+                .query_balance(&self.guard, "other")
+                .unwrap()
+                .amount,
+            Uint128::zero(),
+            "the guard holds a foreign denom"
+        );
+    }
+}
+
+/// The `wasm-vigil_poim` decision event of a list of responses, without the
+/// contract address.
+pub fn poim_event(steps: &[AppResponse]) -> Event {
+    let events: Vec<&Event> = steps
+        .iter()
+        .flat_map(|r| r.events.iter())
+        .filter(|e| e.ty == "wasm-vigil_poim")
+        .collect();
+    assert_eq!(events.len(), 1, "exactly one decision event");
+    let mut e = events[0].clone();
+    e.attributes.retain(|a| a.key != "_contract_address");
+    e
+}
+
+/// An attribute of an event.
+pub fn attr<'a>(e: &'a Event, key: &str) -> &'a str {
+    e.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .unwrap_or_else(|| panic!("no attribute {key} in {e:?}"))
+        .value
+        .as_str()
+}
+
+pub fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}

@@ -1,0 +1,17 @@
+//! The guard's test suite: one binary (one link) for every scenario.
+//!
+//! - `poim`: Proof-of-Improvement decisions, margins, chunked evaluation.
+//! - `funds`: bonds, rewards and the vault balance in every path.
+//! - `admin`: privileged messages, test set, rollback, pause, config,
+//!   migration.
+//! - `input`: bad input, malformed and over-budget models, explanations.
+//! - `vault`: another contract protected by the guard.
+//! - `unit`: entry points on `mock_dependencies`.
+mod common;
+
+mod admin;
+mod funds;
+mod input;
+mod poim;
+mod unit;
+mod vault;

@@ -1,0 +1,193 @@
+//! The guard protecting another contract: a vault that asks `Check` before
+//! every withdrawal.
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{
+    coins, Addr, BankMsg, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
+    StdResult, Uint128,
+};
+use cw_multi_test::{ContractWrapper, Executor};
+use cw_storage_plus::Item;
+use vigil_guard::msg::{CheckResponse, ConfigUpdate, ExecuteMsg, PausedCheck, QueryMsg};
+
+use crate::common::*;
+
+#[cw_serde]
+struct VaultInit {
+    guard: String,
+    denom: String,
+}
+
+#[cw_serde]
+enum VaultExec {
+    Withdraw {
+        amount: Uint128,
+        features: Vec<String>,
+    },
+}
+
+const GUARD: Item<(Addr, String)> = Item::new("guard");
+
+fn vault_instantiate(
+    deps: DepsMut,
+    _env: Env,
+    _info: MessageInfo,
+    msg: VaultInit,
+) -> StdResult<Response> {
+    let guard = deps.api.addr_validate(&msg.guard)?;
+    GUARD.save(deps.storage, &(guard, msg.denom))?;
+    Ok(Response::new())
+}
+
+fn vault_execute(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: VaultExec,
+) -> StdResult<Response> {
+    let VaultExec::Withdraw { amount, features } = msg;
+    let (guard, denom) = GUARD.load(deps.storage)?;
+    let check: CheckResponse = deps
+        .querier
+        .query_wasm_smart(guard, &QueryMsg::Check { features })?;
+    if !check.allow {
+        return Err(StdError::generic_err(format!(
+            "withdrawal refused by the guard (score {})",
+            check.score
+        )));
+    }
+    Ok(Response::new().add_message(BankMsg::Send {
+        to_address: info.sender.to_string(),
+        amount: coins(amount.u128(), denom),
+    }))
+}
+
+fn vault_query(_deps: Deps, _env: Env, _msg: Empty) -> StdResult<Binary> {
+    Err(StdError::generic_err("no queries"))
+}
+
+const VAULT_FUNDS: u128 = 50_000;
+
+fn setup() -> (Suite, Addr) {
+    let mut s = Suite::with_model(&cut(7), 0);
+    let code = s.app.store_code(Box::new(ContractWrapper::new(
+        vault_execute,
+        vault_instantiate,
+        vault_query,
+    )));
+    let admin = s.admin.clone();
+    let vault = s
+        .app
+        .instantiate_contract(
+            code,
+            admin,
+            &VaultInit {
+                guard: s.guard.to_string(),
+                denom: DENOM.to_string(),
+            },
+            &coins(VAULT_FUNDS, DENOM),
+            "vault",
+            None,
+        )
+        .unwrap();
+    (s, vault)
+}
+
+fn withdraw(s: &mut Suite, vault: &Addr, amount: u128, features: &[&str]) -> Result<(), String> {
+    let alice = s.alice.clone();
+    s.app
+        .execute_contract(
+            alice,
+            vault.clone(),
+            &VaultExec::Withdraw {
+                amount: Uint128::new(amount),
+                features: strings(features),
+            },
+            &[],
+        )
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn vault_asks_the_guard() {
+    let (mut s, vault) = setup();
+    let alice = s.alice.clone();
+    // a normal withdrawal passes
+    withdraw(&mut s, &vault, 1_000, &["3", "-1"]).unwrap();
+    assert_eq!(s.balance(&alice), START + 1_000);
+    assert_eq!(s.balance(&vault), VAULT_FUNDS - 1_000);
+    // one the model flags is refused, and nothing moves
+    let err = withdraw(&mut s, &vault, 1_000, &["9", "1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    assert_eq!(s.balance(&alice), START + 1_000);
+    assert_eq!(s.balance(&vault), VAULT_FUNDS - 1_000);
+    // bad input to the guard fails the withdrawal
+    let err = withdraw(&mut s, &vault, 1_000, &["nan", "1"]).unwrap_err();
+    assert!(err.contains("not a finite number"), "{err}");
+    assert_eq!(s.balance(&vault), VAULT_FUNDS - 1_000);
+}
+
+#[test]
+fn vault_with_a_paused_guard() {
+    let (mut s, vault) = setup();
+    let alice = s.alice.clone();
+    let normal = ["3", "-1"];
+    let flagged = ["9", "1"];
+    let mut paid = 0;
+    s.admin_exec(&ExecuteMsg::Pause {});
+
+    // fail open: everything passes, even what the model would flag
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        paused_check: Some(PausedCheck::Allow),
+        ..Default::default()
+    }));
+    withdraw(&mut s, &vault, 100, &normal).unwrap();
+    withdraw(&mut s, &vault, 100, &flagged).unwrap();
+    paid += 200;
+    assert_eq!(s.balance(&alice), START + paid);
+
+    // fail closed: everything is refused
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        paused_check: Some(PausedCheck::Deny),
+        ..Default::default()
+    }));
+    for tx in [&normal, &flagged] {
+        let err = withdraw(&mut s, &vault, 100, tx).unwrap_err();
+        assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    }
+    assert_eq!(s.balance(&alice), START + paid);
+
+    // error: the query fails, so the withdrawal fails
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        paused_check: Some(PausedCheck::Error),
+        ..Default::default()
+    }));
+    for tx in [&normal, &flagged] {
+        let err = withdraw(&mut s, &vault, 100, tx).unwrap_err();
+        assert!(err.contains("the guard is paused"), "{err}");
+    }
+    assert_eq!(s.balance(&alice), START + paid);
+
+    // unpaused: the model decides again
+    s.admin_exec(&ExecuteMsg::Unpause {});
+    withdraw(&mut s, &vault, 100, &normal).unwrap();
+    paid += 100;
+    assert!(withdraw(&mut s, &vault, 100, &flagged).is_err());
+    assert_eq!(s.balance(&alice), START + paid);
+    assert_eq!(s.balance(&vault), VAULT_FUNDS - paid);
+}
+
+#[test]
+fn vault_follows_model_upgrades() {
+    let (mut s, vault) = setup();
+    let bob = s.bob.clone();
+    // cut(7) flags x0 = 8 even with a benign x1; the perfect model does not
+    assert!(withdraw(&mut s, &vault, 10, &["8", "-1"]).is_err());
+    s.propose_and_decide(&bob, &blob(&perfect()), 1_000);
+    withdraw(&mut s, &vault, 10, &["8", "-1"]).unwrap();
+    assert!(withdraw(&mut s, &vault, 10, &["1", "2"]).is_err());
+    // rollback restores the old behaviour
+    s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
+    assert!(withdraw(&mut s, &vault, 10, &["8", "-1"]).is_err());
+    withdraw(&mut s, &vault, 10, &["1", "2"]).unwrap();
+}
