@@ -36,7 +36,23 @@ say "toolchain in use: $(rustc --version)"
 say "installed targets: $(rustup target list --installed --toolchain "$CHANNEL" | xargs)"
 
 # --- Node / npm packages ------------------------------------------------------
-# (placeholder: the browser wasm package's npm dependencies go here)
+# Root package.json (`vigil-tools`): build tools pinned in package-lock.json,
+# today binaryen's wasm-opt for scripts/build-contract.sh. `npm ci` only when
+# the lockfile changed since the last install (stamp in node_modules/).
+if ! command -v npm >/dev/null 2>&1; then
+    say "ERROR: npm not found on PATH; install Node.js (>= 18) and npm first" >&2
+    exit 1
+fi
+LOCK_SUM="$(sha256sum package-lock.json | cut -d' ' -f1)"
+STAMP=node_modules/.vigil-npm-ci.sha256
+if [[ -x node_modules/.bin/wasm-opt && -f "$STAMP" && "$(cat "$STAMP")" == "$LOCK_SUM" ]]; then
+    say "npm packages up to date (package-lock.json unchanged)"
+else
+    say "npm ci (node $(node --version), npm $(npm --version 2>/dev/null))"
+    npm ci --no-audit --no-fund --loglevel=error
+    printf '%s\n' "$LOCK_SUM" >"$STAMP"
+fi
+say "wasm-opt: $(node_modules/.bin/wasm-opt --version)"
 
 # --- Chromium (headless browser tests) ----------------------------------------
 # (placeholder: apt-get install of chromium for the browser tests goes here)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The one test command of the project: setup, format, lint, tests, no_std
-# builds of the core, and the no-float scan of the core's wasm. Fails fast.
+# The one test command of the project: setup, format, lint, schema
+# freshness, the contract artifact build (size budget), tests (including
+# cosmwasm-vm validation of that artifact), no_std builds of the core, and the
+# no-float scans. Fails fast.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +23,31 @@ step cargo clippy --workspace --all-targets -- -D warnings
 # The shim's wasm-only code (no_std, panic handler) is linted on its target.
 step cargo clippy -p vigil-wasm-shim --target wasm32-unknown-unknown -- -D warnings
 
-# Includes host-tests' no_float_instructions test (it builds the shim wasm).
+# The committed JSON schema must match the messages.
+schema_is_fresh() {
+    cargo schema >/dev/null
+    if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        echo "not a git work tree: schema/ regenerated, not compared"
+        return 0
+    fi
+    local changes
+    changes="$(git status --porcelain -- schema/)"
+    if [[ -n "$changes" ]]; then
+        printf '%s\n' "$changes"
+        git --no-pager diff --stat -- schema/
+        echo "schema/ is stale: run cargo schema (from the workspace root) and commit schema/" >&2
+        return 1
+    fi
+}
+step schema_is_fresh
+
+# The contract exactly as uploaded (artifacts/vigil_guard.wasm: cargo +
+# wasm-opt, <= 250 KiB), so host-tests' contract_artifact test checks the
+# fresh file.
+step scripts/build-contract.sh
+
+# Includes host-tests' no_float_instructions test (it builds the shim wasm)
+# and contract_artifact (cosmwasm-vm validation and a Check query).
 step cargo test --workspace
 
 # The core must build without std/alloc for wasm and for bare metal, and with
@@ -36,5 +62,7 @@ step cargo build -p vigil-inference-core --no-default-features --features alloc 
 # Already part of `cargo test --workspace`; re-run to show its summary.
 # (`--workspace` keeps feature unification identical, so nothing rebuilds.)
 step cargo test --workspace --test no_float_instructions -- --nocapture
+# The contract artifact's size, cosmwasm-vm validation and Check gas.
+step cargo test --workspace --test contract_artifact -- --nocapture
 
 printf '\nall checks passed in %ss\n' "$((SECONDS - START))"

@@ -1,5 +1,17 @@
 //! Host-side checks on the WebAssembly Vigil ships.
 //!
+//! * [`shim`] builds `vigil-wasm-shim` (the core, no `alloc`/`std`/`float`)
+//!   for `wasm32-unknown-unknown` as shipped;
+//! * [`fuel`] meters its exports with wasmtime fuel (the cost model's
+//!   calibration and its check in `tests/cost_bound.rs`);
+//! * [`models`] builds models of every family and size, and inputs that
+//!   drive their expensive paths;
+//! * [`scan`] (below) finds forbidden instructions.
+//!
+//! Tools: `cargo run -p vigil-host-tests --bin cost-calibration` derives
+//! the cost coefficients; `--bin profile-report` measures the release
+//! profile's `opt-level` choices.
+//!
 //! [`scan`] walks a compiled module and reports every instruction (and every
 //! function-type, local or global of a float or vector type) that a
 //! deterministic, float-free build must not contain:
@@ -16,6 +28,10 @@
 //! Callers decide which categories are fatal: float is always fatal for
 //! Vigil; bulk memory is reported separately because recent Rust toolchains
 //! enable it by default on `wasm32-unknown-unknown`.
+
+pub mod fuel;
+pub mod models;
+pub mod shim;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -15,79 +15,14 @@
 //! * the same build without LTO must have none of the four categories,
 //!   proving the core's own code needs no bulk memory.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
-
+use vigil_host_tests::shim::{build_shim as build_shim_into, nested_target_dir};
 use vigil_host_tests::{exported_functions, of_category, report, scan, summary, Category};
-
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-/// Restrict code generation to the wasm MVP feature set (no bulk-memory,
-/// sign-ext, reference-types, multivalue, ...) for the code we compile.
-const MVP_RUSTFLAGS: &str = "-C target-cpu=mvp";
-
-/// The two tests build in different target dirs; one build at a time is
-/// plenty on a 2-core machine.
-static BUILD: Mutex<()> = Mutex::new(());
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host-tests lives inside the workspace")
-        .to_path_buf()
-}
 
 /// `<target-dir>/<name>`: separate from the outer build's target dir so the
 /// nested cargo never waits on the lock the outer `cargo test` holds.
-fn nested_target_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("CARGO_TARGET_TMPDIR is <target-dir>/tmp")
-        .join(name)
-}
-
-/// Builds the shim with the workspace release profile (plus `extra_env`
-/// profile overrides) and returns the `.wasm` bytes.
 fn build_shim(target_dir_name: &str, extra_env: &[(&str, &str)]) -> Vec<u8> {
-    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let target_dir = nested_target_dir(target_dir_name);
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(workspace_root())
-        .args([
-            "build",
-            "--release",
-            "--target",
-            WASM_TARGET,
-            "-p",
-            "vigil-wasm-shim",
-            "--target-dir",
-        ])
-        .arg(&target_dir)
-        // Our flags, not whatever the outer build was given.
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .env_remove(format!(
-            "CARGO_TARGET_{}_RUSTFLAGS",
-            WASM_TARGET.to_uppercase().replace('-', "_")
-        ))
-        .env("RUSTFLAGS", MVP_RUSTFLAGS)
-        .envs(extra_env.iter().copied());
-    let status = command
-        .status()
-        .expect("run cargo to build vigil-wasm-shim");
-    assert!(
-        status.success(),
-        "building vigil-wasm-shim failed: {status}"
-    );
-
-    let wasm = target_dir
-        .join(WASM_TARGET)
-        .join("release")
-        .join("vigil_wasm_shim.wasm");
-    std::fs::read(&wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()))
+    let target_dir = nested_target_dir(env!("CARGO_TARGET_TMPDIR"), target_dir_name);
+    build_shim_into(&target_dir, extra_env).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn assert_none(findings: &[vigil_host_tests::Finding], category: Category, build: &str) {

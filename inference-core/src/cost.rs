@@ -2,12 +2,22 @@
 //! executes, from the parsed model's shape alone, and the Cosmos SDK gas it
 //! implies.
 //!
+//! The bound covers one call that parses the blob with
+//! [`Model::parse_without_checksum`] (every structural check) and runs one
+//! inference: the per-query work of a contract that verified the checksum at
+//! upload. Parsing is a large share of it (about 10-25% for dense models and
+//! most of it for tree ensembles, whose every node is validated).
+//! [`Model::parse`] adds the SHA-256, about 86 operations per byte hashed,
+//! which this bound does not include.
+//!
 //! The bound is a sum of per-part worst cases ([`OpCoefficients`]), each
 //! covering the most expensive path through that part (every feature clipped
-//! and log-transformed where its flags say so, every tree walked to
-//! `max_depth`). The coefficients are calibrated against wasmtime fuel
-//! metering of the release wasm build in `host-tests`, which asserts that
-//! measured operations never exceed the bound.
+//! and log-transformed where its flags say so, sigmoid/tanh on their full
+//! path, every tree walked to `max_depth`). The coefficients are calibrated
+//! against wasmtime fuel metering of the release wasm build in `host-tests`
+//! (`cargo run -p vigil-host-tests --bin cost-calibration` derives them by
+//! differencing), whose `cost_bound` test asserts that measured operations
+//! never exceed the bound.
 use crate::format::{Activation, WeightKind};
 use crate::model::Body;
 use crate::Model;
@@ -15,44 +25,80 @@ use crate::Model;
 /// Worst-case wasm operations of each part of an inference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpCoefficients {
-    /// Fixed cost of a call: argument checks, dispatch, output.
+    /// Fixed cost of a call: argument checks, header parse, dispatch,
+    /// output, and the copies of the parsed `Model` (about 600 bytes, with
+    /// room for [`MAX_LAYERS`](crate::format::MAX_LAYERS) layers) between
+    /// functions.
     pub base: u64,
-    /// Decoding a feature record and its affine step.
+    /// Per feature: decoding its record (at parse and again at inference)
+    /// and the affine step (a 128-bit multiply and shift).
     pub per_feature: u64,
-    /// Extra for a clipped bound (each).
+    /// Extra per clip bound (each): decoding and comparing an `i128`.
     pub per_clip: u64,
-    /// Extra for `log1p`.
+    /// Extra for `log1p`: the integer logarithm (30 squarings) and the
+    /// 128-bit arithmetic around it.
     pub per_log1p: u64,
-    /// Per layer: setup.
+    /// Per layer: its header at parse, setup at inference.
     pub per_layer: u64,
-    /// Per output neuron: dot-product setup and requantisation.
+    /// Per output neuron: weight-row slicing, the requantisation (a 128-bit
+    /// multiply and shift), bias and saturation.
     pub per_neuron: u64,
+    /// Per stored requantisation scale (one per layer, or one per output
+    /// neuron with per-channel scales): its check at parse and read.
+    pub per_scale: u64,
+    /// Extra per output neuron whose requantisation shift exceeds 64 (very
+    /// small weight scales): the 128-bit shift's longer path.
+    pub per_long_shift: u64,
+    /// Per ReLU, hard-sigmoid or hard-tanh evaluation (hidden or output),
+    /// over identity.
+    pub per_hard_activation: u64,
     /// Per multiply-accumulate, `i8` weights.
     pub per_mac_i8: u64,
     /// Per multiply-accumulate, `i16` weights.
     pub per_mac_i16: u64,
-    /// Per sigmoid or tanh evaluation (hidden or output).
+    /// Per sigmoid or tanh evaluation (hidden or output), over identity;
+    /// also charged once for a tree ensemble's final aggregation.
     pub per_transcendental: u64,
-    /// Per tree: decoding its count, the root, and adding its leaf.
+    /// Per tree: its node count at parse, the iterator step, decoding the
+    /// root, adding its leaf.
     pub per_tree: u64,
-    /// Per node visited below the root.
+    /// Per node visited below the root (either branch).
     pub per_step: u64,
+    /// Per stored tree node: its structural validation at parse.
+    pub per_node: u64,
+    /// Extra per tree node decoded when nodes carry explanation values:
+    /// every stored node once at parse, plus the root and one node per step
+    /// of every walk.
+    pub per_node_explain: u64,
 }
 
 /// Coefficients for `wasm32-unknown-unknown` built with the workspace
-/// release profile.
+/// release profile (`opt-level = "z"`, LTO) and `-C target-cpu=mvp`, in
+/// wasmtime fuel: 1 per operator except `nop`, `drop`, `block`, `loop`,
+/// `end`, `else`, `return` and `unreachable` (free), 1 per function entry,
+/// and 1 per byte of `memory.copy`/`memory.fill`. Derived by
+/// `cost-calibration`: measured maxima per part (per-neuron ones with 1%
+/// headroom), `base` the largest residual plus 5%. Bound/fuel for models
+/// above 200k operations: at most about 1.05 for MLPs (neuron-heavy shapes
+/// such as 4-256-1; 1.02 typical), 1.005 for linear models, 1.02 for
+/// complete trees (more for trees shallower than `max_depth`).
 pub const WASM_OPS: OpCoefficients = OpCoefficients {
-    base: 400,
-    per_feature: 260,
-    per_clip: 12,
-    per_log1p: 520,
-    per_layer: 40,
-    per_neuron: 200,
-    per_mac_i8: 12,
-    per_mac_i16: 14,
-    per_transcendental: 260,
-    per_tree: 40,
-    per_step: 40,
+    base: 4_690,
+    per_feature: 1_639,
+    per_clip: 320,
+    per_log1p: 3_306,
+    per_layer: 772,
+    per_neuron: 528,
+    per_scale: 45,
+    per_long_shift: 17,
+    per_hard_activation: 30,
+    per_mac_i8: 27,
+    per_mac_i16: 29,
+    per_transcendental: 281,
+    per_tree: 360,
+    per_step: 143,
+    per_node: 154,
+    per_node_explain: 20,
 };
 
 /// CosmWasm gas per wasm operation (cosmwasm-vm).
@@ -91,21 +137,43 @@ impl Cost {
         }
         match model.body() {
             Body::Dense(layers) => {
-                for l in layers.as_slice() {
+                for l in layers.iter() {
                     let per_mac = match l.weight_kind {
-                        Some(WeightKind::I16) => k.per_mac_i16,
-                        _ => k.per_mac_i8,
+                        WeightKind::I16 => k.per_mac_i16,
+                        WeightKind::I8 => k.per_mac_i8,
                     };
                     ops += k.per_layer
                         + l.fan_out as u64 * k.per_neuron
                         + (l.fan_in * l.fan_out) as u64 * per_mac;
-                    if matches!(l.activation, Some(Activation::Sigmoid | Activation::Tanh)) {
-                        ops += l.fan_out as u64 * k.per_transcendental;
-                    }
+                    let n_scales = if l.per_channel { l.fan_out } else { 1 };
+                    ops += n_scales as u64 * k.per_scale;
+                    let long_shifts = (0..n_scales).filter(|&j| l.scale(j).1 > 64).count();
+                    let long_neurons = if l.per_channel {
+                        long_shifts
+                    } else {
+                        long_shifts * l.fan_out
+                    };
+                    ops += long_neurons as u64 * k.per_long_shift;
+                    ops += l.fan_out as u64
+                        * match l.activation {
+                            Activation::Sigmoid | Activation::Tanh => k.per_transcendental,
+                            Activation::Relu | Activation::HardSigmoid | Activation::HardTanh => {
+                                k.per_hard_activation
+                            }
+                            Activation::Identity => 0,
+                        };
                 }
             }
             Body::Trees(e) => {
                 ops += e.n_trees as u64 * (k.per_tree + u64::from(e.max_depth) * k.per_step);
+                ops += e.total_nodes() as u64 * k.per_node;
+                if e.explain {
+                    // Each stored node is decoded once at parse; each walk
+                    // decodes its root and one node per step.
+                    let decoded =
+                        e.total_nodes() as u64 + e.n_trees as u64 * (u64::from(e.max_depth) + 1);
+                    ops += decoded * k.per_node_explain;
+                }
                 ops += k.per_transcendental;
             }
         }

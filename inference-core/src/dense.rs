@@ -24,17 +24,17 @@ pub const SCALE_LEN: usize = 5;
 /// Bytes of a layer's fixed header.
 pub const LAYER_HEADER_LEN: usize = 5;
 
-/// A validated, zero-copy view of one layer.
-#[derive(Clone, Copy, Debug, Default)]
+/// A zero-copy view of one layer, decoded from a validated body.
+#[derive(Clone, Copy, Debug)]
 pub struct Layer<'a> {
     /// Inputs.
     pub fan_in: usize,
     /// Outputs.
     pub fan_out: usize,
     /// Stored weight type.
-    pub weight_kind: Option<WeightKind>,
+    pub weight_kind: WeightKind,
     /// Activation.
-    pub activation: Option<Activation>,
+    pub activation: Activation,
     /// One scale per output (else one for the layer).
     pub per_channel: bool,
     scales: &'a [u8],
@@ -42,47 +42,52 @@ pub struct Layer<'a> {
     weights: &'a [u8],
 }
 
-/// The layers of a dense model.
-#[derive(Clone, Copy, Debug)]
-pub struct Layers<'a> {
-    layers: [Layer<'a>; MAX_LAYERS],
-    count: usize,
-}
-
-impl<'a> Layers<'a> {
-    /// The layers, input side first.
-    pub fn as_slice(&self) -> &[Layer<'a>] {
-        &self.layers[..self.count.min(MAX_LAYERS)]
-    }
-
-    /// Widest layer output.
-    pub fn max_width(&self) -> usize {
-        self.as_slice().iter().map(|l| l.fan_out).max().unwrap_or(0)
-    }
-
-    /// Multiply-accumulates per inference.
-    pub fn macs(&self) -> u64 {
-        self.as_slice()
-            .iter()
-            .map(|l| (l.fan_in * l.fan_out) as u64)
-            .sum()
-    }
-
-    /// Stored parameters (weights, biases, scales).
-    pub fn params(&self) -> u64 {
-        self.as_slice()
-            .iter()
-            .map(|l| (l.fan_in * l.fan_out + l.fan_out + l.scales.len() / SCALE_LEN) as u64)
-            .sum()
-    }
-}
-
 impl<'a> Layer<'a> {
+    /// Decode the layer at the start of `bytes` with `fan_in` inputs: the
+    /// layer and its encoded length, or `None` if a code is unknown or the
+    /// bytes are too short. Range rules are [`validate`]'s.
+    fn decode(bytes: &'a [u8], fan_in: usize) -> Option<(Layer<'a>, usize)> {
+        let header = bytes.get(..LAYER_HEADER_LEN)?;
+        let fan_out = usize::from(u16::from_le_bytes([header[0], header[1]]));
+        let weight_kind = WeightKind::from_code(header[2])?;
+        let activation = Activation::from_code(header[3])?;
+        let per_channel = match header[4] {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let n_scales = if per_channel { fan_out } else { 1 };
+        let scales_at = LAYER_HEADER_LEN;
+        let biases_at = scales_at.checked_add(n_scales.checked_mul(SCALE_LEN)?)?;
+        let weights_at = biases_at.checked_add(fan_out.checked_mul(4)?)?;
+        let end = weights_at.checked_add(
+            fan_out
+                .checked_mul(fan_in)?
+                .checked_mul(weight_kind.size())?,
+        )?;
+        let layer = Layer {
+            fan_in,
+            fan_out,
+            weight_kind,
+            activation,
+            per_channel,
+            scales: bytes.get(scales_at..biases_at)?,
+            biases: bytes.get(biases_at..weights_at)?,
+            weights: bytes.get(weights_at..end)?,
+        };
+        Some((layer, end))
+    }
+
     /// Scale `(mantissa, shift)` for output `j`.
     pub fn scale(&self, j: usize) -> (i32, u8) {
         let at = if self.per_channel { j * SCALE_LEN } else { 0 };
         let shift = self.scales.get(at + 4).copied().unwrap_or(1);
         (le_i32(self.scales, at), shift)
+    }
+
+    /// Number of stored scales.
+    pub fn n_scales(&self) -> usize {
+        self.scales.len() / SCALE_LEN
     }
 
     /// Bias of output `j`, `I16F16` bits.
@@ -94,58 +99,73 @@ impl<'a> Layer<'a> {
     pub fn weight(&self, j: usize, i: usize) -> i32 {
         let k = j * self.fan_in + i;
         match self.weight_kind {
-            Some(WeightKind::I16) => crate::format::le_u16(self.weights, 2 * k) as i16 as i32,
-            _ => self.weights.get(k).map_or(0, |&b| b as i8 as i32),
+            WeightKind::I16 => crate::format::le_u16(self.weights, 2 * k) as i16 as i32,
+            WeightKind::I8 => self.weights.get(k).map_or(0, |&b| b as i8 as i32),
         }
     }
 
-    /// Exact dot product of output `j`'s weight row with `x`.
+    /// Exact dot product of one stored weight row with `x`.
+    ///
+    /// `|x·w| <= 2^31·2^15` and at most 2^16 terms keep `|acc| < 2^62`
+    /// (module docs), so the wrapping operations never wrap.
     #[inline]
-    fn dot(&self, j: usize, x: &[Act]) -> i64 {
+    fn dot(&self, row: &[u8], x: &[Act]) -> i64 {
+        #[inline(always)]
+        fn mac(acc: i64, x: Act, w: i64) -> i64 {
+            acc.wrapping_add(i64::from(x.to_bits()).wrapping_mul(w))
+        }
         let mut acc: i64 = 0;
         match self.weight_kind {
-            Some(WeightKind::I16) => {
-                let row = self
-                    .weights
-                    .get(2 * j * self.fan_in..2 * (j + 1) * self.fan_in);
-                for (w, x) in row.unwrap_or(&[]).as_chunks::<2>().0.iter().zip(x) {
-                    let w = i64::from(i16::from_le_bytes(*w));
-                    // |x·w| <= 2^46 and at most 2^16 terms: no overflow (module docs).
-                    acc = acc.wrapping_add(i64::from(x.to_bits()).wrapping_mul(w));
+            WeightKind::I16 => {
+                for (w, x) in row.as_chunks::<2>().0.iter().zip(x) {
+                    acc = mac(acc, *x, i64::from(i16::from_le_bytes(*w)));
                 }
             }
-            _ => {
-                let row = self.weights.get(j * self.fan_in..(j + 1) * self.fan_in);
-                for (&w, x) in row.unwrap_or(&[]).iter().zip(x) {
-                    acc = acc.wrapping_add(i64::from(x.to_bits()).wrapping_mul(i64::from(w as i8)));
+            WeightKind::I8 => {
+                // Four at a time: one bounds check per four MACs.
+                let (w4, w_rest) = row.as_chunks::<4>();
+                let (x4, x_rest) = x.as_chunks::<4>();
+                for (w, x) in w4.iter().zip(x4) {
+                    acc = mac(acc, x[0], i64::from(w[0] as i8));
+                    acc = mac(acc, x[1], i64::from(w[1] as i8));
+                    acc = mac(acc, x[2], i64::from(w[2] as i8));
+                    acc = mac(acc, x[3], i64::from(w[3] as i8));
+                }
+                for (&w, x) in w_rest.iter().zip(x_rest) {
+                    acc = mac(acc, *x, i64::from(w as i8));
                 }
             }
         }
         acc
     }
 
-    /// Pre-activation of output `j`, `I16F16` bits.
+    /// Pre-activation of output `j` from its weight row, `I16F16` bits.
     #[inline]
-    fn pre(&self, j: usize, x: &[Act]) -> i32 {
+    fn pre(&self, j: usize, row: &[u8], x: &[Act]) -> i32 {
         let (m, shift) = self.scale(j);
-        let scaled = mul_shift_i128(i128::from(self.dot(j, x)), m, u32::from(shift));
+        let scaled = mul_shift_i128(i128::from(self.dot(row, x)), m, u32::from(shift));
         sat_i32(scaled.saturating_add(i64::from(self.bias(j))))
     }
 
-    /// Compute all outputs with the hidden-layer activation.
+    fn rows(&self) -> core::slice::ChunksExact<'a, u8> {
+        self.weights
+            .chunks_exact((self.fan_in * self.weight_kind.size()).max(1))
+    }
+
+    /// Compute all outputs with the hidden-layer activation. `x` holds at
+    /// least `fan_in` inputs.
     pub(crate) fn forward(&self, x: &[Act], out: &mut [Act]) {
-        let act = self.activation.unwrap_or(Activation::Identity);
-        for (j, o) in out.iter_mut().take(self.fan_out).enumerate() {
-            *o = Act::from_bits(activate(act, self.pre(j, x)));
+        let x = x.get(..self.fan_in).unwrap_or(x);
+        for (j, (o, row)) in out.iter_mut().zip(self.rows()).enumerate() {
+            *o = Act::from_bits(activate(self.activation, self.pre(j, row, x)));
         }
     }
 
     /// The single output of an output layer as a score, `U1F31` bits.
     pub(crate) fn score_bits(&self, x: &[Act]) -> u32 {
-        output_score_bits(
-            self.activation.unwrap_or(Activation::Identity),
-            self.pre(0, x),
-        )
+        let x = x.get(..self.fan_in).unwrap_or(x);
+        let row = self.rows().next().unwrap_or(&[]);
+        output_score_bits(self.activation, self.pre(0, row, x))
     }
 
     /// Per-input contributions to output 0's pre-activation, `I16F16` bits
@@ -160,6 +180,57 @@ impl<'a> Layer<'a> {
                 u32::from(shift),
             )));
         }
+    }
+}
+
+/// The layers of a validated dense body, decoded lazily (no copies, no
+/// allocation).
+#[derive(Clone, Copy, Debug)]
+pub struct Layers<'a> {
+    section: &'a [u8],
+    count: usize,
+    n_features: usize,
+    max_width: usize,
+}
+
+impl<'a> Layers<'a> {
+    /// The layers, input side first.
+    pub fn iter(&self) -> impl Iterator<Item = Layer<'a>> + 'a {
+        let mut rest = self.section;
+        let mut fan_in = self.n_features;
+        (0..self.count).map_while(move |_| {
+            let (layer, len) = Layer::decode(rest, fan_in)?;
+            rest = rest.get(len..)?;
+            fan_in = layer.fan_out;
+            Some(layer)
+        })
+    }
+
+    /// Number of layers.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Never true for a validated model.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Widest layer output.
+    pub fn max_width(&self) -> usize {
+        self.max_width
+    }
+
+    /// Multiply-accumulates per inference.
+    pub fn macs(&self) -> u64 {
+        self.iter().map(|l| (l.fan_in * l.fan_out) as u64).sum()
+    }
+
+    /// Stored parameters (weights, biases, scales).
+    pub fn params(&self) -> u64 {
+        self.iter()
+            .map(|l| (l.fan_in * l.fan_out + l.fan_out + l.n_scales()) as u64)
+            .sum()
     }
 }
 
@@ -197,9 +268,11 @@ pub(crate) fn validate<'a>(
     if count == 0 || usize::from(count) > MAX_LAYERS || (linear && count != 1) {
         return Err(FormatError::LayerCount(count));
     }
-    let mut layers = [Layer::default(); MAX_LAYERS];
+    let section_at = r.pos();
     let mut fan_in = n_features;
-    for (index, slot) in layers.iter_mut().take(usize::from(count)).enumerate() {
+    let mut max_width = 0;
+    let mut last = None;
+    for index in 0..usize::from(count) {
         let fan_out = usize::from(r.u16()?);
         if fan_out == 0 {
             return Err(FormatError::ZeroWidth { layer: index });
@@ -223,7 +296,7 @@ pub(crate) fn validate<'a>(
                 });
             }
         }
-        let biases = r.take(fan_out * 4)?;
+        r.take(fan_out * 4)?;
         // fan_out, fan_in < 2^16 and size <= 2, but usize may be 32 bits.
         let n_weights =
             (fan_out * fan_in)
@@ -232,27 +305,21 @@ pub(crate) fn validate<'a>(
                     offset: r.pos(),
                     needed: usize::MAX,
                 })?;
-        let weights = r.take(n_weights)?;
-        *slot = Layer {
-            fan_in,
-            fan_out,
-            weight_kind: Some(weight_kind),
-            activation: Some(activation),
-            per_channel,
-            scales,
-            biases,
-            weights,
-        };
+        r.take(n_weights)?;
+        max_width = max_width.max(fan_out);
+        last = Some((fan_out, activation));
         fan_in = fan_out;
     }
-    let last = &layers[usize::from(count) - 1];
-    if last.fan_out != 1 || !last.activation.is_some_and(Activation::is_output) {
+    if !last.is_some_and(|(w, a)| w == 1 && a.is_output()) {
         return Err(FormatError::BadOutputLayer);
     }
-    Ok(Layers {
-        layers,
+    let layers = Layers {
+        section: r.bytes_between(section_at),
         count: usize::from(count),
-    })
+        n_features,
+        max_width,
+    };
+    Ok(layers)
 }
 
 /// Run the layers: `scratch` holds the features in `scratch[..n_features]`
@@ -260,13 +327,14 @@ pub(crate) fn validate<'a>(
 /// and the widest layer). Returns the score bits.
 pub(crate) fn run(layers: &Layers<'_>, scratch: &mut [Act], width: usize) -> u32 {
     let (mut a, mut b) = scratch.split_at_mut(width.min(scratch.len()));
-    let all = layers.as_slice();
-    let Some((last, hidden)) = all.split_last() else {
-        return 0;
-    };
-    for layer in hidden {
+    let mut remaining = layers.len();
+    for layer in layers.iter() {
+        remaining -= 1;
+        if remaining == 0 {
+            return layer.score_bits(a);
+        }
         layer.forward(a, b);
         core::mem::swap(&mut a, &mut b);
     }
-    last.score_bits(a)
+    0
 }

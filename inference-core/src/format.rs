@@ -180,6 +180,16 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or(&[])
+    }
+
+    /// The bytes from `start` to the current position.
+    pub(crate) fn bytes_between(&self, start: usize) -> &'a [u8] {
+        self.bytes.get(start..self.pos).unwrap_or(&[])
+    }
+
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
         let truncated = FormatError::Truncated {
             offset: self.pos,
@@ -209,9 +219,6 @@ impl<'a> Reader<'a> {
     }
     pub(crate) fn i32(&mut self) -> Result<i32, FormatError> {
         Ok(i32::from_le_bytes(self.array()?))
-    }
-    pub(crate) fn i128(&mut self) -> Result<i128, FormatError> {
-        Ok(i128::from_le_bytes(self.array()?))
     }
 
     /// A byte that must be zero.

@@ -252,11 +252,13 @@ impl<'a> Model<'a> {
         self.preprocess(inputs, scratch)?;
         let x = &scratch[..self.n_features];
         let bits = match &self.body {
-            Body::Dense(l) => {
-                let layer = l.as_slice().first().copied().unwrap_or_default();
-                layer.contributions(x, contributions);
-                layer.score_bits(x)
-            }
+            Body::Dense(l) => match l.iter().next() {
+                Some(layer) => {
+                    layer.contributions(x, contributions);
+                    layer.score_bits(x)
+                }
+                None => 0,
+            },
             Body::Trees(e) => tree::run(e, self.family, x, Some(contributions)),
         };
         Ok(self.output(bits))

@@ -50,43 +50,72 @@ impl FeatureTransform {
         10 + 16 * (usize::from(self.clip_lo.is_some()) + usize::from(self.clip_hi.is_some()))
     }
 
+    /// Decode the record at the start of `bytes`: the transform and its
+    /// length, or `None` if a flag bit is unknown or the bytes are too
+    /// short. The one decoder of the layout; range rules are in
+    /// [`read`](Self::read).
+    #[inline]
+    pub fn decode(bytes: &[u8]) -> Option<(FeatureTransform, usize)> {
+        let head: &[u8; 10] = bytes.first_chunk()?;
+        let flags = head[0];
+        if flags & !(CLIP_LO | CLIP_HI | LOG1P) != 0 {
+            return None;
+        }
+        let mut len = 10;
+        let mut bound = |present: bool| -> Option<Option<Wide>> {
+            if !present {
+                return Some(None);
+            }
+            let b: &[u8; 16] = bytes.get(len..)?.first_chunk()?;
+            len += 16;
+            Some(Some(Wide::from_bits(i128::from_le_bytes(*b))))
+        };
+        let clip_lo = bound(flags & CLIP_LO != 0)?;
+        let clip_hi = bound(flags & CLIP_HI != 0)?;
+        let t = FeatureTransform {
+            clip_lo,
+            clip_hi,
+            log1p: flags & LOG1P != 0,
+            scale: i32::from_le_bytes([head[2], head[3], head[4], head[5]]),
+            shift: head[1],
+            offset: i32::from_le_bytes([head[6], head[7], head[8], head[9]]),
+        };
+        Some((t, len))
+    }
+
     /// Read and validate one record.
     pub(crate) fn read(r: &mut Reader<'_>, feature: usize) -> Result<Self, FormatError> {
-        let flags_at = r.pos();
-        let flags = r.u8()?;
-        if flags & !(CLIP_LO | CLIP_HI | LOG1P) != 0 {
-            return Err(FormatError::ReservedNonZero { offset: flags_at });
-        }
-        let shift_at = r.pos();
-        let shift = r.u8()?;
-        if shift > MAX_FEATURE_SHIFT {
-            return Err(FormatError::ShiftOutOfRange { offset: shift_at });
-        }
-        let scale = r.i32()?;
-        let offset = r.i32()?;
-        let clip_lo = if flags & CLIP_LO != 0 {
-            Some(Wide::from_bits(r.i128()?))
-        } else {
-            None
+        let at = r.pos();
+        let (t, len) = match Self::decode(r.rest()) {
+            Some(decoded) => decoded,
+            None => {
+                // Say why: an unknown flag, or the first field that is cut.
+                let flags = r.u8()?;
+                if flags & !(CLIP_LO | CLIP_HI | LOG1P) != 0 {
+                    return Err(FormatError::ReservedNonZero { offset: at });
+                }
+                r.take(9)?; // shift, scale, offset
+                for present in [flags & CLIP_LO != 0, flags & CLIP_HI != 0] {
+                    if present {
+                        r.take(16)?;
+                    }
+                }
+                return Err(FormatError::Truncated {
+                    offset: at,
+                    needed: 10,
+                });
+            }
         };
-        let clip_hi = if flags & CLIP_HI != 0 {
-            Some(Wide::from_bits(r.i128()?))
-        } else {
-            None
-        };
-        if let (Some(lo), Some(hi)) = (clip_lo, clip_hi) {
+        if t.shift > MAX_FEATURE_SHIFT {
+            return Err(FormatError::ShiftOutOfRange { offset: at + 1 });
+        }
+        if let (Some(lo), Some(hi)) = (t.clip_lo, t.clip_hi) {
             if lo > hi {
                 return Err(FormatError::ClipOrder { feature });
             }
         }
-        Ok(FeatureTransform {
-            clip_lo,
-            clip_hi,
-            log1p: flags & LOG1P != 0,
-            scale,
-            shift,
-            offset,
-        })
+        r.take(len)?;
+        Ok(t)
     }
 
     /// Append the stored form.
@@ -137,19 +166,24 @@ pub(crate) fn validate(r: &mut Reader<'_>, n: usize) -> Result<(), FormatError> 
     Ok(())
 }
 
-/// Apply the `n` validated records in `section` to `inputs`, writing `out`.
+/// Apply the validated records in `section` to `inputs`, writing `out`.
 /// `inputs` and `out` have the model's feature count.
 pub(crate) fn apply_all(section: &[u8], inputs: &[Wide], out: &mut [Act]) {
-    let mut r = Reader::new(section, 0);
-    for (i, (x, z)) in inputs.iter().zip(out.iter_mut()).enumerate() {
-        // Validated at parse: `read` cannot fail here.
-        let t = FeatureTransform::read(&mut r, i).unwrap_or(FeatureTransform::IDENTITY);
+    let mut rest = section;
+    for (x, z) in inputs.iter().zip(out.iter_mut()) {
+        // Validated at parse: decoding cannot fail here.
+        let (t, len) = FeatureTransform::decode(rest).unwrap_or((FeatureTransform::IDENTITY, 0));
+        rest = rest.get(len..).unwrap_or(&[]);
         *z = t.apply(*x);
     }
 }
 
 /// Iterate the transforms of a validated section.
 pub(crate) fn iter(section: &[u8], n: usize) -> impl Iterator<Item = FeatureTransform> + '_ {
-    let mut r = Reader::new(section, 0);
-    (0..n).map(move |i| FeatureTransform::read(&mut r, i).unwrap_or(FeatureTransform::IDENTITY))
+    let mut rest = section;
+    (0..n).map_while(move |_| {
+        let (t, len) = FeatureTransform::decode(rest)?;
+        rest = rest.get(len..)?;
+        Some(t)
+    })
 }

@@ -289,12 +289,12 @@ impl ModelSpec {
 fn layer_spec(l: &Layer<'_>) -> LayerSpec {
     let n = l.fan_in * l.fan_out;
     let weights = match l.weight_kind {
-        Some(WeightKind::I16) => Weights::I16(
+        WeightKind::I16 => Weights::I16(
             (0..n)
                 .map(|k| l.weight(k / l.fan_in, k % l.fan_in) as i16)
                 .collect(),
         ),
-        _ => Weights::I8(
+        WeightKind::I8 => Weights::I8(
             (0..n)
                 .map(|k| l.weight(k / l.fan_in, k % l.fan_in) as i8)
                 .collect(),
@@ -305,7 +305,7 @@ fn layer_spec(l: &Layer<'_>) -> LayerSpec {
         weights,
         scales: (0..n_scales).map(|j| l.scale(j)).collect(),
         biases: (0..l.fan_out).map(|j| l.bias(j)).collect(),
-        activation: l.activation.unwrap_or(Activation::Identity),
+        activation: l.activation,
     }
 }
 
@@ -315,7 +315,7 @@ impl Model<'_> {
     pub fn to_spec(&self) -> ModelSpec {
         let body = match self.body() {
             Body::Dense(layers) => {
-                let specs: Vec<LayerSpec> = layers.as_slice().iter().map(layer_spec).collect();
+                let specs: Vec<LayerSpec> = layers.iter().map(|l| layer_spec(&l)).collect();
                 if self.family() == Family::Linear {
                     BodySpec::Linear(specs.into_iter().next().unwrap_or(LayerSpec {
                         weights: Weights::I8(Vec::new()),

@@ -149,39 +149,74 @@ impl Tree<'_> {
     }
 }
 
-fn check_subtree(
+/// Internal nodes whose left subtree is being checked: `index << 8 |
+/// depth of the right child`. One per ensemble, reused for every tree.
+type Pending = [u32; MAX_DEPTH as usize + 1];
+
+/// Check that `tree` is a complete pre-order binary tree of its node count
+/// within `max_depth`: one pass over the nodes in order, with a stack of the
+/// internal nodes whose left subtree is in progress (at most
+/// `MAX_DEPTH + 1` deep, on the stack: no allocation, no recursion).
+fn check_tree(
     tree: &Tree<'_>,
     t: usize,
-    i: usize,
-    depth: u8,
     max_depth: u8,
     n_features: usize,
     explain: bool,
-) -> Result<usize, FormatError> {
-    if depth > max_depth {
-        return Err(FormatError::DepthExceeded { tree: t });
-    }
-    if i >= tree.len() {
-        return Err(FormatError::MalformedTree { tree: t, node: i });
-    }
-    let node = tree.node(i);
-    if node.feature == LEAF {
+    pending: &mut Pending,
+) -> Result<(), FormatError> {
+    let malformed = |node| FormatError::MalformedTree { tree: t, node };
+    let len = tree.len();
+    let mut top = 0usize;
+    let (mut i, mut depth) = (0usize, 0u8);
+    loop {
+        if depth > max_depth {
+            return Err(FormatError::DepthExceeded { tree: t });
+        }
+        if i >= len {
+            return Err(malformed(i));
+        }
+        let node = tree.node(i);
+        if node.feature != LEAF {
+            if usize::from(node.feature) >= n_features {
+                return Err(FormatError::FeatureOutOfRange { tree: t, node: i });
+            }
+            // depth <= max_depth <= MAX_DEPTH, so top <= depth < pending.len()
+            let Some(slot) = pending.get_mut(top) else {
+                return Err(FormatError::DepthExceeded { tree: t });
+            };
+            // i < 2^16 (node counts are u16), depth + 1 <= 33
+            *slot = (i as u32) << 8 | u32::from(depth + 1);
+            top += 1;
+            i += 1;
+            depth += 1;
+            continue;
+        }
         if node.right != 0 {
-            return Err(FormatError::MalformedTree { tree: t, node: i });
+            return Err(malformed(i));
         }
         if explain && node.mean != node.value {
             return Err(FormatError::LeafValueMismatch { tree: t, node: i });
         }
-        return Ok(i + 1);
+        // The subtree ending at this leaf is the left subtree of the
+        // innermost pending node: its right child must come next.
+        let end = i + 1;
+        if top == 0 {
+            return if end == len {
+                Ok(())
+            } else {
+                Err(malformed(end))
+            };
+        }
+        top -= 1;
+        let entry = pending.get(top).copied().unwrap_or(0);
+        let (parent, right_depth) = ((entry >> 8) as usize, entry as u8);
+        if usize::from(tree.node(parent).right) != end {
+            return Err(malformed(parent));
+        }
+        i = end;
+        depth = right_depth;
     }
-    if usize::from(node.feature) >= n_features {
-        return Err(FormatError::FeatureOutOfRange { tree: t, node: i });
-    }
-    let left_end = check_subtree(tree, t, i + 1, depth + 1, max_depth, n_features, explain)?;
-    if usize::from(node.right) != left_end {
-        return Err(FormatError::MalformedTree { tree: t, node: i });
-    }
-    check_subtree(tree, t, left_end, depth + 1, max_depth, n_features, explain)
 }
 
 /// Validate an ensemble body.
@@ -231,11 +266,9 @@ pub(crate) fn validate<'a>(
         counts,
         nodes,
     };
+    let mut pending: Pending = [0; MAX_DEPTH as usize + 1];
     for (t, tree) in ensemble.trees().enumerate() {
-        let end = check_subtree(&tree, t, 0, 0, max_depth, n_features, explain)?;
-        if end != tree.len() {
-            return Err(FormatError::MalformedTree { tree: t, node: end });
-        }
+        check_tree(&tree, t, max_depth, n_features, explain, &mut pending)?;
     }
     Ok(ensemble)
 }

@@ -1,12 +1,23 @@
 //! A minimal C-ABI export of `vigil-inference-core` for `wasm32-unknown-unknown`.
 //!
 //! It exists so the host tests can compile the core (without `alloc`, `std`
-//! or `float`) to wasm and prove the result contains no float instruction.
-//! There is no allocator: the host writes the model, the inputs and a scratch
-//! area into the module's exported `memory` itself, then calls
-//! [`vigil_infer`]. The module uses no memory beyond its stack and static
-//! data, so pages the host adds with `memory.grow` (e.g. `Memory::grow` in
-//! the embedder) are free for that.
+//! or `float`) to wasm, prove the result contains no float instruction, and
+//! meter what its calls cost (wasmtime fuel). There is no allocator: the host
+//! writes the model, the inputs and a scratch area into the module's exported
+//! `memory` itself, then calls an export. The module uses no memory beyond
+//! its stack and static data, so pages the host adds with `memory.grow` (e.g.
+//! `Memory::grow` in the embedder) are free for that.
+//!
+//! Exports:
+//!
+//! * [`vigil_infer`] runs [`Model::parse`] (SHA-256 checksum included), then
+//!   one inference: what a caller holding an untrusted blob runs.
+//! * [`vigil_infer_no_checksum`] runs [`Model::parse_without_checksum`]
+//!   (every structural check, no hash), then one inference: the per-query
+//!   work of a contract that verified the checksum once at upload. This is
+//!   the call `Model::cost` bounds.
+//! * [`vigil_parse`] runs the parse alone, with or without checksum, so the
+//!   host can split a call's cost into parse and inference.
 //!
 //! On the host this crate builds as an ordinary `std` library so that
 //! `cargo test --workspace` and `cargo clippy --workspace` keep working; it is
@@ -19,7 +30,7 @@ use core::mem::{align_of, size_of};
 use core::ops::Range;
 use core::slice;
 
-use vigil_inference_core::{Act, Model, Wide};
+use vigil_inference_core::{Act, FormatError, Model, Wide};
 
 /// Returned by [`vigil_infer`] on any error. A success never equals it: bits
 /// 33..64 of a success are zero.
@@ -83,9 +94,79 @@ pub unsafe extern "C" fn vigil_infer(
             n_inputs,
             scratch_ptr,
             scratch_len,
+            true,
         )
     };
     result.unwrap_or(VIGIL_ERROR)
+}
+
+/// As [`vigil_infer`], but the model is parsed with
+/// [`Model::parse_without_checksum`]: every structural check runs (so the
+/// inference stays safe), the SHA-256 of the payload is not recomputed.
+///
+/// # Safety
+///
+/// As [`vigil_infer`].
+#[no_mangle]
+pub unsafe extern "C" fn vigil_infer_no_checksum(
+    model_ptr: *const u8,
+    model_len: usize,
+    inputs_ptr: *const u8,
+    n_inputs: usize,
+    scratch_ptr: *mut u8,
+    scratch_len: usize,
+) -> u64 {
+    // SAFETY: this function's own contract is exactly `infer`'s.
+    let result = unsafe {
+        infer(
+            model_ptr,
+            model_len,
+            inputs_ptr,
+            n_inputs,
+            scratch_ptr,
+            scratch_len,
+            false,
+        )
+    };
+    result.unwrap_or(VIGIL_ERROR)
+}
+
+/// Parses (validates) a model and does nothing else: with
+/// [`Model::parse`] when `verify_checksum` is non-zero, else with
+/// [`Model::parse_without_checksum`].
+///
+/// Returns the model's feature count, or [`VIGIL_ERROR`] if the pointer is
+/// null or the range wraps, or the model does not parse.
+///
+/// # Safety
+///
+/// `model_ptr` must be valid for reads of `model_len` bytes for the duration
+/// of the call, and no other code may write those bytes during the call (on
+/// wasm32: the region lies inside the instance's linear memory).
+#[no_mangle]
+pub unsafe extern "C" fn vigil_parse(
+    model_ptr: *const u8,
+    model_len: usize,
+    verify_checksum: u32,
+) -> u64 {
+    let Some(_) = region(model_ptr as usize, model_len, 1) else {
+        return VIGIL_ERROR;
+    };
+    // SAFETY: `model_ptr` is non-null, `model_len <= isize::MAX` and the
+    // range does not wrap (checked by `region`); the caller guarantees it is
+    // valid for reads of `model_len` bytes and not written during the call.
+    // `u8` has alignment 1 and every bit pattern is a valid `u8`.
+    let bytes = unsafe { slice::from_raw_parts(model_ptr, model_len) };
+    parse(bytes, verify_checksum != 0).map_or(VIGIL_ERROR, |m| m.n_features() as u64)
+}
+
+#[inline(always)]
+fn parse(bytes: &[u8], verify_checksum: bool) -> Result<Model<'_>, FormatError> {
+    if verify_checksum {
+        Model::parse(bytes)
+    } else {
+        Model::parse_without_checksum(bytes)
+    }
 }
 
 /// Checks that `len` bytes at `ptr` form a region a slice may be built on
@@ -102,9 +183,13 @@ fn overlap(a: &Range<usize>, b: &Range<usize>) -> bool {
     !a.is_empty() && !b.is_empty() && a.start < b.end && b.start < a.end
 }
 
+/// Parses with [`Model::parse`] if `verify_checksum`, else with
+/// [`Model::parse_without_checksum`].
+///
 /// # Safety
 ///
 /// As [`vigil_infer`].
+#[inline(always)]
 unsafe fn infer(
     model_ptr: *const u8,
     model_len: usize,
@@ -112,6 +197,7 @@ unsafe fn infer(
     n_inputs: usize,
     scratch_ptr: *mut u8,
     scratch_len: usize,
+    verify_checksum: bool,
 ) -> Option<u64> {
     let model_region = region(model_ptr as usize, model_len, 1)?;
     let inputs_bytes = n_inputs.checked_mul(INPUT_BYTES)?;
@@ -149,7 +235,7 @@ unsafe fn infer(
         slice::from_raw_parts_mut(scratch_ptr.cast::<Act>(), scratch_len / size_of::<Act>())
     };
 
-    let model = Model::parse(model_bytes).ok()?;
+    let model = parse(model_bytes, verify_checksum).ok()?;
     let output = model.infer(inputs, scratch).ok()?;
     Some(u64::from(output.score.to_bits()) | (u64::from(output.label) << 32))
 }

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the vigil-guard CosmWasm contract exactly as it is uploaded to a chain:
+#
+#     scripts/build-contract.sh
+#
+# 1. `cargo build --release --target wasm32-unknown-unknown -p vigil-guard --lib`
+#    with the workspace release profile and .cargo/config.toml's wasm32
+#    rustflags (`--allow-undefined` for cosmwasm-std's imports), plus
+#    `--remap-path-prefix` so no local path (work tree, cargo home) ends up in
+#    the wasm and the checksum does not depend on where the tree is;
+# 2. binaryen's wasm-opt (the version pinned in package-lock.json, installed
+#    by scripts/setup.sh): reads the module with the MVP feature set plus
+#    sign-ext and bulk memory only (anything else, e.g. reference types or
+#    SIMD, fails the build), lowers sign-ext and bulk memory to MVP
+#    instructions (CosmWasm rejects both; Rust >= 1.87 emits them), then -Oz,
+#    and strips names, producers and target features;
+# 3. writes artifacts/vigil_guard.wasm and artifacts/checksums.txt
+#    (`sha256sum -c` format), prints the sizes, and fails if the artifact is
+#    larger than MAX_BYTES (250 KiB; chains accept up to 800 KiB).
+#
+# Respects CARGO_TARGET_DIR (tests building the artifact use their own target
+# dir so they never wait on the outer cargo's lock). RUSTFLAGS and friends are
+# ignored on purpose: they would replace the config's rustflags and change
+# the artifact. Profile overrides (CARGO_PROFILE_RELEASE_*) still apply, for
+# experiments.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+MAX_BYTES=$((250 * 1024))
+TARGET=wasm32-unknown-unknown
+CRATE=vigil_guard
+OUT_DIR="$ROOT/artifacts"
+WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
+
+say() { printf '[build-contract] %s\n' "$*"; }
+
+if [[ ! -x "$WASM_OPT" ]]; then
+    say "ERROR: $WASM_OPT not found: run scripts/setup.sh (npm ci) first" >&2
+    exit 1
+fi
+
+for var in RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS; do
+    if [[ -n "${!var:-}" ]]; then
+        say "note: ignoring $var (the artifact is built with .cargo/config.toml's flags only)"
+    fi
+    unset "$var"
+done
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
+# Added to (not replacing) the config file's target rustflags: cargo merges
+# arrays from --config with those of .cargo/config.toml.
+REMAP="target.$TARGET.rustflags=['--remap-path-prefix=$ROOT=/vigil', '--remap-path-prefix=$CARGO_HOME_DIR=/cargo']"
+
+start=$SECONDS
+say "cargo build --release --target $TARGET -p vigil-guard --lib ($(rustc --version))"
+cargo build --release --locked --target "$TARGET" -p vigil-guard --lib --config "$REMAP"
+RAW="$TARGET_DIR/$TARGET/release/$CRATE.wasm"
+raw_bytes=$(stat -c %s "$RAW")
+say "cargo: $raw_bytes bytes ($((SECONDS - start))s): $RAW"
+
+mkdir -p "$OUT_DIR"
+TMP="$(mktemp "$OUT_DIR/.$CRATE.wasm.XXXXXX")"
+trap 'rm -f "$TMP"' EXIT
+opt_start=$SECONDS
+say "$("$WASM_OPT" --version)"
+# Feature flags describe what the input may contain; passes run in order:
+# lower first (so -Oz optimises the lowered loops), then optimise.
+"$WASM_OPT" "$RAW" -o "$TMP" \
+    --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt \
+    --signext-lowering --llvm-memory-copy-fill-lowering \
+    -Oz \
+    --strip-debug --strip-producers --strip-target-features
+chmod 644 "$TMP"
+mv "$TMP" "$OUT_DIR/$CRATE.wasm"
+bytes=$(stat -c %s "$OUT_DIR/$CRATE.wasm")
+say "wasm-opt: $raw_bytes -> $bytes bytes ($((SECONDS - opt_start))s)"
+
+(cd "$OUT_DIR" && sha256sum "$CRATE.wasm" >checksums.txt)
+say "artifacts/$CRATE.wasm: $bytes bytes ($((bytes / 1024)) KiB), sha256 $(cut -d' ' -f1 "$OUT_DIR/checksums.txt")"
+
+if ((bytes > MAX_BYTES)); then
+    say "ERROR: artifacts/$CRATE.wasm is $bytes bytes, over the limit of $MAX_BYTES (250 KiB)" >&2
+    exit 1
+fi
+say "ok: within $MAX_BYTES bytes (250 KiB) ($((SECONDS - start))s in all)"
