@@ -117,7 +117,15 @@ impl<'a> Layer<'a> {
         let mut acc: i64 = 0;
         match self.weight_kind {
             WeightKind::I16 => {
-                for (w, x) in row.as_chunks::<2>().0.iter().zip(x) {
+                let (w4, w_rest) = row.as_chunks::<8>();
+                let (x4, x_rest) = x.as_chunks::<4>();
+                for (w, x) in w4.iter().zip(x4) {
+                    acc = mac(acc, x[0], i64::from(i16::from_le_bytes([w[0], w[1]])));
+                    acc = mac(acc, x[1], i64::from(i16::from_le_bytes([w[2], w[3]])));
+                    acc = mac(acc, x[2], i64::from(i16::from_le_bytes([w[4], w[5]])));
+                    acc = mac(acc, x[3], i64::from(i16::from_le_bytes([w[6], w[7]])));
+                }
+                for (w, x) in w_rest.as_chunks::<2>().0.iter().zip(x_rest) {
                     acc = mac(acc, *x, i64::from(i16::from_le_bytes(*w)));
                 }
             }

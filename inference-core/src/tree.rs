@@ -20,7 +20,7 @@
 //! output of its subtree; the contribution of a split's feature is the
 //! change of that value along the path (Saabas' method), summed over trees
 //! (divided by `n` for the averaging families).
-use crate::format::{le_i32, le_u16, Family, Reader, LEAF, MAX_DEPTH};
+use crate::format::{le_i32, Family, Reader, LEAF, MAX_DEPTH};
 use crate::math::{exp2_neg_q30, sat_i32, sigmoid_q30, ONE_Q16};
 use crate::{Act, FormatError};
 
@@ -107,24 +107,71 @@ impl Tree<'_> {
 
     /// Decode node `i`.
     pub fn node(&self, i: usize) -> Node {
-        let at = i * self.stride;
-        let value = le_i32(self.nodes, at + 4);
+        let (feature, right, value) = self.split(i);
         Node {
-            feature: le_u16(self.nodes, at),
-            right: le_u16(self.nodes, at + 2),
+            feature,
+            right,
             value,
-            mean: if self.stride == NODE_LEN_EXPLAIN {
-                le_i32(self.nodes, at + 8)
-            } else {
-                value
-            },
+            mean: self.mean(i, value),
         }
     }
 
-    /// Walk to a leaf; calls `on_split(feature, delta)` for every split
-    /// taken, with the change of explanation value. Returns the leaf value.
+    /// Feature, right child and value of node `i`, from one 8-byte read.
+    #[inline(always)]
+    fn split(&self, i: usize) -> (u16, u16, i32) {
+        match self
+            .nodes
+            .get(i * self.stride..)
+            .and_then(|s| s.first_chunk::<NODE_LEN>())
+        {
+            Some(b) => (
+                u16::from_le_bytes([b[0], b[1]]),
+                u16::from_le_bytes([b[2], b[3]]),
+                i32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+            ),
+            // Unreachable after validation; a leaf of value 0.
+            None => (LEAF, 0, 0),
+        }
+    }
+
+    /// Explanation value of node `i` (its value when none are stored).
+    #[inline(always)]
+    fn mean(&self, i: usize, value: i32) -> i32 {
+        if self.stride == NODE_LEN_EXPLAIN {
+            le_i32(self.nodes, i * self.stride + NODE_LEN)
+        } else {
+            value
+        }
+    }
+
+    /// Walk to a leaf and return its value.
     #[inline]
-    fn walk(&self, x: &[Act], max_depth: u8, mut on_split: impl FnMut(usize, i32)) -> i32 {
+    fn walk(&self, x: &[Act], max_depth: u8) -> i32 {
+        let (mut feature, mut right, mut value) = self.split(0);
+        let mut i = 0usize;
+        for _ in 0..max_depth {
+            if feature == LEAF {
+                break;
+            }
+            let xf = x.get(usize::from(feature)).map_or(0, |v| v.to_bits());
+            i = if xf <= value {
+                i + 1
+            } else {
+                usize::from(right)
+            };
+            (feature, right, value) = self.split(i);
+        }
+        value
+    }
+
+    /// [`walk`](Self::walk), calling `on_split(feature, delta)` for every
+    /// split taken with the change of explanation value.
+    fn walk_explained(
+        &self,
+        x: &[Act],
+        max_depth: u8,
+        mut on_split: impl FnMut(usize, i32),
+    ) -> i32 {
         let mut i = 0usize;
         let mut node = self.node(0);
         for _ in 0..max_depth {
@@ -140,7 +187,7 @@ impl Tree<'_> {
             let child = self.node(next);
             on_split(
                 usize::from(node.feature),
-                child.mean.wrapping_sub(node.mean),
+                child.mean.saturating_sub(node.mean),
             );
             i = next;
             node = child;
@@ -149,9 +196,10 @@ impl Tree<'_> {
     }
 }
 
-/// Internal nodes whose left subtree is being checked: `index << 8 |
-/// depth of the right child`. One per ensemble, reused for every tree.
-type Pending = [u32; MAX_DEPTH as usize + 1];
+/// Internal nodes whose left subtree is being checked: `index << 32 |
+/// right child << 8 | depth of the right child`. One per ensemble, reused
+/// for every tree.
+type Pending = [u64; MAX_DEPTH as usize + 1];
 
 /// Check that `tree` is a complete pre-order binary tree of its node count
 /// within `max_depth`: one pass over the nodes in order, with a stack of the
@@ -185,8 +233,8 @@ fn check_tree(
             let Some(slot) = pending.get_mut(top) else {
                 return Err(FormatError::DepthExceeded { tree: t });
             };
-            // i < 2^16 (node counts are u16), depth + 1 <= 33
-            *slot = (i as u32) << 8 | u32::from(depth + 1);
+            // i, right < 2^16 (node counts are u16), depth + 1 <= 33
+            *slot = (i as u64) << 32 | u64::from(node.right) << 8 | u64::from(depth + 1);
             top += 1;
             i += 1;
             depth += 1;
@@ -210,8 +258,9 @@ fn check_tree(
         }
         top -= 1;
         let entry = pending.get(top).copied().unwrap_or(0);
-        let (parent, right_depth) = ((entry >> 8) as usize, entry as u8);
-        if usize::from(tree.node(parent).right) != end {
+        let (parent, right, right_depth) =
+            ((entry >> 32) as usize, (entry >> 8) as u16, entry as u8);
+        if usize::from(right) != end {
             return Err(malformed(parent));
         }
         i = end;
@@ -287,12 +336,12 @@ pub(crate) fn run(
     let mut sum: i64 = 0;
     for tree in e.trees() {
         let leaf = match contributions.as_deref_mut() {
-            Some(c) => tree.walk(x, e.max_depth, |f, d| {
+            Some(c) => tree.walk_explained(x, e.max_depth, |f, d| {
                 if let Some(v) = c.get_mut(f) {
                     *v = Act::from_bits(v.to_bits().saturating_add(d));
                 }
             }),
-            None => tree.walk(x, e.max_depth, |_, _| {}),
+            None => tree.walk(x, e.max_depth),
         };
         // at most 65,535 leaves of |v| <= 2^31: |sum| < 2^47
         sum += i64::from(leaf);
