@@ -54,7 +54,8 @@ else
 fi
 say "wasm-opt: $(node_modules/.bin/wasm-opt --version)"
 
-# --- Chromium (headless browser tests) ----------------------------------------
-# (placeholder: apt-get install of chromium for the browser tests goes here)
+# --- Browser package (www/): Debian chromium, www/'s npm packages, -------------
+# wasm-bindgen-cli pinned to the wasm-bindgen version in Cargo.lock.
+www/scripts/setup.sh
 
 say "done"

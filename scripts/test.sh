@@ -49,6 +49,10 @@ step scripts/build-contract.sh
 # Includes host-tests' no_float_instructions test (it builds the shim wasm)
 # and contract_artifact (cosmwasm-vm validation and a Check query).
 step cargo test --workspace
+# The browser package: its wasm-only code linted on its target, then build
+# (wasm-bindgen, wasm-opt, float scan, tsc) and the headless-Chromium tests.
+step cargo clippy -p vigil-web --lib --target wasm32-unknown-unknown -- -D warnings
+step www/scripts/test.sh
 
 # The core must build without std/alloc for wasm and for bare metal, and with
 # alloc on bare metal.

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the @vigil-ml/web package into www/dist/ (`npm run build`):
+#
+#   1. the engine crate (www/, crate vigil-web) for wasm32-unknown-unknown,
+#      release profile at opt-level 3 (speed; see README "Build");
+#   2. wasm-bindgen (the CLI must be exactly the wasm-bindgen version in
+#      Cargo.lock; www/scripts/setup.sh installs it) -> JS glue + .d.ts;
+#   3. wasm-opt -O3 (npm binaryen) -> dist/wasm/vigil_web_bg.wasm;
+#   4. the float scan of that wasm (fails the build on any f32/f64 or SIMD
+#      instruction);
+#   5. dist/wasm/inline.js: the optimised wasm inlined as base64, so the
+#      package makes no network request for its own code;
+#   6. tsc: js/*.ts -> dist/*.js + .d.ts (the glue's .d.ts is kept for
+#      typing only; the package ships it too).
+set -euo pipefail
+
+WWW="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$WWW/.." && pwd)"
+cd "$WWW"
+
+say() { printf '[build] %s\n' "$*"; }
+
+# --- tools -------------------------------------------------------------------
+WANT="$(node scripts/wasm-bindgen-version.mjs "$ROOT/Cargo.lock")"
+WASM_BINDGEN="${WASM_BINDGEN:-wasm-bindgen}"
+if ! command -v "$WASM_BINDGEN" >/dev/null 2>&1; then
+    say "ERROR: wasm-bindgen not found; run www/scripts/setup.sh (installs wasm-bindgen-cli $WANT)" >&2
+    exit 1
+fi
+HAVE="$("$WASM_BINDGEN" --version | awk '{print $2}')"
+if [[ "$HAVE" != "$WANT" ]]; then
+    say "ERROR: wasm-bindgen CLI is $HAVE but Cargo.lock has wasm-bindgen $WANT;" >&2
+    say "       run www/scripts/setup.sh (cargo install wasm-bindgen-cli --version =$WANT)" >&2
+    exit 1
+fi
+WASM_OPT="$WWW/node_modules/.bin/wasm-opt"
+TSC="$WWW/node_modules/.bin/tsc"
+for tool in "$WASM_OPT" "$TSC"; do
+    if [[ ! -x "$tool" ]]; then
+        say "ERROR: $tool missing; run \`npm ci\` in www/ (www/scripts/setup.sh does)" >&2
+        exit 1
+    fi
+done
+
+# --- 1. the engine -------------------------------------------------------------
+# - opt-level 3 instead of the workspace's "z": faster inference for about
+#   the same size after wasm-opt;
+# - sha2's compact software backend (the checksum runs once per model load):
+#   1 KB of code instead of 8 KB. The --config array is merged with
+#   .cargo/config.toml's rustflags for wasm32 (which stay in force);
+# - --lib: dev-dependencies (the host tools, which enable the core's `float`
+#   feature) never reach this build.
+say "cargo build -p vigil-web --lib --release --target wasm32-unknown-unknown (opt-level 3)"
+(cd "$ROOT" && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
+    cargo build -q -p vigil-web --lib --release --target wasm32-unknown-unknown \
+        --config 'target.wasm32-unknown-unknown.rustflags=["--cfg","sha2_backend_soft=\"compact\""]')
+RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/vigil_web.wasm"
+
+# --- 2. bindings -----------------------------------------------------------------
+rm -rf build dist
+mkdir -p build/wasm dist/wasm
+say "wasm-bindgen $HAVE --target web"
+"$WASM_BINDGEN" --target web --out-dir build/wasm --out-name vigil_web "$RAW"
+
+# --- 3. optimise -----------------------------------------------------------------
+say "wasm-opt -O3"
+"$WASM_OPT" -O3 --strip-debug --strip-producers \
+    build/wasm/vigil_web_bg.wasm -o dist/wasm/vigil_web_bg.wasm
+
+# --- 4. no float -----------------------------------------------------------------
+say "float scan"
+(cd "$ROOT" && cargo run -q -p vigil-web --example scan-wasm -- "$WWW/dist/wasm/vigil_web_bg.wasm")
+
+# --- 5. inline wasm + glue ---------------------------------------------------------
+node scripts/inline-wasm.mjs dist/wasm/vigil_web_bg.wasm dist/wasm/inline.js
+cp build/wasm/vigil_web.js build/wasm/vigil_web.d.ts dist/wasm/
+# tsc resolves the glue's types from js/wasm/ (generated, git-ignored).
+mkdir -p js/wasm
+cp build/wasm/vigil_web.d.ts js/wasm/
+cp dist/wasm/inline.d.ts js/wasm/
+
+# --- 6. TypeScript -----------------------------------------------------------------
+# Two passes: declarations keep their doc comments (for editors), the JS
+# ships without comments (smaller package).
+say "tsc"
+"$TSC" -p tsconfig.json --emitDeclarationOnly
+"$TSC" -p tsconfig.json --removeComments --declaration false
+
+say "done: $(cd dist && find . -type f | sort | xargs ls -l | awk '{printf "%s %s, ", $9, $5}')"
