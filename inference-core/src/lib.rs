@@ -39,7 +39,7 @@ pub use cost::Cost;
 pub use decimal::DecimalError;
 pub use error::{FormatError, InferError};
 pub use format::Family;
-pub use model::{Model, Output};
+pub use model::{Body, Model, Output};
 
 /// Raw input values: `I64F64`, covering ±9.2e18 with a resolution of 2^-64.
 pub type Wide = fixed::types::I64F64;

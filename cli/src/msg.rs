@@ -1,0 +1,336 @@
+//! `vigil msg`: the contract's own message types (`vigil_guard::msg`),
+//! filled in and serialised, so the JSON is exactly what the guard parses.
+//! Models travel as base64 (`Binary`), test samples as the decimal strings
+//! of the CSV, checked with `decimal::Exact::parse` as the contract checks
+//! them.
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::{bail, Context, Result};
+use cosmwasm_std::{Binary, Decimal, Uint128};
+use vigil_guard::msg::{
+    ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, RewardRule, TestSample,
+};
+use vigil_inference_core::decimal::Exact;
+
+use crate::data::{LabelMode, Table};
+use crate::eval::read_model;
+
+/// Turn a labelled table into test samples, checking every value the way
+/// the contract will.
+pub fn samples(table: &Table) -> Result<Vec<TestSample>> {
+    let labels = table.labels()?;
+    table
+        .rows
+        .iter()
+        .zip(labels)
+        .map(|(r, label)| {
+            for (j, v) in r.raw.iter().enumerate() {
+                Exact::parse(v).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}:{}: column `{}`: the contract will refuse {v:?}: {e}",
+                        table.path.display(),
+                        r.line,
+                        table.columns[j]
+                    )
+                })?;
+            }
+            Ok(TestSample {
+                features: r.raw.clone(),
+                label,
+            })
+        })
+        .collect()
+}
+
+/// Order samples so the contract's class-balance rule accepts each in turn:
+/// a sample of class c is refused while c already outnumbers the other class
+/// by more than `ratio × max(other, 1)`. Keeps the given order where it can;
+/// otherwise takes the next sample of the other class. `start` is the test
+/// set's `(positives, negatives)` before these samples. Samples that can
+/// never be added are returned separately (second value), in order.
+pub fn balance_order(
+    samples: Vec<TestSample>,
+    ratio: Decimal,
+    start: (u64, u64),
+) -> (Vec<TestSample>, Vec<TestSample>) {
+    let (mut pos, mut neg) = start;
+    let allowed = |label: bool, pos: u64, neg: u64| {
+        let (major, minor) = if label { (pos, neg) } else { (neg, pos) };
+        // Same arithmetic as the contract: Decimal × minority, compared with
+        // the majority as a Decimal.
+        match ratio.checked_mul(Decimal::from_ratio(minor.max(1), 1u128)) {
+            Ok(limit) => Decimal::from_ratio(major, 1u128) <= limit,
+            Err(_) => true,
+        }
+    };
+    let mut queue: std::collections::VecDeque<TestSample> = samples.into();
+    let mut out = Vec::with_capacity(queue.len());
+    while let Some(front) = queue.front() {
+        if allowed(front.label, pos, neg) {
+            let s = queue.pop_front().expect("front exists");
+            if s.label {
+                pos += 1;
+            } else {
+                neg += 1;
+            }
+            out.push(s);
+            continue;
+        }
+        // Take the first sample of the other class, if any.
+        let other = !front.label;
+        match queue.iter().position(|s| s.label == other) {
+            Some(k) if allowed(other, pos, neg) => {
+                let s = queue.remove(k).expect("index exists");
+                if s.label {
+                    pos += 1;
+                } else {
+                    neg += 1;
+                }
+                out.push(s);
+            }
+            _ => break,
+        }
+    }
+    (out, queue.into())
+}
+
+/// Load the samples of a CSV: optional offset/limit, optional balance
+/// ordering. Fails if some rows could not be added under `ratio` unless
+/// `drop_excess`.
+pub fn load_samples(
+    path: &Path,
+    label: &str,
+    offset: usize,
+    limit: Option<usize>,
+    ratio: Option<Decimal>,
+    start: (u64, u64),
+    drop_excess: bool,
+) -> Result<Vec<TestSample>> {
+    let table = Table::load(path, label, LabelMode::Required)?;
+    let all = samples(&table)?;
+    let end = limit.map_or(all.len(), |l| (offset + l).min(all.len()));
+    if offset > all.len() {
+        bail!(
+            "--offset {offset} is past the {} rows of {}",
+            all.len(),
+            path.display()
+        );
+    }
+    let picked: Vec<TestSample> = all[offset..end].to_vec();
+    let Some(ratio) = ratio else {
+        return Ok(picked);
+    };
+    let (ok, left) = balance_order(picked, ratio, start);
+    if !left.is_empty() {
+        let pos = left.iter().filter(|s| s.label).count();
+        let msg = format!(
+            "{} samples ({} positive, {} negative) cannot be added under max_class_ratio {ratio}: \
+             the other class runs out",
+            left.len(),
+            pos,
+            left.len() - pos
+        );
+        if drop_excess {
+            eprintln!("warning: {msg}; dropped (--drop-excess)");
+        } else {
+            bail!("{msg}; raise the ratio, add rows of the minority class, or pass --drop-excess");
+        }
+    }
+    Ok(ok)
+}
+
+/// `{"propose_model": {"model": "<base64>"}}`.
+pub fn propose(model: &Path) -> Result<ExecuteMsg> {
+    Ok(ExecuteMsg::ProposeModel {
+        model: Binary::from(read_model(model)?),
+    })
+}
+
+/// `{"add_test_samples": {"samples": [...]}}`, in chunks.
+pub fn add_samples(samples: Vec<TestSample>, chunk: Option<usize>) -> Vec<ExecuteMsg> {
+    let size = chunk.unwrap_or(usize::MAX).max(1);
+    let mut out = Vec::new();
+    let mut rest = samples;
+    while !rest.is_empty() {
+        let tail = rest.split_off(size.min(rest.len()));
+        out.push(ExecuteMsg::AddTestSamples { samples: rest });
+        rest = tail;
+    }
+    out
+}
+
+/// `RewardRule` from `none`, `fixed:AMOUNT` or `share:DECIMAL`.
+pub fn parse_reward(s: &str) -> Result<RewardRule> {
+    let (kind, value) = s.split_once(':').unwrap_or((s, ""));
+    Ok(match kind {
+        "none" => RewardRule::None,
+        "fixed" => RewardRule::Fixed {
+            amount: Uint128::from_str(value)
+                .with_context(|| format!("--reward fixed:AMOUNT: bad amount {value:?}"))?,
+        },
+        "share" => RewardRule::BondShare {
+            share: Decimal::from_str(value)
+                .with_context(|| format!("--reward share:DECIMAL: bad share {value:?}"))?,
+        },
+        _ => bail!("--reward must be none, fixed:AMOUNT or share:DECIMAL, got {s:?}"),
+    })
+}
+
+/// A decimal flag.
+pub fn decimal(flag: &str, s: &str) -> Result<Decimal> {
+    Decimal::from_str(s).with_context(|| format!("{flag}: not a decimal: {s:?}"))
+}
+
+/// The settings of an instantiate message.
+#[derive(Clone, Debug)]
+pub struct InstantiateArgs {
+    /// Governance address.
+    pub admin: Option<String>,
+    /// Feature count, or taken from the model.
+    pub n_features: Option<u16>,
+    /// Initial model blob.
+    pub model: Option<std::path::PathBuf>,
+    /// Bond denom.
+    pub bond_denom: String,
+    /// Minimum bond.
+    pub min_bond: u128,
+    /// Margin per metric.
+    pub margins: Margins,
+    /// Reward rule.
+    pub reward: RewardRule,
+    /// Operation budget (`None`: twice the initial model's bound, at least
+    /// 1,000,000).
+    pub max_inference_ops: Option<u64>,
+    /// Deny threshold override.
+    pub deny_threshold: Option<Decimal>,
+    /// Paused behaviour.
+    pub paused_check: PausedCheck,
+    /// Class ratio.
+    pub max_class_ratio: Decimal,
+    /// Rows per evaluation step.
+    pub eval_batch: u32,
+    /// Initial test samples.
+    pub test_samples: Vec<TestSample>,
+}
+
+/// Margins with the same `min_gain`/`tolerance` for every metric.
+pub fn uniform_margins(min_gain: Decimal, tolerance: Decimal) -> Margins {
+    let m = Margin {
+        min_gain,
+        tolerance,
+    };
+    Margins {
+        accuracy: m.clone(),
+        f1: m.clone(),
+        precision: m.clone(),
+        recall: m,
+    }
+}
+
+/// Build the instantiate message.
+pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
+    let blob = a.model.as_deref().map(read_model).transpose()?;
+    let parsed = blob
+        .as_deref()
+        .map(vigil_inference_core::Model::parse)
+        .transpose()?;
+    let n_features = match (a.n_features, &parsed) {
+        (Some(n), Some(m)) if usize::from(n) != m.n_features() => {
+            bail!(
+                "--n-features {n} but the model takes {} inputs",
+                m.n_features()
+            )
+        }
+        (Some(n), _) => n,
+        (None, Some(m)) => u16::try_from(m.n_features())?,
+        (None, None) => bail!("give --n-features or --model"),
+    };
+    for (i, s) in a.test_samples.iter().enumerate() {
+        if s.features.len() != usize::from(n_features) {
+            bail!(
+                "test sample {i} has {} features, the guard takes {n_features}",
+                s.features.len()
+            );
+        }
+    }
+    let bound = parsed.as_ref().map(|m| m.cost().ops);
+    let max_inference_ops = a
+        .max_inference_ops
+        .unwrap_or_else(|| bound.map_or(1_000_000, |b| (2 * b).max(1_000_000)));
+    if let Some(b) = bound.filter(|&b| b > max_inference_ops) {
+        bail!("the initial model's cost bound {b} exceeds --max-inference-ops {max_inference_ops}");
+    }
+    Ok(InstantiateMsg {
+        admin: a.admin,
+        n_features,
+        bond_denom: a.bond_denom,
+        min_bond: Uint128::new(a.min_bond),
+        margins: a.margins,
+        reward: a.reward,
+        max_inference_ops,
+        deny_threshold: a.deny_threshold,
+        paused_check: a.paused_check,
+        max_class_ratio: a.max_class_ratio,
+        eval_batch: a.eval_batch,
+        initial_model: blob.map(Binary::from),
+        initial_test_set: a.test_samples,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(label: bool) -> TestSample {
+        TestSample {
+            features: vec!["1".into()],
+            label,
+        }
+    }
+
+    #[test]
+    fn balance_interleaves_and_reports_leftovers() {
+        let input: Vec<TestSample> = (0..8)
+            .map(|_| s(false))
+            .chain((0..2).map(|_| s(true)))
+            .collect();
+        let (ok, left) = balance_order(input, Decimal::from_str("3").unwrap(), (0, 0));
+        // The contract refuses a negative while negatives > 3·max(positives, 1)
+        // before adding it: four negatives, then positives unlock more.
+        let labels: Vec<bool> = ok.iter().map(|s| s.label).collect();
+        assert_eq!(
+            labels,
+            [false, false, false, false, true, true, false, false, false]
+        );
+        assert_eq!(left.len(), 1);
+        let input: Vec<TestSample> = (0..8).map(|_| s(false)).chain([s(true)]).collect();
+        let (ok, left) = balance_order(input, Decimal::from_str("2").unwrap(), (0, 0));
+        assert_eq!(ok.len(), 4);
+        assert_eq!(left.len(), 5);
+    }
+
+    #[test]
+    fn reward_rules() {
+        assert_eq!(parse_reward("none").unwrap(), RewardRule::None);
+        assert_eq!(
+            parse_reward("fixed:100").unwrap(),
+            RewardRule::Fixed {
+                amount: Uint128::new(100)
+            }
+        );
+        assert!(parse_reward("share:x").is_err());
+        assert!(parse_reward("half").is_err());
+    }
+
+    #[test]
+    fn chunks() {
+        let m = add_samples((0..5).map(|_| s(true)).collect(), Some(2));
+        assert_eq!(m.len(), 3);
+        let json = serde_json::to_string(&m[2]).unwrap();
+        assert_eq!(
+            json,
+            r#"{"add_test_samples":{"samples":[{"features":["1"],"label":true}]}}"#
+        );
+    }
+}
