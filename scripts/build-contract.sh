@@ -7,13 +7,19 @@
 #    with the workspace release profile and .cargo/config.toml's wasm32
 #    rustflags (`--allow-undefined` for cosmwasm-std's imports), plus
 #    `--remap-path-prefix` so no local path (work tree, cargo home) ends up in
-#    the wasm and the checksum does not depend on where the tree is;
+#    the wasm and the checksum does not depend on where the tree is (crates
+#    from the registry become `/crates/<name>-<version>/...`: short panic
+#    locations, and no registry directory name in the wasm), plus
+#    `--cfg sha2_backend_soft="compact"`: sha2's compact (rolled) SHA-256,
+#    ~7 KB smaller than the default unrolled one, same digests; the contract
+#    hashes only when it validates a model (propose, instantiate, `Cost`);
 # 2. binaryen's wasm-opt (the version pinned in package-lock.json, installed
 #    by scripts/setup.sh): reads the module with the MVP feature set plus
 #    sign-ext and bulk memory only (anything else, e.g. reference types or
 #    SIMD, fails the build), lowers sign-ext and bulk memory to MVP
-#    instructions (CosmWasm rejects both; Rust >= 1.87 emits them), then -Oz,
-#    and strips names, producers and target features;
+#    instructions (CosmWasm rejects both; Rust >= 1.87 emits them), then -Oz
+#    until it converges (`--converge`), and strips names, producers and
+#    target features;
 # 3. writes artifacts/vigil_guard.wasm and artifacts/checksums.txt
 #    (`sha256sum -c` format), prints the sizes, and fails if the artifact is
 #    larger than MAX_BYTES (250 KiB; chains accept up to 800 KiB).
@@ -52,8 +58,16 @@ done
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
 # Added to (not replacing) the config file's target rustflags: cargo merges
-# arrays from --config with those of .cargo/config.toml.
-REMAP="target.$TARGET.rustflags=['--remap-path-prefix=$ROOT=/vigil', '--remap-path-prefix=$CARGO_HOME_DIR=/cargo']"
+# arrays from --config with those of .cargo/config.toml. Of several matching
+# remaps rustc applies the last, so the registry ones follow the cargo home.
+FLAGS="'--remap-path-prefix=$ROOT=/vigil', '--remap-path-prefix=$CARGO_HOME_DIR=/cargo'"
+for registry in "$CARGO_HOME_DIR"/registry/src/*/; do
+    if [[ -d "$registry" ]]; then
+        FLAGS+=", '--remap-path-prefix=${registry%/}=/crates'"
+    fi
+done
+FLAGS+=", '--cfg', 'sha2_backend_soft=\"compact\"'"
+REMAP="target.$TARGET.rustflags=[$FLAGS]"
 
 start=$SECONDS
 say "cargo build --release --target $TARGET -p vigil-guard --lib ($(rustc --version))"
@@ -72,7 +86,7 @@ say "$("$WASM_OPT" --version)"
 "$WASM_OPT" "$RAW" -o "$TMP" \
     --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt \
     --signext-lowering --llvm-memory-copy-fill-lowering \
-    -Oz \
+    -Oz --converge \
     --strip-debug --strip-producers --strip-target-features
 chmod 644 "$TMP"
 mv "$TMP" "$OUT_DIR/$CRATE.wasm"

@@ -2,19 +2,19 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    to_json_binary, Addr, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo,
-    Order, Response, SignedDecimal, StdError, StdResult, Storage, Uint128,
+    Addr, Attribute, BankMsg, Binary, Coin, Decimal, Deps, DepsMut, Env, Event, MessageInfo,
+    Response, SignedDecimal, StdError, StdResult, Storage, Uint128,
 };
-use cw_storage_plus::Bound;
 use vigil_inference_core::decimal::{self, Exact};
-use vigil_inference_core::{Act, Model, Score, Wide};
+use vigil_inference_core::{Act, DecimalError, FormatError, InferError, Model, Score, Wide};
 
 use crate::error::ContractError;
+use crate::json::{cw2_parse, cw2_record, ToJson, CW2_KEY};
 use crate::msg::{
     CheckResponse, ConfigResponse, ConfigUpdate, Contribution, CostResponse, ExecuteMsg,
-    InstantiateMsg, Metrics, MigrateMsg, ModelResponse, PausedCheck, ProposalResponse,
-    ProposalStatus, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse, StoredSample,
-    TestSample, TestSetResponse,
+    InstantiateMsg, MigrateMsg, ModelResponse, PausedCheck, ProposalResponse, ProposalStatus,
+    ProposalsResponse, QueryMsg, RewardRule, ScoreResponse, StoredSample, TestSample,
+    TestSetResponse,
 };
 use crate::poim::{self, decode_sample, encode_sample};
 use crate::state::{
@@ -37,21 +37,78 @@ const TOP_CONTRIBUTIONS: usize = 3;
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| {
-            [
-                DIGITS[usize::from(b >> 4)] as char,
-                DIGITS[usize::from(b & 15)] as char,
-            ]
-        })
-        .collect()
+    let mut out = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// A response with its `action` attribute.
+fn action(name: &str) -> Response {
+    let mut response = Response::new();
+    attr(&mut response.attributes, "action", name);
+    response
+}
+
+/// Append an attribute. These helpers are not generic (unlike
+/// `add_attribute`), so their code exists once, not once per call site.
+#[inline(never)]
+fn attr(attributes: &mut Vec<Attribute>, key: &str, value: &str) {
+    attr_string(attributes, key, value.to_string());
+}
+
+/// Append an attribute with an owned value.
+#[inline(never)]
+fn attr_string(attributes: &mut Vec<Attribute>, key: &str, value: String) {
+    attributes.push(Attribute {
+        key: key.to_string(),
+        value,
+    });
+}
+
+/// Append a number attribute.
+#[inline(never)]
+fn attr_num(attributes: &mut Vec<Attribute>, key: &str, value: u64) {
+    attr_string(attributes, key, value.to_string());
+}
+
+/// The error of a model that does not parse.
+#[inline(never)]
+fn invalid_model(e: FormatError) -> ContractError {
+    ContractError::InvalidModel(e.to_string())
+}
+
+/// The error of an inference that fails (a stored model, so not the
+/// caller's fault).
+#[inline(never)]
+pub(crate) fn inference_failed(e: InferError) -> StdError {
+    StdError::generic_err(e.to_string())
+}
+
+/// `Decimal`'s fixed-point unit: atomics per 1.
+pub(crate) const UNIT: u128 = 1_000_000_000_000_000_000;
+
+/// `a · d` rounded down, saturating at `Uint128::MAX`: what
+/// `a.checked_mul_floor(d).unwrap_or(Uint128::MAX)` computes, in u128
+/// pieces instead of 256-bit arithmetic. With `d = dq + dr/UNIT` and
+/// `a = q·UNIT + r`: `a·d = a·dq + q·dr + r·dr/UNIT`, the last term below
+/// `UNIT` (`r, dr < UNIT`), the only one to round.
+pub fn mul_floor(a: Uint128, d: Decimal) -> Uint128 {
+    let (a, d) = (a.u128(), d.atomics().u128());
+    let (dq, dr) = (d / UNIT, d % UNIT);
+    let (q, r) = (a / UNIT, a % UNIT);
+    a.checked_mul(dq)
+        .and_then(|x| x.checked_add(q * dr))
+        .and_then(|x| x.checked_add(r * dr / UNIT))
+        .map_or(Uint128::MAX, Uint128::new)
 }
 
 /// A score's exact bits as a `Decimal` (rounded down to 18 decimals).
 pub fn score_decimal(bits: u32) -> Decimal {
     // bits ≤ 2^31: bits · 10^18 < 2^92.
-    Decimal::raw((u128::from(bits) * 1_000_000_000_000_000_000) >> 31)
+    Decimal::raw((u128::from(bits) * UNIT) >> 31)
 }
 
 /// The smallest score bits at or above a decimal threshold.
@@ -66,47 +123,68 @@ fn act_decimal(a: Act) -> SignedDecimal {
     SignedDecimal::raw(i128::from(a.to_bits()) * 15_258_789_062_500)
 }
 
-fn parse_features(features: &[String], n: usize) -> Result<Vec<Wide>, ContractError> {
-    if features.len() != n {
-        return Err(ContractError::FeatureCount {
-            expected: n,
-            got: features.len(),
+/// The [`TOP_CONTRIBUTIONS`] largest contributions, largest first, the
+/// lower feature index first among equals (a selection: no sort code).
+fn top_contributions(c: &[Act]) -> Vec<Contribution> {
+    let mut top: Vec<(usize, Act)> = Vec::with_capacity(TOP_CONTRIBUTIONS);
+    while top.len() < TOP_CONTRIBUTIONS.min(c.len()) {
+        let mut best: Option<(usize, Act)> = None;
+        for (i, &v) in c.iter().enumerate() {
+            let taken = top.iter().any(|&(t, _)| t == i);
+            if !taken && best.is_none_or(|(_, b)| v > b) {
+                best = Some((i, v));
+            }
+        }
+        top.extend(best);
+    }
+    let mut out = Vec::with_capacity(top.len());
+    for (i, v) in top {
+        out.push(Contribution {
+            feature: i as u16,
+            value: act_decimal(v),
         });
     }
-    features
-        .iter()
-        .enumerate()
-        .map(|(index, s)| {
-            decimal::parse(s).map_err(|e| ContractError::BadNumber {
-                index,
-                reason: e.to_string(),
-            })
-        })
-        .collect()
+    out
 }
 
-fn exact_features(features: &[String], n: usize) -> Result<Vec<Exact>, ContractError> {
+/// Parse one decimal string per feature (`n` of them) with `parse`.
+fn features<T>(
+    features: &[String],
+    n: usize,
+    parse: fn(&str) -> Result<T, DecimalError>,
+) -> Result<Vec<T>, ContractError> {
     if features.len() != n {
         return Err(ContractError::FeatureCount {
             expected: n,
             got: features.len(),
         });
     }
-    features
-        .iter()
-        .enumerate()
-        .map(|(index, s)| {
-            Exact::parse(s).map_err(|e| ContractError::BadNumber {
-                index,
-                reason: e.to_string(),
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(n);
+    for (index, s) in features.iter().enumerate() {
+        match parse(s) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                return Err(ContractError::BadNumber {
+                    index,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_features(f: &[String], n: usize) -> Result<Vec<Wide>, ContractError> {
+    features(f, n, decimal::parse)
+}
+
+fn exact_features(f: &[String], n: usize) -> Result<Vec<Exact>, ContractError> {
+    features(f, n, Exact::parse)
 }
 
 /// Validate a blob completely and against the guard's settings.
 fn validate_model<'a>(blob: &'a [u8], config: &Config) -> Result<Model<'a>, ContractError> {
-    let model = Model::parse(blob).map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    let model = Model::parse(blob).map_err(invalid_model)?;
     if model.n_features() != usize::from(config.n_features) {
         return Err(ContractError::FeatureCount {
             expected: usize::from(config.n_features),
@@ -204,7 +282,7 @@ fn install_model(
     config: &Config,
     model: &Model<'_>,
     proposer: &Addr,
-    metrics: Option<(Metrics, u32)>,
+    accepted: Option<(Counts, u32)>,
 ) -> StdResult<u32> {
     let version = LATEST_VERSION.may_load(storage)?.unwrap_or(0) + 1;
     let cost = model.cost();
@@ -216,11 +294,11 @@ fn install_model(
         size: model.bytes().len() as u32,
         cost_ops: cost.ops,
         inference_sdk_gas: cost.sdk_gas(),
-        metrics: metrics.map(|m| m.0),
-        test_set_version: metrics.map(|m| m.1),
+        counts: accepted.map(|a| a.0),
+        test_set_version: accepted.map(|a| a.1),
     };
-    MODEL_INFO.save(storage, version, &info)?;
-    LATEST_VERSION.save(storage, &version)?;
+    MODEL_INFO.save(storage, u64::from(version), &info);
+    LATEST_VERSION.save(storage, &version);
     save_blob(storage, version, model.bytes());
     save_active(storage, &header_for(config, version), model.bytes());
     Ok(version)
@@ -263,22 +341,21 @@ pub fn instantiate(
     validate_config(&config)?;
     // Funds sent with instantiate start the vault.
     let vault = single_coin(&info, &config.bond_denom)?;
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    CONFIG.save(deps.storage, &config)?;
-    VAULT.save(deps.storage, &vault)?;
-    NEXT_PROPOSAL.save(deps.storage, &1)?;
-    TEST_SET.save(deps.storage, &TestSetMeta::default())?;
-    let mut response = Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("admin", config.admin.as_str());
+    set_contract_version(deps.storage);
+    CONFIG.save(deps.storage, &config);
+    VAULT.save(deps.storage, &vault);
+    NEXT_PROPOSAL.save(deps.storage, &1);
+    TEST_SET.save(deps.storage, &TestSetMeta::default());
+    let mut response = action("instantiate");
+    attr(&mut response.attributes, "admin", config.admin.as_str());
     if !msg.initial_test_set.is_empty() {
         let added = add_samples(deps.storage, &config, &msg.initial_test_set)?;
-        response = response.add_attribute("test_samples", added.to_string());
+        attr_num(&mut response.attributes, "test_samples", added.into());
     }
     if let Some(blob) = msg.initial_model {
         let model = validate_model(&blob, &config)?;
         let version = install_model(deps.storage, &config, &model, &config.admin, None)?;
-        response = response.add_attribute("model_version", version.to_string());
+        attr_num(&mut response.attributes, "model_version", version.into());
     }
     Ok(response)
 }
@@ -305,10 +382,14 @@ pub fn execute(
             ensure_unlocked(deps.storage)?;
             let added = add_samples(deps.storage, &config, &samples)?;
             let meta = TEST_SET.load(deps.storage)?;
-            Ok(Response::new()
-                .add_attribute("action", "add_test_samples")
-                .add_attribute("added", added.to_string())
-                .add_attribute("test_set_version", meta.version.to_string()))
+            let mut response = action("add_test_samples");
+            attr_num(&mut response.attributes, "added", added.into());
+            attr_num(
+                &mut response.attributes,
+                "test_set_version",
+                meta.version.into(),
+            );
+            Ok(response)
         }
         ExecuteMsg::RemoveTestSamples { ids } => {
             admin_call(deps.as_ref(), &info)?;
@@ -324,9 +405,9 @@ pub fn execute(
             let blob =
                 load_blob(deps.storage, version).ok_or(ContractError::NoSuchVersion(version))?;
             save_active(deps.storage, &header_for(&config, version), &blob);
-            Ok(Response::new()
-                .add_attribute("action", "rollback")
-                .add_attribute("model_version", version.to_string()))
+            let mut response = action("rollback");
+            attr_num(&mut response.attributes, "model_version", version.into());
+            Ok(response)
         }
         ExecuteMsg::Pause {} => set_paused(deps, &info, true),
         ExecuteMsg::Unpause {} => set_paused(deps, &info, false),
@@ -334,10 +415,10 @@ pub fn execute(
         ExecuteMsg::UpdateAdmin { admin } => {
             let mut config = admin_call(deps.as_ref(), &info)?;
             config.admin = deps.api.addr_validate(&admin)?;
-            CONFIG.save(deps.storage, &config)?;
-            Ok(Response::new()
-                .add_attribute("action", "update_admin")
-                .add_attribute("admin", admin))
+            CONFIG.save(deps.storage, &config);
+            let mut response = action("update_admin");
+            attr_string(&mut response.attributes, "admin", admin);
+            Ok(response)
         }
         ExecuteMsg::Fund {} => {
             let config = CONFIG.load(deps.storage)?;
@@ -351,11 +432,11 @@ pub fn execute(
                 .load(deps.storage)?
                 .checked_add(amount)
                 .map_err(StdError::from)?;
-            VAULT.save(deps.storage, &vault)?;
-            Ok(Response::new()
-                .add_attribute("action", "fund")
-                .add_attribute("amount", amount)
-                .add_attribute("vault", vault))
+            VAULT.save(deps.storage, &vault);
+            let mut response = action("fund");
+            attr_string(&mut response.attributes, "amount", amount.to_string());
+            attr_string(&mut response.attributes, "vault", vault.to_string());
+            Ok(response)
         }
     }
 }
@@ -385,21 +466,15 @@ fn add_samples(
         let features = exact_features(&sample.features, usize::from(config.n_features))?;
         // Class balance: while the majority exceeds ratio × max(minority, 1),
         // only the minority may be added.
-        let (pos, neg) = (u128::from(meta.positives), u128::from(meta.negatives));
-        // (A ratio × minority beyond `Decimal::MAX` bounds nothing.)
-        let beyond = |major: u128, minor: u128| {
-            ratio
-                .checked_mul(Decimal::from_ratio(minor.max(1), 1u128))
-                .is_ok_and(|limit| Decimal::from_ratio(major, 1u128) > limit)
-        };
-        if sample.label && beyond(pos, neg) {
+        let (pos, neg) = (meta.positives, meta.negatives);
+        if sample.label && beyond(ratio, pos, neg) {
             return Err(ContractError::ClassImbalance {
                 index,
                 majority: "positive",
                 minority: "negative",
             });
         }
-        if !sample.label && beyond(neg, pos) {
+        if !sample.label && beyond(ratio, neg, pos) {
             return Err(ContractError::ClassImbalance {
                 index,
                 majority: "negative",
@@ -421,8 +496,20 @@ fn add_samples(
     if !samples.is_empty() {
         meta.version += 1;
     }
-    TEST_SET.save(storage, &meta)?;
+    TEST_SET.save(storage, &meta);
     Ok(samples.len() as u32)
+}
+
+/// Whether `major > ratio × max(minor, 1)`: what
+/// `ratio.checked_mul(minor).is_ok_and(|limit| major > limit)` decides in
+/// `Decimal`s (a bound beyond `Decimal::MAX` bounds nothing), in u128
+/// atomics instead of 256-bit arithmetic.
+fn beyond(ratio: Decimal, major: u32, minor: u32) -> bool {
+    ratio
+        .atomics()
+        .u128()
+        .checked_mul(u128::from(minor.max(1)))
+        .is_some_and(|limit| u128::from(major) * UNIT > limit)
 }
 
 fn remove_samples(storage: &mut dyn Storage, ids: &[u32]) -> Result<Response, ContractError> {
@@ -439,19 +526,23 @@ fn remove_samples(storage: &mut dyn Storage, ids: &[u32]) -> Result<Response, Co
     if !ids.is_empty() {
         meta.version += 1;
     }
-    TEST_SET.save(storage, &meta)?;
-    Ok(Response::new()
-        .add_attribute("action", "remove_test_samples")
-        .add_attribute("removed", ids.len().to_string())
-        .add_attribute("test_set_version", meta.version.to_string()))
+    TEST_SET.save(storage, &meta);
+    let mut response = action("remove_test_samples");
+    attr_num(&mut response.attributes, "removed", ids.len() as u64);
+    attr_num(
+        &mut response.attributes,
+        "test_set_version",
+        meta.version.into(),
+    );
+    Ok(response)
 }
 
 fn set_paused(deps: DepsMut, info: &MessageInfo, paused: bool) -> Result<Response, ContractError> {
     let mut config = admin_call(deps.as_ref(), info)?;
     config.paused = paused;
-    CONFIG.save(deps.storage, &config)?;
+    CONFIG.save(deps.storage, &config);
     update_active_header(deps.storage, |h| h.paused = paused);
-    Ok(Response::new().add_attribute("action", if paused { "pause" } else { "unpause" }))
+    Ok(action(if paused { "pause" } else { "unpause" }))
 }
 
 fn update_config(
@@ -485,13 +576,13 @@ fn update_config(
         config.eval_batch = v;
     }
     validate_config(&config)?;
-    CONFIG.save(deps.storage, &config)?;
+    CONFIG.save(deps.storage, &config);
     let header = header_for(&config, 0);
     update_active_header(deps.storage, |h| {
         h.paused_check = header.paused_check;
         h.threshold_bits = header.threshold_bits;
     });
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(action("update_config"))
 }
 
 fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, ContractError> {
@@ -518,7 +609,7 @@ fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, C
         return Err(ContractError::TestSetEmpty);
     }
     let id = NEXT_PROPOSAL.load(deps.storage)?;
-    NEXT_PROPOSAL.save(deps.storage, &(id + 1))?;
+    NEXT_PROPOSAL.save(deps.storage, &(id + 1));
     let proposal = Proposal {
         proposer: info.sender,
         bond,
@@ -535,18 +626,17 @@ fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, C
         margins: config.margins.clone(),
         reward: config.reward.clone(),
     };
-    PROPOSALS.save(deps.storage, id, &proposal)?;
-    OPEN_PROPOSAL.save(deps.storage, &id)?;
+    PROPOSALS.save(deps.storage, id, &proposal);
+    OPEN_PROPOSAL.save(deps.storage, &id);
     save_candidate(deps.storage, id, &blob);
-    let response = Response::new()
-        .add_attribute("action", "propose_model")
-        .add_attribute("proposal_id", id.to_string())
-        .add_attribute("hash", proposal.hash.clone());
-    let step = continue_evaluation(deps, id)?;
-    Ok(response
-        .add_attributes(step.attributes)
-        .add_events(step.events)
-        .add_submessages(step.messages))
+    let mut response = action("propose_model");
+    attr_num(&mut response.attributes, "proposal_id", id);
+    attr_string(&mut response.attributes, "hash", proposal.hash);
+    let mut step = continue_evaluation(deps, id)?;
+    response.attributes.append(&mut step.attributes);
+    response.events = step.events;
+    response.messages = step.messages;
+    Ok(response)
 }
 
 fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError> {
@@ -560,17 +650,13 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     let candidate_blob = load_candidate(deps.storage, id)
         .ok_or_else(|| StdError::generic_err("candidate blob missing"))?;
     // Validated with its checksum at proposal time.
-    let candidate = Model::parse_without_checksum(&candidate_blob)
-        .map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    let candidate = Model::parse_without_checksum(&candidate_blob).map_err(invalid_model)?;
     let incumbent_blob = match proposal.incumbent_version {
         0 => None,
         v => Some(load_blob(deps.storage, v).ok_or(ContractError::NoSuchVersion(v))?),
     };
     let incumbent = match &incumbent_blob {
-        Some(b) => Some(
-            Model::parse_without_checksum(b)
-                .map_err(|e| ContractError::InvalidModel(e.to_string()))?,
-        ),
+        Some(b) => Some(Model::parse_without_checksum(b).map_err(invalid_model)?),
         None => None,
     };
     let step = poim::evaluate(
@@ -585,12 +671,14 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     )?;
     proposal.cursor = step.cursor;
     proposal.evaluated += step.rows;
-    let mut response = Response::new()
-        .add_attribute("evaluated", proposal.evaluated.to_string())
-        .add_attribute("total", proposal.total.to_string());
+    let mut response = Response::new();
+    let attrs = &mut response.attributes;
+    attr_num(attrs, "evaluated", proposal.evaluated.into());
+    attr_num(attrs, "total", proposal.total.into());
     if proposal.evaluated < proposal.total {
-        PROPOSALS.save(deps.storage, id, &proposal)?;
-        return Ok(response.add_attribute("status", "evaluating"));
+        PROPOSALS.save(deps.storage, id, &proposal);
+        attr(attrs, "status", "evaluating");
+        return Ok(response);
     }
 
     // Decide.
@@ -598,40 +686,48 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     let inc = poim::metrics(&proposal.incumbent);
     // Judged by the rules in force when it was proposed.
     let (accept, moves) = poim::judge(&cand, &inc, &proposal.margins);
-    let mut event = Event::new("vigil_poim")
-        .add_attribute("proposal_id", id.to_string())
-        .add_attribute("accepted", accept.to_string())
-        .add_attribute("test_set_version", proposal.test_set_version.to_string());
-    for (name, c, i, mv) in [
-        ("accuracy", cand.accuracy, inc.accuracy, moves[0]),
-        ("f1", cand.f1, inc.f1, moves[1]),
-        ("precision", cand.precision, inc.precision, moves[2]),
-        ("recall", cand.recall, inc.recall, moves[3]),
-    ] {
-        event = event
-            .add_attribute(format!("candidate_{name}"), c.to_string())
-            .add_attribute(format!("incumbent_{name}"), i.to_string())
-            .add_attribute(format!("{name}_movement"), format!("{mv:?}").to_lowercase());
+    let mut event = Event::new("vigil_poim");
+    let ev = &mut event.attributes;
+    attr_num(ev, "proposal_id", id);
+    attr(ev, "accepted", if accept { "true" } else { "false" });
+    attr_num(ev, "test_set_version", proposal.test_set_version.into());
+    // Per metric (accuracy, f1, precision, recall): candidate, incumbent,
+    // movement.
+    const KEYS: [[&str; 3]; 4] = [
+        [
+            "candidate_accuracy",
+            "incumbent_accuracy",
+            "accuracy_movement",
+        ],
+        ["candidate_f1", "incumbent_f1", "f1_movement"],
+        [
+            "candidate_precision",
+            "incumbent_precision",
+            "precision_movement",
+        ],
+        ["candidate_recall", "incumbent_recall", "recall_movement"],
+    ];
+    let (c, i) = (poim::ratios(&cand), poim::ratios(&inc));
+    for (k, keys) in KEYS.iter().enumerate() {
+        attr_string(ev, keys[0], c[k].to_string());
+        attr_string(ev, keys[1], i[k].to_string());
+        attr(ev, keys[2], moves[k].as_str());
     }
     let mut vault = VAULT.load(deps.storage)?;
     if accept {
-        let model = Model::parse_without_checksum(&candidate_blob)
-            .map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+        let model = Model::parse_without_checksum(&candidate_blob).map_err(invalid_model)?;
         let version = install_model(
             deps.storage,
             &config,
             &model,
             &proposal.proposer,
-            Some((cand, proposal.test_set_version)),
+            Some((proposal.candidate, proposal.test_set_version)),
         )?;
         let wanted = match &proposal.reward {
             RewardRule::None => Uint128::zero(),
             RewardRule::Fixed { amount } => *amount,
             // (Saturating: capped by the vault below anyway.)
-            RewardRule::BondShare { share } => proposal
-                .bond
-                .checked_mul_floor(*share)
-                .unwrap_or(Uint128::MAX),
+            RewardRule::BondShare { share } => mul_floor(proposal.bond, *share),
         };
         // At most what the vault holds, and never a payout beyond u128.
         let reward = wanted.min(vault).min(Uint128::MAX - proposal.bond);
@@ -639,9 +735,8 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
         let payout = proposal.bond + reward;
         proposal.status = ProposalStatus::Accepted;
         proposal.accepted_version = Some(version);
-        event = event
-            .add_attribute("model_version", version.to_string())
-            .add_attribute("reward", reward);
+        attr_num(ev, "model_version", version.into());
+        attr_string(ev, "reward", reward.to_string());
         response = response.add_message(BankMsg::Send {
             to_address: proposal.proposer.to_string(),
             amount: vec![Coin::new(payout, config.bond_denom.clone())],
@@ -649,15 +744,19 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     } else {
         vault = vault.checked_add(proposal.bond).map_err(StdError::from)?;
         proposal.status = ProposalStatus::Rejected;
-        event = event.add_attribute("slashed", proposal.bond);
+        attr_string(ev, "slashed", proposal.bond.to_string());
     }
-    VAULT.save(deps.storage, &vault)?;
-    PROPOSALS.save(deps.storage, id, &proposal)?;
+    VAULT.save(deps.storage, &vault);
+    PROPOSALS.save(deps.storage, id, &proposal);
     OPEN_PROPOSAL.remove(deps.storage);
     remove_candidate(deps.storage, id);
-    Ok(response
-        .add_attribute("status", if accept { "accepted" } else { "rejected" })
-        .add_event(event))
+    attr(
+        &mut response.attributes,
+        "status",
+        if accept { "accepted" } else { "rejected" },
+    );
+    response.events.push(event);
+    Ok(response)
 }
 
 fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
@@ -669,16 +768,15 @@ fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, Contrac
         return Err(ContractError::NotEvaluating(id));
     }
     proposal.status = ProposalStatus::Cancelled;
-    PROPOSALS.save(deps.storage, id, &proposal)?;
+    PROPOSALS.save(deps.storage, id, &proposal);
     OPEN_PROPOSAL.remove(deps.storage);
     remove_candidate(deps.storage, id);
-    Ok(Response::new()
-        .add_attribute("action", "cancel_proposal")
-        .add_attribute("proposal_id", id.to_string())
-        .add_message(BankMsg::Send {
-            to_address: proposal.proposer.to_string(),
-            amount: vec![Coin::new(proposal.bond, config.bond_denom)],
-        }))
+    let mut response = action("cancel_proposal");
+    attr_num(&mut response.attributes, "proposal_id", id);
+    Ok(response.add_message(BankMsg::Send {
+        to_address: proposal.proposer.to_string(),
+        amount: vec![Coin::new(proposal.bond, config.bond_denom)],
+    }))
 }
 
 // ---------------------------------------------------------------- query
@@ -686,75 +784,61 @@ fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, Contrac
 /// Query.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
-    Ok(match msg {
-        QueryMsg::Score { features } => to_json_binary(&score(deps, &features)?),
-        QueryMsg::Check { features } => to_json_binary(&check(deps, &features)?),
-        QueryMsg::Model { version } => to_json_binary(&model_info(deps, version)?),
-        QueryMsg::Config {} => to_json_binary(&config_info(deps)?),
-        QueryMsg::TestSet { start_after, limit } => {
-            to_json_binary(&test_set(deps, start_after, limit)?)
-        }
+    // Responses are written by `ToJson` (the same JSON as their derived
+    // `Serialize`, with less code).
+    let json = match msg {
+        QueryMsg::Score { features } => score(deps, &features)?.to_json(),
+        QueryMsg::Check { features } => check(deps, &features)?.to_json(),
+        QueryMsg::Model { version } => model_info(deps, version)?.to_json(),
+        QueryMsg::Config {} => config_info(deps)?.to_json(),
+        QueryMsg::TestSet { start_after, limit } => test_set(deps, start_after, limit)?.to_json(),
         QueryMsg::Proposals { start_after, limit } => {
-            to_json_binary(&proposals(deps, start_after, limit)?)
+            proposals(deps, start_after, limit)?.to_json()
         }
-        QueryMsg::Cost { model } => to_json_binary(&cost(deps, &model)?),
-    }?)
+        QueryMsg::Cost { model } => cost(deps, &model)?.to_json(),
+    };
+    Ok(Binary::from(json))
 }
 
-/// Load the hot-path record, parse the model (structure only: its checksum
-/// was verified when it was stored) and the features.
-fn with_active<T>(
-    deps: Deps,
-    features: &[String],
-    f: impl FnOnce(&ActiveHeader, &Model<'_>, &[Wide]) -> Result<T, ContractError>,
-) -> Result<T, ContractError> {
-    let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
-    let (header, blob) = ActiveHeader::decode(&record).ok_or(ContractError::NoModel)?;
-    let model = Model::parse_without_checksum(blob)
-        .map_err(|e| ContractError::InvalidModel(e.to_string()))?;
-    let inputs = parse_features(features, model.n_features())?;
-    f(&header, &model, &inputs)
+/// The hot-path record (read once per inference): its header, and the
+/// model parsed in place (structure only: its checksum was verified when it
+/// was stored).
+fn active_model(record: &[u8]) -> Result<(ActiveHeader, Model<'_>), ContractError> {
+    let (header, blob) = ActiveHeader::decode(record).ok_or(ContractError::NoModel)?;
+    let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
+    Ok((header, model))
 }
 
 fn score(deps: Deps, features: &[String]) -> Result<ScoreResponse, ContractError> {
-    with_active(deps, features, |header, model, inputs| {
-        let mut scratch = vec![Act::ZERO; model.scratch_len()];
-        let (out, contributions) = if model.explainable() {
-            let mut c = vec![Act::ZERO; model.n_features()];
-            let out = model
-                .explain(inputs, &mut scratch, &mut c)
-                .map_err(|e| StdError::generic_err(e.to_string()))?;
-            let mut ranked: Vec<(usize, Act)> = c.into_iter().enumerate().collect();
-            ranked.sort_by_key(|&(_, v)| core::cmp::Reverse(v));
-            let top = ranked
-                .into_iter()
-                .take(TOP_CONTRIBUTIONS)
-                .map(|(i, v)| Contribution {
-                    feature: i as u16,
-                    value: act_decimal(v),
-                })
-                .collect();
-            (out, top)
-        } else {
-            let out = model
-                .infer(inputs, &mut scratch)
-                .map_err(|e| StdError::generic_err(e.to_string()))?;
-            (out, Vec::new())
-        };
-        Ok(ScoreResponse {
-            score: score_decimal(out.score.to_bits()),
-            score_bits: out.score.to_bits(),
-            label: out.label,
-            model_version: header.version,
-            contributions,
-        })
+    let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
+    let (header, model) = active_model(&record)?;
+    let inputs = parse_features(features, model.n_features())?;
+    let mut scratch = vec![Act::ZERO; model.scratch_len()];
+    let (out, contributions) = if model.explainable() {
+        let mut c = vec![Act::ZERO; model.n_features()];
+        let out = model
+            .explain(&inputs, &mut scratch, &mut c)
+            .map_err(inference_failed)?;
+        (out, top_contributions(&c))
+    } else {
+        let out = model
+            .infer(&inputs, &mut scratch)
+            .map_err(inference_failed)?;
+        (out, Vec::new())
+    };
+    Ok(ScoreResponse {
+        score: score_decimal(out.score.to_bits()),
+        score_bits: out.score.to_bits(),
+        label: out.label,
+        model_version: header.version,
+        contributions,
     })
 }
 
 fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractError> {
+    let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
     // Paused: answer from the header alone, without touching the model.
-    let record = load_active(deps.storage);
-    if let Some((header, _)) = record.as_deref().and_then(ActiveHeader::decode) {
+    if let Some((header, _)) = ActiveHeader::decode(&record) {
         if header.paused {
             return match header.paused_check {
                 PausedCheck::Error => Err(ContractError::Paused),
@@ -768,23 +852,23 @@ fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractError
             };
         }
     }
-    with_active(deps, features, |header, model, inputs| {
-        let mut scratch = vec![Act::ZERO; model.scratch_len()];
-        let out = model
-            .infer(inputs, &mut scratch)
-            .map_err(|e| StdError::generic_err(e.to_string()))?;
-        let threshold = if header.threshold_bits == MODEL_THRESHOLD {
-            model.threshold()
-        } else {
-            Score::from_bits(header.threshold_bits.min(1 << 31))
-        };
-        Ok(CheckResponse {
-            allow: out.score < threshold,
-            score: score_decimal(out.score.to_bits()),
-            threshold: score_decimal(threshold.to_bits()),
-            model_version: header.version,
-            paused: false,
-        })
+    let (header, model) = active_model(&record)?;
+    let inputs = parse_features(features, model.n_features())?;
+    let mut scratch = vec![Act::ZERO; model.scratch_len()];
+    let out = model
+        .infer(&inputs, &mut scratch)
+        .map_err(inference_failed)?;
+    let threshold = if header.threshold_bits == MODEL_THRESHOLD {
+        model.threshold()
+    } else {
+        Score::from_bits(header.threshold_bits.min(1 << 31))
+    };
+    Ok(CheckResponse {
+        allow: out.score < threshold,
+        score: score_decimal(out.score.to_bits()),
+        threshold: score_decimal(threshold.to_bits()),
+        model_version: header.version,
+        paused: false,
     })
 }
 
@@ -796,7 +880,7 @@ fn model_info(deps: Deps, version: Option<u32>) -> Result<ModelResponse, Contrac
         None => active,
     };
     let info = MODEL_INFO
-        .may_load(deps.storage, version)?
+        .may_load(deps.storage, u64::from(version))?
         .ok_or(ContractError::NoSuchVersion(version))?;
     Ok(ModelResponse {
         version,
@@ -807,7 +891,7 @@ fn model_info(deps: Deps, version: Option<u32>) -> Result<ModelResponse, Contrac
         size: info.size,
         cost_ops: info.cost_ops,
         inference_sdk_gas: info.inference_sdk_gas,
-        metrics: info.metrics,
+        metrics: info.counts.as_ref().map(poim::metrics),
         test_set_version: info.test_set_version,
     })
 }
@@ -846,7 +930,7 @@ fn test_set(
     let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
     let mut samples = Vec::new();
     let mut inputs = vec![Wide::ZERO; usize::from(config.n_features)];
-    for_each_sample(deps.storage, start_after, limit, |id, record| {
+    for_each_sample(deps.storage, start_after, limit, &mut |id, record| {
         let label = decode_sample(record, &mut inputs)?;
         // Re-read as exact decimals for display.
         let mut features = Vec::with_capacity(inputs.len());
@@ -890,22 +974,17 @@ fn proposals(
     limit: Option<u32>,
 ) -> StdResult<ProposalsResponse> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
-    let proposals = PROPOSALS
-        .range(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(limit)
-        .map(|r| r.map(|(id, p)| proposal_response(id, p)))
-        .collect::<StdResult<_>>()?;
+    let mut proposals = Vec::new();
+    PROPOSALS.for_each(deps.storage, start_after, limit, &mut |id, p| {
+        proposals.push(proposal_response(id, p));
+        Ok(())
+    })?;
     Ok(ProposalsResponse { proposals })
 }
 
 fn cost(deps: Deps, blob: &Binary) -> Result<CostResponse, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let model = Model::parse(blob).map_err(|e| ContractError::InvalidModel(e.to_string()))?;
+    let model = Model::parse(blob).map_err(invalid_model)?;
     let c = model.cost();
     Ok(CostResponse {
         ops: c.ops,
@@ -918,25 +997,150 @@ fn cost(deps: Deps, blob: &Binary) -> Result<CostResponse, ContractError> {
 
 // ---------------------------------------------------------------- migrate
 
+/// Record this contract's name and version the cw2 way (the record cw2
+/// readers, e.g. a raw `contract_info` query, expect).
+fn set_contract_version(storage: &mut dyn Storage) {
+    storage.set(CW2_KEY, &cw2_record(CONTRACT_NAME, CONTRACT_VERSION));
+}
+
+/// A `MAJOR.MINOR.PATCH` version (what cw2 stores for this contract: its
+/// crate version) as numbers, compared in that order.
+fn parse_version(v: &str) -> StdResult<[u64; 3]> {
+    let mut out = [0u64; 3];
+    let mut parts = v.split('.');
+    for slot in &mut out {
+        *slot = parts
+            .next()
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| unparsable_version(v))?;
+    }
+    if parts.next().is_some() {
+        return Err(unparsable_version(v));
+    }
+    Ok(out)
+}
+
+fn unparsable_version(v: &str) -> StdError {
+    let mut msg = String::from("unparsable contract version: ");
+    msg.push_str(v);
+    StdError::generic_err(msg)
+}
+
 /// Migrate: same contract, same or newer version.
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != CONTRACT_NAME {
-        return Err(ContractError::WrongContract(stored.contract));
+    let record = deps
+        .storage
+        .get(CW2_KEY)
+        .ok_or_else(|| StdError::not_found("cw2::ContractVersion"))?;
+    let (contract, version) = cw2_parse(&record)?;
+    if contract != CONTRACT_NAME {
+        return Err(ContractError::WrongContract(contract));
     }
-    let parse = |v: &str| {
-        semver::Version::parse(v).map_err(|e| StdError::generic_err(format!("version {v}: {e}")))
-    };
-    if parse(&stored.version)? > parse(CONTRACT_VERSION)? {
+    if parse_version(&version)? > parse_version(CONTRACT_VERSION)? {
         return Err(ContractError::CannotDowngrade {
-            from: stored.version,
+            from: version,
             to: CONTRACT_VERSION.to_string(),
         });
     }
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    set_contract_version(deps.storage);
+    let mut response = action("migrate");
+    attr_string(&mut response.attributes, "from_version", version);
+    attr(&mut response.attributes, "to_version", CONTRACT_VERSION);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mul_floor_is_checked_mul_floor_saturated() {
+        let amounts = [
+            0,
+            1,
+            999,
+            UNIT - 1,
+            UNIT,
+            UNIT + 1,
+            12_345_678_901_234_567_890_123,
+            u128::MAX / 100,
+            u128::MAX / 2,
+            u128::MAX - 10,
+            u128::MAX,
+        ];
+        let shares = [
+            Decimal::zero(),
+            Decimal::raw(1),
+            Decimal::percent(10),
+            Decimal::percent(33),
+            Decimal::one(),
+            Decimal::raw(UNIT + 1),
+            Decimal::percent(250),
+            Decimal::percent(10_000),
+            Decimal::raw(u128::MAX / 3),
+            Decimal::MAX,
+        ];
+        for a in amounts {
+            for d in shares {
+                let a = Uint128::new(a);
+                assert_eq!(
+                    mul_floor(a, d),
+                    a.checked_mul_floor(d).unwrap_or(Uint128::MAX),
+                    "{a} · {d}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn beyond_is_the_decimal_rule() {
+        let ratios = [
+            Decimal::one(),
+            Decimal::percent(150),
+            Decimal::percent(200),
+            Decimal::raw(UNIT + 1),
+            Decimal::raw(u128::MAX / 7),
+            Decimal::MAX,
+        ];
+        let counts = [0, 1, 2, 3, 4, 5, 1_000, u32::MAX / 2, u32::MAX];
+        for ratio in ratios {
+            for major in counts {
+                for minor in counts {
+                    let want = ratio
+                        .checked_mul(Decimal::from_ratio(minor.max(1), 1u128))
+                        .is_ok_and(|limit| Decimal::from_ratio(major, 1u128) > limit);
+                    assert_eq!(beyond(ratio, major, minor), want, "{ratio} {major} {minor}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn top_contributions_are_a_stable_sort() {
+        let act = |bits: i32| Act::from_bits(bits);
+        for values in [
+            vec![],
+            vec![5],
+            vec![1, 2],
+            vec![3, 3, 3, 3],
+            vec![-1, 7, 7, -8, 7, 0],
+            vec![i32::MIN, i32::MAX, 0, i32::MAX, i32::MIN],
+        ] {
+            let c: Vec<Act> = values.iter().map(|&v| act(v)).collect();
+            let mut ranked: Vec<(usize, Act)> = c.iter().copied().enumerate().collect();
+            ranked.sort_by_key(|&(_, v)| core::cmp::Reverse(v));
+            let want: Vec<(u16, SignedDecimal)> = ranked
+                .into_iter()
+                .take(TOP_CONTRIBUTIONS)
+                .map(|(i, v)| (i as u16, act_decimal(v)))
+                .collect();
+            let got: Vec<(u16, SignedDecimal)> = top_contributions(&c)
+                .into_iter()
+                .map(|c| (c.feature, c.value))
+                .collect();
+            assert_eq!(got, want, "{values:?}");
+        }
+    }
 }

@@ -9,13 +9,18 @@
 //!
 //! - [`contract`]: entry points and handlers.
 //! - [`msg`]: messages (JSON schema in `schema/`).
-//! - [`state`]: storage, shaped so an inference reads one key.
+//! - [`state`]: storage, shaped so an inference reads one key; compact
+//!   binary records, no JSON.
 //! - [`poim`]: metrics, the acceptance rule, chunked evaluation.
 //! - [`error`]: the error type, [`ContractError`].
+//! - `json` (private): the entry-point messages' `Deserialize` and the query
+//!   responses' JSON, hand-written: one parser and one writer instead of
+//!   serde code per type (the artifact's size budget).
 #![forbid(unsafe_code)]
 
 pub mod contract;
 pub mod error;
+mod json;
 pub mod msg;
 pub mod poim;
 pub mod state;

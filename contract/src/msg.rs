@@ -1,6 +1,15 @@
 //! Messages. Numbers that are model inputs travel as decimal strings
 //! (`"-15605352.04"`), as CosmWasm messages carry numbers; models travel as
 //! base64 `Binary` blobs in the Vigil format, never JSON.
+//!
+//! The entry-point messages ([`InstantiateMsg`], [`ExecuteMsg`],
+//! [`QueryMsg`], [`MigrateMsg`], and [`ConfigUpdate`] inside `ExecuteMsg`)
+//! derive `Serialize` and `JsonSchema` as `cw_serde` does, but their
+//! `Deserialize` is hand-written (module `json`): the same JSON accepted,
+//! with one parser instead of one per message type and variant. Every other
+//! type here is plain `cw_serde`.
+use cosmwasm_schema::schemars::JsonSchema;
+use cosmwasm_schema::serde::Serialize;
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
 
@@ -70,7 +79,10 @@ pub struct TestSample {
 }
 
 /// Instantiate the guard.
-#[cw_serde]
+#[allow(clippy::derive_partial_eq_without_eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(crate = "::cosmwasm_schema::serde")]
+#[schemars(crate = "::cosmwasm_schema::schemars")]
 pub struct InstantiateMsg {
     /// Governance address (DAO, multisig or account); defaults to the sender.
     pub admin: Option<String>,
@@ -107,8 +119,11 @@ pub struct InstantiateMsg {
 /// Execute messages.
 // `UpdateConfig` is the large variant; a message is deserialised once per
 // call, so boxing it would only cost an allocation.
-#[allow(clippy::large_enum_variant)]
-#[cw_serde]
+#[allow(clippy::large_enum_variant, clippy::derive_partial_eq_without_eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(crate = "::cosmwasm_schema::serde")]
+#[schemars(crate = "::cosmwasm_schema::schemars")]
+#[serde(rename_all = "snake_case")]
 pub enum ExecuteMsg {
     /// Propose a model; attach at least `min_bond` of `bond_denom`. The
     /// contract evaluates it against the incumbent on the test set (in
@@ -161,8 +176,10 @@ pub enum ExecuteMsg {
 /// Settings `UpdateConfig` may change. Unknown fields are refused, so a
 /// misspelt setting is an error rather than a silent no-op. Margins and
 /// reward apply to proposals made after the update.
-#[cw_serde]
-#[derive(Default)]
+#[allow(clippy::derive_partial_eq_without_eq)]
+#[derive(Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(crate = "::cosmwasm_schema::serde")]
+#[schemars(crate = "::cosmwasm_schema::schemars")]
 #[serde(deny_unknown_fields)]
 pub struct ConfigUpdate {
     /// New minimum bond.
@@ -175,11 +192,7 @@ pub struct ConfigUpdate {
     pub max_inference_ops: Option<u64>,
     /// New deny threshold: absent keeps it, `null` (`Some(None)`) returns to
     /// the model's own, a value sets it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deny_threshold: Option<Option<Decimal>>,
     /// New paused behaviour.
     pub paused_check: Option<PausedCheck>,
@@ -189,19 +202,12 @@ pub struct ConfigUpdate {
     pub eval_batch: Option<u32>,
 }
 
-/// A field that is present, even as `null`, is `Some`: plain serde reads a
-/// `null` `Option<Option<T>>` as `None`, which would make "back to the
-/// model's threshold" impossible to say in JSON.
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    serde::Deserialize::deserialize(d).map(Some)
-}
-
 /// Queries.
-#[cw_serde]
+#[allow(clippy::derive_partial_eq_without_eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(crate = "::cosmwasm_schema::serde")]
+#[schemars(crate = "::cosmwasm_schema::schemars")]
+#[serde(rename_all = "snake_case")]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
     /// Score one input vector with the active model. Answers while paused
@@ -251,7 +257,10 @@ pub enum QueryMsg {
 }
 
 /// Migration.
-#[cw_serde]
+#[allow(clippy::derive_partial_eq_without_eq)]
+#[derive(Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(crate = "::cosmwasm_schema::serde")]
+#[schemars(crate = "::cosmwasm_schema::schemars")]
 pub struct MigrateMsg {}
 
 /// One feature's share of the score.

@@ -6,14 +6,18 @@ use cosmwasm_std::{Decimal, StdError, StdResult, Storage};
 use vigil_inference_core::decimal::Exact;
 use vigil_inference_core::{Act, Model, Wide};
 
+use crate::contract::{inference_failed, UNIT};
 use crate::msg::{Margin, Margins, Metrics};
 use crate::state::{for_each_sample, Counts};
 
+/// `num / den` as a `Decimal` (rounded down, as `Decimal::from_ratio`),
+/// zero when `den` is: `num · 10^18 < 2^124` fits u128, no 256-bit
+/// arithmetic.
 fn ratio(num: u64, den: u64) -> Decimal {
     if den == 0 {
         Decimal::zero()
     } else {
-        Decimal::from_ratio(num, den)
+        Decimal::raw(u128::from(num) * UNIT / u128::from(den))
     }
 }
 
@@ -50,6 +54,17 @@ pub enum Movement {
     Unchanged,
 }
 
+impl Movement {
+    /// Lower-case name, as in the `vigil_poim` event.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Movement::Improved => "improved",
+            Movement::Worsened => "worsened",
+            Movement::Unchanged => "unchanged",
+        }
+    }
+}
+
 fn movement(candidate: Decimal, incumbent: Decimal, m: &Margin) -> Movement {
     if candidate > incumbent && candidate - incumbent >= m.min_gain {
         Movement::Improved
@@ -64,15 +79,25 @@ fn movement(candidate: Decimal, incumbent: Decimal, m: &Margin) -> Movement {
 /// worsened. Returns the decision and each metric's movement (accuracy, f1,
 /// precision, recall).
 pub fn judge(candidate: &Metrics, incumbent: &Metrics, margins: &Margins) -> (bool, [Movement; 4]) {
-    let moves = [
-        movement(candidate.accuracy, incumbent.accuracy, &margins.accuracy),
-        movement(candidate.f1, incumbent.f1, &margins.f1),
-        movement(candidate.precision, incumbent.precision, &margins.precision),
-        movement(candidate.recall, incumbent.recall, &margins.recall),
+    let (c, i) = (ratios(candidate), ratios(incumbent));
+    let m = [
+        &margins.accuracy,
+        &margins.f1,
+        &margins.precision,
+        &margins.recall,
     ];
+    let mut moves = [Movement::Unchanged; 4];
+    for (k, mv) in moves.iter_mut().enumerate() {
+        *mv = movement(c[k], i[k], m[k]);
+    }
     let improved = moves.contains(&Movement::Improved);
     let worsened = moves.contains(&Movement::Worsened);
     (improved && !worsened, moves)
+}
+
+/// Accuracy, F1, precision and recall, in that order.
+pub fn ratios(m: &Metrics) -> [Decimal; 4] {
+    [m.accuracy, m.f1, m.precision, m.recall]
 }
 
 /// Decode a stored sample record: the label, and the features written to
@@ -128,12 +153,12 @@ pub fn evaluate(
         .max(incumbent.map_or(0, |m| m.scratch_len()));
     let mut scratch = vec![Act::ZERO; scratch_len];
     let mut step = Step { cursor, rows: 0 };
-    for_each_sample(storage, cursor, limit as usize, |id, record| {
+    for_each_sample(storage, cursor, limit as usize, &mut |id, record| {
         let label = decode_sample(record, &mut inputs)?;
         let infer = |m: &Model<'_>, scratch: &mut [Act]| {
             m.infer(&inputs, scratch)
                 .map(|o| o.label)
-                .map_err(|e| StdError::generic_err(e.to_string()))
+                .map_err(inference_failed)
         };
         cand_counts.add(infer(candidate, &mut scratch)?, label);
         if let Some(inc) = incumbent {
@@ -161,6 +186,26 @@ mod tests {
             recall: r.parse().unwrap(),
             ..Metrics::default()
         }
+    }
+
+    #[test]
+    fn ratio_is_from_ratio() {
+        for (num, den) in [
+            (0, 1),
+            (1, 3),
+            (2, 3),
+            (16, 23),
+            (u64::MAX - 1, u64::MAX),
+            (u64::MAX, u64::MAX),
+            (1, u64::MAX),
+        ] {
+            assert_eq!(
+                ratio(num, den),
+                Decimal::from_ratio(num, den),
+                "{num}/{den}"
+            );
+        }
+        assert_eq!(ratio(0, 0), Decimal::zero());
     }
 
     #[test]
