@@ -61,12 +61,10 @@ step cargo build -p vigil-inference-core --no-default-features --target wasm32-u
 step cargo build -p vigil-inference-core --no-default-features --target x86_64-unknown-none
 step cargo build -p vigil-inference-core --no-default-features --features alloc --target x86_64-unknown-none
 
-# No float / SIMD / reference-types instruction in the core's wasm; bulk
-# memory is fatal only without LTO (see host-tests/tests/no_float_instructions.rs).
-# Already part of `cargo test --workspace`; re-run to show its summary.
-# (`--workspace` keeps feature unification identical, so nothing rebuilds.)
-step cargo test --workspace --test no_float_instructions -- --nocapture
-# The contract artifact's size, cosmwasm-vm validation and Check gas.
-step cargo test --workspace --test contract_artifact -- --nocapture
+# The wasm instruction scan (host-tests/tests/no_float_instructions.rs) and the
+# artifact check under cosmwasm-vm (host-tests/tests/contract_artifact.rs) ran
+# in `cargo test --workspace` above; for their printed summaries run
+#   cargo test -p vigil-host-tests --test no_float_instructions -- --nocapture
+#   cargo test -p vigil-host-tests --test contract_artifact -- --nocapture
 
 printf '\nall checks passed in %ss\n' "$((SECONDS - START))"
