@@ -18,10 +18,11 @@ use crate::msg::{
 };
 use crate::poim::{self, decode_sample, encode_sample};
 use crate::state::{
-    for_each_sample, load_active, load_blob, load_candidate, load_sample, remove_candidate,
-    remove_sample, save_active, save_blob, save_candidate, save_sample, update_active_header,
-    ActiveHeader, Config, Counts, ModelInfo, Proposal, TestSetMeta, CONFIG, LATEST_VERSION,
-    MODEL_INFO, MODEL_THRESHOLD, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+    active_version, for_each_sample, load_active, load_blob, load_candidate, load_sample,
+    remove_candidate, remove_sample, save_active, save_blob, save_candidate, save_sample,
+    update_active_header, ActiveHeader, Config, Counts, ModelInfo, Proposal, TestSetMeta, CONFIG,
+    LATEST_VERSION, MODEL_INFO, MODEL_THRESHOLD, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
+    VAULT,
 };
 
 /// cw2 contract name.
@@ -302,12 +303,6 @@ fn install_model(
     save_blob(storage, version, model.bytes());
     save_active(storage, &header_for(config, version), model.bytes());
     Ok(version)
-}
-
-fn active_version(storage: &dyn Storage) -> u32 {
-    load_active(storage)
-        .and_then(|r| ActiveHeader::decode(&r).map(|(h, _)| h.version))
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------- instantiate
@@ -626,13 +621,16 @@ fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, C
         margins: config.margins.clone(),
         reward: config.reward.clone(),
     };
-    PROPOSALS.save(deps.storage, id, &proposal);
     OPEN_PROPOSAL.save(deps.storage, &id);
-    save_candidate(deps.storage, id, &blob);
     let mut response = action("propose_model");
     attr_num(&mut response.attributes, "proposal_id", id);
-    attr_string(&mut response.attributes, "hash", proposal.hash);
-    let mut step = continue_evaluation(deps, id)?;
+    attr_string(&mut response.attributes, "hash", proposal.hash.clone());
+    // The first step runs on the blob in hand; it is stored only when
+    // further steps will need it.
+    let (mut step, decided) = evaluate_step(deps.storage, &config, id, proposal, &blob)?;
+    if !decided {
+        save_candidate(deps.storage, id, &blob);
+    }
     response.attributes.append(&mut step.attributes);
     response.events = step.events;
     response.messages = step.messages;
@@ -641,7 +639,7 @@ fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, C
 
 fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let mut proposal = PROPOSALS
+    let proposal = PROPOSALS
         .may_load(deps.storage, id)?
         .ok_or(ContractError::NoSuchProposal(id))?;
     if proposal.status != ProposalStatus::Evaluating {
@@ -649,18 +647,34 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     }
     let candidate_blob = load_candidate(deps.storage, id)
         .ok_or_else(|| StdError::generic_err("candidate blob missing"))?;
+    let (response, decided) = evaluate_step(deps.storage, &config, id, proposal, &candidate_blob)?;
+    if decided {
+        remove_candidate(deps.storage, id);
+    }
+    Ok(response)
+}
+
+/// Evaluate the next batch of an open proposal and, after the last one,
+/// decide it. Saves the proposal; returns whether it was decided.
+fn evaluate_step(
+    storage: &mut dyn Storage,
+    config: &Config,
+    id: u64,
+    mut proposal: Proposal,
+    candidate_blob: &[u8],
+) -> Result<(Response, bool), ContractError> {
     // Validated with its checksum at proposal time.
-    let candidate = Model::parse_without_checksum(&candidate_blob).map_err(invalid_model)?;
+    let candidate = Model::parse_without_checksum(candidate_blob).map_err(invalid_model)?;
     let incumbent_blob = match proposal.incumbent_version {
         0 => None,
-        v => Some(load_blob(deps.storage, v).ok_or(ContractError::NoSuchVersion(v))?),
+        v => Some(load_blob(storage, v).ok_or(ContractError::NoSuchVersion(v))?),
     };
     let incumbent = match &incumbent_blob {
         Some(b) => Some(Model::parse_without_checksum(b).map_err(invalid_model)?),
         None => None,
     };
     let step = poim::evaluate(
-        deps.storage,
+        storage,
         &candidate,
         incumbent.as_ref(),
         usize::from(config.n_features),
@@ -676,9 +690,9 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
     attr_num(attrs, "evaluated", proposal.evaluated.into());
     attr_num(attrs, "total", proposal.total.into());
     if proposal.evaluated < proposal.total {
-        PROPOSALS.save(deps.storage, id, &proposal);
+        PROPOSALS.save(storage, id, &proposal);
         attr(attrs, "status", "evaluating");
-        return Ok(response);
+        return Ok((response, false));
     }
 
     // Decide.
@@ -713,13 +727,12 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
         attr_string(ev, keys[1], i[k].to_string());
         attr(ev, keys[2], moves[k].as_str());
     }
-    let mut vault = VAULT.load(deps.storage)?;
+    let mut vault = VAULT.load(storage)?;
     if accept {
-        let model = Model::parse_without_checksum(&candidate_blob).map_err(invalid_model)?;
         let version = install_model(
-            deps.storage,
-            &config,
-            &model,
+            storage,
+            config,
+            &candidate,
             &proposal.proposer,
             Some((proposal.candidate, proposal.test_set_version)),
         )?;
@@ -746,17 +759,16 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
         proposal.status = ProposalStatus::Rejected;
         attr_string(ev, "slashed", proposal.bond.to_string());
     }
-    VAULT.save(deps.storage, &vault);
-    PROPOSALS.save(deps.storage, id, &proposal);
-    OPEN_PROPOSAL.remove(deps.storage);
-    remove_candidate(deps.storage, id);
+    VAULT.save(storage, &vault);
+    PROPOSALS.save(storage, id, &proposal);
+    OPEN_PROPOSAL.remove(storage);
     attr(
         &mut response.attributes,
         "status",
         if accept { "accepted" } else { "rejected" },
     );
     response.events.push(event);
-    Ok(response)
+    Ok((response, true))
 }
 
 fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
@@ -837,22 +849,21 @@ fn score(deps: Deps, features: &[String]) -> Result<ScoreResponse, ContractError
 
 fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractError> {
     let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
+    let (header, blob) = ActiveHeader::decode(&record).ok_or(ContractError::NoModel)?;
     // Paused: answer from the header alone, without touching the model.
-    if let Some((header, _)) = ActiveHeader::decode(&record) {
-        if header.paused {
-            return match header.paused_check {
-                PausedCheck::Error => Err(ContractError::Paused),
-                behaviour => Ok(CheckResponse {
-                    allow: behaviour == PausedCheck::Allow,
-                    score: Decimal::zero(),
-                    threshold: Decimal::zero(),
-                    model_version: 0,
-                    paused: true,
-                }),
-            };
-        }
+    if header.paused {
+        return match header.paused_check {
+            PausedCheck::Error => Err(ContractError::Paused),
+            behaviour => Ok(CheckResponse {
+                allow: behaviour == PausedCheck::Allow,
+                score: Decimal::zero(),
+                threshold: Decimal::zero(),
+                model_version: 0,
+                paused: true,
+            }),
+        };
     }
-    let (header, model) = active_model(&record)?;
+    let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
     let inputs = parse_features(features, model.n_features())?;
     let mut scratch = vec![Act::ZERO; model.scratch_len()];
     let out = model

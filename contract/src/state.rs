@@ -682,6 +682,10 @@ pub const PROPOSALS: Map<Proposal> = Map::new(b"prop");
 pub const NEXT_PROPOSAL: Item<u64> = Item::new(b"next_proposal", "next proposal id");
 /// The proposal being evaluated, if any.
 pub const OPEN_PROPOSAL: Item<u64> = Item::new(b"open_proposal", "open proposal");
+/// The active model's version, also in the [`ActiveHeader`]: a few bytes
+/// for the paths that need only the version (proposals, info queries), so
+/// they do not read the whole blob. Written only by [`save_active`].
+const ACTIVE_VERSION: Item<u32> = Item::new(b"active_version", "active version");
 
 /// Key of the hot-path record: [`ActiveHeader`] then the active blob.
 pub const ACTIVE_KEY: &[u8] = b"active";
@@ -740,12 +744,22 @@ impl ActiveHeader {
     }
 }
 
-/// Write the hot-path record.
-pub fn save_active(storage: &mut dyn Storage, header: &ActiveHeader, blob: &[u8]) {
+fn write_active(storage: &mut dyn Storage, header: &ActiveHeader, blob: &[u8]) {
     let mut record = Vec::with_capacity(ACTIVE_HEADER_LEN + blob.len());
     record.extend_from_slice(&header.encode());
     record.extend_from_slice(blob);
     storage.set(ACTIVE_KEY, &record);
+}
+
+/// Write the hot-path record (and the active version beside it).
+pub fn save_active(storage: &mut dyn Storage, header: &ActiveHeader, blob: &[u8]) {
+    write_active(storage, header, blob);
+    ACTIVE_VERSION.save(storage, &header.version);
+}
+
+/// The active model's version (0 = none), without reading the blob.
+pub fn active_version(storage: &dyn Storage) -> u32 {
+    ACTIVE_VERSION.may_load(storage).ok().flatten().unwrap_or(0)
 }
 
 /// Read the hot-path record.
@@ -753,12 +767,15 @@ pub fn load_active(storage: &dyn Storage) -> Option<Vec<u8>> {
     storage.get(ACTIVE_KEY)
 }
 
-/// Rewrite only the header of the hot-path record (pause, threshold).
+/// Rewrite only the header of the hot-path record (pause, threshold; the
+/// version stays).
 pub fn update_active_header(storage: &mut dyn Storage, f: impl FnOnce(&mut ActiveHeader)) {
     if let Some(record) = load_active(storage) {
         if let Some((mut header, blob)) = ActiveHeader::decode(&record) {
+            let version = header.version;
             f(&mut header);
-            save_active(storage, &header, blob);
+            header.version = version;
+            write_active(storage, &header, blob);
         }
     }
 }
