@@ -29,6 +29,8 @@
 //! Vigil; bulk memory is reported separately because recent Rust toolchains
 //! enable it by default on `wasm32-unknown-unknown`.
 
+pub mod artifact;
+pub mod chain;
 pub mod fuel;
 pub mod models;
 pub mod shim;

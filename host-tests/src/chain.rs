@@ -1,0 +1,696 @@
+//! The shipped contract run the way a wasmd chain runs it, with the gas a
+//! chain charges.
+//!
+//! [`Chain`] holds one contract instance's state across calls. Each call gets
+//! a fresh cosmwasm-vm instance (as a node creates one per call) from a
+//! [`Cache`] that validated and compiled the code exactly as `StoreCode`
+//! does, over [`KvStore`], a storage backend that charges the Cosmos SDK's
+//! KV gas (`gaskv`, `storetypes.KVGasConfig`) as *externally used* gas, the
+//! way wasmvm reports the SDK meter back to the VM. A call's SDK gas is then
+//! what wasmd charges it ([`Gas`]):
+//!
+//! * **setup**: 60,000 (`DefaultInstanceCost`), or 2,000 when the code is
+//!   pinned (`DefaultInstanceCostDiscount`);
+//! * **storage**: the KV gas below, in SDK gas;
+//! * **compute**: VM gas used internally (115 per wasm operation, 14 times
+//!   that for control-flow "accounting" operators, plus host-call costs) /
+//!   140,000 (`DefaultGasMultiplier`), rounded down as wasmd does.
+//!
+//! KV gas (`KVGasConfig`): a read costs 1,000 + 3 per byte of key and of
+//! value; a write 2,000 + 30 per byte of key and value; a delete 1,000; an
+//! iterator 30 on creation and 30 per step, plus 3 per byte of each record
+//! it passes over (gaskv charges the record under the cursor when the
+//! iterator is created and on each `Next`). CosmWasm has no `has` import, so
+//! the `has` cost (1,000) never arises.
+//!
+//! Not modelled: the transaction's own gas (signature, 10 per byte of tx),
+//! wasmd's charges for events and attributes, and the cost of the bank
+//! transfers a response asks for. [`Chain`] does settle those transfers in
+//! its own ledger ([`Chain::balance`]) so bonds and rewards can be followed.
+//! A failed execution reverts every write, as the SDK does.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use cosmwasm_std::Checksum;
+use cosmwasm_vm::testing::{mock_env, MockApi, MockQuerier};
+use cosmwasm_vm::{
+    call_execute_raw, call_instantiate_raw, call_query_raw, capabilities_from_csv, Backend,
+    BackendError, BackendResult, Cache, CacheOptions, GasInfo, InstanceOptions, Size, Storage,
+    VmError,
+};
+use serde_json::{json, Value};
+
+/// wasmd's gas parameters (wasmd `x/wasm/types/gas_register.go` and the
+/// SDK's `KVGasConfig`), in SDK gas unless named otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WasmdGas {
+    /// CosmWasm gas per SDK gas (`DefaultGasMultiplier`).
+    pub multiplier: u64,
+    /// Setup of a call to an unpinned contract (`DefaultInstanceCost`).
+    pub instance_cost: u64,
+    /// Setup of a call to a pinned contract (`DefaultInstanceCostDiscount`).
+    pub instance_cost_pinned: u64,
+    /// Flat cost of a read (`ReadCostFlat`).
+    pub read_flat: u64,
+    /// Per byte of key and value read (`ReadCostPerByte`).
+    pub read_per_byte: u64,
+    /// Flat cost of a write (`WriteCostFlat`).
+    pub write_flat: u64,
+    /// Per byte of key and value written (`WriteCostPerByte`).
+    pub write_per_byte: u64,
+    /// A delete (`DeleteCost`).
+    pub delete: u64,
+    /// An existence check (`HasCost`; CosmWasm has no such import).
+    pub has: u64,
+    /// Iterator creation and each step (`IterNextCostFlat`).
+    pub iter_next_flat: u64,
+    /// wasmd's default smart-query gas limit (`SmartQueryGasLimit`).
+    pub query_limit: u64,
+}
+
+impl WasmdGas {
+    /// wasmd's defaults (CosmWasm >= 2).
+    pub const DEFAULT: WasmdGas = WasmdGas {
+        multiplier: 140_000,
+        instance_cost: 60_000,
+        instance_cost_pinned: 2_000,
+        read_flat: 1_000,
+        read_per_byte: 3,
+        write_flat: 2_000,
+        write_per_byte: 30,
+        delete: 1_000,
+        has: 1_000,
+        iter_next_flat: 30,
+        query_limit: 3_000_000,
+    };
+
+    /// SDK gas of reading one record of `bytes` bytes (key and value).
+    pub fn read(&self, bytes: usize) -> u64 {
+        self.read_flat + self.read_per_byte * bytes as u64
+    }
+
+    /// SDK gas of writing one record of `bytes` bytes (key and value).
+    pub fn write(&self, bytes: usize) -> u64 {
+        self.write_flat + self.write_per_byte * bytes as u64
+    }
+
+    /// SDK gas of a call's setup.
+    pub fn setup(&self, pinned: bool) -> u64 {
+        if pinned {
+            self.instance_cost_pinned
+        } else {
+            self.instance_cost
+        }
+    }
+}
+
+impl Default for WasmdGas {
+    fn default() -> Self {
+        WasmdGas::DEFAULT
+    }
+}
+
+/// What one call did to storage, and the SDK gas it was charged for it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KvTally {
+    /// Reads (`db_read`).
+    pub reads: u64,
+    /// Bytes of key and value read.
+    pub read_bytes: u64,
+    /// Writes (`db_write`).
+    pub writes: u64,
+    /// Bytes of key and value written.
+    pub write_bytes: u64,
+    /// Deletes (`db_remove`).
+    pub deletes: u64,
+    /// Iterators created (`db_scan`).
+    pub scans: u64,
+    /// Records an iterator returned (`db_next`).
+    pub steps: u64,
+    /// Bytes of key and value iterators passed over.
+    pub step_bytes: u64,
+    /// The SDK gas of all of the above.
+    pub gas: u64,
+}
+
+/// The contract's key-value store, charging [`WasmdGas`] KV costs as
+/// externally used gas (SDK gas × multiplier, as wasmvm reports it).
+#[derive(Default)]
+pub struct KvStore {
+    data: BTreeMap<Vec<u8>, Vec<u8>>,
+    iterators: Vec<(Vec<(Vec<u8>, Vec<u8>)>, usize)>,
+    gas: WasmdGas,
+    tally: Cell<KvTally>,
+}
+
+impl KvStore {
+    /// An empty store with `gas`'s prices.
+    pub fn new(gas: WasmdGas) -> KvStore {
+        KvStore {
+            gas,
+            ..KvStore::default()
+        }
+    }
+
+    /// The tally since the last [`KvStore::take_tally`].
+    pub fn take_tally(&mut self) -> KvTally {
+        self.tally.take()
+    }
+
+    /// Every record, for inspection.
+    pub fn records(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
+        &self.data
+    }
+
+    fn charge(&self, sdk_gas: u64, update: impl FnOnce(&mut KvTally)) -> GasInfo {
+        let mut tally = self.tally.get();
+        update(&mut tally);
+        tally.gas += sdk_gas;
+        self.tally.set(tally);
+        GasInfo::with_externally_used(sdk_gas * self.gas.multiplier)
+    }
+}
+
+impl Storage for KvStore {
+    fn get(&self, key: &[u8]) -> BackendResult<Option<Vec<u8>>> {
+        let value = self.data.get(key).cloned();
+        let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
+        let gas = self.charge(self.gas.read(bytes), |t| {
+            t.reads += 1;
+            t.read_bytes += bytes as u64;
+        });
+        (Ok(value), gas)
+    }
+
+    fn scan(
+        &mut self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: cosmwasm_std::Order,
+    ) -> BackendResult<u32> {
+        use std::ops::Bound;
+        let lower = start.map_or(Bound::Unbounded, |s| Bound::Included(s.to_vec()));
+        let upper = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec()));
+        let empty = matches!((start, end), (Some(s), Some(e)) if s >= e);
+        let mut records: Vec<(Vec<u8>, Vec<u8>)> = if empty {
+            Vec::new()
+        } else {
+            self.data
+                .range((lower, upper))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        if order == cosmwasm_std::Order::Descending {
+            records.reverse();
+        }
+        let first = records.first().map_or(0, |(k, v)| k.len() + v.len());
+        let gas = self.charge(
+            self.gas.iter_next_flat + self.gas.read_per_byte * first as u64,
+            |t| {
+                t.scans += 1;
+                t.step_bytes += first as u64;
+            },
+        );
+        self.iterators.push((records, 0));
+        (Ok(self.iterators.len() as u32 - 1), gas)
+    }
+
+    fn next(&mut self, iterator_id: u32) -> BackendResult<Option<(Vec<u8>, Vec<u8>)>> {
+        let Some((records, position)) = self.iterators.get_mut(iterator_id as usize) else {
+            return (
+                Err(BackendError::iterator_does_not_exist(iterator_id)),
+                GasInfo::free(),
+            );
+        };
+        let Some(record) = records.get(*position).cloned() else {
+            return (Ok(None), GasInfo::free());
+        };
+        *position += 1;
+        let bytes = record.0.len() + record.1.len();
+        let gas = self.charge(
+            self.gas.iter_next_flat + self.gas.read_per_byte * bytes as u64,
+            |t| {
+                t.steps += 1;
+                t.step_bytes += bytes as u64;
+            },
+        );
+        (Ok(Some(record)), gas)
+    }
+
+    fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
+        let bytes = key.len() + value.len();
+        self.data.insert(key.to_vec(), value.to_vec());
+        let gas = self.charge(self.gas.write(bytes), |t| {
+            t.writes += 1;
+            t.write_bytes += bytes as u64;
+        });
+        (Ok(()), gas)
+    }
+
+    fn remove(&mut self, key: &[u8]) -> BackendResult<()> {
+        self.data.remove(key);
+        let gas = self.charge(self.gas.delete, |t| t.deletes += 1);
+        (Ok(()), gas)
+    }
+}
+
+/// The SDK gas of one call, as wasmd charges it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Gas {
+    /// Instance setup (60,000, or 2,000 pinned).
+    pub setup: u64,
+    /// KV reads, writes, deletes and iteration.
+    pub storage: u64,
+    /// Wasm execution and host calls: VM gas used internally / multiplier.
+    pub compute: u64,
+    /// VM gas used internally (CosmWasm gas), before conversion.
+    pub vm_internal: u64,
+    /// What the call did to storage.
+    pub kv: KvTally,
+}
+
+impl Gas {
+    /// setup + storage + compute.
+    pub fn total(&self) -> u64 {
+        self.setup + self.storage + self.compute
+    }
+
+    /// storage + compute: what the contract's own work costs.
+    pub fn above_setup(&self) -> u64 {
+        self.storage + self.compute
+    }
+
+    /// Wasm operations equivalent of the internal VM gas (115 per
+    /// operation; control flow costs 14 times that, so this overstates the
+    /// count of operations for branchy code).
+    pub fn vm_operations(&self) -> u64 {
+        self.vm_internal / 115
+    }
+}
+
+/// A call's outcome: the contract's answer (or its error) and the gas.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// For execute/instantiate, the `Response` as JSON; for a query, the
+    /// answer decoded from its base64 `Binary` as JSON. `Err` carries the
+    /// contract's error message, or the VM's (e.g. out of gas).
+    pub result: Result<Value, String>,
+    /// What the call cost.
+    pub gas: Gas,
+}
+
+impl Outcome {
+    /// The answer, or a panic naming `what` and the error.
+    pub fn expect(self, what: &str) -> Value {
+        match self.result {
+            Ok(value) => value,
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+
+    /// The value of the first attribute named `key` in the response's
+    /// attributes or events.
+    pub fn attribute(&self, key: &str) -> Option<String> {
+        let response = self.result.as_ref().ok()?;
+        let mut lists = vec![&response["attributes"]];
+        if let Some(events) = response["events"].as_array() {
+            lists.extend(events.iter().map(|e| &e["attributes"]));
+        }
+        lists
+            .into_iter()
+            .filter_map(Value::as_array)
+            .flatten()
+            .find(|a| a["key"] == key)
+            .and_then(|a| a["value"].as_str().map(str::to_owned))
+    }
+}
+
+type VmCache = Cache<MockApi, KvStore, MockQuerier>;
+
+/// One contract on a simulated wasmd chain. See the module documentation.
+pub struct Chain {
+    cache: VmCache,
+    checksum: Checksum,
+    storage: Option<KvStore>,
+    api: MockApi,
+    gas: WasmdGas,
+    pinned: bool,
+    height: u64,
+    /// Bank balances: (address, denom) -> amount.
+    balances: HashMap<(String, String), u128>,
+    contract: String,
+}
+
+/// The capabilities a chain offers the guard: every CosmWasm chain offers
+/// `iterator`.
+pub const CAPABILITIES: &str = "iterator";
+
+impl Chain {
+    /// Stores `wasm` (with the static checks wasmd's `StoreCode` runs) in a
+    /// fresh cache under `cache_dir`, which is emptied first and must not be
+    /// used by anything else.
+    pub fn new(wasm: &[u8], cache_dir: &Path, gas: WasmdGas) -> Result<Chain, String> {
+        let _ = std::fs::remove_dir_all(cache_dir);
+        let options = CacheOptions::new(
+            PathBuf::from(cache_dir),
+            capabilities_from_csv(CAPABILITIES),
+            Size::mebi(64),
+            Size::mebi(64),
+        );
+        // SAFETY: `cache_dir` was just emptied and is documented as this
+        // chain's alone, which is what `Cache::new` requires (no other
+        // cache may use the directory at the same time).
+        let cache: VmCache = unsafe { Cache::new(options) }.map_err(|e| e.to_string())?;
+        let checksum = cache
+            .store_code(wasm, true, true)
+            .map_err(|e| format!("the chain rejects the code: {e}"))?;
+        let api = MockApi::default();
+        let contract = mock_env().contract.address.to_string();
+        Ok(Chain {
+            cache,
+            checksum,
+            storage: Some(KvStore::new(gas)),
+            api,
+            gas,
+            pinned: false,
+            height: 12_345,
+            balances: HashMap::new(),
+            contract,
+        })
+    }
+
+    /// Pins (or unpins) the code: setup costs 2,000 instead of 60,000.
+    pub fn set_pinned(&mut self, pinned: bool) -> Result<(), String> {
+        if pinned {
+            self.cache.pin(&self.checksum).map_err(|e| e.to_string())?;
+        } else {
+            self.cache
+                .unpin(&self.checksum)
+                .map_err(|e| e.to_string())?;
+        }
+        self.pinned = pinned;
+        Ok(())
+    }
+
+    /// The gas parameters.
+    pub fn gas(&self) -> WasmdGas {
+        self.gas
+    }
+
+    /// A valid bech32 address for `name` (the mock API's prefix).
+    pub fn addr(&self, name: &str) -> String {
+        self.api.addr_make(name).to_string()
+    }
+
+    /// The contract's address.
+    pub fn contract(&self) -> &str {
+        &self.contract
+    }
+
+    /// `address`'s balance of `denom` in this chain's ledger.
+    pub fn balance(&self, address: &str, denom: &str) -> u128 {
+        self.balances
+            .get(&(address.to_owned(), denom.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Credits `address` (e.g. to give a proposer funds for a bond).
+    pub fn mint(&mut self, address: &str, denom: &str, amount: u128) {
+        *self
+            .balances
+            .entry((address.to_owned(), denom.to_owned()))
+            .or_default() += amount;
+    }
+
+    /// The contract's storage.
+    pub fn storage(&self) -> &KvStore {
+        self.storage
+            .as_ref()
+            .expect("storage is back after every call")
+    }
+
+    fn env(&self) -> Vec<u8> {
+        let mut env = serde_json::to_value(mock_env()).expect("env serialises");
+        env["block"]["height"] = json!(self.height);
+        let nanos = 1_700_000_000_000_000_000u64 + self.height * 5_000_000_000;
+        env["block"]["time"] = json!(nanos.to_string());
+        serde_json::to_vec(&env).expect("env serialises")
+    }
+
+    fn info(sender: &str, funds: &[(&str, u128)]) -> Vec<u8> {
+        let funds: Vec<Value> = funds
+            .iter()
+            .map(|(denom, amount)| json!({ "denom": denom, "amount": amount.to_string() }))
+            .collect();
+        serde_json::to_vec(&json!({ "sender": sender, "funds": funds })).expect("info")
+    }
+
+    /// Runs one call on a fresh instance with `limit` SDK gas (setup
+    /// included), and returns its raw result and gas.
+    fn call(
+        &mut self,
+        limit: u64,
+        run: impl FnOnce(
+            &mut cosmwasm_vm::Instance<MockApi, KvStore, MockQuerier>,
+        ) -> Result<Vec<u8>, VmError>,
+    ) -> (Result<Vec<u8>, String>, Gas) {
+        let setup = self.gas.setup(self.pinned);
+        let mut gas = Gas {
+            setup,
+            ..Gas::default()
+        };
+        let Some(vm_limit) = limit
+            .checked_sub(setup)
+            .and_then(|l| l.checked_mul(self.gas.multiplier))
+        else {
+            return (Err("out of gas in setup".into()), gas);
+        };
+        let storage = self.storage.take().expect("storage present between calls");
+        let backend = Backend {
+            api: self.api,
+            storage,
+            querier: MockQuerier::new(&[]),
+        };
+        let mut instance = match self.cache.get_instance(
+            &self.checksum,
+            backend,
+            InstanceOptions {
+                gas_limit: vm_limit,
+            },
+        ) {
+            Ok(instance) => instance,
+            Err(e) => panic!("instantiate the stored module: {e}"),
+        };
+        let raw = run(&mut instance).map_err(|e| match e {
+            VmError::GasDepletion { .. } => format!("out of gas (limit {limit} SDK gas)"),
+            other => other.to_string(),
+        });
+        let report = instance.create_gas_report();
+        let mut backend = instance
+            .recycle()
+            .expect("the instance hands its backend back");
+        gas.kv = backend.storage.take_tally();
+        gas.storage = gas.kv.gas;
+        gas.vm_internal = report.used_internally;
+        gas.compute = report.used_internally / self.gas.multiplier;
+        self.storage = Some(backend.storage);
+        (raw, gas)
+    }
+
+    /// Instantiate or execute: decodes the `ContractResult`, reverts the
+    /// state on error, settles funds and bank messages on success.
+    fn transact(
+        &mut self,
+        sender: &str,
+        funds: &[(&str, u128)],
+        limit: u64,
+        instantiate: bool,
+        msg: &Value,
+    ) -> Outcome {
+        let env = self.env();
+        let info = Chain::info(sender, funds);
+        let msg = serde_json::to_vec(msg).expect("message serialises");
+        let before = self.storage().data.clone();
+        let (raw, gas) = self.call(limit, |instance| {
+            if instantiate {
+                call_instantiate_raw(instance, &env, &info, &msg)
+            } else {
+                call_execute_raw(instance, &env, &info, &msg)
+            }
+        });
+        self.height += 1;
+        let result = raw.and_then(|raw| contract_result(&raw));
+        match &result {
+            Ok(response) => {
+                for (denom, amount) in funds {
+                    let key = (sender.to_owned(), (*denom).to_owned());
+                    let held = self.balances.entry(key).or_default();
+                    *held = held.saturating_sub(*amount);
+                    self.mint(&self.contract.clone(), denom, *amount);
+                }
+                self.settle(response);
+            }
+            Err(_) => {
+                if let Some(storage) = self.storage.as_mut() {
+                    storage.data = before;
+                }
+            }
+        }
+        Outcome { result, gas }
+    }
+
+    /// Moves the coins of every `BankMsg::Send` in `response` from the
+    /// contract to the recipient.
+    fn settle(&mut self, response: &Value) {
+        let Some(messages) = response["messages"].as_array() else {
+            return;
+        };
+        let contract = self.contract.clone();
+        for message in messages {
+            let send = &message["msg"]["bank"]["send"];
+            let (Some(to), Some(amounts)) =
+                (send["to_address"].as_str(), send["amount"].as_array())
+            else {
+                continue;
+            };
+            for coin in amounts {
+                let denom = coin["denom"].as_str().unwrap_or_default().to_owned();
+                let amount: u128 = coin["amount"]
+                    .as_str()
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(0);
+                let held = self
+                    .balances
+                    .entry((contract.clone(), denom.clone()))
+                    .or_default();
+                *held = held.saturating_sub(amount);
+                self.mint(to, &denom, amount);
+            }
+        }
+    }
+
+    /// `instantiate` from `sender` with `funds`, within `limit` SDK gas.
+    pub fn instantiate(
+        &mut self,
+        sender: &str,
+        funds: &[(&str, u128)],
+        msg: &Value,
+        limit: u64,
+    ) -> Outcome {
+        self.transact(sender, funds, limit, true, msg)
+    }
+
+    /// `execute` from `sender` with `funds`, within `limit` SDK gas.
+    pub fn execute(
+        &mut self,
+        sender: &str,
+        funds: &[(&str, u128)],
+        msg: &Value,
+        limit: u64,
+    ) -> Outcome {
+        self.transact(sender, funds, limit, false, msg)
+    }
+
+    /// A smart query within wasmd's default query limit (3,000,000).
+    pub fn query(&mut self, msg: &Value) -> Outcome {
+        let limit = self.gas.query_limit;
+        self.query_with_limit(msg, limit)
+    }
+
+    /// A smart query within `limit` SDK gas.
+    pub fn query_with_limit(&mut self, msg: &Value, limit: u64) -> Outcome {
+        let env = self.env();
+        let msg = serde_json::to_vec(msg).expect("query serialises");
+        let (raw, gas) = self.call(limit, |instance| {
+            instance.set_storage_readonly(true);
+            call_query_raw(instance, &env, &msg)
+        });
+        let result = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
+            let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("query answer is not base64: {e}"))?;
+            serde_json::from_slice(&bytes).map_err(|e| format!("query answer is not JSON: {e}"))
+        });
+        Outcome { result, gas }
+    }
+}
+
+/// The `ok` of a raw `ContractResult`, or its `error`.
+fn contract_result(raw: &[u8]) -> Result<Value, String> {
+    let value: Value =
+        serde_json::from_slice(raw).map_err(|e| format!("ContractResult is not JSON: {e}"))?;
+    match value {
+        Value::Object(mut map) => {
+            if let Some(ok) = map.remove("ok") {
+                Ok(ok)
+            } else if let Some(Value::String(error)) = map.remove("error") {
+                Err(error)
+            } else {
+                Err(format!("unexpected ContractResult: {}", Value::Object(map)))
+            }
+        }
+        other => Err(format!("unexpected ContractResult: {other}")),
+    }
+}
+
+/// Standard base64 (the JSON encoding of `Binary`).
+pub fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kv_store_charges_the_sdk_prices() {
+        let mut store = KvStore::new(WasmdGas::DEFAULT);
+        let (_, gas) = store.set(b"key", b"value");
+        assert_eq!(gas.externally_used, (2_000 + 30 * 8) * 140_000);
+        let (value, gas) = store.get(b"key");
+        assert_eq!(value.unwrap().as_deref(), Some(&b"value"[..]));
+        assert_eq!(gas.externally_used, (1_000 + 3 * 8) * 140_000);
+        let (_, gas) = store.get(b"nope");
+        assert_eq!(gas.externally_used, (1_000 + 3 * 4) * 140_000);
+        let _ = store.set(b"kez", b"v");
+        let (id, gas) = store.scan(None, None, cosmwasm_std::Order::Ascending);
+        let id = id.unwrap();
+        assert_eq!(gas.externally_used, (30 + 3 * 8) * 140_000);
+        let (first, gas) = store.next(id);
+        assert_eq!(first.unwrap().unwrap().0, b"key");
+        assert_eq!(gas.externally_used, (30 + 3 * 8) * 140_000);
+        let (second, _) = store.next(id);
+        assert_eq!(second.unwrap().unwrap().0, b"kez");
+        let (end, gas) = store.next(id);
+        assert!(end.unwrap().is_none());
+        assert_eq!(gas.externally_used, 0);
+        let (_, gas) = store.remove(b"key");
+        assert_eq!(gas.externally_used, 1_000 * 140_000);
+        let tally = store.take_tally();
+        assert_eq!((tally.reads, tally.writes, tally.deletes), (2, 2, 1));
+        assert_eq!((tally.scans, tally.steps), (1, 2));
+        assert_eq!(store.take_tally(), KvTally::default());
+    }
+
+    #[test]
+    fn descending_and_empty_ranges() {
+        let mut store = KvStore::new(WasmdGas::DEFAULT);
+        for k in [b"a", b"b", b"c"] {
+            let _ = store.set(k, b"");
+        }
+        let (id, _) = store.scan(Some(b"a"), Some(b"c"), cosmwasm_std::Order::Descending);
+        let id = id.unwrap();
+        assert_eq!(store.next(id).0.unwrap().unwrap().0, b"b");
+        assert_eq!(store.next(id).0.unwrap().unwrap().0, b"a");
+        assert!(store.next(id).0.unwrap().is_none());
+        let (id, gas) = store.scan(Some(b"c"), Some(b"a"), cosmwasm_std::Order::Ascending);
+        assert_eq!(gas.externally_used, 30 * 140_000);
+        assert!(store.next(id.unwrap()).0.unwrap().is_none());
+        assert!(store.next(99).0.is_err());
+    }
+}
