@@ -136,12 +136,16 @@ pub struct KvTally {
     pub gas: u64,
 }
 
+/// A key-value record.
+pub type Record = (Vec<u8>, Vec<u8>);
+
 /// The contract's key-value store, charging [`WasmdGas`] KV costs as
 /// externally used gas (SDK gas × multiplier, as wasmvm reports it).
 #[derive(Default)]
 pub struct KvStore {
     data: BTreeMap<Vec<u8>, Vec<u8>>,
-    iterators: Vec<(Vec<(Vec<u8>, Vec<u8>)>, usize)>,
+    /// Open iterators: a snapshot of their range and the cursor.
+    iterators: Vec<(Vec<Record>, usize)>,
     gas: WasmdGas,
     tally: Cell<KvTally>,
 }
@@ -195,7 +199,7 @@ impl Storage for KvStore {
         let lower = start.map_or(Bound::Unbounded, |s| Bound::Included(s.to_vec()));
         let upper = end.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec()));
         let empty = matches!((start, end), (Some(s), Some(e)) if s >= e);
-        let mut records: Vec<(Vec<u8>, Vec<u8>)> = if empty {
+        let mut records: Vec<Record> = if empty {
             Vec::new()
         } else {
             self.data
@@ -218,7 +222,7 @@ impl Storage for KvStore {
         (Ok(self.iterators.len() as u32 - 1), gas)
     }
 
-    fn next(&mut self, iterator_id: u32) -> BackendResult<Option<(Vec<u8>, Vec<u8>)>> {
+    fn next(&mut self, iterator_id: u32) -> BackendResult<Option<Record>> {
         let Some((records, position)) = self.iterators.get_mut(iterator_id as usize) else {
             return (
                 Err(BackendError::iterator_does_not_exist(iterator_id)),
