@@ -6,6 +6,8 @@
 //!   calibration and its check in `tests/cost_bound.rs`);
 //! * [`models`] builds models of every family and size, and inputs that
 //!   drive their expensive paths;
+//! * [`golden`] builds the golden vectors (`golden/vectors.json`) every
+//!   engine must reproduce bit for bit (`tests/bit_exact.rs`);
 //! * [`scan`] (below) finds forbidden instructions.
 //!
 //! Tools: `cargo run -p vigil-host-tests --bin cost-calibration` derives
@@ -32,6 +34,7 @@
 pub mod artifact;
 pub mod chain;
 pub mod fuel;
+pub mod golden;
 pub mod models;
 pub mod shim;
 
