@@ -744,11 +744,91 @@ impl ActiveHeader {
     }
 }
 
+/// The largest value one storage record may hold: cosmwasm-vm refuses
+/// writes above 128 KiB (`MAX_LENGTH_DB_VALUE`).
+pub const MAX_VALUE_BYTES: usize = 128 * 1024;
+
+/// Key of continuation record `index` (1, 2, ...) of a chunked value:
+/// `key`, `0xFF`, `index` (big-endian u16). No other key of the contract
+/// has this shape: collection keys are a prefix plus a fixed-width id, and
+/// no item key is another key plus `0xFF`.
+fn chunk_key(key: &[u8], index: u16) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 3);
+    k.extend_from_slice(key);
+    k.push(0xFF);
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// Write `value` at `key`, split into records of at most
+/// [`MAX_VALUE_BYTES`]: the first at `key`, the rest at [`chunk_key`].
+/// Every record but the last is full. A reader continues past a record only
+/// if it is full, so it never reads a stale continuation left by a longer
+/// earlier value, except right after a full last record: that one key is
+/// removed. A value below 128 KiB (every model of typical size) stays one
+/// record: one read. An empty value removes the key (storage refuses empty
+/// values).
+fn set_chunked(storage: &mut dyn Storage, key: &[u8], value: &[u8]) {
+    if value.is_empty() {
+        remove_chunked(storage, key);
+        return;
+    }
+    let mut index = 0u16;
+    let mut last = 0;
+    for chunk in value.chunks(MAX_VALUE_BYTES) {
+        if index == 0 {
+            storage.set(key, chunk);
+        } else {
+            storage.set(&chunk_key(key, index), chunk);
+        }
+        last = chunk.len();
+        index += 1;
+    }
+    if last == MAX_VALUE_BYTES {
+        storage.remove(&chunk_key(key, index));
+    }
+}
+
+/// Read a value written by [`set_chunked`]; `None` if `key` is absent.
+fn get_chunked(storage: &dyn Storage, key: &[u8]) -> Option<Vec<u8>> {
+    let mut value = storage.get(key)?;
+    let mut last = value.len();
+    let mut index = 0u16;
+    while last == MAX_VALUE_BYTES {
+        index += 1;
+        let Some(chunk) = storage.get(&chunk_key(key, index)) else {
+            break;
+        };
+        last = chunk.len();
+        value.extend_from_slice(&chunk);
+    }
+    Some(value)
+}
+
+/// Remove a value written by [`set_chunked`] (its continuations too).
+fn remove_chunked(storage: &mut dyn Storage, key: &[u8]) {
+    let Some(first) = storage.get(key) else {
+        return;
+    };
+    storage.remove(key);
+    let mut last = first.len();
+    let mut index = 0u16;
+    while last == MAX_VALUE_BYTES {
+        index += 1;
+        let k = chunk_key(key, index);
+        let Some(chunk) = storage.get(&k) else {
+            break;
+        };
+        last = chunk.len();
+        storage.remove(&k);
+    }
+}
+
 fn write_active(storage: &mut dyn Storage, header: &ActiveHeader, blob: &[u8]) {
     let mut record = Vec::with_capacity(ACTIVE_HEADER_LEN + blob.len());
     record.extend_from_slice(&header.encode());
     record.extend_from_slice(blob);
-    storage.set(ACTIVE_KEY, &record);
+    set_chunked(storage, ACTIVE_KEY, &record);
 }
 
 /// Write the hot-path record (and the active version beside it).
@@ -762,20 +842,22 @@ pub fn active_version(storage: &dyn Storage) -> u32 {
     ACTIVE_VERSION.may_load(storage).ok().flatten().unwrap_or(0)
 }
 
-/// Read the hot-path record.
+/// Read the hot-path record (one read unless the model is 128 KiB or more).
 pub fn load_active(storage: &dyn Storage) -> Option<Vec<u8>> {
-    storage.get(ACTIVE_KEY)
+    get_chunked(storage, ACTIVE_KEY)
 }
 
 /// Rewrite only the header of the hot-path record (pause, threshold; the
-/// version stays).
+/// version stays). The header lives in the first record, so only that
+/// record is read and written, whatever the model's size.
 pub fn update_active_header(storage: &mut dyn Storage, f: impl FnOnce(&mut ActiveHeader)) {
-    if let Some(record) = load_active(storage) {
-        if let Some((mut header, blob)) = ActiveHeader::decode(&record) {
+    if let Some(mut first) = storage.get(ACTIVE_KEY) {
+        if let Some((mut header, _)) = ActiveHeader::decode(&first) {
             let version = header.version;
             f(&mut header);
             header.version = version;
-            write_active(storage, &header, blob);
+            first[..ACTIVE_HEADER_LEN].copy_from_slice(&header.encode());
+            storage.set(ACTIVE_KEY, &first);
         }
     }
 }
@@ -789,27 +871,27 @@ fn key(prefix: &[u8], id: &[u8]) -> Vec<u8> {
 
 /// Store a model version's blob.
 pub fn save_blob(storage: &mut dyn Storage, version: u32, blob: &[u8]) {
-    storage.set(&key(BLOB_PREFIX, &version.to_be_bytes()), blob);
+    set_chunked(storage, &key(BLOB_PREFIX, &version.to_be_bytes()), blob);
 }
 
 /// Load a model version's blob.
 pub fn load_blob(storage: &dyn Storage, version: u32) -> Option<Vec<u8>> {
-    storage.get(&key(BLOB_PREFIX, &version.to_be_bytes()))
+    get_chunked(storage, &key(BLOB_PREFIX, &version.to_be_bytes()))
 }
 
 /// Store a proposal's candidate blob.
 pub fn save_candidate(storage: &mut dyn Storage, id: u64, blob: &[u8]) {
-    storage.set(&key(CANDIDATE_PREFIX, &id.to_be_bytes()), blob);
+    set_chunked(storage, &key(CANDIDATE_PREFIX, &id.to_be_bytes()), blob);
 }
 
 /// Load a proposal's candidate blob.
 pub fn load_candidate(storage: &dyn Storage, id: u64) -> Option<Vec<u8>> {
-    storage.get(&key(CANDIDATE_PREFIX, &id.to_be_bytes()))
+    get_chunked(storage, &key(CANDIDATE_PREFIX, &id.to_be_bytes()))
 }
 
 /// Drop a decided proposal's candidate blob.
 pub fn remove_candidate(storage: &mut dyn Storage, id: u64) {
-    storage.remove(&key(CANDIDATE_PREFIX, &id.to_be_bytes()));
+    remove_chunked(storage, &key(CANDIDATE_PREFIX, &id.to_be_bytes()));
 }
 
 /// Store a sample: label byte, then the packed features.
@@ -888,6 +970,70 @@ mod tests {
     use super::*;
     use crate::msg::Margin;
     use cosmwasm_std::MemoryStorage;
+
+    #[test]
+    fn chunked_values_round_trip_and_never_read_stale_continuations() {
+        let mut storage = MemoryStorage::new();
+        let value = |len: usize, seed: u8| -> Vec<u8> {
+            (0..len)
+                .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+                .collect()
+        };
+        let m = MAX_VALUE_BYTES;
+        // Longest first, so every shorter value overwrites longer leftovers.
+        for (len, seed) in [
+            (3 * m + 5, 1),
+            (2 * m, 2),
+            (m, 3),
+            (m - 1, 4),
+            (m + 1, 5),
+            (1, 6),
+        ] {
+            let v = value(len, seed);
+            set_chunked(&mut storage, b"k", &v);
+            assert_eq!(
+                get_chunked(&storage, b"k").as_deref(),
+                Some(&v[..]),
+                "len {len}"
+            );
+            // No record exceeds the VM's limit.
+            let mut index = 0;
+            let mut key = b"k".to_vec();
+            while let Some(record) = storage.get(&key) {
+                assert!(record.len() <= m);
+                index += 1;
+                key = chunk_key(b"k", index);
+            }
+        }
+        assert_eq!(get_chunked(&storage, b"absent"), None);
+        set_chunked(&mut storage, b"r", &value(2 * m + 7, 9));
+        remove_chunked(&mut storage, b"r");
+        assert_eq!(get_chunked(&storage, b"r"), None);
+        assert_eq!(storage.get(&chunk_key(b"r", 1)), None);
+        assert_eq!(storage.get(&chunk_key(b"r", 2)), None);
+    }
+
+    #[test]
+    fn header_update_of_a_chunked_active_record_keeps_the_blob() {
+        let mut storage = MemoryStorage::new();
+        let blob: Vec<u8> = (0..MAX_VALUE_BYTES * 2).map(|i| i as u8).collect();
+        let header = ActiveHeader {
+            version: 7,
+            paused: false,
+            paused_check: PausedCheck::Deny,
+            threshold_bits: MODEL_THRESHOLD,
+        };
+        save_active(&mut storage, &header, &blob);
+        update_active_header(&mut storage, |h| {
+            h.paused = true;
+            h.version = 99;
+        });
+        let record = load_active(&storage).unwrap();
+        let (read, read_blob) = ActiveHeader::decode(&record).unwrap();
+        assert_eq!(read_blob, &blob[..]);
+        assert!(read.paused);
+        assert_eq!(read.version, 7);
+    }
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()

@@ -61,6 +61,23 @@ export function blobKey(version: number): Uint8Array {
   return key;
 }
 
+/**
+ * The contract stores a value of 128 KiB or more as several records
+ * (`state::set_chunked`): the first at its key, continuation `i` at the key
+ * followed by `0xFF` and `i` as a big-endian u16; every record but the last
+ * is exactly this long.
+ */
+export const MAX_RECORD_BYTES = 128 * 1024;
+
+/** Key of continuation record `index` of the chunked value at `key`. */
+export function chunkKey(key: Uint8Array, index: number): Uint8Array {
+  const out = new Uint8Array(key.length + 3);
+  out.set(key);
+  out[key.length] = 0xff;
+  new DataView(out.buffer).setUint16(key.length + 1, index, false);
+  return out;
+}
+
 /** A read-only client of one guard contract. */
 export class GuardClient {
   /**
@@ -114,7 +131,24 @@ export class GuardClient {
     const info = await this.model(options.version);
     let blob: Uint8Array | null;
     try {
-      blob = await this.client.queryContractRaw(this.contract, blobKey(info.version));
+      const key = blobKey(info.version);
+      blob = await this.client.queryContractRaw(this.contract, key);
+      const parts: Uint8Array[] = blob ? [blob] : [];
+      let last = blob ? blob.length : 0;
+      for (let index = 1; last === MAX_RECORD_BYTES; index++) {
+        const part = await this.client.queryContractRaw(this.contract, chunkKey(key, index));
+        if (!part) break;
+        parts.push(part);
+        last = part.length;
+      }
+      if (parts.length > 1) {
+        blob = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const p of parts) {
+          blob.set(p, at);
+          at += p.length;
+        }
+      }
     } catch (e) {
       throw new VigilError('ENGINE', `guard ${this.contract}: reading model ${info.version} failed: ${e instanceof Error ? e.message : String(e)}`, {
         cause: e,
