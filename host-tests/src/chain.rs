@@ -386,6 +386,13 @@ impl Chain {
         })
     }
 
+    /// Forgets the contract's state and the ledger (the stored code stays):
+    /// the next call can instantiate a new contract.
+    pub fn reset(&mut self) {
+        self.storage = Some(KvStore::new(self.gas));
+        self.balances.clear();
+    }
+
     /// Pins (or unpins) the code: setup costs 2,000 instead of 60,000.
     pub fn set_pinned(&mut self, pinned: bool) -> Result<(), String> {
         if pinned {

@@ -34,6 +34,7 @@
 pub mod artifact;
 pub mod chain;
 pub mod fuel;
+pub mod gas;
 pub mod golden;
 pub mod models;
 pub mod shim;

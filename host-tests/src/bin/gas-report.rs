@@ -1,0 +1,423 @@
+//! The gas report: what Vigil costs on a chain, measured.
+//!
+//! ```text
+//! cargo run --release -p vigil-host-tests --bin gas-report -- --json target/gas-report/gas.json
+//! ```
+//!
+//! Prints a markdown report (the figures the README quotes) and writes an
+//! SVG chart (`--svg PATH`, default beside the JSON, or
+//! `target/gas-report/gas.svg`) and, with `--json PATH`, a JSON object with
+//! the headline figures (`ops_per_mac`, `bound_over_measured_max`,
+//! `largest_mlp_params_in_query`, `poim_eval_1857_sdk_gas`,
+//! `mlp_inference_sdk_gas_above_setup`, `mlp_floor_sdk_gas`, and more).
+//!
+//! Engines: wasm operations are wasmtime fuel on the core compiled to wasm
+//! (the shim, built by this tool with the release profile); SDK gas is the
+//! shipped contract (`artifacts/vigil_guard.wasm`, built first if missing
+//! or stale) in cosmwasm-vm with wasmd's gas (`vigil_host_tests::chain`).
+//! Gas counts are deterministic: the same tree gives the same report.
+//! Progress goes to stderr, the report to stdout.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use plotters::prelude::*;
+use serde_json::json;
+use vigil_host_tests::chain::{Chain, Gas, WasmdGas};
+use vigil_host_tests::fuel::Meter;
+use vigil_host_tests::gas::{self, Family, Point};
+use vigil_host_tests::shim::{build_shim, default_target_dir};
+
+/// Rows of the public test set the PoIm figure is about (eth-fraud's).
+const EVAL_ROWS: usize = 1_857;
+/// wasmd's usual per-transaction ceiling the evaluation must fit under.
+const EVAL_BUDGET: u64 = 30_000_000;
+
+struct Args {
+    json: Option<PathBuf>,
+    svg: PathBuf,
+}
+
+fn args() -> Result<Args, String> {
+    let mut json = None;
+    let mut svg = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--json" => json = Some(PathBuf::from(it.next().ok_or("--json needs a path")?)),
+            "--svg" => svg = Some(PathBuf::from(it.next().ok_or("--svg needs a path")?)),
+            "-h" | "--help" => {
+                println!(
+                    "usage: gas-report [--json PATH] [--svg PATH]\n\n\
+                     Measures wasm operations (wasmtime fuel) and SDK gas (the shipped \
+                     contract in cosmwasm-vm with wasmd's gas) and prints a markdown report."
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    let svg = svg.unwrap_or_else(|| match &json {
+        Some(j) => j.with_extension("svg"),
+        None => default_target_dir().join("gas-report/gas.svg"),
+    });
+    Ok(Args { json, svg })
+}
+
+fn step(what: &str) {
+    eprintln!("[gas-report] {what}");
+}
+
+fn breakdown(g: &Gas) -> String {
+    format!(
+        "{} | {} | {} | {}",
+        g.setup,
+        g.storage,
+        g.compute,
+        g.total()
+    )
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("gas-report: error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = args()?;
+    let started = Instant::now();
+    let target = default_target_dir();
+
+    step("building the core's wasm shim (release profile)");
+    let shim = build_shim(&target.join("host-tests-wasm"), &[])?;
+    let meter = Meter::new(&shim).map_err(|e| e.to_string())?;
+    let mut runner = meter.runner().map_err(|e| e.to_string())?;
+
+    step("loading artifacts/vigil_guard.wasm (building it if missing or stale)");
+    let wasm = vigil_host_tests::artifact::load(&target.join("tmp/contract-wasm"))?;
+    let mut chain = Chain::new(
+        &wasm,
+        &target.join("tmp/gas-report-cache"),
+        WasmdGas::DEFAULT,
+    )?;
+    let wasmd = chain.gas();
+
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# Vigil gas report\n");
+    let _ = writeln!(
+        w,
+        "Contract: `artifacts/vigil_guard.wasm`, {} bytes. SDK gas as wasmd charges it: \
+         setup {} ({} pinned) + storage (KV: read 1,000 + 3/byte, write 2,000 + 30/byte, \
+         iterator 30/step + 3/byte) + compute (cosmwasm-vm gas / {}). Wasm operations: \
+         wasmtime fuel of the core's parse (no checksum) + one inference, worst input.\n",
+        wasm.len(),
+        wasmd.instance_cost,
+        wasmd.instance_cost_pinned,
+        wasmd.multiplier
+    );
+
+    // --- Per inference vs size ------------------------------------------
+    let _ = writeln!(
+        w,
+        "## One guarded inference (`Check` query) by model size\n"
+    );
+    let _ = writeln!(
+        w,
+        "| family | size | params | blob bytes | wasm ops | bound | bound/ops | setup | storage | compute | SDK gas |"
+    );
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut points: Vec<Point> = Vec::new();
+    for family in Family::ALL {
+        for &size in family.sizes() {
+            step(&format!("measuring {} {size}", family.name()));
+            let p = gas::point(&mut runner, &mut chain, family, size)?;
+            let _ = writeln!(
+                w,
+                "| {} | {} {} | {} | {} | {} | {} | {:.3} | {} |",
+                family.name(),
+                size,
+                family.size_unit(),
+                p.params,
+                p.blob_bytes,
+                p.ops,
+                p.bound,
+                p.looseness(),
+                breakdown(&p.check)
+            );
+            points.push(p);
+        }
+    }
+    let looseness_max = points.iter().map(Point::looseness).fold(0.0, f64::max);
+    let looseness_min = points.iter().map(Point::looseness).fold(f64::MAX, f64::min);
+    let _ = writeln!(
+        w,
+        "\nbound / measured: min {looseness_min:.4}, max {looseness_max:.4} \
+         (the bound must never be below 1).\n"
+    );
+
+    // --- Ops per MAC and per tree step ------------------------------------
+    let _ = writeln!(
+        w,
+        "## Dense layers: wasm operations per multiply-accumulate\n"
+    );
+    let _ = writeln!(w, "| layer | i8 weights | i16 weights |");
+    let _ = writeln!(w, "|---|---:|---:|");
+    let mut ops_per_mac_i8 = Vec::new();
+    let mut ops_per_mac_i16 = Vec::new();
+    for n in [64usize, 128, 256] {
+        step(&format!("ops per MAC at {n}x{n}"));
+        let i8 = gas::ops_per_mac(&mut runner, n, false)?;
+        let i16 = gas::ops_per_mac(&mut runner, n, true)?;
+        let _ = writeln!(w, "| {n}x{n} | {i8:.2} | {i16:.2} |");
+        ops_per_mac_i8.push(i8);
+        ops_per_mac_i16.push(i16);
+    }
+    let ops_per_mac = ops_per_mac_i8.iter().copied().fold(0.0, f64::max);
+    let ops_per_mac_i16_max = ops_per_mac_i16.iter().copied().fold(0.0, f64::max);
+    let _ = writeln!(
+        w,
+        "\n(slope of wasmtime fuel in MACs with per-neuron costs separated: \
+         `gas::ops_per_mac`). Worst: i8 {ops_per_mac:.2}, i16 {ops_per_mac_i16_max:.2}.\n"
+    );
+
+    // --- eth-fraud MLP against its floor ------------------------------------
+    step("eth-fraud-shaped MLP 38-32-16-1: Check against its floor");
+    let guarded = gas::guarded_inference(&mut runner, &mut chain)?;
+    let _ = writeln!(
+        w,
+        "## Guarded inference, eth-fraud-shaped MLP 38-32-16-1 (i8)\n"
+    );
+    let _ = writeln!(
+        w,
+        "| blob bytes | core wasm ops | setup | storage | compute | SDK gas above setup | floor | above setup / floor |"
+    );
+    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        w,
+        "| {} | {} | {} | {} | {} | {} | {} | {:.3} |\n",
+        guarded.blob_bytes,
+        guarded.core_ops,
+        guarded.check.setup,
+        guarded.check.storage,
+        guarded.check.compute,
+        guarded.above_setup(),
+        guarded.floor,
+        guarded.over_floor()
+    );
+    let _ = writeln!(
+        w,
+        "Floor: one read of the model (1,000 + 3 x blob bytes) + the core's compute \
+         (its wasm operations x 115 / 140,000). Pinned, the setup is {} instead of {}: \
+         {} SDK gas per guarded inference in all.\n",
+        wasmd.instance_cost_pinned,
+        wasmd.instance_cost,
+        wasmd.instance_cost_pinned + guarded.above_setup()
+    );
+
+    // --- Largest model per family in one query -----------------------------
+    let _ = writeln!(
+        w,
+        "## Largest model one smart query ({} SDK gas) can run\n",
+        wasmd.query_limit
+    );
+    let _ = writeln!(
+        w,
+        "| family | largest size | params | setup | storage | compute | SDK gas |"
+    );
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|");
+    let mut largest = Vec::new();
+    for family in Family::ALL {
+        step(&format!("largest {} in one query", family.name()));
+        let start = family.sizes()[0];
+        let (size, params, g) = gas::largest_in_query(&mut chain, family, start, |s, ok| {
+            eprintln!(
+                "[gas-report]   {} {s}: {}",
+                family.name(),
+                if ok { "fits" } else { "out of gas" }
+            )
+        })?;
+        let capped = if size >= family.format_limit() {
+            " (format limit)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {size} {}{capped} | {params} | {} |",
+            family.name(),
+            family.size_unit(),
+            breakdown(&g)
+        );
+        largest.push((family, size, params, g));
+    }
+    let largest_mlp_params = largest
+        .iter()
+        .find(|l| l.0 == Family::Mlp)
+        .map(|l| l.2)
+        .unwrap_or(0);
+    let _ = writeln!(w);
+
+    // --- PoIm evaluation ----------------------------------------------------
+    let _ = writeln!(
+        w,
+        "## Proof-of-Improvement: evaluating a candidate on {EVAL_ROWS} rows\n"
+    );
+    let _ = writeln!(
+        w,
+        "Incumbent and candidate: MLP 38-32-16-1 (i8); test set: {EVAL_ROWS} generated rows \
+         of 38 features (eth-fraud's shape), loaded in `AddTestSamples` messages of 250. \
+         Both models are run on every row, in lockstep.\n"
+    );
+    let _ = writeln!(
+        w,
+        "| eval_batch | transactions | largest transaction | total SDK gas | outcome |"
+    );
+    let _ = writeln!(w, "|---:|---:|---:|---:|---|");
+    let mut evals = Vec::new();
+    for batch in [EVAL_ROWS as u32, 200] {
+        step(&format!(
+            "PoIm evaluation of {EVAL_ROWS} rows, eval_batch {batch}"
+        ));
+        let e = gas::poim_eval(&mut chain, EVAL_ROWS, batch)?;
+        let _ = writeln!(
+            w,
+            "| {batch} | {} | {} | {} | {} |",
+            e.steps.len(),
+            e.max_step(),
+            e.total(),
+            e.status
+        );
+        evals.push(e);
+    }
+    let one_shot = &evals[0];
+    let load_total: u64 = one_shot.loading.iter().map(Gas::total).sum();
+    let first = &one_shot.steps[0];
+    let _ = writeln!(
+        w,
+        "\nOne-shot breakdown: setup {}, storage {} ({} iterator steps), compute {}. \
+         Loading the test set: {} messages, {} SDK gas in all. \
+         Budget: one transaction under {EVAL_BUDGET}: {}.\n",
+        first.setup,
+        first.storage,
+        first.kv.steps,
+        first.compute,
+        one_shot.loading.len(),
+        load_total,
+        if one_shot.max_step() < EVAL_BUDGET {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+
+    // --- Chart ---------------------------------------------------------------
+    chart(&args.svg, &points)?;
+    let _ = writeln!(w, "Chart: `{}`.", args.svg.display());
+    print!("{out}");
+
+    // --- JSON -----------------------------------------------------------------
+    if let Some(path) = &args.json {
+        let value = json!({
+            "ops_per_mac": ops_per_mac,
+            "ops_per_mac_i16": ops_per_mac_i16_max,
+            "bound_over_measured_max": looseness_max,
+            "bound_over_measured_min": looseness_min,
+            "largest_mlp_params_in_query": largest_mlp_params,
+            "largest_in_query": largest.iter().map(|(f, size, params, g)| json!({
+                "family": f.name(), "size": size, "params": params, "sdk_gas": g.total(),
+            })).collect::<Vec<_>>(),
+            "poim_eval_1857_sdk_gas": one_shot.max_step(),
+            "poim_eval_1857_chunked": json!({
+                "eval_batch": evals[1].batch,
+                "transactions": evals[1].steps.len(),
+                "largest_transaction_sdk_gas": evals[1].max_step(),
+                "total_sdk_gas": evals[1].total(),
+            }),
+            "mlp_inference_sdk_gas_above_setup": guarded.above_setup(),
+            "mlp_floor_sdk_gas": guarded.floor,
+            "mlp_above_setup_over_floor": guarded.over_floor(),
+            "mlp_inference_sdk_gas": guarded.check.total(),
+            "contract_bytes": wasm.len(),
+            "per_inference": points.iter().map(|p| json!({
+                "family": p.family.name(), "size": p.size, "params": p.params,
+                "blob_bytes": p.blob_bytes, "wasm_ops": p.ops, "bound": p.bound,
+                "setup": p.check.setup, "storage": p.check.storage,
+                "compute": p.check.compute, "sdk_gas": p.check.total(),
+            })).collect::<Vec<_>>(),
+        });
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        step(&format!("wrote {}", path.display()));
+    }
+    step(&format!("done in {:.0}s", started.elapsed().as_secs_f64()));
+    Ok(())
+}
+
+/// SDK gas above setup per `Check` against learned parameters, one line per
+/// family, log-log.
+fn chart(path: &Path, points: &[Point]) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let err = |e: &dyn std::fmt::Display| format!("chart {}: {e}", path.display());
+    let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let x_max = points.iter().map(|p| p.params).max().unwrap_or(10) as f64 * 1.5;
+    let y_max = points
+        .iter()
+        .map(|p| p.check.above_setup())
+        .max()
+        .unwrap_or(10) as f64
+        * 1.5;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Guarded inference (Check): SDK gas above setup vs parameters",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d((4f64..x_max).log_scale(), (500f64..y_max).log_scale())
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("learned parameters (weights + biases, or tree nodes)")
+        .y_desc("SDK gas above setup")
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (i, family) in Family::ALL.iter().enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let series: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|p| p.family == *family)
+            .map(|p| (p.params as f64, p.check.above_setup() as f64))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(series.clone(), color.stroke_width(2)))
+            .map_err(|e| err(&e))?
+            .label(family.name())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart
+            .draw_series(
+                series
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )
+            .map_err(|e| err(&e))?;
+    }
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.9))
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}

@@ -1,0 +1,547 @@
+//! Gas measurements behind `cargo run -p vigil-host-tests --bin gas-report`
+//! and the gas budgets asserted by `tests/gas_budget.rs`.
+//!
+//! Two engines, each counting what it is the authority on:
+//!
+//! * **wasm operations** of the core (parse without checksum + one
+//!   inference, the work [`Cost`] bounds): wasmtime fuel on the shim
+//!   ([`crate::fuel`]), worst over [`models::input_sets`];
+//! * **SDK gas** of the shipped contract: [`Chain`] (cosmwasm-vm with
+//!   wasmd's KV gas), split into setup, storage and compute.
+//!
+//! Every figure is measured; nothing here is typed in except the model
+//! shapes and the wasmd parameters ([`WasmdGas`]).
+
+use serde_json::{json, Value};
+use vigil_inference_core::cost::{Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS};
+use vigil_inference_core::float::{FloatModel, QuantizeOptions};
+use vigil_inference_core::format::{Activation, Family as TreeFamily};
+use vigil_inference_core::{decimal, Model};
+
+use crate::chain::{base64, Chain, Gas, Outcome};
+use crate::fuel::{Export, Runner};
+use crate::models::{self, Dense, Prep, Rng};
+
+/// The bond denom of every guard instantiated here.
+pub const DENOM: &str = "uvigil";
+/// The minimum bond of every guard instantiated here.
+pub const MIN_BOND: u128 = 1_000_000;
+/// Gas limit of the transactions here (SDK gas): far above any block's, so
+/// the figures are what a call costs, not whether a chain admits it.
+pub const TX_LIMIT: u64 = 10_000_000_000;
+
+/// A model family, sized by one number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Logistic regression on `size` features (signed log1p features).
+    Linear,
+    /// MLP `64-size-size-1`, ReLU, sigmoid output, i8 per-channel weights.
+    Mlp,
+    /// Gradient-boosted trees: `size` complete trees of depth 4, 32 features.
+    Gbdt,
+    /// Random forest: `size` complete trees of depth 6, 32 features.
+    RandomForest,
+    /// Isolation forest: `size` complete trees of depth 8, 32 features.
+    IsolationForest,
+}
+
+impl Family {
+    /// Every family, in report order.
+    pub const ALL: [Family; 5] = [
+        Family::Linear,
+        Family::Mlp,
+        Family::Gbdt,
+        Family::RandomForest,
+        Family::IsolationForest,
+    ];
+
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Linear => "logistic",
+            Family::Mlp => "mlp",
+            Family::Gbdt => "gbdt",
+            Family::RandomForest => "random-forest",
+            Family::IsolationForest => "isolation-forest",
+        }
+    }
+
+    /// What `size` means.
+    pub fn size_unit(self) -> &'static str {
+        match self {
+            Family::Linear => "features",
+            Family::Mlp => "hidden width (64-w-w-1)",
+            _ => "trees",
+        }
+    }
+
+    /// The sizes of the report's table.
+    pub fn sizes(self) -> &'static [usize] {
+        match self {
+            Family::Linear => &[4, 16, 64, 256, 1024],
+            Family::Mlp => &[16, 32, 64, 128, 256],
+            Family::Gbdt => &[10, 30, 100, 300, 1000],
+            Family::RandomForest => &[10, 30, 100, 300],
+            Family::IsolationForest => &[10, 30, 100, 200],
+        }
+    }
+
+    /// The largest size the format can express (u16 counts).
+    pub fn format_limit(self) -> usize {
+        match self {
+            Family::Linear => 65_535,
+            Family::Mlp => 4_096,
+            _ => 65_535,
+        }
+    }
+
+    /// The model of `size` (seeded by the size, so reruns agree).
+    pub fn model(self, size: usize) -> (FloatModel, QuantizeOptions) {
+        let mut rng = Rng::new(0x5eed_0000 + size as u64);
+        let dense = Dense {
+            wide: false,
+            per_channel: true,
+        }
+        .options();
+        match self {
+            Family::Linear => (
+                models::linear(&mut rng, size, Prep::Log1p, Activation::Sigmoid),
+                dense,
+            ),
+            Family::Mlp => (
+                models::mlp(
+                    &mut rng,
+                    &[64, size, size, 1],
+                    Prep::Log1p,
+                    Activation::Relu,
+                    Activation::Sigmoid,
+                ),
+                dense,
+            ),
+            Family::Gbdt | Family::RandomForest | Family::IsolationForest => {
+                let (family, depth) = match self {
+                    Family::Gbdt => (TreeFamily::Gbdt, 4),
+                    Family::RandomForest => (TreeFamily::RandomForest, 6),
+                    _ => (TreeFamily::IsolationForest, 8),
+                };
+                (
+                    models::ensemble(&mut rng, family, size, depth, 32, Prep::Log1p),
+                    QuantizeOptions::default(),
+                )
+            }
+        }
+    }
+}
+
+/// The eth-fraud-shaped guard: MLP 38-32-16-1, ReLU, sigmoid output, i8
+/// per-channel weights, signed-log1p features (the shape `vigil train`
+/// gives the eth-fraud table).
+pub fn eth_fraud_mlp(seed: u64) -> (FloatModel, QuantizeOptions) {
+    let mut rng = Rng::new(seed);
+    (
+        models::mlp(
+            &mut rng,
+            &[38, 32, 16, 1],
+            Prep::Log1p,
+            Activation::Relu,
+            Activation::Sigmoid,
+        ),
+        Dense {
+            wide: false,
+            per_channel: true,
+        }
+        .options(),
+    )
+}
+
+/// Learned parameters: weights and biases, or tree nodes.
+pub fn parameters(model: &FloatModel) -> u64 {
+    use vigil_inference_core::float::FloatBody;
+    match &model.body {
+        FloatBody::Linear(l) => (l.weights.len() + l.biases.len()) as u64,
+        FloatBody::Mlp(layers) => layers
+            .iter()
+            .map(|l| (l.weights.len() + l.biases.len()) as u64)
+            .sum(),
+        FloatBody::Gbdt(e) | FloatBody::RandomForest(e) | FloatBody::IsolationForest(e) => {
+            e.trees.iter().map(|t| t.len() as u64).sum()
+        }
+    }
+}
+
+/// A transaction's raw features as decimal strings, the way a caller sends
+/// them: non-negative amounts from 1e-6 to 1e15, sometimes zero.
+pub fn decimal_inputs(rng: &mut Rng, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| format!("{:.6}", models::raw_value(rng).abs()))
+        .collect()
+}
+
+/// The instantiate message of a guard for `n_features` inputs.
+pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32) -> Value {
+    json!({
+        "admin": null,
+        "n_features": n_features,
+        "bond_denom": DENOM,
+        "min_bond": MIN_BOND.to_string(),
+        "reward": "none",
+        "max_inference_ops": u64::MAX / 2,
+        "deny_threshold": null,
+        "paused_check": "deny",
+        "max_class_ratio": "10",
+        "eval_batch": eval_batch,
+        "initial_model": model.map(base64),
+    })
+}
+
+/// One model measured on both engines.
+#[derive(Clone, Debug)]
+pub struct Point {
+    /// Family.
+    pub family: Family,
+    /// Its size (see [`Family::size_unit`]).
+    pub size: usize,
+    /// Learned parameters.
+    pub params: u64,
+    /// Blob bytes.
+    pub blob_bytes: u64,
+    /// Worst wasm operations measured (wasmtime fuel).
+    pub ops: u64,
+    /// The core's bound ([`Cost`]).
+    pub bound: u64,
+    /// A `Check` query on the contract.
+    pub check: Gas,
+}
+
+impl Point {
+    /// bound / measured.
+    pub fn looseness(&self) -> f64 {
+        self.bound as f64 / self.ops as f64
+    }
+}
+
+/// Worst fuel of parse-without-checksum + one inference of `blob`.
+pub fn measure_ops(runner: &mut Runner, model: &FloatModel, blob: &[u8]) -> Result<u64, String> {
+    let parsed = Model::parse(blob).map_err(|e| format!("{e:?}"))?;
+    let mut rng = Rng::new(0x0f0e1);
+    let sets = models::input_sets(&mut rng, model);
+    runner
+        .worst(Export::InferNoChecksum, blob, &sets, parsed.scratch_len())
+        .map(|(fuel, _)| fuel)
+        .map_err(|e| e.to_string())
+}
+
+/// Instantiates a fresh guard holding `blob` (state reset first).
+pub fn install(chain: &mut Chain, n_features: usize, blob: &[u8]) -> Result<Outcome, String> {
+    chain.reset();
+    let admin = chain.addr("admin");
+    let outcome = chain.instantiate(
+        &admin,
+        &[],
+        &instantiate_msg(n_features, Some(blob), 100),
+        TX_LIMIT,
+    );
+    match &outcome.result {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err(format!("instantiate: {e}")),
+    }
+}
+
+/// A `Check` query with `features`, within `limit` SDK gas.
+pub fn check(chain: &mut Chain, features: &[String], limit: u64) -> Outcome {
+    chain.query_with_limit(&json!({ "check": { "features": features } }), limit)
+}
+
+/// Measures `family` at `size` on both engines.
+pub fn point(
+    runner: &mut Runner,
+    chain: &mut Chain,
+    family: Family,
+    size: usize,
+) -> Result<Point, String> {
+    let (model, options) = family.model(size);
+    let blob = models::blob(&model, &options);
+    let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
+    let bound = Cost::of(&parsed).ops;
+    let ops = measure_ops(runner, &model, &blob)?;
+    install(chain, model.features.len(), &blob)?;
+    let features = decimal_inputs(&mut Rng::new(7), model.features.len());
+    let outcome = check(chain, &features, chain.gas().query_limit);
+    let gas = outcome.gas;
+    outcome
+        .result
+        .map_err(|e| format!("{} {size}: Check: {e}", family.name()))?;
+    Ok(Point {
+        family,
+        size,
+        params: parameters(&model),
+        blob_bytes: blob.len() as u64,
+        ops,
+        bound,
+        check: gas,
+    })
+}
+
+/// Does a `Check` on `family` at `size` fit one smart query (3,000,000)?
+/// Returns the query's gas when it does.
+pub fn fits_query(chain: &mut Chain, family: Family, size: usize) -> Result<Option<Gas>, String> {
+    let (model, options) = family.model(size);
+    let blob = models::blob(&model, &options);
+    install(chain, model.features.len(), &blob)?;
+    let features = decimal_inputs(&mut Rng::new(7), model.features.len());
+    let limit = chain.gas().query_limit;
+    let outcome = check(chain, &features, limit);
+    Ok(outcome.result.ok().map(|_| outcome.gas))
+}
+
+/// The largest size of `family` whose `Check` fits one smart query, by
+/// doubling then bisection from `start` (which must fit), with its gas and
+/// parameter count. Capped at [`Family::format_limit`].
+pub fn largest_in_query(
+    chain: &mut Chain,
+    family: Family,
+    start: usize,
+    mut progress: impl FnMut(usize, bool),
+) -> Result<(usize, u64, Gas), String> {
+    let mut fit = |chain: &mut Chain, size: usize| -> Result<Option<Gas>, String> {
+        let r = fits_query(chain, family, size)?;
+        progress(size, r.is_some());
+        Ok(r)
+    };
+    let limit = family.format_limit();
+    let mut lo = start;
+    let mut lo_gas = fit(chain, lo)?.ok_or_else(|| {
+        format!(
+            "{} at size {start} does not fit one query; start smaller",
+            family.name()
+        )
+    })?;
+    let mut hi = None;
+    while hi.is_none() && lo < limit {
+        let next = (lo * 2).min(limit);
+        match fit(chain, next)? {
+            Some(gas) => {
+                lo = next;
+                lo_gas = gas;
+            }
+            None => hi = Some(next),
+        }
+    }
+    if let Some(mut hi) = hi {
+        while hi - lo > 1.max(lo / 64) {
+            let mid = lo + (hi - lo) / 2;
+            match fit(chain, mid)? {
+                Some(gas) => {
+                    lo = mid;
+                    lo_gas = gas;
+                }
+                None => hi = mid,
+            }
+        }
+    }
+    let (model, _) = family.model(lo);
+    Ok((lo, parameters(&model), lo_gas))
+}
+
+/// What evaluating a candidate against the incumbent on a test set cost.
+#[derive(Clone, Debug)]
+pub struct EvalCost {
+    /// Rows in the test set.
+    pub rows: usize,
+    /// Rows per transaction (`eval_batch`).
+    pub batch: u32,
+    /// `ProposeModel` and then each `ContinueEvaluation`, in order.
+    pub steps: Vec<Gas>,
+    /// The proposal's final status (`accepted` / `rejected`).
+    pub status: String,
+    /// Gas of loading the test set (`AddTestSamples`), per message.
+    pub loading: Vec<Gas>,
+}
+
+impl EvalCost {
+    /// Total SDK gas over every step.
+    pub fn total(&self) -> u64 {
+        self.steps.iter().map(Gas::total).sum()
+    }
+
+    /// The most expensive single transaction.
+    pub fn max_step(&self) -> u64 {
+        self.steps.iter().map(Gas::total).max().unwrap_or(0)
+    }
+}
+
+/// A labelled test set of `rows` rows of `n_features` decimal strings
+/// (about one positive in four), seeded.
+pub fn test_set(rows: usize, n_features: usize, seed: u64) -> Vec<Value> {
+    let mut rng = Rng::new(seed);
+    (0..rows)
+        .map(|_| {
+            let label = rng.below(4) == 0;
+            json!({ "features": decimal_inputs(&mut rng, n_features), "label": label })
+        })
+        .collect()
+}
+
+/// Instantiates the eth-fraud-shaped incumbent, loads `rows` test rows in
+/// `AddTestSamples` messages of 250, proposes a second model of the same
+/// shape with `eval_batch = batch`, and continues the evaluation to the
+/// end. Every step's gas is returned.
+pub fn poim_eval(chain: &mut Chain, rows: usize, batch: u32) -> Result<EvalCost, String> {
+    let (incumbent, options) = eth_fraud_mlp(1);
+    let (candidate, _) = eth_fraud_mlp(2);
+    let n = incumbent.features.len();
+    chain.reset();
+    let admin = chain.addr("admin");
+    let proposer = chain.addr("proposer");
+    chain
+        .instantiate(
+            &admin,
+            &[],
+            &instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch),
+            TX_LIMIT,
+        )
+        .result
+        .map_err(|e| format!("instantiate: {e}"))?;
+    let mut loading = Vec::new();
+    for chunk in test_set(rows, n, 0x7e57).chunks(250) {
+        let outcome = chain.execute(
+            &admin,
+            &[],
+            &json!({ "add_test_samples": { "samples": chunk } }),
+            TX_LIMIT,
+        );
+        loading.push(outcome.gas);
+        outcome
+            .result
+            .map_err(|e| format!("add_test_samples: {e}"))?;
+    }
+    chain.mint(&proposer, DENOM, MIN_BOND);
+    let propose = chain.execute(
+        &proposer,
+        &[(DENOM, MIN_BOND)],
+        &json!({ "propose_model": { "model": base64(&models::blob(&candidate, &options)) } }),
+        TX_LIMIT,
+    );
+    let mut steps = vec![propose.gas];
+    let mut status = propose.attribute("status");
+    let id: u64 = propose
+        .attribute("proposal_id")
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| match &propose.result {
+            Err(e) => format!("propose_model: {e}"),
+            Ok(r) => format!("propose_model: no proposal_id attribute in {r}"),
+        })?;
+    while status.as_deref() == Some("evaluating") {
+        let outcome = chain.execute(
+            &admin,
+            &[],
+            &json!({ "continue_evaluation": { "proposal_id": id } }),
+            TX_LIMIT,
+        );
+        steps.push(outcome.gas);
+        status = outcome.attribute("status");
+        outcome
+            .result
+            .map_err(|e| format!("continue_evaluation: {e}"))?;
+        if steps.len() > rows + 2 {
+            return Err("evaluation does not finish".into());
+        }
+    }
+    Ok(EvalCost {
+        rows,
+        batch,
+        steps,
+        status: status.unwrap_or_else(|| "unknown".into()),
+        loading,
+    })
+}
+
+/// The guarded inference of the eth-fraud-shaped MLP against its floor.
+#[derive(Clone, Debug)]
+pub struct GuardedInference {
+    /// Blob bytes.
+    pub blob_bytes: u64,
+    /// The `Check` query's gas.
+    pub check: Gas,
+    /// Wasm operations of the core's parse + inference (fuel, worst input).
+    pub core_ops: u64,
+    /// The floor: one read of the model (1,000 + 3 per blob byte) plus the
+    /// core's own compute (its operations at 115 CosmWasm gas each).
+    pub floor: u64,
+}
+
+impl GuardedInference {
+    /// SDK gas above setup.
+    pub fn above_setup(&self) -> u64 {
+        self.check.above_setup()
+    }
+
+    /// above setup / floor.
+    pub fn over_floor(&self) -> f64 {
+        self.above_setup() as f64 / self.floor as f64
+    }
+}
+
+/// Measures [`GuardedInference`] for the eth-fraud-shaped MLP.
+pub fn guarded_inference(
+    runner: &mut Runner,
+    chain: &mut Chain,
+) -> Result<GuardedInference, String> {
+    let (model, options) = eth_fraud_mlp(1);
+    let blob = models::blob(&model, &options);
+    let core_ops = measure_ops(runner, &model, &blob)?;
+    install(chain, model.features.len(), &blob)?;
+    let features = decimal_inputs(&mut Rng::new(7), model.features.len());
+    // The native answer, to be sure the query did the inference.
+    let inputs: Vec<_> = features
+        .iter()
+        .map(|f| decimal::parse(f).map_err(|e| format!("{f}: {e:?}")))
+        .collect::<Result<_, _>>()?;
+    let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
+    let mut scratch = vec![vigil_inference_core::Act::ZERO; parsed.scratch_len()];
+    let native = parsed
+        .infer(&inputs, &mut scratch)
+        .map_err(|e| format!("{e:?}"))?;
+    let outcome = check(chain, &features, chain.gas().query_limit);
+    let answer = outcome.result.clone()?;
+    if answer["allow"] != json!(!native.label) {
+        return Err(format!("Check answered {answer}, the core says {native:?}"));
+    }
+    let gas = chain.gas();
+    let compute = (core_ops * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS);
+    Ok(GuardedInference {
+        blob_bytes: blob.len() as u64,
+        check: outcome.gas,
+        core_ops,
+        floor: gas.read_flat + gas.read_per_byte * blob.len() as u64 + compute,
+    })
+}
+
+/// Wasm operations per multiply-accumulate of large dense layers: the
+/// per-MAC slope with per-neuron costs separated out. Growing the first
+/// hidden layer of `[n, a, n, 1]` adds one neuron and `2n` MACs per unit of
+/// `a`; growing the second of `[n, n, b, 1]` adds one neuron and `n + 1`
+/// MACs per unit of `b`: the difference of the two slopes is `n - 1` MACs.
+pub fn ops_per_mac(runner: &mut Runner, n: usize, wide: bool) -> Result<f64, String> {
+    let options = Dense {
+        wide,
+        per_channel: true,
+    }
+    .options();
+    let mut fuel = |widths: &[usize]| -> Result<f64, String> {
+        let mut rng = Rng::new(0x3ac);
+        let model = models::mlp(
+            &mut rng,
+            widths,
+            Prep::Plain,
+            Activation::Relu,
+            Activation::Sigmoid,
+        );
+        let blob = models::blob(&model, &options);
+        Ok(measure_ops(runner, &model, &blob)? as f64)
+    };
+    let half = n / 2;
+    let slope_a = (fuel(&[n, n, n, 1])? - fuel(&[n, half, n, 1])?) / half as f64;
+    let slope_b = (fuel(&[n, n, n, 1])? - fuel(&[n, n, half, 1])?) / half as f64;
+    Ok((slope_a - slope_b) / (n - 1) as f64)
+}

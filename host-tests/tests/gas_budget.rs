@@ -1,0 +1,118 @@
+//! Gas budgets of the shipped contract, asserted (gas counts are
+//! deterministic, so these are exact checks, not timings). Run on the exact
+//! artifact (`artifacts/vigil_guard.wasm`, built if missing or stale) in
+//! cosmwasm-vm with wasmd's gas (`vigil_host_tests::chain`). The figures
+//! are reported by `cargo run --release -p vigil-host-tests --bin gas-report`.
+//!
+//! * a guarded inference (`Check`) of the eth-fraud-shaped MLP costs at most
+//!   1.10 x its floor above setup (one read of the model + the core's own
+//!   compute): message parsing and the answer add little;
+//! * an MLP of 500,000 parameters or more runs in one smart query
+//!   (3,000,000 SDK gas); its blob is larger than one storage record may
+//!   be, so this also proves the chunked storage on the real VM;
+//! * evaluating a candidate against the incumbent on a 1,857-row test set
+//!   (eth-fraud's public test set size) fits one transaction under
+//!   30,000,000 SDK gas.
+
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use vigil_host_tests::chain::{Chain, WasmdGas};
+use vigil_host_tests::fuel::{Meter, Runner};
+use vigil_host_tests::gas::{self, Family};
+use vigil_host_tests::shim::{build_shim, nested_target_dir};
+
+fn artifact() -> &'static [u8] {
+    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
+        vigil_host_tests::artifact::load(&target_dir).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+fn chain(name: &str) -> Chain {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gas-budget-{name}"));
+    Chain::new(artifact(), &dir, WasmdGas::DEFAULT).expect("the chain stores the code")
+}
+
+fn runner() -> Runner {
+    static METER: Mutex<Option<Meter>> = Mutex::new(None);
+    let mut meter = METER.lock().unwrap_or_else(|e| e.into_inner());
+    if meter.is_none() {
+        let dir = nested_target_dir(env!("CARGO_TARGET_TMPDIR"), "host-tests-wasm");
+        let wasm = build_shim(&dir, &[]).unwrap_or_else(|e| panic!("{e}"));
+        *meter = Some(Meter::new(&wasm).expect("wasmtime compiles the shim"));
+    }
+    meter
+        .as_ref()
+        .unwrap()
+        .runner()
+        .expect("instantiate the shim")
+}
+
+#[test]
+fn eth_fraud_mlp_check_is_within_ten_percent_of_its_floor() {
+    let mut chain = chain("floor");
+    let g = gas::guarded_inference(&mut runner(), &mut chain).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "MLP 38-32-16-1 ({} blob bytes): Check {:?}; above setup {} vs floor {} ({:.3}x)",
+        g.blob_bytes,
+        g.check,
+        g.above_setup(),
+        g.floor,
+        g.over_floor()
+    );
+    assert_eq!(g.check.kv.reads, 1, "Check reads one record");
+    assert!(
+        g.above_setup() * 100 <= g.floor * 110,
+        "Check costs {} SDK gas above setup, over 1.10 x the floor {}",
+        g.above_setup(),
+        g.floor
+    );
+}
+
+#[test]
+fn an_mlp_of_half_a_million_parameters_runs_in_one_query() {
+    let mut chain = chain("large");
+    let width = 700;
+    let (model, _) = Family::Mlp.model(width);
+    let params = gas::parameters(&model);
+    assert!(
+        params >= 500_000,
+        "64-{width}-{width}-1 has {params} parameters"
+    );
+    let g = gas::fits_query(&mut chain, Family::Mlp, width)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("MLP 64-{width}-{width}-1 ({params} params) runs out of gas"));
+    eprintln!("MLP 64-{width}-{width}-1 ({params} params): Check {g:?}");
+    assert!(g.total() <= WasmdGas::DEFAULT.query_limit);
+    assert!(
+        g.kv.reads >= 2,
+        "a blob above 128 KiB is stored in several records ({} read)",
+        g.kv.reads
+    );
+}
+
+#[test]
+fn evaluating_a_candidate_on_1857_rows_fits_one_transaction() {
+    let mut chain = chain("eval");
+    let e = gas::poim_eval(&mut chain, 1_857, 1_857).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "PoIm on 1,857 rows, one shot: {:?} ({} transactions, status {})",
+        e.steps[0],
+        e.steps.len(),
+        e.status
+    );
+    assert_eq!(
+        e.steps.len(),
+        1,
+        "eval_batch 1,857 decides in one transaction"
+    );
+    assert!(matches!(e.status.as_str(), "accepted" | "rejected"));
+    assert_eq!(e.steps[0].kv.steps, 1_857, "every row is read once");
+    assert!(
+        e.max_step() < 30_000_000,
+        "the evaluation costs {} SDK gas",
+        e.max_step()
+    );
+}
