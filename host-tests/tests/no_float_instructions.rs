@@ -14,6 +14,12 @@
 //!   reported, not fatal;
 //! * the same build without LTO must have none of the four categories,
 //!   proving the core's own code needs no bulk memory.
+//!
+//! The other shipped modules are scanned where they are built: the contract
+//! artifact in `tests/contract_artifact.rs` (all four categories, and sign
+//! extension), the browser package's wasm in `www/tests/shipped_wasm.rs`
+//! (all four categories; the policy in `www/tools/scan.rs`, which
+//! `www/scripts/build.sh` also runs as a gate).
 
 use vigil_host_tests::shim::{build_shim as build_shim_into, nested_target_dir};
 use vigil_host_tests::{exported_functions, of_category, report, scan, summary, Category};

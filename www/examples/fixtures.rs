@@ -12,7 +12,10 @@
 //! - `samples.json`: synthetic accounts for the demo (made-up figures, no
 //!   row of the data set);
 //! - `golden.json`: golden vectors computed by the native core
-//!   (`tools/golden.rs`), which the browser tests compare bit for bit.
+//!   (`tools/golden.rs`), which the browser tests compare bit for bit: the
+//!   package's own models, plus every model of host-tests' golden vectors
+//!   (`host-tests/golden/vectors.json`, the project's one source of them),
+//!   imported as `host-tests/<name>`.
 //!
 //! ```sh
 //! cargo run -p vigil-web --example fixtures                 # data set at ../shared/datasets/eth-fraud
@@ -21,10 +24,12 @@
 //! cargo run -p vigil-web --example fixtures -- --refresh-golden
 //! ```
 //!
-//! `--refresh-golden` keeps every committed blob and input and only
-//! re-derives golden.json's expectations: for an intended change of the
-//! core's arithmetic or messages (the model itself stays the same, with or
-//! without the data set).
+//! `--refresh-golden` keeps every committed blob and input of the package's
+//! own models and only re-derives golden.json's expectations, and re-imports
+//! host-tests' golden vectors: for an intended change of the core's
+//! arithmetic or messages (the model itself stays the same, with or without
+//! the data set), or after `cargo run -p vigil-host-tests --bin
+//! golden-vectors`.
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -863,7 +868,7 @@ fn main() {
                 let path = www.join("fixtures/golden.json");
                 let text = fs::read_to_string(&path).expect("fixtures/golden.json");
                 let doc: Value = serde_json::from_str(&text).expect("golden.json parses");
-                let doc = golden::refresh(&doc).unwrap_or_else(|e| panic!("{e}"));
+                let doc = golden::refresh(&doc, shared_models()).unwrap_or_else(|e| panic!("{e}"));
                 write(&www.join("fixtures"), "golden.json", &json_bytes(&doc));
                 return;
             }
@@ -1053,10 +1058,22 @@ fn main() {
     let doc = json!({
         "format": golden::FORMAT,
         "about": "Expected outputs of the native vigil-inference-core for these blobs and decimal-string inputs. Regenerate with `cargo run -p vigil-web --example fixtures`; `cargo test -p vigil-web --test golden` re-derives every entry.",
-        "models": models.iter().map(|m| golden::model_entry(m).expect("golden model")).collect::<Vec<_>>(),
+        "models": models.iter().map(|m| golden::model_entry(m).expect("golden model")).chain(shared_models()).collect::<Vec<_>>(),
         "malformed": malformed(&logistic).iter().map(|(n, b)| golden::malformed_entry(n, b).expect("malformed")).collect::<Vec<_>>(),
     });
     write(&dir, "golden.json", &json_bytes(&doc));
+}
+
+/// host-tests' golden vectors (`host-tests/golden/vectors.json`), imported
+/// for the browser tests (see `tools/golden.rs`).
+fn shared_models() -> Vec<Value> {
+    let doc = vigil_host_tests::golden::load().unwrap_or_else(|e| panic!("{e}"));
+    golden::import_shared(&doc).unwrap_or_else(|e| {
+        panic!(
+            "{e}\n(if host-tests' file is stale, regenerate it first: `{}`)",
+            vigil_host_tests::golden::REGENERATE
+        )
+    })
 }
 
 /// FORMAT.md's worked example, built with the spec builder.

@@ -2,12 +2,20 @@
 # Builds the @vigil-ml/web package into www/dist/ (`npm run build`):
 #
 #   1. the engine crate (www/, crate vigil-web) for wasm32-unknown-unknown,
-#      release profile at opt-level 3 (speed; see README "Build");
+#      release profile at opt-level 3 (speed; see README "Build"), our code
+#      restricted to the wasm MVP (`-C target-cpu=mvp`);
 #   2. wasm-bindgen (the CLI must be exactly the wasm-bindgen version in
-#      Cargo.lock; www/scripts/setup.sh installs it) -> JS glue + .d.ts;
-#   3. wasm-opt -O3 (npm binaryen) -> dist/wasm/vigil_web_bg.wasm;
-#   4. the float scan of that wasm (fails the build on any f32/f64 or SIMD
-#      instruction);
+#      Cargo.lock; www/scripts/setup.sh installs it) -> JS glue + .d.ts, on
+#      the module without its `target_features` section (which lists the
+#      precompiled std's features too, and would make wasm-bindgen use
+#      reference types);
+#   3. wasm-opt (npm binaryen): bulk memory and sign extension lowered to
+#      MVP code (as scripts/build-contract.sh does), then -O3 ->
+#      build/wasm/vigil_web_bg.named.wasm (with names), stripped ->
+#      dist/wasm/vigil_web_bg.wasm;
+#   4. the instruction scan of that wasm (fails the build on any float,
+#      SIMD, bulk-memory or reference-types construct, naming the functions
+#      from the named twin);
 #   5. dist/wasm/inline.js: the optimised wasm inlined as base64, so the
 #      package makes no network request for its own code;
 #   6. tsc: js/*.ts -> dist/*.js + .d.ts (the glue's .d.ts is kept for
@@ -53,23 +61,31 @@ done
 say "cargo build -p vigil-web --lib --release --target wasm32-unknown-unknown (opt-level 3)"
 (cd "$ROOT" && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
     cargo build -q -p vigil-web --lib --release --target wasm32-unknown-unknown \
-        --config 'target.wasm32-unknown-unknown.rustflags=["--cfg","sha2_backend_soft=\"compact\""]')
+        --config 'target.wasm32-unknown-unknown.rustflags=["--cfg","sha2_backend_soft=\"compact\"","-C","target-cpu=mvp"]')
 RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/vigil_web.wasm"
 
 # --- 2. bindings -----------------------------------------------------------------
 rm -rf build dist
 mkdir -p build/wasm dist/wasm
 say "wasm-bindgen $HAVE --target web"
-"$WASM_BINDGEN" --target web --out-dir build/wasm --out-name vigil_web "$RAW"
+node scripts/strip-target-features.mjs "$RAW" build/wasm/vigil_web.mvp.wasm
+"$WASM_BINDGEN" --target web --out-dir build/wasm --out-name vigil_web build/wasm/vigil_web.mvp.wasm
 
 # --- 3. optimise -----------------------------------------------------------------
-say "wasm-opt -O3"
-"$WASM_OPT" -O3 --strip-debug --strip-producers \
-    build/wasm/vigil_web_bg.wasm -o dist/wasm/vigil_web_bg.wasm
+# Without a target_features section wasm-opt must be told which features
+# the input uses (the precompiled std's memcpy/memset may be bulk memory);
+# the lowering passes then remove them before -O3 optimises the result.
+say "wasm-opt: lower bulk memory and sign-ext, -O3"
+"$WASM_OPT" --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+    --llvm-memory-copy-fill-lowering --signext-lowering -O3 -g --strip-producers \
+    build/wasm/vigil_web_bg.wasm -o build/wasm/vigil_web_bg.named.wasm
+"$WASM_OPT" --enable-mutable-globals --strip-debug \
+    build/wasm/vigil_web_bg.named.wasm -o dist/wasm/vigil_web_bg.wasm
 
-# --- 4. no float -----------------------------------------------------------------
-say "float scan"
-(cd "$ROOT" && cargo run -q -p vigil-web --example scan-wasm -- "$WWW/dist/wasm/vigil_web_bg.wasm")
+# --- 4. instruction scan -----------------------------------------------------------
+say "instruction scan (float, SIMD, bulk memory, reference types)"
+(cd "$ROOT" && cargo run -q -p vigil-web --example scan-wasm -- \
+    "$WWW/dist/wasm/vigil_web_bg.wasm" "$WWW/build/wasm/vigil_web_bg.named.wasm")
 
 # --- 5. inline wasm + glue ---------------------------------------------------------
 node scripts/inline-wasm.mjs dist/wasm/vigil_web_bg.wasm dist/wasm/inline.js

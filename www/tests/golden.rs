@@ -3,8 +3,15 @@
 //! error message is re-derived here. The browser tests hold the wasm to the
 //! same file, so native and browser agree bit for bit.
 //!
-//! If the core's arithmetic or messages change on purpose, regenerate with
-//! `cargo run -p vigil-web --example fixtures` and review the diff.
+//! golden.json also carries every model of host-tests' golden vectors
+//! (`host-tests/golden/vectors.json`, the project's source of them, held to
+//! the wasm core and the contract by `host-tests/tests/bit_exact.rs`);
+//! [`golden_json_imports_the_host_tests_vectors`] fails when that import is
+//! stale.
+//!
+//! If the core's arithmetic or messages change on purpose, or host-tests'
+//! vectors change, regenerate with `cargo run -p vigil-web --example fixtures
+//! -- --refresh-golden` and review the diff.
 use std::path::Path;
 
 #[path = "../tools/golden.rs"]
@@ -28,9 +35,43 @@ fn golden_vectors_match_the_native_core() {
         }
         Err(e) => panic!(
             "golden.json differs from the native core (regenerate with \
-             `cargo run -p vigil-web --example fixtures` if intended):\n{e}"
+             `cargo run -p vigil-web --example fixtures -- --refresh-golden` if intended):\n{e}"
         ),
     }
+}
+
+#[test]
+fn golden_json_imports_the_host_tests_vectors() {
+    let doc = load("golden.json");
+    let host = vigil_host_tests::golden::load().unwrap_or_else(|e| panic!("{e}"));
+    let want = golden::import_shared(&host).unwrap_or_else(|e| panic!("{e}"));
+    let have: Vec<&serde_json::Value> = doc["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .filter(|m| {
+            m["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(golden::SHARED_PREFIX))
+        })
+        .collect();
+    let stale = have.len() != want.len() || have.iter().zip(&want).any(|(h, w)| *h != w);
+    assert!(
+        !stale,
+        "fixtures/golden.json does not hold host-tests' golden vectors ({} imported, {} in {}): \
+         run `cargo run -p vigil-web --example fixtures -- --refresh-golden`",
+        have.len(),
+        want.len(),
+        vigil_host_tests::golden::PATH
+    );
+    let cases: usize = want
+        .iter()
+        .map(|m| m["cases"].as_array().map_or(0, Vec::len))
+        .sum();
+    eprintln!(
+        "{} models, {cases} cases of host-tests' golden vectors in golden.json",
+        want.len()
+    );
 }
 
 #[test]
@@ -47,7 +88,7 @@ fn golden_vectors_cover_every_level_and_family() {
     }
     assert_eq!(
         families.into_iter().collect::<Vec<_>>(),
-        ["gbdt", "linear", "mlp"]
+        ["gbdt", "isolation-forest", "linear", "mlp", "random-forest"]
     );
     assert_eq!(
         levels.into_iter().collect::<Vec<_>>(),

@@ -1,9 +1,19 @@
 //! Golden vectors: what the NATIVE core computes for given model blobs and
-//! inputs, in the JSON layout `www/fixtures/README.md` documents
+//! inputs, in the JSON layout `www/README.md` documents
 //! (`"format": "vigil-golden/1"`). Shared (via `#[path]`) by the fixtures
 //! generator (`examples/fixtures.rs`) and the test that re-checks the
 //! committed file (`tests/golden.rs`); the browser tests compare the wasm
 //! against the same file.
+//!
+//! The project's golden vectors are host-tests' (`host-tests/golden/
+//! vectors.json`, held to the native core, the wasm core and the contract
+//! by `host-tests/tests/bit_exact.rs`): [`import_shared`] brings every model
+//! of that file into `fixtures/golden.json` (named `host-tests/...`) with
+//! the browser-only expectations added (level, caution threshold), and
+//! fails if the browser engine's native build disagrees with it. Besides
+//! them, golden.json holds only what is the browser package's own: its
+//! demo and benchmark models, refusals with their JS error codes, and
+//! malformed blobs.
 #![allow(dead_code)]
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -119,6 +129,71 @@ pub fn malformed_entry(name: &str, blob: &[u8]) -> Result<Value, String> {
     }
 }
 
+/// Prefix of the names of models imported from host-tests' golden vectors.
+pub const SHARED_PREFIX: &str = "host-tests/";
+
+/// Every model of host-tests' golden vectors (`doc`: the parsed
+/// `host-tests/golden/vectors.json`) as a golden.json entry named
+/// `host-tests/<name>`, its expectations re-derived through the browser
+/// engine natively; `Err` if any score, label or contribution differs from
+/// host-tests' file.
+pub fn import_shared(doc: &Value) -> Result<Vec<Value>, String> {
+    if doc["format"] != FORMAT {
+        return Err(format!("host-tests' vectors: format {}", doc["format"]));
+    }
+    let mut out = Vec::new();
+    for m in doc["models"]
+        .as_array()
+        .ok_or("host-tests' vectors: no models")?
+    {
+        let name = m["name"].as_str().ok_or("host-tests' vectors: no name")?;
+        let cases = m["cases"].as_array().ok_or("no cases")?;
+        let inputs: Vec<Vec<String>> = cases
+            .iter()
+            .map(|c| {
+                c["inputs"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|v| v.as_str().unwrap_or_default().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
+        let entry = model_entry(&GoldenModel {
+            name: format!("{SHARED_PREFIX}{name}"),
+            description: format!(
+                "host-tests/golden/vectors.json: {}",
+                m["description"].as_str().unwrap_or_default()
+            ),
+            blob: unb64(m["blob_base64"].as_str().ok_or("no blob")?)?,
+            feature_names: None,
+            cases: inputs,
+            refused: vec![],
+        })?;
+        for (i, (mine, theirs)) in entry["cases"]
+            .as_array()
+            .ok_or("no cases")?
+            .iter()
+            .zip(cases)
+            .enumerate()
+        {
+            for key in ["score_bits", "label", "contributions_bits"] {
+                if mine[key] != theirs[key] {
+                    return Err(format!(
+                        "host-tests model {name} case {i}: {key} is {} in host-tests' file, \
+                         the browser engine (native build) gives {}",
+                        theirs[key], mine[key]
+                    ));
+                }
+            }
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -177,11 +252,18 @@ pub fn check(doc: &Value) -> Result<usize, String> {
 }
 
 /// Re-derive every expectation of a golden document with the native core,
-/// keeping its blobs, names and inputs (for when the core's arithmetic or
-/// messages change on purpose).
-pub fn refresh(doc: &Value) -> Result<Value, String> {
+/// keeping its own blobs, names and inputs (for when the core's arithmetic
+/// or messages change on purpose), and replace its `host-tests/` models
+/// with `shared` (from [`import_shared`]).
+pub fn refresh(doc: &Value, shared: Vec<Value>) -> Result<Value, String> {
     let mut models = Vec::new();
     for m in doc["models"].as_array().ok_or("no models")? {
+        if m["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(SHARED_PREFIX))
+        {
+            continue;
+        }
         let inputs = |list: &str| -> Result<Vec<Vec<String>>, String> {
             Ok(m[list]
                 .as_array()
@@ -218,6 +300,7 @@ pub fn refresh(doc: &Value) -> Result<Value, String> {
         let blob = unb64(m["blob_base64"].as_str().ok_or("no blob")?)?;
         malformed.push(malformed_entry(m["name"].as_str().unwrap_or("?"), &blob)?);
     }
+    models.extend(shared);
     let mut out = doc.clone();
     out["models"] = Value::Array(models);
     out["malformed"] = Value::Array(malformed);
