@@ -51,12 +51,6 @@ use vigil_inference_core::Model;
 /// A generous instantiate gas limit (SDK gas).
 const TX_GAS_LIMIT_SDK: u64 = 50_000_000;
 
-/// The largest blob a chain can hold: cosmwasm-vm refuses storage values
-/// above 128 KiB (`MAX_LENGTH_DB_VALUE`), and the guard stores the active
-/// model behind a 10-byte header. Larger generated models (a few random
-/// forests of deep trees) run on native and wasmtime only.
-const CHAIN_MAX_BLOB: usize = 128 * 1024 - 10;
-
 /// One engine's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Bits {
@@ -183,11 +177,11 @@ fn compare(
     expected: Option<Bits>,
     native: &Result<Bits, String>,
     wasm: &Result<Bits, String>,
-    contract: Option<&Result<Bits, String>>,
+    contract: &Result<Bits, String>,
 ) -> Result<(), String> {
     let agree = native.is_ok()
         && native.as_ref().ok() == wasm.as_ref().ok()
-        && contract.is_none_or(|c| c.as_ref().ok() == native.as_ref().ok())
+        && contract.as_ref().ok() == native.as_ref().ok()
         && expected.is_none_or(|e| native.as_ref().ok() == Some(&e));
     if agree {
         return Ok(());
@@ -196,7 +190,7 @@ fn compare(
         "model {model}, row {row}: native {}, wasmtime {}, contract {}",
         show(native),
         show(wasm),
-        contract.map_or("not run".into(), show)
+        show(contract)
     );
     if let Some(e) = expected {
         msg.push_str(&format!(", golden file {e}"));
@@ -204,45 +198,35 @@ fn compare(
     Err(msg)
 }
 
-/// Runs `rows` of one model through the engines (the contract on the rows
-/// `on_chain` selects) and returns the failures.
+/// Runs `rows` of one model through the three engines and returns the
+/// failures.
 fn run_model(
     run: &mut Runner,
     name: &str,
     blob: &[u8],
     rows: &[(String, Vec<String>, Option<Bits>)],
-    on_chain: impl Fn(usize) -> bool,
-) -> (Vec<String>, usize) {
+) -> Vec<String> {
     let model = match Model::parse(blob) {
         Ok(m) => m,
-        Err(e) => return (vec![format!("model {name}: does not parse: {e}")], 0),
+        Err(e) => return vec![format!("model {name}: does not parse: {e}")],
     };
-    let mut failures = Vec::new();
-    let mut chain_rows = 0;
-    let mut chain = (0..rows.len()).any(&on_chain).then(chain);
-    if let Some(chain) = chain.as_deref_mut() {
-        if let Err(e) = install(chain, blob, model.n_features()) {
-            return (
-                vec![format!("model {name}: the contract refuses it: {e}")],
-                0,
-            );
-        }
+    let mut chain = chain();
+    if let Err(e) = install(&mut chain, blob, model.n_features()) {
+        return vec![format!(
+            "model {name} ({} bytes): the contract refuses it: {e}",
+            blob.len()
+        )];
     }
-    for (i, (row, inputs, expected)) in rows.iter().enumerate() {
+    let mut failures = Vec::new();
+    for (row, inputs, expected) in rows {
         let n = native(&model, inputs);
         let w = wasmtime(run, blob, model.scratch_len(), inputs);
-        let c = match chain.as_deref_mut() {
-            Some(chain) if on_chain(i) => {
-                chain_rows += 1;
-                Some(contract(chain, inputs))
-            }
-            _ => None,
-        };
-        if let Err(e) = compare(name, row, *expected, &n, &w, c.as_ref()) {
+        let c = contract(&mut chain, inputs);
+        if let Err(e) = compare(name, row, *expected, &n, &w, &c) {
             failures.push(e);
         }
     }
-    (failures, chain_rows)
+    failures
 }
 
 #[test]
@@ -273,7 +257,7 @@ fn golden_vectors_are_bit_exact_on_three_engines() {
     let doc = golden::load().unwrap_or_else(|e| panic!("{e}"));
     let mut run = meter().runner().expect("the shim instantiates");
     let mut failures = Vec::new();
-    let (mut cases, mut chain_rows) = (0, 0);
+    let mut cases = 0;
     for m in doc["models"].as_array().expect("models") {
         let name = m["name"].as_str().expect("name");
         let blob = chain_b64(m["blob_base64"].as_str().expect("blob"));
@@ -292,13 +276,10 @@ fn golden_vectors_are_bit_exact_on_three_engines() {
             })
             .collect();
         cases += rows.len();
-        let (f, c) = run_model(&mut run, name, &blob, &rows, |_| true);
-        failures.extend(f);
-        chain_rows += c;
+        failures.extend(run_model(&mut run, name, &blob, &rows));
     }
     eprintln!(
-        "golden vectors: {} models, {cases} cases on native and wasmtime, {chain_rows} on the \
-         contract, in {:.1?}",
+        "golden vectors: {} models, {cases} cases, each on all three engines, in {:.1?}",
         doc["models"].as_array().map_or(0, Vec::len),
         start.elapsed()
     );
@@ -368,8 +349,7 @@ fn generated_models_are_bit_exact_on_three_engines() {
         (Just(name), Just(blob), rows)
     });
     let run = std::cell::RefCell::new(meter().runner().expect("the shim instantiates"));
-    let (models, rows_run, chain_rows, off_chain) =
-        (Cell::new(0), Cell::new(0), Cell::new(0), Cell::new(0));
+    let (models, rows_run, largest) = (Cell::new(0), Cell::new(0), Cell::new(0));
     let mut runner = TestRunner::new(Config {
         cases: GENERATED_CASES,
         failure_persistence: None,
@@ -381,12 +361,10 @@ fn generated_models_are_bit_exact_on_three_engines() {
             .enumerate()
             .map(|(i, inputs)| (format!("{i} {inputs:?}"), inputs, None))
             .collect();
-        let on_chain = blob.len() <= CHAIN_MAX_BLOB;
-        let (failures, c) = run_model(&mut run.borrow_mut(), &name, &blob, &rows, |_| on_chain);
+        let failures = run_model(&mut run.borrow_mut(), &name, &blob, &rows);
         models.set(models.get() + 1);
         rows_run.set(rows_run.get() + rows.len());
-        chain_rows.set(chain_rows.get() + c);
-        off_chain.set(off_chain.get() + usize::from(!on_chain));
+        largest.set(largest.get().max(blob.len()));
         if failures.is_empty() {
             Ok(())
         } else {
@@ -394,13 +372,11 @@ fn generated_models_are_bit_exact_on_three_engines() {
         }
     });
     eprintln!(
-        "generated models: {} models (every family equally likely), {} rows on native and \
-         wasmtime, {} on the contract ({} models above the chain's 128 KiB value limit ran \
-         off-chain), in {:.1?}",
+        "generated models: {} models (every family equally likely, blobs up to {} bytes), {} \
+         rows, each on all three engines, in {:.1?}",
         models.get(),
+        largest.get(),
         rows_run.get(),
-        chain_rows.get(),
-        off_chain.get(),
         start.elapsed()
     );
     if let Err(e) = result {
@@ -547,7 +523,7 @@ fn eth_fraud_test_set_is_bit_exact_on_three_engines() {
         .map(|(i, r)| (format!("test.csv row {}", i + 1), r, None))
         .collect();
     let mut run = meter().runner().expect("the shim instantiates");
-    let (failures, chain_rows) = run_model(&mut run, "eth-fraud logistic", &blob, &rows, |_| true);
+    let failures = run_model(&mut run, "eth-fraud logistic", &blob, &rows);
     let correct = {
         let m = Model::parse(&blob).expect("parses");
         rows.iter()
@@ -557,8 +533,7 @@ fn eth_fraud_test_set_is_bit_exact_on_three_engines() {
     };
     eprintln!(
         "eth-fraud: logistic regression trained on {} rows in {trained:.1?} ({} bytes, \
-         test accuracy {:.3}); {} test rows on native and wasmtime, {chain_rows} on the \
-         contract, in {:.1?}",
+         test accuracy {:.3}); {} test rows, each on all three engines, in {:.1?}",
         train_rows.len(),
         blob.len(),
         correct as f64 / rows.len() as f64,
