@@ -496,11 +496,15 @@ impl Chain {
             Ok(instance) => instance,
             Err(e) => panic!("instantiate the stored module: {e}"),
         };
-        let raw = run(&mut instance).map_err(|e| match e {
-            VmError::GasDepletion { .. } => format!("out of gas (limit {limit} SDK gas)"),
+        let raw = run(&mut instance);
+        let report = instance.create_gas_report();
+        // Gas can run out in a host call (`GasDepletion`) or in wasm code
+        // (a runtime error from the metering middleware): both leave none.
+        let raw = raw.map_err(|e| match e {
+            VmError::GasDepletion { .. } => out_of_gas(limit),
+            _ if report.remaining == 0 => out_of_gas(limit),
             other => other.to_string(),
         });
-        let report = instance.create_gas_report();
         let mut backend = instance
             .recycle()
             .expect("the instance hands its backend back");
@@ -629,6 +633,16 @@ impl Chain {
         });
         Outcome { result, gas }
     }
+}
+
+/// The error of a call that ran out of gas.
+fn out_of_gas(limit: u64) -> String {
+    format!("out of gas (limit {limit} SDK gas)")
+}
+
+/// Is `error` (an [`Outcome`]'s) running out of gas?
+pub fn is_out_of_gas(error: &str) -> bool {
+    error.starts_with("out of gas")
 }
 
 /// The `ok` of a raw `ContractResult`, or its `error`.

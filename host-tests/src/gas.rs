@@ -18,7 +18,7 @@ use vigil_inference_core::float::{FloatModel, QuantizeOptions};
 use vigil_inference_core::format::{Activation, Family as TreeFamily};
 use vigil_inference_core::{decimal, Model};
 
-use crate::chain::{base64, Chain, Gas, Outcome};
+use crate::chain::{base64, is_out_of_gas, Chain, Gas, Outcome};
 use crate::fuel::{Export, Runner};
 use crate::models::{self, Dense, Prep, Rng};
 
@@ -133,6 +133,37 @@ impl Family {
     }
 }
 
+/// wasmtime operator costs that mirror cosmwasm-vm's metering, in units of
+/// one ordinary operation (115 CosmWasm gas): every operator costs 1, and
+/// the "accounting" operators, where cosmwasm-vm's metering middleware
+/// injects its checks (branch sources and targets: `loop`, `end`, `if`,
+/// `else`, `br`, `br_if`, `br_table`, `call`, `call_indirect`, `return`),
+/// cost 14 (cosmwasm-vm `engine.rs::cost`). wasmtime adds 1 per function
+/// entry, which cosmwasm-vm does not: the result is a slight overestimate.
+pub fn cosmwasm_operator_cost() -> wasmtime::OperatorCost {
+    let mut cost = wasmtime::OperatorCost::new();
+    // Free in wasmtime's default table, 1 in cosmwasm-vm.
+    cost.Nop = 1;
+    cost.Drop = 1;
+    cost.Block = 1;
+    cost.Unreachable = 1;
+    for accounting in [
+        &mut cost.Loop,
+        &mut cost.End,
+        &mut cost.If,
+        &mut cost.Else,
+        &mut cost.Br,
+        &mut cost.BrIf,
+        &mut cost.BrTable,
+        &mut cost.Call,
+        &mut cost.CallIndirect,
+        &mut cost.Return,
+    ] {
+        *accounting = 14;
+    }
+    cost
+}
+
 /// The eth-fraud-shaped guard: MLP 38-32-16-1, ReLU, sigmoid output, i8
 /// per-channel weights, signed-log1p features (the shape `vigil train`
 /// gives the eth-fraud table).
@@ -209,8 +240,9 @@ pub struct Point {
     pub ops: u64,
     /// The core's bound ([`Cost`]).
     pub bound: u64,
-    /// A `Check` query on the contract.
-    pub check: Gas,
+    /// A `Check` query on the contract; `None` if it ran out of the smart
+    /// query's gas.
+    pub check: Option<Gas>,
 }
 
 impl Point {
@@ -267,10 +299,11 @@ pub fn point(
     install(chain, model.features.len(), &blob)?;
     let features = decimal_inputs(&mut Rng::new(7), model.features.len());
     let outcome = check(chain, &features, chain.gas().query_limit);
-    let gas = outcome.gas;
-    outcome
-        .result
-        .map_err(|e| format!("{} {size}: Check: {e}", family.name()))?;
+    let check = match outcome.result {
+        Ok(_) => Some(outcome.gas),
+        Err(e) if is_out_of_gas(&e) => None,
+        Err(e) => return Err(format!("{} {size}: Check: {e}", family.name())),
+    };
     Ok(Point {
         family,
         size,
@@ -278,7 +311,7 @@ pub fn point(
         blob_bytes: blob.len() as u64,
         ops,
         bound,
-        check: gas,
+        check,
     })
 }
 
@@ -291,7 +324,11 @@ pub fn fits_query(chain: &mut Chain, family: Family, size: usize) -> Result<Opti
     let features = decimal_inputs(&mut Rng::new(7), model.features.len());
     let limit = chain.gas().query_limit;
     let outcome = check(chain, &features, limit);
-    Ok(outcome.result.ok().map(|_| outcome.gas))
+    match outcome.result {
+        Ok(_) => Ok(Some(outcome.gas)),
+        Err(e) if is_out_of_gas(&e) => Ok(None),
+        Err(e) => Err(format!("{} {size}: Check: {e}", family.name())),
+    }
 }
 
 /// The largest size of `family` whose `Check` fits one smart query, by
@@ -465,8 +502,12 @@ pub struct GuardedInference {
     pub check: Gas,
     /// Wasm operations of the core's parse + inference (fuel, worst input).
     pub core_ops: u64,
-    /// The floor: one read of the model (1,000 + 3 per blob byte) plus the
-    /// core's own compute (its operations at 115 CosmWasm gas each).
+    /// The same call priced as cosmwasm-vm prices it, in units of 115
+    /// CosmWasm gas ([`cosmwasm_operator_cost`]), on the query's input.
+    pub core_cosmwasm_units: u64,
+    /// The floor: what any contract running this model must pay above
+    /// setup: one read of the model (1,000 + 3 per byte of blob) plus the
+    /// core's own parse + inference as cosmwasm-vm meters it.
     pub floor: u64,
 }
 
@@ -483,8 +524,11 @@ impl GuardedInference {
 }
 
 /// Measures [`GuardedInference`] for the eth-fraud-shaped MLP.
+/// `cosmwasm_priced` is a runner of the shim compiled with
+/// [`cosmwasm_operator_cost`].
 pub fn guarded_inference(
     runner: &mut Runner,
+    cosmwasm_priced: &mut Runner,
     chain: &mut Chain,
 ) -> Result<GuardedInference, String> {
     let (model, options) = eth_fraud_mlp(1);
@@ -507,12 +551,22 @@ pub fn guarded_inference(
     if answer["allow"] != json!(!native.label) {
         return Err(format!("Check answered {answer}, the core says {native:?}"));
     }
+    let core_cosmwasm_units = cosmwasm_priced
+        .measure(
+            Export::InferNoChecksum,
+            &blob,
+            &inputs,
+            parsed.scratch_len(),
+        )
+        .map_err(|e| e.to_string())?
+        .fuel;
     let gas = chain.gas();
-    let compute = (core_ops * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS);
+    let compute = (core_cosmwasm_units * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS);
     Ok(GuardedInference {
         blob_bytes: blob.len() as u64,
         check: outcome.gas,
         core_ops,
+        core_cosmwasm_units,
         floor: gas.read_flat + gas.read_per_byte * blob.len() as u64 + compute,
     })
 }

@@ -15,7 +15,7 @@
 //!   30,000,000 SDK gas.
 
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use vigil_host_tests::chain::{Chain, WasmdGas};
 use vigil_host_tests::fuel::{Meter, Runner};
@@ -35,25 +35,28 @@ fn chain(name: &str) -> Chain {
     Chain::new(artifact(), &dir, WasmdGas::DEFAULT).expect("the chain stores the code")
 }
 
-fn runner() -> Runner {
-    static METER: Mutex<Option<Meter>> = Mutex::new(None);
-    let mut meter = METER.lock().unwrap_or_else(|e| e.into_inner());
-    if meter.is_none() {
+/// Runners of the shim: wasmtime's default fuel, and cosmwasm-vm's prices.
+fn runners() -> (Runner, Runner) {
+    static SHIM: OnceLock<Vec<u8>> = OnceLock::new();
+    let wasm = SHIM.get_or_init(|| {
         let dir = nested_target_dir(env!("CARGO_TARGET_TMPDIR"), "host-tests-wasm");
-        let wasm = build_shim(&dir, &[]).unwrap_or_else(|e| panic!("{e}"));
-        *meter = Some(Meter::new(&wasm).expect("wasmtime compiles the shim"));
-    }
-    meter
-        .as_ref()
-        .unwrap()
-        .runner()
-        .expect("instantiate the shim")
+        build_shim(&dir, &[]).unwrap_or_else(|e| panic!("{e}"))
+    });
+    let plain = Meter::new(wasm).expect("wasmtime compiles the shim");
+    let priced = Meter::with_operator_cost(wasm, gas::cosmwasm_operator_cost())
+        .expect("wasmtime compiles the shim");
+    (
+        plain.runner().expect("instantiate the shim"),
+        priced.runner().expect("instantiate the shim"),
+    )
 }
 
 #[test]
 fn eth_fraud_mlp_check_is_within_ten_percent_of_its_floor() {
     let mut chain = chain("floor");
-    let g = gas::guarded_inference(&mut runner(), &mut chain).unwrap_or_else(|e| panic!("{e}"));
+    let (mut plain, mut priced) = runners();
+    let g = gas::guarded_inference(&mut plain, &mut priced, &mut chain)
+        .unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
         "MLP 38-32-16-1 ({} blob bytes): Check {:?}; above setup {} vs floor {} ({:.3}x)",
         g.blob_bytes,

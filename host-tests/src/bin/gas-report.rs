@@ -69,6 +69,10 @@ fn step(what: &str) {
     eprintln!("[gas-report] {what}");
 }
 
+fn maybe_breakdown(g: Option<&Gas>) -> String {
+    g.map_or_else(|| "- | - | - | out of gas".to_owned(), breakdown)
+}
+
 fn breakdown(g: &Gas) -> String {
     format!(
         "{} | {} | {} | {}",
@@ -95,6 +99,9 @@ fn run() -> Result<(), String> {
     let shim = build_shim(&target.join("host-tests-wasm"), &[])?;
     let meter = Meter::new(&shim).map_err(|e| e.to_string())?;
     let mut runner = meter.runner().map_err(|e| e.to_string())?;
+    let cosmwasm_meter = Meter::with_operator_cost(&shim, gas::cosmwasm_operator_cost())
+        .map_err(|e| e.to_string())?;
+    let mut cosmwasm_priced = cosmwasm_meter.runner().map_err(|e| e.to_string())?;
 
     step("loading artifacts/vigil_guard.wasm (building it if missing or stale)");
     let wasm = vigil_host_tests::artifact::load(&target.join("tmp/contract-wasm"))?;
@@ -146,7 +153,7 @@ fn run() -> Result<(), String> {
                 p.ops,
                 p.bound,
                 p.looseness(),
-                breakdown(&p.check)
+                maybe_breakdown(p.check.as_ref())
             );
             points.push(p);
         }
@@ -186,21 +193,22 @@ fn run() -> Result<(), String> {
 
     // --- eth-fraud MLP against its floor ------------------------------------
     step("eth-fraud-shaped MLP 38-32-16-1: Check against its floor");
-    let guarded = gas::guarded_inference(&mut runner, &mut chain)?;
+    let guarded = gas::guarded_inference(&mut runner, &mut cosmwasm_priced, &mut chain)?;
     let _ = writeln!(
         w,
         "## Guarded inference, eth-fraud-shaped MLP 38-32-16-1 (i8)\n"
     );
     let _ = writeln!(
         w,
-        "| blob bytes | core wasm ops | setup | storage | compute | SDK gas above setup | floor | above setup / floor |"
+        "| blob bytes | core wasm ops | core, cosmwasm-priced | setup | storage | compute | SDK gas above setup | floor | above setup / floor |"
     );
-    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         w,
-        "| {} | {} | {} | {} | {} | {} | {} | {:.3} |\n",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |\n",
         guarded.blob_bytes,
         guarded.core_ops,
+        guarded.core_cosmwasm_units,
         guarded.check.setup,
         guarded.check.storage,
         guarded.check.compute,
@@ -210,8 +218,11 @@ fn run() -> Result<(), String> {
     );
     let _ = writeln!(
         w,
-        "Floor: one read of the model (1,000 + 3 x blob bytes) + the core's compute \
-         (its wasm operations x 115 / 140,000). Pinned, the setup is {} instead of {}: \
+        "Floor: one read of the model (1,000 + 3 x blob bytes) + the core's own parse and \
+         inference priced as cosmwasm-vm prices them (115 CosmWasm gas per operation, 14 \
+         times that for branches, calls and block ends: `gas::cosmwasm_operator_cost`; \
+         wasmtime fuel with that table) / 140,000. Above it: reading the query, decimal \
+         parsing, the answer. Pinned, the setup is {} instead of {}: \
          {} SDK gas per guarded inference in all.\n",
         wasmd.instance_cost_pinned,
         wasmd.instance_cost,
@@ -345,8 +356,8 @@ fn run() -> Result<(), String> {
             "per_inference": points.iter().map(|p| json!({
                 "family": p.family.name(), "size": p.size, "params": p.params,
                 "blob_bytes": p.blob_bytes, "wasm_ops": p.ops, "bound": p.bound,
-                "setup": p.check.setup, "storage": p.check.storage,
-                "compute": p.check.compute, "sdk_gas": p.check.total(),
+                "setup": p.check.map(|g| g.setup), "storage": p.check.map(|g| g.storage),
+                "compute": p.check.map(|g| g.compute), "sdk_gas": p.check.map(|g| g.total()),
             })).collect::<Vec<_>>(),
         });
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -372,7 +383,7 @@ fn chart(path: &Path, points: &[Point]) -> Result<(), String> {
     let x_max = points.iter().map(|p| p.params).max().unwrap_or(10) as f64 * 1.5;
     let y_max = points
         .iter()
-        .map(|p| p.check.above_setup())
+        .filter_map(|p| p.check.as_ref().map(Gas::above_setup))
         .max()
         .unwrap_or(10) as f64
         * 1.5;
@@ -397,7 +408,7 @@ fn chart(path: &Path, points: &[Point]) -> Result<(), String> {
         let series: Vec<(f64, f64)> = points
             .iter()
             .filter(|p| p.family == *family)
-            .map(|p| (p.params as f64, p.check.above_setup() as f64))
+            .filter_map(|p| Some((p.params as f64, p.check.as_ref()?.above_setup() as f64)))
             .collect();
         chart
             .draw_series(LineSeries::new(series.clone(), color.stroke_width(2)))
