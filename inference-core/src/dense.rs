@@ -104,76 +104,51 @@ impl<'a> Layer<'a> {
         }
     }
 
-    /// Exact dot product of one stored weight row with `x`.
-    ///
-    /// `|x·w| <= 2^31·2^15` and at most 2^16 terms keep `|acc| < 2^62`
-    /// (module docs), so the wrapping operations never wrap.
-    #[inline]
-    fn dot(&self, row: &[u8], x: &[Act]) -> i64 {
-        #[inline(always)]
-        fn mac(acc: i64, x: Act, w: i64) -> i64 {
-            acc.wrapping_add(i64::from(x.to_bits()).wrapping_mul(w))
-        }
-        let mut acc: i64 = 0;
-        match self.weight_kind {
-            WeightKind::I16 => {
-                let (w4, w_rest) = row.as_chunks::<8>();
-                let (x4, x_rest) = x.as_chunks::<4>();
-                for (w, x) in w4.iter().zip(x4) {
-                    acc = mac(acc, x[0], i64::from(i16::from_le_bytes([w[0], w[1]])));
-                    acc = mac(acc, x[1], i64::from(i16::from_le_bytes([w[2], w[3]])));
-                    acc = mac(acc, x[2], i64::from(i16::from_le_bytes([w[4], w[5]])));
-                    acc = mac(acc, x[3], i64::from(i16::from_le_bytes([w[6], w[7]])));
-                }
-                for (w, x) in w_rest.as_chunks::<2>().0.iter().zip(x_rest) {
-                    acc = mac(acc, *x, i64::from(i16::from_le_bytes(*w)));
-                }
-            }
-            WeightKind::I8 => {
-                // Four at a time: one bounds check per four MACs.
-                let (w4, w_rest) = row.as_chunks::<4>();
-                let (x4, x_rest) = x.as_chunks::<4>();
-                for (w, x) in w4.iter().zip(x4) {
-                    acc = mac(acc, x[0], i64::from(w[0] as i8));
-                    acc = mac(acc, x[1], i64::from(w[1] as i8));
-                    acc = mac(acc, x[2], i64::from(w[2] as i8));
-                    acc = mac(acc, x[3], i64::from(w[3] as i8));
-                }
-                for (&w, x) in w_rest.iter().zip(x_rest) {
-                    acc = mac(acc, *x, i64::from(w as i8));
-                }
-            }
-        }
-        acc
+    /// Bytes of one stored weight row.
+    fn row_len(&self) -> usize {
+        self.fan_in * self.weight_kind.size()
     }
 
-    /// Pre-activation of output `j` from its weight row, `I16F16` bits.
+    /// Pre-activation of output `j` from its exact sum, `I16F16` bits.
     #[inline]
-    fn pre(&self, j: usize, row: &[u8], x: &[Act]) -> i32 {
+    fn pre(&self, j: usize, acc: i64) -> i32 {
         let (m, shift) = self.scale(j);
-        let scaled = mul_shift_i128(i128::from(self.dot(row, x)), m, u32::from(shift));
+        let scaled = mul_shift_i128(i128::from(acc), m, u32::from(shift));
         sat_i32(scaled.saturating_add(i64::from(self.bias(j))))
-    }
-
-    fn rows(&self) -> core::slice::ChunksExact<'a, u8> {
-        self.weights
-            .chunks_exact((self.fan_in * self.weight_kind.size()).max(1))
     }
 
     /// Compute all outputs with the hidden-layer activation. `x` holds at
     /// least `fan_in` inputs.
+    ///
+    /// Outputs are taken [`CHUNK`] at a time, their exact sums in a stack
+    /// array; see [`dot_rows`] for the order of work.
     pub(crate) fn forward(&self, x: &[Act], out: &mut [Act]) {
         let x = x.get(..self.fan_in).unwrap_or(x);
-        for (j, (o, row)) in out.iter_mut().zip(self.rows()).enumerate() {
-            *o = Act::from_bits(activate(self.activation, self.pre(j, row, x)));
+        let rows = self.weights.chunks(CHUNK * self.row_len().max(1));
+        let mut j = 0;
+        for (w, out) in rows.zip(out.chunks_mut(CHUNK)) {
+            let acc = match self.weight_kind {
+                WeightKind::I8 => dot_rows::<1, BLOCK>(w, x, out.len(), dot_i8, block_i8),
+                WeightKind::I16 => {
+                    dot_rows::<2, { 2 * BLOCK }>(w, x, out.len(), dot_i16, block_i16)
+                }
+            };
+            for (o, &a) in out.iter_mut().zip(&acc) {
+                *o = Act::from_bits(activate(self.activation, self.pre(j, a)));
+                j += 1;
+            }
         }
     }
 
     /// The single output of an output layer as a score, `U1F31` bits.
     pub(crate) fn score_bits(&self, x: &[Act]) -> u32 {
         let x = x.get(..self.fan_in).unwrap_or(x);
-        let row = self.rows().next().unwrap_or(&[]);
-        output_score_bits(self.activation, self.pre(0, row, x))
+        let row = self.weights.get(..self.row_len()).unwrap_or(&[]);
+        let acc = match self.weight_kind {
+            WeightKind::I8 => dot_i8(row, x),
+            WeightKind::I16 => dot_i16(row, x),
+        };
+        output_score_bits(self.activation, self.pre(0, acc))
     }
 
     /// Per-input contributions to output 0's pre-activation, `I16F16` bits
@@ -240,6 +215,162 @@ impl<'a> Layers<'a> {
             .map(|l| (l.fan_in * l.fan_out + l.fan_out + l.n_scales()) as u64)
             .sum()
     }
+}
+
+/// Inputs per block of the blocked kernel ([`dot_rows`]).
+pub const BLOCK: usize = 64;
+/// Outputs per chunk of the blocked kernel: their exact sums wait in a
+/// stack array of this many `i64` (512 bytes).
+pub const CHUNK: usize = 64;
+
+// The kernels below are written for the wasm operation count (wasmtime fuel,
+// i.e. what a CosmWasm chain charges), and read best with the wasm in mind.
+//
+// One multiply-accumulate of a block in [`dot_rows`] compiles to five
+// operations, `local.get x_k; local.get w; i64.load8_s offset=k; i64.mul;
+// i64.add` (`i64.load16_s offset=2k` for `i16`), with the running sum on the
+// value stack: the block's 32 inputs sit in wasm locals, loaded once per
+// block for up to [`CHUNK`] rows, and the shipped build's `wasm-opt
+// --low-memory-unused` folds the constant offsets into the loads. Around
+// that, each (row, block) pair costs about 20 operations (the row's partial
+// sum loaded and stored, the weight slice advanced and checked, the loop),
+// so a large layer runs at 5 + 20/32 plus its per-chunk input loads.
+//
+// Five per MAC is the floor of any kernel that multiplies each stored weight
+// by a 32-bit activation, whatever the unrolling: every product needs its
+// weight loaded (an address and a load), the activation (at least a
+// `local.get`), the multiply and the add into a sum, and wasm has no dup,
+// fused multiply-add or addressing mode beyond a constant offset. Going
+// below five needs more than one product per `i64.mul` (SIMD is not allowed
+// on chain): two weights per multiply is impossible in this format, where a
+// weight is 8 or 16 bits wide and an activation up to 32 (a product of up to
+// 47 bits, so two do not fit 64 bits, and the weights of neighbouring rows
+// are `fan_in` bytes apart, not adjacent). A layout that stored weights
+// pre-split and interleaved for lane-packed products would be a format
+// change (a new version, FORMAT.md section 9).
+//
+// The sums are exact: wrapping `i64` arithmetic never wraps (`|acc| < 2^62`,
+// module docs), so any order of summation gives the same bits.
+
+/// The exact sums of the first `n <= CHUNK` weight rows of `w` (stored back
+/// to back, `WS` bytes per weight, `BW = BLOCK · WS` bytes per block) with
+/// `x` (exactly `fan_in` inputs).
+///
+/// First, row by row, the inputs past the last whole block ([`dot_i8`]:
+/// this also initialises every sum); then block by block: the block's inputs
+/// into locals, and for each row the block's products added to its sum.
+#[inline(always)]
+fn dot_rows<const WS: usize, const BW: usize>(
+    w: &[u8],
+    x: &[Act],
+    n: usize,
+    dot: impl Fn(&[u8], &[Act]) -> i64,
+    block: impl Fn(&[i64; BLOCK], &[u8; BW]) -> i64,
+) -> [i64; CHUNK] {
+    let row_len = x.len().wrapping_mul(WS);
+    let (blocks, tail) = x.as_chunks::<BLOCK>();
+    let tail_at = blocks.len().wrapping_mul(BW);
+    let tail_len = tail.len().wrapping_mul(WS);
+    let mut acc: [i64; CHUNK] = core::array::from_fn(|r| {
+        let at = r.wrapping_mul(row_len).wrapping_add(tail_at);
+        match w.get(at..at.wrapping_add(tail_len)) {
+            Some(row_tail) if r < n => dot(row_tail, tail),
+            _ => 0,
+        }
+    });
+    // Every block at offset `at <= last` is in bounds.
+    let Some(last) = w.len().checked_sub(BW) else {
+        return acc;
+    };
+    let acc_n = acc.get_mut(..n).unwrap_or(&mut []);
+    for (b, xb) in blocks.iter().enumerate() {
+        let xs = widen(xb);
+        let mut at = b.wrapping_mul(BW);
+        for a in acc_n.iter_mut() {
+            if at > last {
+                break;
+            }
+            let Some(wb) = w.get(at..).and_then(|r| r.first_chunk::<BW>()) else {
+                break;
+            };
+            *a = a.wrapping_add(block(&xs, wb));
+            at = at.wrapping_add(row_len);
+        }
+    }
+    acc
+}
+
+/// `Σ_k t(k)` over the listed `k`, wrapping (exact: see [`dot_rows`]), as
+/// one chain of adds (the running sum stays on the wasm value stack).
+macro_rules! sum_of {
+    ($t:ident; $first:literal $($k:literal)*) => {{
+        let mut s: i64 = $t($first);
+        $(s = s.wrapping_add($t($k));)*
+        s
+    }};
+}
+
+const _: () = assert!(BLOCK == 64, "the unrolled kernels list 64 indices");
+
+/// A block of inputs widened to `i64`, one local each once inlined.
+#[inline(always)]
+fn widen(x: &[Act; BLOCK]) -> [i64; BLOCK] {
+    macro_rules! widen_all {
+        ($($k:literal)*) => { [$(i64::from(x[$k].to_bits())),*] };
+    }
+    widen_all!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63)
+}
+
+/// One block of `i8` weights: 32 products summed.
+#[inline(always)]
+fn block_i8(x: &[i64; BLOCK], w: &[u8; BLOCK]) -> i64 {
+    let t = |k: usize| x[k].wrapping_mul(i64::from(w[k] as i8));
+    sum_of!(t; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63)
+}
+
+/// One block of `i16` weights (little-endian pairs): 32 products summed.
+#[inline(always)]
+fn block_i16(x: &[i64; BLOCK], w: &[u8; 2 * BLOCK]) -> i64 {
+    let t = |k: usize| x[k].wrapping_mul(i64::from(i16::from_le_bytes([w[2 * k], w[2 * k + 1]])));
+    sum_of!(t; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63)
+}
+
+/// Exact dot product of `i8` weights `w` with `x` (`w.len() == x.len()`),
+/// eight at a time with the sum on the value stack.
+#[inline]
+fn dot_i8(w: &[u8], x: &[Act]) -> i64 {
+    let (w8, w_rest) = w.as_chunks::<8>();
+    let (x8, x_rest) = x.as_chunks::<8>();
+    let mut acc: i64 = 0;
+    for (w, x) in w8.iter().zip(x8) {
+        let t = |k: usize| i64::from(x[k].to_bits()).wrapping_mul(i64::from(w[k] as i8));
+        acc = acc.wrapping_add(sum_of!(t; 0 1 2 3 4 5 6 7));
+    }
+    for (&w, x) in w_rest.iter().zip(x_rest) {
+        acc = acc.wrapping_add(i64::from(x.to_bits()).wrapping_mul(i64::from(w as i8)));
+    }
+    acc
+}
+
+/// Exact dot product of `i16` weights `w` (little-endian pairs,
+/// `w.len() == 2 · x.len()`) with `x`, eight at a time.
+#[inline]
+fn dot_i16(w: &[u8], x: &[Act]) -> i64 {
+    let (w8, w_rest) = w.as_chunks::<16>();
+    let (x8, x_rest) = x.as_chunks::<8>();
+    let mut acc: i64 = 0;
+    for (w, x) in w8.iter().zip(x8) {
+        let t = |k: usize| {
+            i64::from(x[k].to_bits())
+                .wrapping_mul(i64::from(i16::from_le_bytes([w[2 * k], w[2 * k + 1]])))
+        };
+        acc = acc.wrapping_add(sum_of!(t; 0 1 2 3 4 5 6 7));
+    }
+    for (w, x) in w_rest.as_chunks::<2>().0.iter().zip(x_rest) {
+        acc = acc
+            .wrapping_add(i64::from(x.to_bits()).wrapping_mul(i64::from(i16::from_le_bytes(*w))));
+    }
+    acc
 }
 
 /// A hidden activation on `I16F16` bits.
@@ -345,4 +476,120 @@ pub(crate) fn run(layers: &Layers<'_>, scratch: &mut [Act], width: usize) -> u32
         core::mem::swap(&mut a, &mut b);
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::model::Body;
+    use crate::preprocess::FeatureTransform;
+    use crate::spec::{BodySpec, LayerSpec, ModelSpec, Weights};
+    use crate::{Model, Score};
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// The layer's pre-activations by the definition (module docs), one
+    /// plain `i128` sum per output.
+    fn naive_pre(l: &Layer<'_>, x: &[Act]) -> Vec<i32> {
+        (0..l.fan_out)
+            .map(|j| {
+                let acc: i128 = (0..l.fan_in)
+                    .map(|i| i128::from(x[i].to_bits()) * i128::from(l.weight(j, i)))
+                    .sum();
+                let (m, shift) = l.scale(j);
+                let scaled = mul_shift_i128(acc, m, u32::from(shift));
+                sat_i32(scaled.saturating_add(i64::from(l.bias(j))))
+            })
+            .collect()
+    }
+
+    fn model(fan_in: usize, fan_out: usize, wide: bool, seed: u64, shift: u8) -> Vec<u8> {
+        let mut s = seed | 1;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let mut weights = |n: usize| {
+            if wide {
+                Weights::I16((0..n).map(|_| next() as i16).collect())
+            } else {
+                Weights::I8((0..n).map(|_| next() as i8).collect())
+            }
+        };
+        let hidden = LayerSpec {
+            weights: weights(fan_in * fan_out),
+            scales: (0..fan_out)
+                .map(|j| ((j as i32 * 7919) - 100_000, shift))
+                .collect(),
+            biases: (0..fan_out).map(|j| (j as i32) << 12).collect(),
+            activation: Activation::Identity,
+        };
+        let output = LayerSpec {
+            weights: weights(fan_out),
+            scales: std::vec![(12_345, shift)],
+            biases: std::vec![-7],
+            activation: Activation::Identity,
+        };
+        let per_channel = fan_out > 1;
+        let hidden = if per_channel {
+            hidden
+        } else {
+            LayerSpec {
+                scales: std::vec![hidden.scales[0]],
+                ..hidden
+            }
+        };
+        ModelSpec {
+            threshold: Score::from_bits(1 << 30),
+            features: std::vec![FeatureTransform::IDENTITY; fan_in],
+            body: BodySpec::Mlp(std::vec![hidden, output]),
+        }
+        .to_bytes()
+        .expect("valid spec")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The blocked kernel ([`dot_rows`], in [`Layer::forward`]) and the
+        /// single-row one ([`Layer::score_bits`]) compute exactly the
+        /// definition, across block and chunk boundaries, for activations
+        /// anywhere in the `I16F16` range.
+        #[test]
+        fn kernels_match_the_definition(
+            fan_in in 1usize..=200,
+            fan_out in 1usize..=150,
+            wide: bool,
+            seed: u64,
+            shift in 1u8..=40,
+            extreme in 0u32..3,
+        ) {
+            let bytes = model(fan_in, fan_out, wide, seed, shift);
+            let m = Model::parse(&bytes).unwrap();
+            let Body::Dense(layers) = m.body() else { unreachable!() };
+            let mut it = layers.iter();
+            let (hidden, output) = (it.next().unwrap(), it.next().unwrap());
+            let mut r = seed.rotate_left(17) | 1;
+            let x: Vec<Act> = (0..fan_in)
+                .map(|i| {
+                    r = r.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let v = (r >> 32) as i32;
+                    Act::from_bits(match extreme {
+                        0 => v,
+                        1 => if i % 2 == 0 { i32::MAX } else { i32::MIN },
+                        _ => v >> 12,
+                    })
+                })
+                .collect();
+            let mut out = std::vec![Act::ZERO; fan_out];
+            hidden.forward(&x, &mut out);
+            let got: Vec<i32> = out.iter().map(|a| a.to_bits()).collect();
+            prop_assert_eq!(&got, &naive_pre(&hidden, &x));
+            let pre = naive_pre(&output, &out)[0];
+            prop_assert_eq!(output.score_bits(&out), output_score_bits(Activation::Identity, pre));
+        }
+    }
 }

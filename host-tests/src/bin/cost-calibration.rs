@@ -114,14 +114,60 @@ fn ceil_max(values: impl IntoIterator<Item = f64>) -> u64 {
     values.into_iter().fold(0.0f64, f64::max).ceil() as u64
 }
 
+/// Wasm operations per MAC of large layers, the headline figure, by two
+/// differences: `[n, n, 1]` against `[n, n/2, 1]` (whole models, per-neuron
+/// costs removed) and the slope difference of `[n, a, n, 1]` in `a` and
+/// `[n, n, b, 1]` in `b` (`n - 1` MACs apart; per-neuron costs cancel).
+fn mac_table(c: &mut Cal) {
+    println!("\n## MACs of large layers (ops per MAC)\n");
+    println!("| n | i8 [n,n,1] vs [n,n/2,1] | i8 slope | i16 [n,n,1] vs [n,n/2,1] | i16 slope |");
+    println!("|---:|---:|---:|---:|---:|");
+    for n in [64usize, 128, 256] {
+        let mut row = Vec::new();
+        for wide in [false, true] {
+            let o = dense_opts(wide, true);
+            let mut f = |w: &[usize]| {
+                c.nock(
+                    &mlp_with(w, Prep::Plain, Activation::Relu, Activation::Sigmoid, 5),
+                    &o,
+                ) as f64
+            };
+            let half = n / 2;
+            let (full, small) = (f(&[n, n, 1]), f(&[n, half, 1]));
+            // Per neuron: [n, n, b, 1] grows by one neuron and n + 1 MACs
+            // per unit of b.
+            let (a_full, a_half) = (f(&[n, n, n, 1]), f(&[n, half, n, 1]));
+            let b_half = f(&[n, n, half, 1]);
+            let slope_a = (a_full - a_half) / half as f64;
+            let slope_b = (a_full - b_half) / half as f64;
+            let slope = (slope_a - slope_b) / (n - 1) as f64;
+            let per_neuron = slope_b - (n + 1) as f64 * slope;
+            let whole = (full - small - half as f64 * per_neuron) / (half * (n + 1)) as f64;
+            row.push(format!("{whole:.3} | {slope:.3}"));
+        }
+        println!("| {n} | {} | {} |", row[0], row[1]);
+    }
+}
+
 fn main() {
-    let wasm = build_shim(&default_target_dir().join("host-tests-wasm"), &[])
-        .unwrap_or_else(|e| panic!("{e}"));
+    // `cost-calibration [macs] [--wasm FILE]`: `macs` prints the per-MAC
+    // table only; `--wasm` meters a given build instead of the shim.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let wasm = match args.iter().position(|a| a == "--wasm") {
+        Some(i) => std::fs::read(&args[i + 1]).expect("read --wasm file"),
+        None => build_shim(&default_target_dir().join("host-tests-wasm"), &[])
+            .unwrap_or_else(|e| panic!("{e}")),
+    };
+    println!("shim: {} bytes", wasm.len());
     let meter = Meter::new(&wasm).expect("shim compiles");
     let mut c = Cal {
         run: meter.runner().expect("shim instantiates"),
         rng: Rng::new(1),
     };
+    mac_table(&mut c);
+    if args.iter().any(|a| a == "macs") {
+        return;
+    }
     let mut derived: BTreeMap<&str, u64> = BTreeMap::new();
 
     // --- Multiply-accumulates and neurons -------------------------------
