@@ -209,6 +209,29 @@ impl Table {
     }
 }
 
+/// Write a labelled CSV: a header of `columns` and `label`, then one line
+/// per row of values as written and a 0/1 label (what [`Table::load`]
+/// reads back, value for value).
+pub fn write_csv<'a>(
+    path: &Path,
+    columns: &[&str],
+    label: &str,
+    rows: impl IntoIterator<Item = (&'a [String], bool)>,
+) -> Result<()> {
+    let mut out = columns.join(",");
+    out.push(',');
+    out.push_str(label);
+    out.push('\n');
+    for (values, y) in rows {
+        for v in values {
+            out.push_str(v);
+            out.push(',');
+        }
+        out.push_str(if y { "1\n" } else { "0\n" });
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +250,29 @@ mod tests {
         assert_eq!(t.rows[0].wide[1], Wide::from_num(-2000));
         assert_eq!(t.labels().unwrap(), [true, false]);
         assert_eq!(t.rows[1].line, 3);
+    }
+
+    #[test]
+    fn write_then_load_round_trips() {
+        let dir = std::env::temp_dir().join(format!("vigil-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.csv");
+        let rows = [
+            (vec!["1.50".to_string(), "0".into()], true),
+            (vec!["-2".to_string(), "7e3".into()], false),
+        ];
+        write_csv(
+            &path,
+            &["a", "b"],
+            "label",
+            rows.iter().map(|(v, y)| (v.as_slice(), *y)),
+        )
+        .unwrap();
+        let t = Table::load(&path, "label", LabelMode::Required).unwrap();
+        assert_eq!(t.columns, ["a", "b"]);
+        assert_eq!(t.rows[0].raw, rows[0].0);
+        assert_eq!(t.labels().unwrap(), [true, false]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

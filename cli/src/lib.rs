@@ -7,6 +7,7 @@
 pub mod cart;
 pub mod chart;
 pub mod data;
+pub mod demo;
 pub mod eval;
 pub mod inspect;
 pub mod metrics;
@@ -16,4 +17,5 @@ pub mod prep;
 pub mod quant;
 pub mod report;
 pub mod rng;
+pub mod synthetic;
 pub mod train;

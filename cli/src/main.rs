@@ -32,6 +32,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole of Vigil in one run: synthetic DeFi transactions (or
+    /// --data DIR), an incumbent, a better and a worse model, the shipped
+    /// contract in cosmwasm-vm with wasmd's gas, a guarded transaction
+    /// stream, a Proof-of-Improvement round, and a gas and accuracy report.
+    Demo(DemoCmd),
     /// Train a model on a CSV, quantise it calibrated on the training rows,
     /// report float and fixed metrics side by side, write its blob.
     Train(TrainCmd),
@@ -45,6 +50,54 @@ enum Command {
     /// Write JSON messages for the vigil-guard contract (`wasmd tx wasm ...`).
     #[command(subcommand)]
     Msg(MsgCmd),
+}
+
+#[derive(Args)]
+struct DemoCmd {
+    /// Run on real data: DIR/train.csv and DIR/test.csv (header row,
+    /// numeric feature columns, 0/1 label) instead of synthetic transactions.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Label column of --data.
+    #[arg(long, default_value = "label")]
+    label: String,
+    /// Seed of the synthetic data, the shuffled labels and training.
+    #[arg(long, default_value_t = vigil_cli::synthetic::DEFAULT_SEED)]
+    seed: u64,
+    /// Synthetic training rows.
+    #[arg(long, default_value_t = 4_000)]
+    train_rows: usize,
+    /// Synthetic test rows (the guard's public test set).
+    #[arg(long, default_value_t = 1_000)]
+    test_rows: usize,
+    /// Synthetic share of attacks.
+    #[arg(long, default_value_t = vigil_cli::synthetic::DEFAULT_ATTACK_SHARE)]
+    attack_share: f64,
+    /// Transactions in the guarded stream.
+    #[arg(long, default_value_t = 16)]
+    stream: usize,
+    /// Trees of the better (gradient-boosted) model.
+    #[arg(long, default_value_t = 100)]
+    trees: usize,
+    /// Folds of cross-validation choosing each model's threshold.
+    #[arg(long, default_value_t = 5)]
+    cv: usize,
+    /// The guard's eval_batch: test rows per evaluation transaction.
+    #[arg(long, default_value_t = 250)]
+    eval_batch: u32,
+    /// Test samples per AddTestSamples message.
+    #[arg(long, default_value_t = 100)]
+    sample_batch: usize,
+    /// At most this many test rows go on chain.
+    #[arg(long, default_value_t = 2_000)]
+    max_chain_samples: usize,
+    /// Where data, models and the VM cache go (default: a directory in the
+    /// system's temporary directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the report as one JSON object after the text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -331,6 +384,35 @@ struct AddSamplesCmd {
     chunk: Option<usize>,
     #[command(flatten)]
     out: OutArgs,
+}
+
+fn demo_cmd(c: DemoCmd) -> Result<()> {
+    let out = c
+        .out
+        .unwrap_or_else(|| std::env::temp_dir().join("vigil-demo"));
+    let mut a = vigil_cli::demo::DemoArgs::new(out);
+    a.data = c.data;
+    a.label = c.label;
+    a.seed = c.seed;
+    a.train_rows = c.train_rows;
+    a.test_rows = c.test_rows;
+    a.attack_share = c.attack_share;
+    a.stream = c.stream;
+    a.trees = c.trees;
+    a.cv = c.cv;
+    a.eval_batch = c.eval_batch;
+    a.sample_batch = c.sample_batch;
+    a.max_chain_samples = c.max_chain_samples;
+    if !(0.0..1.0).contains(&a.attack_share) || a.attack_share == 0.0 {
+        bail!("--attack-share must be in (0, 1)");
+    }
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let r = vigil_cli::demo::run(&a, &mut lock)?;
+    if c.json {
+        writeln!(lock, "{}", serde_json::to_string_pretty(&r)?)?;
+    }
+    Ok(())
 }
 
 fn train_cmd(c: TrainCmd) -> Result<()> {
@@ -620,6 +702,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(c) => demo_cmd(c),
         Command::Train(c) => train_cmd(c),
         Command::Import(c) => import_cmd(c),
         Command::Eval(c) => eval_cmd(c),

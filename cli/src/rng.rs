@@ -43,6 +43,18 @@ impl Rng {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
+    /// Standard normal (Box–Muller; one of the pair is discarded).
+    pub fn normal(&mut self) -> f64 {
+        // 1 - unit() is in (0, 1]: the logarithm is finite.
+        let r = (-2.0 * (1.0 - self.unit()).ln()).sqrt();
+        r * (std::f64::consts::TAU * self.unit()).cos()
+    }
+
+    /// Log-normal with median `median` and log-scale spread `sigma`.
+    pub fn log_normal(&mut self, median: f64, sigma: f64) -> f64 {
+        median * (sigma * self.normal()).exp()
+    }
+
     /// Shuffle in place (Fisher–Yates).
     pub fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
@@ -79,6 +91,14 @@ mod tests {
             assert!(a.below(10) < 10);
             b.below(10);
         }
+        let n = 20_000;
+        let xs: Vec<f64> = (0..n).map(|_| a.normal()).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
         let s = a.sample(100, 10);
         let mut d = s.clone();
         d.sort();
