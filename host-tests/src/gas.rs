@@ -166,23 +166,57 @@ pub fn cosmwasm_operator_cost() -> wasmtime::OperatorCost {
 
 /// The eth-fraud-shaped guard: MLP 38-32-16-1, ReLU, sigmoid output, i8
 /// per-channel weights, signed-log1p features (the shape `vigil train`
-/// gives the eth-fraud table).
+/// gives the eth-fraud table). Weights come from `seed`; the feature
+/// transforms are the same for every seed, as for models trained on the
+/// same data.
 pub fn eth_fraud_mlp(seed: u64) -> (FloatModel, QuantizeOptions) {
     let mut rng = Rng::new(seed);
+    let mut model = models::mlp(
+        &mut rng,
+        &[38, 32, 16, 1],
+        Prep::Log1p,
+        Activation::Relu,
+        Activation::Sigmoid,
+    );
+    model.features = models::features(&mut Rng::new(0xfea7), 38, Prep::Log1p);
     (
-        models::mlp(
-            &mut rng,
-            &[38, 32, 16, 1],
-            Prep::Log1p,
-            Activation::Relu,
-            Activation::Sigmoid,
-        ),
+        model,
         Dense {
             wide: false,
             per_channel: true,
         }
         .options(),
     )
+}
+
+/// A decimal string as a client writes one: at most 6 decimals, no
+/// exponent, no trailing zeros (`0.004005`, `3054.87`, `99`).
+pub fn decimal_string(x: f64) -> String {
+    format!("{}", (x * 1e6).round() / 1e6)
+}
+
+/// `n` rows for `model`: each raw input standardises to a value in
+/// [-2, 2] under its feature's transform (so the model does not saturate),
+/// limited to |x| <= 1e15, written by [`decimal_string`].
+pub fn rows_for(model: &FloatModel, n: usize, seed: u64) -> Vec<Vec<String>> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| {
+            model
+                .features
+                .iter()
+                .map(|f| {
+                    let y = f.mean + rng.range(-2.0, 2.0) * f.std;
+                    let raw = if f.log1p {
+                        y.signum() * y.abs().exp_m1()
+                    } else {
+                        y
+                    };
+                    decimal_string(raw.clamp(-1e15, 1e15))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Learned parameters: weights and biases, or tree nodes.
@@ -204,7 +238,7 @@ pub fn parameters(model: &FloatModel) -> u64 {
 /// them: non-negative amounts from 1e-6 to 1e15, sometimes zero.
 pub fn decimal_inputs(rng: &mut Rng, n: usize) -> Vec<String> {
     (0..n)
-        .map(|_| format!("{:.6}", models::raw_value(rng).abs()))
+        .map(|_| decimal_string(models::raw_value(rng).abs()))
         .collect()
 }
 
@@ -391,8 +425,6 @@ pub struct EvalCost {
     pub steps: Vec<Gas>,
     /// The proposal's final status (`accepted` / `rejected`).
     pub status: String,
-    /// Gas of loading the test set (`AddTestSamples`), per message.
-    pub loading: Vec<Gas>,
 }
 
 impl EvalCost {
@@ -407,56 +439,64 @@ impl EvalCost {
     }
 }
 
-/// A labelled test set of `rows` rows of `n_features` decimal strings
-/// (about one positive in four), seeded.
-pub fn test_set(rows: usize, n_features: usize, seed: u64) -> Vec<Value> {
-    let mut rng = Rng::new(seed);
-    (0..rows)
-        .map(|_| {
-            let label = rng.below(4) == 0;
-            json!({ "features": decimal_inputs(&mut rng, n_features), "label": label })
-        })
-        .collect()
+/// The teacher of the generated test sets: the eth-fraud-shaped MLP of
+/// seed 2 with its threshold moved to the median of its scores on `rows`,
+/// so its labels split the rows about evenly. Returns its blob and the
+/// labels it gives.
+pub fn teacher(rows: &[Vec<String>]) -> Result<(Vec<u8>, Vec<bool>), String> {
+    let (mut model, options) = eth_fraud_mlp(2);
+    let scores = |blob: &[u8]| -> Result<Vec<(u32, bool)>, String> {
+        let parsed = Model::parse(blob).map_err(|e| format!("{e:?}"))?;
+        let mut scratch = vec![vigil_inference_core::Act::ZERO; parsed.scratch_len()];
+        rows.iter()
+            .map(|row| {
+                let inputs: Vec<_> = row
+                    .iter()
+                    .map(|f| decimal::parse(f).map_err(|e| format!("{f}: {e:?}")))
+                    .collect::<Result<_, _>>()?;
+                let out = parsed
+                    .infer(&inputs, &mut scratch)
+                    .map_err(|e| format!("{e:?}"))?;
+                Ok((out.score.to_bits(), out.label))
+            })
+            .collect()
+    };
+    let mut bits: Vec<u32> = scores(&models::blob(&model, &options))?
+        .into_iter()
+        .map(|(b, _)| b)
+        .collect();
+    bits.sort_unstable();
+    // The score at which about 30% of the rows are at or above (scores
+    // repeat where the model saturates: pick among the distinct values).
+    let mut distinct = bits.clone();
+    distinct.dedup();
+    let share = |t: u32| bits.iter().filter(|&&b| b >= t).count() as f64 / bits.len() as f64;
+    let t = distinct
+        .iter()
+        .copied()
+        .min_by(|&a, &b| (share(a) - 0.3).abs().total_cmp(&(share(b) - 0.3).abs()))
+        .ok_or("no rows")?;
+    model.threshold = f64::from(t) / f64::from(1u32 << 31);
+    let blob = models::blob(&model, &options);
+    let labels = scores(&blob)?.into_iter().map(|(_, label)| label).collect();
+    Ok((blob, labels))
 }
 
-/// Instantiates the eth-fraud-shaped incumbent, loads `rows` test rows in
-/// `AddTestSamples` messages of 250, proposes a second model of the same
-/// shape with `eval_batch = batch`, and continues the evaluation to the
-/// end. Every step's gas is returned.
-pub fn poim_eval(chain: &mut Chain, rows: usize, batch: u32) -> Result<EvalCost, String> {
-    let (incumbent, options) = eth_fraud_mlp(1);
-    let (candidate, _) = eth_fraud_mlp(2);
-    let n = incumbent.features.len();
-    chain.reset();
+/// Proposes `blob` from a funded proposer and continues its evaluation to
+/// the end; every transaction's gas is returned.
+pub fn propose(
+    chain: &mut Chain,
+    blob: &[u8],
+    batch: u32,
+    rows: usize,
+) -> Result<EvalCost, String> {
     let admin = chain.addr("admin");
     let proposer = chain.addr("proposer");
-    chain
-        .instantiate(
-            &admin,
-            &[],
-            &instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch),
-            TX_LIMIT,
-        )
-        .result
-        .map_err(|e| format!("instantiate: {e}"))?;
-    let mut loading = Vec::new();
-    for chunk in test_set(rows, n, 0x7e57).chunks(250) {
-        let outcome = chain.execute(
-            &admin,
-            &[],
-            &json!({ "add_test_samples": { "samples": chunk } }),
-            TX_LIMIT,
-        );
-        loading.push(outcome.gas);
-        outcome
-            .result
-            .map_err(|e| format!("add_test_samples: {e}"))?;
-    }
     chain.mint(&proposer, DENOM, MIN_BOND);
     let propose = chain.execute(
         &proposer,
         &[(DENOM, MIN_BOND)],
-        &json!({ "propose_model": { "model": base64(&models::blob(&candidate, &options)) } }),
+        &json!({ "propose_model": { "model": base64(blob) } }),
         TX_LIMIT,
     );
     let mut steps = vec![propose.gas];
@@ -489,7 +529,87 @@ pub fn poim_eval(chain: &mut Chain, rows: usize, batch: u32) -> Result<EvalCost,
         batch,
         steps,
         status: status.unwrap_or_else(|| "unknown".into()),
+    })
+}
+
+/// One Proof-of-Improvement round on the eth-fraud-shaped guard, every call
+/// measured.
+#[derive(Clone, Debug)]
+pub struct Round {
+    /// `instantiate` with the incumbent (no test set).
+    pub instantiate: Gas,
+    /// `AddTestSamples`, 250 rows per message.
+    pub loading: Vec<Gas>,
+    /// The teacher proposed: it labelled the test set, so it is accepted.
+    pub accepted: EvalCost,
+    /// A third model proposed against the (perfect) teacher: rejected.
+    pub rejected: EvalCost,
+    /// A `Score` query on the new incumbent.
+    pub score: Gas,
+    /// A `Check` query on the new incumbent.
+    pub check: Gas,
+}
+
+/// Runs a [`Round`] on `rows` generated rows labelled by [`teacher`],
+/// evaluating `batch` rows per transaction. The incumbent is the
+/// eth-fraud-shaped MLP of seed 1, the rejected candidate that of seed 3.
+pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round, String> {
+    let (incumbent, options) = eth_fraud_mlp(1);
+    let (loser, _) = eth_fraud_mlp(3);
+    let n = incumbent.features.len();
+    let data = rows_for(&incumbent, n_rows, 0x7e57);
+    let (teacher_blob, labels) = teacher(&data)?;
+    chain.reset();
+    let admin = chain.addr("admin");
+    let instantiate = chain.instantiate(
+        &admin,
+        &[],
+        &instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch),
+        TX_LIMIT,
+    );
+    let instantiate_gas = instantiate.gas;
+    instantiate
+        .result
+        .map_err(|e| format!("instantiate: {e}"))?;
+    // Classes interleaved, so the class-balance rule (at most 10 of one
+    // class per sample of the other) holds at every step of the loading.
+    let (mut pos, mut neg): (Vec<_>, Vec<_>) = data.iter().zip(&labels).partition(|(_, &l)| l);
+    pos.reverse();
+    neg.reverse();
+    let mut samples: Vec<Value> = Vec::with_capacity(data.len());
+    while let Some((features, &label)) = if samples.len() % 2 == 0 {
+        pos.pop().or_else(|| neg.pop())
+    } else {
+        neg.pop().or_else(|| pos.pop())
+    } {
+        samples.push(json!({ "features": features, "label": label }));
+    }
+    let mut loading = Vec::new();
+    for chunk in samples.chunks(250) {
+        let outcome = chain.execute(
+            &admin,
+            &[],
+            &json!({ "add_test_samples": { "samples": chunk } }),
+            TX_LIMIT,
+        );
+        loading.push(outcome.gas);
+        outcome
+            .result
+            .map_err(|e| format!("add_test_samples: {e}"))?;
+    }
+    let accepted = propose(chain, &teacher_blob, batch, n_rows)?;
+    let rejected = propose(chain, &models::blob(&loser, &options), batch, n_rows)?;
+    let score = chain.query(&json!({ "score": { "features": data[0] } }));
+    score.result.clone().map_err(|e| format!("score: {e}"))?;
+    let check = chain.query(&json!({ "check": { "features": data[0] } }));
+    check.result.clone().map_err(|e| format!("check: {e}"))?;
+    Ok(Round {
+        instantiate: instantiate_gas,
         loading,
+        accepted,
+        rejected,
+        score: score.gas,
+        check: check.gas,
     })
 }
 
@@ -535,7 +655,7 @@ pub fn guarded_inference(
     let blob = models::blob(&model, &options);
     let core_ops = measure_ops(runner, &model, &blob)?;
     install(chain, model.features.len(), &blob)?;
-    let features = decimal_inputs(&mut Rng::new(7), model.features.len());
+    let features = rows_for(&model, 1, 7).remove(0);
     // The native answer, to be sure the query did the inference.
     let inputs: Vec<_> = features
         .iter()
@@ -598,4 +718,24 @@ pub fn ops_per_mac(runner: &mut Runner, n: usize, wide: bool) -> Result<f64, Str
     let slope_a = (fuel(&[n, n, n, 1])? - fuel(&[n, half, n, 1])?) / half as f64;
     let slope_b = (fuel(&[n, n, n, 1])? - fuel(&[n, n, half, 1])?) / half as f64;
     Ok((slope_a - slope_b) / (n - 1) as f64)
+}
+
+/// Wasm operations per tree node visited: the inference alone (parse
+/// subtracted: `InferNoChecksum` minus `Parse` on the same blob) of
+/// `n_trees` complete GBDT trees at depth 8 minus depth 4, over the
+/// `4 * n_trees` extra nodes each inference visits.
+pub fn ops_per_tree_step(runner: &mut Runner, n_trees: usize) -> Result<f64, String> {
+    let mut inference = |depth: u8| -> Result<f64, String> {
+        let mut rng = Rng::new(0x7ee);
+        let model = models::ensemble(&mut rng, TreeFamily::Gbdt, n_trees, depth, 16, Prep::Plain);
+        let blob = models::blob(&model, &QuantizeOptions::default());
+        let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
+        let total = measure_ops(runner, &model, &blob)?;
+        let parse = runner
+            .measure(Export::Parse, &blob, &[], parsed.scratch_len())
+            .map_err(|e| e.to_string())?
+            .fuel;
+        Ok(total as f64 - parse as f64)
+    };
+    Ok((inference(8)? - inference(4)?) / (4 * n_trees) as f64)
 }
