@@ -398,6 +398,9 @@ struct StreamTx {
     features: Vec<String>,
 }
 
+/// The gas-log kind of `Check` with the incumbent.
+const CHECK_V1: &str = "check (v1 logreg)";
+
 /// Every call made, by kind, for the report.
 #[derive(Default)]
 struct GasLog {
@@ -666,6 +669,499 @@ macro_rules! say {
     ($o:expr, $($t:tt)*) => { writeln!($o, $($t)*)? };
 }
 
+/// Train the incumbent, the better and the worse model with `vigil
+/// train`'s code; their summaries and blobs.
+fn train_models(
+    a: &DemoArgs,
+    train_table: &Table,
+    train_path: &Path,
+    test_path: &Path,
+    o: &mut dyn Write,
+) -> Result<(Vec<ModelSummary>, Vec<Vec<u8>>)> {
+    say!(o);
+    say!(
+        o,
+        "[2/5] models (vigil train's code; thresholds maximise F1 on {}-fold out-of-fold scores)",
+        a.cv
+    );
+    let shuffled = a.out.join("train-shuffled-labels.csv");
+    write_shuffled(
+        train_table,
+        &a.label,
+        &shuffled,
+        &mut Rng::new(a.seed).fork(99),
+    )?;
+    let plan = [
+        (
+            Role::Incumbent,
+            Family::Logreg,
+            train_path,
+            "logistic regression (default guard)",
+        ),
+        (
+            Role::Better,
+            Family::Gbdt,
+            train_path,
+            "gradient-boosted trees",
+        ),
+        (
+            Role::Worse,
+            Family::Logreg,
+            shuffled.as_path(),
+            "logistic regression, shuffled labels",
+        ),
+    ];
+    let mut models = Vec::new();
+    let mut blobs = Vec::new();
+    for (role, family, data, what) in plan {
+        let out = a.out.join(format!("{}.vgm", role.name()));
+        let mut t = TrainArgs::new(data.to_path_buf(), family, out);
+        t.label = a.label.clone();
+        t.seed = a.seed;
+        t.cv = a.cv;
+        t.trees = Some(a.trees);
+        t.test = Some(test_path.to_path_buf());
+        t.progress = a.progress;
+        // A whole line first: progress bars (stderr, terminals only) draw
+        // below it.
+        say!(o, "  {:<9}  {what}: training ...", role.name());
+        o.flush()?;
+        let r = train::run(&t)?;
+        let test = r
+            .sets
+            .iter()
+            .find(|s| s.name == "test")
+            .context("train reports the test set")?
+            .clone();
+        say!(
+            o,
+            "  {:<9}  {} ({}) in {:.1} s, {} bytes, threshold {:.4}; test F1 {:.4} fixed / {:.4} \
+             float, AUC {:.4} / {:.4}, labels agree {}",
+            "",
+            match family {
+                Family::Logreg => "logreg",
+                _ => "gbdt",
+            },
+            r.shape,
+            r.train_seconds,
+            thousands(r.cost.model_bytes),
+            r.threshold,
+            test.fixed.f1,
+            test.float.f1,
+            test.fixed.auc,
+            test.float.auc,
+            pct(test.agreement.agreement)
+        );
+        blobs.push(std::fs::read(&r.out)?);
+        models.push(ModelSummary {
+            role,
+            description: format!("{what}, {}", r.shape),
+            path: r.out.clone(),
+            cost: r.cost,
+            threshold: r.threshold,
+            test,
+            train_seconds: r.train_seconds,
+        });
+    }
+    Ok((models, blobs))
+}
+
+/// Guard the stream with the active model: `Check` and `Score` per
+/// transaction.
+fn guard_stream(
+    g: &mut Guard,
+    stream: &[StreamTx],
+    features: &[String],
+    o: &mut dyn Write,
+) -> Result<Vec<Guarded>> {
+    say!(o);
+    say!(
+        o,
+        "[4/5] guard: {} transactions, Check (verdict, gas) and Score (top reasons, logit units)",
+        stream.len()
+    );
+    say!(
+        o,
+        "  {:>2}  {:<24} {:<6} {:<6} {:>6}  {:>9}  top reasons",
+        "#",
+        "transaction",
+        "truth",
+        "verdict",
+        "score",
+        "Check gas"
+    );
+    let mut guarded = Vec::new();
+    for (i, tx) in stream.iter().enumerate() {
+        let (check, gas): (CheckResponse, Gas) = g.query(
+            Some(CHECK_V1),
+            &QueryMsg::Check {
+                features: tx.features.clone(),
+            },
+        )?;
+        let (score, _): (ScoreResponse, Gas) = g.query(
+            Some("score (v1)"),
+            &QueryMsg::Score {
+                features: tx.features.clone(),
+            },
+        )?;
+        let reasons: Vec<(String, f64)> = score
+            .contributions
+            .iter()
+            .take(2)
+            .map(|c| {
+                (
+                    features
+                        .get(usize::from(c.feature))
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{}", c.feature)),
+                    sdec(c.value),
+                )
+            })
+            .collect();
+        let text: Vec<String> = reasons
+            .iter()
+            .map(|(n, v)| format!("{n} {v:+.2}"))
+            .collect();
+        say!(
+            o,
+            "  {:>2}  {:<24} {:<6} {:<6} {:>7.4} {:>9}  {}",
+            i + 1,
+            tx.name,
+            if tx.attack { "attack" } else { "normal" },
+            if check.allow { "allow" } else { "DENY" },
+            dec(check.score),
+            thousands(gas.total()),
+            text.join(", ")
+        );
+        guarded.push(Guarded {
+            name: tx.name.clone(),
+            attack: tx.attack,
+            allow: check.allow,
+            score: dec(check.score),
+            check_gas: gas.total(),
+            reasons,
+            allow_after: check.allow,
+        });
+    }
+    Ok(guarded)
+}
+
+/// "denied x of y attacks, allowed ..." before or after the PoIm round.
+fn stream_summary(g: &[Guarded], after: bool) -> String {
+    let allow = |x: &Guarded| if after { x.allow_after } else { x.allow };
+    let attacks = g.iter().filter(|x| x.attack).count();
+    let denied = g.iter().filter(|x| x.attack && !allow(x)).count();
+    let normal = g.len() - attacks;
+    let allowed = g.iter().filter(|x| !x.attack && allow(x)).count();
+    format!(
+        "denied {denied} of {attacks} attacks, allowed {allowed} of {normal} normal transactions"
+    )
+}
+
+/// One proposal from `who`: `ProposeModel`, then `ContinueEvaluation`
+/// until decided, with balances before and after.
+#[allow(clippy::too_many_arguments)]
+fn propose(
+    g: &mut Guard,
+    a: &DemoArgs,
+    who: &str,
+    model: &ModelSummary,
+    blob: &[u8],
+    incumbent_blob: &[u8],
+    samples: &[TestSample],
+    o: &mut dyn Write,
+) -> Result<ProposalOutcome> {
+    let test_rows = samples.len() as u64;
+    let role = model.role;
+    let proposer = g.chain.addr(who);
+    g.chain.mint(&proposer, DENOM, PROPOSER_FUNDS);
+    let before = g.chain.balance(&proposer, DENOM);
+    let vault_before = g.config()?.vault.u128();
+    say!(
+        o,
+        "  {who} proposes the {} model ({}), bond {} {DENOM}",
+        role.name(),
+        model.description,
+        money(BOND)
+    );
+    let b = bar(a.progress, test_rows, "evaluating");
+    let first = g.execute(
+        "propose_model (first step)",
+        &proposer,
+        &[(DENOM, BOND)],
+        &ExecuteMsg::ProposeModel {
+            model: Binary::from(blob.to_vec()),
+        },
+    )?;
+    let id: u64 = first
+        .attribute("proposal_id")
+        .and_then(|v| v.parse().ok())
+        .context("ProposeModel answers a proposal_id")?;
+    let during = g.chain.balance(&proposer, DENOM);
+    let mut status = first.attribute("status").unwrap_or_default();
+    let mut steps = 1;
+    let mut last = first;
+    while status == "evaluating" {
+        b.set_position(
+            last.attribute("evaluated")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+        );
+        last = g.execute(
+            "continue_evaluation",
+            &proposer,
+            &[],
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+        )?;
+        status = last.attribute("status").unwrap_or_default();
+        steps += 1;
+    }
+    b.finish_and_clear();
+    let (list, _): (ProposalsResponse, Gas) = g.query(
+        None,
+        &QueryMsg::Proposals {
+            start_after: id.checked_sub(1),
+            limit: Some(1),
+        },
+    )?;
+    let p: ProposalResponse = list
+        .proposals
+        .into_iter()
+        .find(|p| p.id == id)
+        .context("the proposal is listed")?;
+    let accepted = status == "accepted";
+    let after = g.chain.balance(&proposer, DENOM);
+    let vault_after = g.config()?.vault.u128();
+    let reward: u128 = last
+        .attribute("reward")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let movements: Vec<String> = ["accuracy", "f1", "precision", "recall"]
+        .iter()
+        .map(|m| {
+            last.attribute(&format!("{m}_movement"))
+                .unwrap_or_else(|| "?".into())
+        })
+        .collect();
+    let counts_match_native = same_counts(&p.candidate, &native_confusion(blob, samples)?)
+        && same_counts(&p.incumbent, &native_confusion(incumbent_blob, samples)?);
+    let line = |m: &ChainMetrics| {
+        format!(
+            "accuracy {:.4}  f1 {:.4}  precision {:.4}  recall {:.4}",
+            dec(m.accuracy),
+            dec(m.f1),
+            dec(m.precision),
+            dec(m.recall)
+        )
+    };
+    say!(
+        o,
+        "    evaluated {} rows in {steps} transactions (ProposeModel + {} ContinueEvaluation)",
+        thousands(p.evaluated.into()),
+        steps - 1
+    );
+    say!(o, "    candidate  {}", line(&p.candidate));
+    say!(o, "    incumbent  {}", line(&p.incumbent));
+    say!(
+        o,
+        "    movements: accuracy {}, f1 {}, precision {}, recall {}; contract counts {} the native core's",
+        movements[0],
+        movements[1],
+        movements[2],
+        movements[3],
+        if counts_match_native {
+            "equal"
+        } else {
+            "DIFFER FROM"
+        }
+    );
+    if accepted {
+        say!(
+            o,
+            "    ACCEPTED: model v{} active; {who}: {} -> {} while evaluated -> {} {DENOM} \
+             (bond back + reward {}); vault {} -> {}",
+            p.accepted_version.unwrap_or(0),
+            money(before),
+            money(during),
+            money(after),
+            money(reward),
+            money(vault_before),
+            money(vault_after)
+        );
+    } else {
+        say!(
+            o,
+            "    REJECTED: bond slashed to the vault; {who}: {} -> {} {DENOM}; vault {} -> {}",
+            money(before),
+            money(after),
+            money(vault_before),
+            money(vault_after)
+        );
+    }
+    Ok(ProposalOutcome {
+        role,
+        id,
+        accepted,
+        steps,
+        rows: p.evaluated,
+        bond: BOND,
+        reward,
+        proposer_balance: [before, during, after],
+        vault: [vault_before, vault_after],
+        candidate: p.candidate,
+        incumbent: p.incumbent,
+        movements,
+        counts_match_native,
+    })
+}
+
+/// The closing report: gas per call kind, models, accuracy. Returns the
+/// gas rows.
+#[allow(clippy::too_many_arguments)]
+fn print_report(
+    o: &mut dyn Write,
+    log: &GasLog,
+    models: &[ModelSummary],
+    proposals: &[ProposalOutcome],
+    active: usize,
+    check_after: &str,
+    active_version: u32,
+    test_rows: usize,
+) -> Result<Vec<GasRow>> {
+    let gas = log.rows();
+    say!(o);
+    say!(
+        o,
+        "Report: SDK gas per call (wasmd: setup {} per call, {} if the code is pinned; KV storage; compute = VM gas / {})",
+        thousands(WasmdGas::DEFAULT.instance_cost),
+        thousands(WasmdGas::DEFAULT.instance_cost_pinned),
+        thousands(WasmdGas::DEFAULT.multiplier)
+    );
+    say!(
+        o,
+        "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11}",
+        "call",
+        "calls",
+        "mean total",
+        "setup",
+        "storage",
+        "compute",
+        "max total"
+    );
+    for r in &gas {
+        say!(
+            o,
+            "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11}",
+            r.kind,
+            r.calls,
+            thousands(r.total),
+            thousands(r.setup),
+            thousands(r.storage),
+            thousands(r.compute),
+            thousands(r.max)
+        );
+    }
+    let eval_rows: u64 = proposals.iter().map(|p| u64::from(p.rows)).sum();
+    let eval_gas: u64 = log
+        .calls
+        .iter()
+        .filter(|(k, _)| k.starts_with("propose_model") || k.starts_with("continue_evaluation"))
+        .flat_map(|(_, v)| v.iter().map(Gas::above_setup))
+        .sum();
+    if let Some(per_row) = eval_gas.checked_div(eval_rows) {
+        say!(
+            o,
+            "  PoIm evaluation: {} SDK gas per test row above setup (both models scored, sample read)",
+            thousands(per_row)
+        );
+    }
+    say!(o);
+    say!(
+        o,
+        "Models (cost bound: wasm operations of parse + one inference; estimated SDK gas = read + \
+         compute, from the cost model; measured = a Check's gas above setup)"
+    );
+    say!(
+        o,
+        "  {:<10} {:<48} {:>7} {:>10} {:>9} {:>14}",
+        "model",
+        "what",
+        "bytes",
+        "bound ops",
+        "est. gas",
+        "Check measured"
+    );
+    for (i, m) in models.iter().enumerate() {
+        // Measured: a Check's gas above setup while the model was active.
+        let measured = match i {
+            0 => gas.iter().find(|r| r.kind == CHECK_V1),
+            _ if i == active => gas.iter().find(|r| r.kind == check_after),
+            _ => None,
+        }
+        .map_or("-".to_string(), |r| thousands(r.total - r.setup));
+        say!(
+            o,
+            "  {:<10} {:<48} {:>7} {:>10} {:>9} {:>14}",
+            m.role.name(),
+            m.description,
+            thousands(m.cost.model_bytes),
+            thousands(m.cost.ops),
+            thousands(m.cost.sdk_gas),
+            measured
+        );
+    }
+    let pinned = |kind: &str| {
+        gas.iter().find(|r| r.kind == kind).map_or(0, |r| {
+            r.total - r.setup + WasmdGas::DEFAULT.instance_cost_pinned
+        })
+    };
+    say!(
+        o,
+        "  with the code pinned, a Check costs {} SDK gas with model v1 and {} with model v{}",
+        thousands(pinned(CHECK_V1)),
+        thousands(pinned(check_after)),
+        active_version
+    );
+    say!(o);
+    say!(
+        o,
+        "Accuracy on the test set ({} rows; fixed = the integer core the chain runs, float = the f64 reference)",
+        thousands(test_rows as u64)
+    );
+    say!(
+        o,
+        "  {:<10} {:>8} {:>7} {:>9} {:>7} {:>7}   {:>8} {:>7}   {:>13} {:>10}",
+        "model",
+        "accuracy",
+        "f1",
+        "precision",
+        "recall",
+        "auc",
+        "float f1",
+        "auc",
+        "fixed = float",
+        "max |diff|"
+    );
+    for m in models {
+        let (x, f) = (&m.test.fixed, &m.test.float);
+        say!(
+            o,
+            "  {:<10} {:>8.4} {:>7.4} {:>9.4} {:>7.4} {:>7.4}   {:>8.4} {:>7.4}   {:>13} {:>10.2e}",
+            m.role.name(),
+            x.accuracy,
+            x.f1,
+            x.precision,
+            x.recall,
+            x.auc,
+            f.f1,
+            f.auc,
+            pct(m.test.agreement.agreement),
+            m.test.agreement.max_score_diff
+        );
+    }
+    Ok(gas)
+}
+
 /// Run the demo, writing its text to `o`.
 pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     let start = Instant::now();
@@ -741,92 +1237,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         None => stream_from_table(&test_table, a.stream)?,
     };
 
-    // ---------------------------------------------------------- 2. models
-    say!(o);
-    say!(
-        o,
-        "[2/5] models (vigil train's code; thresholds maximise F1 on {}-fold out-of-fold scores)",
-        a.cv
-    );
-    let shuffled = a.out.join("train-shuffled-labels.csv");
-    write_shuffled(
-        &train_table,
-        &a.label,
-        &shuffled,
-        &mut Rng::new(a.seed).fork(99),
-    )?;
-    let plan = [
-        (
-            Role::Incumbent,
-            Family::Logreg,
-            &train_path,
-            "logistic regression (default guard)",
-        ),
-        (
-            Role::Better,
-            Family::Gbdt,
-            &train_path,
-            "gradient-boosted trees",
-        ),
-        (
-            Role::Worse,
-            Family::Logreg,
-            &shuffled,
-            "logistic regression, shuffled labels",
-        ),
-    ];
-    let mut models = Vec::new();
-    let mut blobs = Vec::new();
-    for (role, family, data, what) in plan {
-        let out = a.out.join(format!("{}.vgm", role.name()));
-        let mut t = TrainArgs::new(data.clone(), family, out);
-        t.label = a.label.clone();
-        t.seed = a.seed;
-        t.cv = a.cv;
-        t.trees = Some(a.trees);
-        t.test = Some(test_path.clone());
-        t.progress = a.progress;
-        // A whole line first: progress bars (stderr, terminals only) draw
-        // below it.
-        say!(o, "  {:<9}  {what}: training ...", role.name());
-        o.flush()?;
-        let r = train::run(&t)?;
-        let test = r
-            .sets
-            .iter()
-            .find(|s| s.name == "test")
-            .context("train reports the test set")?
-            .clone();
-        say!(
-            o,
-            "  {:<9}  {} ({}) in {:.1} s, {} bytes, threshold {:.4}; test F1 {:.4} fixed / {:.4} \
-             float, AUC {:.4} / {:.4}, labels agree {}",
-            "",
-            match family {
-                Family::Logreg => "logreg",
-                _ => "gbdt",
-            },
-            r.shape,
-            r.train_seconds,
-            thousands(r.cost.model_bytes),
-            r.threshold,
-            test.fixed.f1,
-            test.float.f1,
-            test.fixed.auc,
-            test.float.auc,
-            pct(test.agreement.agreement)
-        );
-        blobs.push(std::fs::read(&r.out)?);
-        models.push(ModelSummary {
-            role,
-            description: format!("{what}, {}", r.shape),
-            path: r.out.clone(),
-            cost: r.cost,
-            threshold: r.threshold,
-            test,
-            train_seconds: r.train_seconds,
-        });
-    }
+    let (models, blobs) = train_models(a, &train_table, &train_path, &test_path, o)?;
 
     // ----------------------------------------------------------- 3. chain
     say!(o);
@@ -937,86 +1348,8 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         );
     }
 
-    // ----------------------------------------------------------- 4. guard
-    say!(o);
-    say!(
-        o,
-        "[4/5] guard: {} transactions, Check (verdict, gas) and Score (top reasons, logit units)",
-        stream.len()
-    );
-    say!(
-        o,
-        "  {:>2}  {:<24} {:<6} {:<6} {:>6}  {:>9}  top reasons",
-        "#",
-        "transaction",
-        "truth",
-        "verdict",
-        "score",
-        "Check gas"
-    );
-    let check_v1 = "check (v1 logreg)";
-    let mut guarded = Vec::new();
-    for (i, tx) in stream.iter().enumerate() {
-        let (check, gas): (CheckResponse, Gas) = g.query(
-            Some(check_v1),
-            &QueryMsg::Check {
-                features: tx.features.clone(),
-            },
-        )?;
-        let (score, _): (ScoreResponse, Gas) = g.query(
-            Some("score (v1)"),
-            &QueryMsg::Score {
-                features: tx.features.clone(),
-            },
-        )?;
-        let reasons: Vec<(String, f64)> = score
-            .contributions
-            .iter()
-            .take(2)
-            .map(|c| {
-                (
-                    features
-                        .get(usize::from(c.feature))
-                        .cloned()
-                        .unwrap_or_else(|| format!("#{}", c.feature)),
-                    sdec(c.value),
-                )
-            })
-            .collect();
-        let text: Vec<String> = reasons
-            .iter()
-            .map(|(n, v)| format!("{n} {v:+.2}"))
-            .collect();
-        say!(
-            o,
-            "  {:>2}  {:<24} {:<6} {:<6} {:>7.4} {:>9}  {}",
-            i + 1,
-            tx.name,
-            if tx.attack { "attack" } else { "normal" },
-            if check.allow { "allow" } else { "DENY" },
-            dec(check.score),
-            thousands(gas.total()),
-            text.join(", ")
-        );
-        guarded.push(Guarded {
-            name: tx.name.clone(),
-            attack: tx.attack,
-            allow: check.allow,
-            score: dec(check.score),
-            check_gas: gas.total(),
-            reasons,
-            allow_after: check.allow,
-        });
-    }
-    let summary = |g: &[Guarded], after: bool| {
-        let allow = |x: &Guarded| if after { x.allow_after } else { x.allow };
-        let attacks = g.iter().filter(|x| x.attack).count();
-        let denied = g.iter().filter(|x| x.attack && !allow(x)).count();
-        let normal = g.len() - attacks;
-        let allowed = g.iter().filter(|x| !x.attack && allow(x)).count();
-        format!("denied {denied} of {attacks} attacks, allowed {allowed} of {normal} normal transactions")
-    };
-    say!(o, "  model v1: {}", summary(&guarded, false));
+    let mut guarded = guard_stream(&mut g, &stream, &features, o)?;
+    say!(o, "  model v1: {}", stream_summary(&guarded, false));
 
     // ------------------------------------------------------------ 5. PoIm
     say!(o);
@@ -1029,153 +1362,20 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     let mut proposals = Vec::new();
     let mut active = 0usize; // index into blobs
     for (idx, who) in [(1usize, "alice"), (2, "mallory")] {
-        let role = models[idx].role;
-        let proposer = g.chain.addr(who);
-        g.chain.mint(&proposer, DENOM, PROPOSER_FUNDS);
-        let before = g.chain.balance(&proposer, DENOM);
-        let vault_before = g.config()?.vault.u128();
-        say!(
+        let p = propose(
+            &mut g,
+            a,
+            who,
+            &models[idx],
+            &blobs[idx],
+            &blobs[active],
+            &samples,
             o,
-            "  {who} proposes the {} model ({}), bond {} {DENOM}",
-            role.name(),
-            models[idx].description,
-            money(BOND)
-        );
-        let b = bar(
-            a.progress,
-            u64::from(cfg.positives + cfg.negatives),
-            "evaluating",
-        );
-        let first = g.execute(
-            "propose_model (first step)",
-            &proposer,
-            &[(DENOM, BOND)],
-            &ExecuteMsg::ProposeModel {
-                model: Binary::from(blobs[idx].clone()),
-            },
         )?;
-        let id: u64 = first
-            .attribute("proposal_id")
-            .and_then(|v| v.parse().ok())
-            .context("ProposeModel answers a proposal_id")?;
-        let during = g.chain.balance(&proposer, DENOM);
-        let mut status = first.attribute("status").unwrap_or_default();
-        let mut steps = 1;
-        let mut last = first;
-        while status == "evaluating" {
-            b.set_position(
-                last.attribute("evaluated")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0),
-            );
-            last = g.execute(
-                "continue_evaluation",
-                &proposer,
-                &[],
-                &ExecuteMsg::ContinueEvaluation { proposal_id: id },
-            )?;
-            status = last.attribute("status").unwrap_or_default();
-            steps += 1;
-        }
-        b.finish_and_clear();
-        let (list, _): (ProposalsResponse, Gas) = g.query(
-            None,
-            &QueryMsg::Proposals {
-                start_after: id.checked_sub(1),
-                limit: Some(1),
-            },
-        )?;
-        let p: ProposalResponse = list
-            .proposals
-            .into_iter()
-            .find(|p| p.id == id)
-            .context("the proposal is listed")?;
-        let accepted = status == "accepted";
-        let after = g.chain.balance(&proposer, DENOM);
-        let vault_after = g.config()?.vault.u128();
-        let reward: u128 = last
-            .attribute("reward")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let movements: Vec<String> = ["accuracy", "f1", "precision", "recall"]
-            .iter()
-            .map(|m| {
-                last.attribute(&format!("{m}_movement"))
-                    .unwrap_or_else(|| "?".into())
-            })
-            .collect();
-        let counts_match_native =
-            same_counts(&p.candidate, &native_confusion(&blobs[idx], &samples)?)
-                && same_counts(&p.incumbent, &native_confusion(&blobs[active], &samples)?);
-        let line = |m: &ChainMetrics| {
-            format!(
-                "accuracy {:.4}  f1 {:.4}  precision {:.4}  recall {:.4}",
-                dec(m.accuracy),
-                dec(m.f1),
-                dec(m.precision),
-                dec(m.recall)
-            )
-        };
-        say!(
-            o,
-            "    evaluated {} rows in {steps} transactions (ProposeModel + {} ContinueEvaluation)",
-            thousands(p.evaluated.into()),
-            steps - 1
-        );
-        say!(o, "    candidate  {}", line(&p.candidate));
-        say!(o, "    incumbent  {}", line(&p.incumbent));
-        say!(
-            o,
-            "    movements: accuracy {}, f1 {}, precision {}, recall {}; contract counts {} the native core's",
-            movements[0],
-            movements[1],
-            movements[2],
-            movements[3],
-            if counts_match_native {
-                "equal"
-            } else {
-                "DIFFER FROM"
-            }
-        );
-        if accepted {
-            say!(
-                o,
-                "    ACCEPTED: model v{} active; {who}: {} -> {} while evaluated -> {} {DENOM} \
-                 (bond back + reward {}); vault {} -> {}",
-                p.accepted_version.unwrap_or(0),
-                money(before),
-                money(during),
-                money(after),
-                money(reward),
-                money(vault_before),
-                money(vault_after)
-            );
+        if p.accepted {
             active = idx;
-        } else {
-            say!(
-                o,
-                "    REJECTED: bond slashed to the vault; {who}: {} -> {} {DENOM}; vault {} -> {}",
-                money(before),
-                money(after),
-                money(vault_before),
-                money(vault_after)
-            );
         }
-        proposals.push(ProposalOutcome {
-            role,
-            id,
-            accepted,
-            steps,
-            rows: p.evaluated,
-            bond: BOND,
-            reward,
-            proposer_balance: [before, during, after],
-            vault: [vault_before, vault_after],
-            candidate: p.candidate,
-            incumbent: p.incumbent,
-            movements,
-            counts_match_native,
-        });
+        proposals.push(p);
     }
     let cfg = g.config()?;
     let check_after = format!(
@@ -1196,142 +1396,19 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         o,
         "  the same stream with model v{}: {}",
         cfg.active_version,
-        summary(&guarded, true)
+        stream_summary(&guarded, true)
     );
 
-    // ---------------------------------------------------------- report
-    let gas = g.gas.rows();
-    say!(o);
-    say!(
+    let gas = print_report(
         o,
-        "Report: SDK gas per call (wasmd: setup {} per call, {} if the code is pinned; KV storage; compute = VM gas / {})",
-        thousands(WasmdGas::DEFAULT.instance_cost),
-        thousands(WasmdGas::DEFAULT.instance_cost_pinned),
-        thousands(WasmdGas::DEFAULT.multiplier)
-    );
-    say!(
-        o,
-        "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11}",
-        "call",
-        "calls",
-        "mean total",
-        "setup",
-        "storage",
-        "compute",
-        "max total"
-    );
-    for r in &gas {
-        say!(
-            o,
-            "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11}",
-            r.kind,
-            r.calls,
-            thousands(r.total),
-            thousands(r.setup),
-            thousands(r.storage),
-            thousands(r.compute),
-            thousands(r.max)
-        );
-    }
-    let eval_rows: u64 = proposals.iter().map(|p| u64::from(p.rows)).sum();
-    let eval_gas: u64 = g
-        .gas
-        .calls
-        .iter()
-        .filter(|(k, _)| k.starts_with("propose_model") || k.starts_with("continue_evaluation"))
-        .flat_map(|(_, v)| v.iter().map(Gas::above_setup))
-        .sum();
-    if let Some(per_row) = eval_gas.checked_div(eval_rows) {
-        say!(
-            o,
-            "  PoIm evaluation: {} SDK gas per test row above setup (both models scored, sample read)",
-            thousands(per_row)
-        );
-    }
-    say!(o);
-    say!(
-        o,
-        "Models (cost bound: wasm operations of parse + one inference; estimated SDK gas = read + \
-         compute, from the cost model; measured = a Check's gas above setup)"
-    );
-    say!(
-        o,
-        "  {:<10} {:<48} {:>7} {:>10} {:>9} {:>14}",
-        "model",
-        "what",
-        "bytes",
-        "bound ops",
-        "est. gas",
-        "Check measured"
-    );
-    for (i, m) in models.iter().enumerate() {
-        // Measured: a Check's gas above setup while the model was active.
-        let measured = match i {
-            0 => gas.iter().find(|r| r.kind == check_v1),
-            _ if i == active => gas.iter().find(|r| r.kind == check_after),
-            _ => None,
-        }
-        .map_or("-".to_string(), |r| thousands(r.total - r.setup));
-        say!(
-            o,
-            "  {:<10} {:<48} {:>7} {:>10} {:>9} {:>14}",
-            m.role.name(),
-            m.description,
-            thousands(m.cost.model_bytes),
-            thousands(m.cost.ops),
-            thousands(m.cost.sdk_gas),
-            measured
-        );
-    }
-    let pinned = |kind: &str| {
-        gas.iter().find(|r| r.kind == kind).map_or(0, |r| {
-            r.total - r.setup + WasmdGas::DEFAULT.instance_cost_pinned
-        })
-    };
-    say!(
-        o,
-        "  with the code pinned, a Check costs {} SDK gas with model v1 and {} with model v{}",
-        thousands(pinned(check_v1)),
-        thousands(pinned(&check_after)),
-        cfg.active_version
-    );
-    say!(o);
-    say!(
-        o,
-        "Accuracy on the test set ({} rows; fixed = the integer core the chain runs, float = the f64 reference)",
-        thousands(test_table.rows.len() as u64)
-    );
-    say!(
-        o,
-        "  {:<10} {:>8} {:>7} {:>9} {:>7} {:>7}   {:>8} {:>7}   {:>13} {:>10}",
-        "model",
-        "accuracy",
-        "f1",
-        "precision",
-        "recall",
-        "auc",
-        "float f1",
-        "auc",
-        "fixed = float",
-        "max |diff|"
-    );
-    for m in &models {
-        let (x, f) = (&m.test.fixed, &m.test.float);
-        say!(
-            o,
-            "  {:<10} {:>8.4} {:>7.4} {:>9.4} {:>7.4} {:>7.4}   {:>8.4} {:>7.4}   {:>13} {:>10.2e}",
-            m.role.name(),
-            x.accuracy,
-            x.f1,
-            x.precision,
-            x.recall,
-            x.auc,
-            f.f1,
-            f.auc,
-            pct(m.test.agreement.agreement),
-            m.test.agreement.max_score_diff
-        );
-    }
+        &g.gas,
+        &models,
+        &proposals,
+        active,
+        &check_after,
+        cfg.active_version,
+        test_table.rows.len(),
+    )?;
     let seconds = start.elapsed().as_secs_f64();
     say!(o);
     say!(
