@@ -37,19 +37,24 @@ const EVAL_BUDGET: u64 = 30_000_000;
 struct Args {
     json: Option<PathBuf>,
     svg: PathBuf,
+    /// Fewer sizes and searches (the JSON keys are all still measured):
+    /// for the smoke test.
+    quick: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut json = None;
     let mut svg = None;
+    let mut quick = false;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--json" => json = Some(PathBuf::from(it.next().ok_or("--json needs a path")?)),
             "--svg" => svg = Some(PathBuf::from(it.next().ok_or("--svg needs a path")?)),
+            "--quick" => quick = true,
             "-h" | "--help" => {
                 println!(
-                    "usage: gas-report [--json PATH] [--svg PATH]\n\n\
+                    "usage: gas-report [--json PATH] [--svg PATH] [--quick]\n\n\
                      Measures wasm operations (wasmtime fuel) and SDK gas (the shipped \
                      contract in cosmwasm-vm with wasmd's gas) and prints a markdown report."
                 );
@@ -62,7 +67,7 @@ fn args() -> Result<Args, String> {
         Some(j) => j.with_extension("svg"),
         None => default_target_dir().join("gas-report/gas.svg"),
     });
-    Ok(Args { json, svg })
+    Ok(Args { json, svg, quick })
 }
 
 fn step(what: &str) {
@@ -139,7 +144,9 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut points: Vec<Point> = Vec::new();
     for family in Family::ALL {
-        for &size in family.sizes() {
+        let sizes = family.sizes();
+        let sizes = if args.quick { &sizes[..2] } else { sizes };
+        for &size in sizes {
             step(&format!("measuring {} {size}", family.name()));
             let p = gas::point(&mut runner, &mut chain, family, size)?;
             let _ = writeln!(
@@ -175,7 +182,8 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w, "|---|---:|---:|");
     let mut ops_per_mac_i8 = Vec::new();
     let mut ops_per_mac_i16 = Vec::new();
-    for n in [64usize, 128, 256] {
+    let layers: &[usize] = if args.quick { &[64] } else { &[64, 128, 256] };
+    for &n in layers {
         step(&format!("ops per MAC at {n}x{n}"));
         let i8 = gas::ops_per_mac(&mut runner, n, false)?;
         let i16 = gas::ops_per_mac(&mut runner, n, true)?;
@@ -249,7 +257,12 @@ fn run() -> Result<(), String> {
     );
     let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|");
     let mut largest = Vec::new();
-    for family in Family::ALL {
+    let families: &[Family] = if args.quick {
+        &[Family::Mlp]
+    } else {
+        &Family::ALL
+    };
+    for &family in families {
         step(&format!("largest {} in one query", family.name()));
         let start = family.sizes()[0];
         let (size, params, g) = gas::largest_in_query(&mut chain, family, start, |s, ok| {
@@ -282,7 +295,12 @@ fn run() -> Result<(), String> {
 
     // --- PoIm round: every call kind ------------------------------------------
     let mut rounds = Vec::new();
-    for batch in [EVAL_ROWS as u32, 200] {
+    let batches: &[u32] = if args.quick {
+        &[EVAL_ROWS as u32]
+    } else {
+        &[EVAL_ROWS as u32, 200]
+    };
+    for &batch in batches {
         step(&format!(
             "Proof-of-Improvement round on {EVAL_ROWS} rows, eval_batch {batch}"
         ));
@@ -341,17 +359,19 @@ fn run() -> Result<(), String> {
             "MISSED"
         }
     );
-    let chunked = &rounds[1].accepted;
-    let _ = writeln!(
-        w,
-        "Chunked, `eval_batch` = {}: {} transactions (ProposeModel + ContinueEvaluation), \
-         the largest {} SDK gas, {} in all ({}).\n",
-        chunked.batch,
-        chunked.steps.len(),
-        chunked.max_step(),
-        chunked.total(),
-        chunked.status
-    );
+    let chunked = rounds.get(1).map(|r| &r.accepted);
+    if let Some(chunked) = chunked {
+        let _ = writeln!(
+            w,
+            "Chunked, `eval_batch` = {}: {} transactions (ProposeModel + ContinueEvaluation), \
+             the largest {} SDK gas, {} in all ({}).\n",
+            chunked.batch,
+            chunked.steps.len(),
+            chunked.max_step(),
+            chunked.total(),
+            chunked.status
+        );
+    }
 
     // --- Chart ---------------------------------------------------------------
     chart(&args.svg, &points)?;
@@ -372,12 +392,12 @@ fn run() -> Result<(), String> {
             })).collect::<Vec<_>>(),
             "poim_eval_1857_sdk_gas": round.accepted.max_step(),
             "poim_eval_1857_rejected_sdk_gas": round.rejected.max_step(),
-            "poim_eval_1857_chunked": json!({
-                "eval_batch": chunked.batch,
-                "transactions": chunked.steps.len(),
-                "largest_transaction_sdk_gas": chunked.max_step(),
-                "total_sdk_gas": chunked.total(),
-            }),
+            "poim_eval_1857_chunked": chunked.map(|c| json!({
+                "eval_batch": c.batch,
+                "transactions": c.steps.len(),
+                "largest_transaction_sdk_gas": c.max_step(),
+                "total_sdk_gas": c.total(),
+            })),
             "calls": rows_table.iter().map(|(name, g)| json!({
                 "call": name, "setup": g.setup, "storage": g.storage,
                 "compute": g.compute, "sdk_gas": g.total(),
