@@ -1490,6 +1490,20 @@ mod tests {
     }
 
     #[test]
+    fn missing_wasm_opt_names_the_fix() {
+        let e = DemoError::NoWasmOpt {
+            reason: "missing",
+            wasm_opt: PathBuf::from("/repo/node_modules/.bin/wasm-opt"),
+        };
+        let s = e.to_string();
+        assert!(
+            s.contains("./scripts/setup.sh") && s.contains("npm ci"),
+            "{s}"
+        );
+        assert!(s.contains("vigil_guard.wasm is missing"), "{s}");
+    }
+
+    #[test]
     fn class_ratio_admits_the_whole_set() {
         let s = |label| TestSample {
             features: vec!["1".into()],
