@@ -577,7 +577,7 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
     pos.reverse();
     neg.reverse();
     let mut samples: Vec<Value> = Vec::with_capacity(data.len());
-    while let Some((features, &label)) = if samples.len() % 2 == 0 {
+    while let Some((features, &label)) = if samples.len().is_multiple_of(2) {
         pos.pop().or_else(|| neg.pop())
     } else {
         neg.pop().or_else(|| pos.pop())
