@@ -33,7 +33,9 @@
 
 pub mod artifact;
 pub mod chain;
+#[cfg(feature = "fuel")]
 pub mod fuel;
+#[cfg(feature = "fuel")]
 pub mod gas;
 pub mod golden;
 pub mod models;
