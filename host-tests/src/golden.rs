@@ -378,8 +378,9 @@ fn preps(rng: &mut Rng, n: usize) -> Vec<Prep> {
     (0..n).map(|i| Prep::ALL[(start + i) % 4]).collect()
 }
 
-/// The default guard of `inference-core/examples/guard.rs`.
-fn default_guard() -> FloatModel {
+/// The default guard of `inference-core/examples/guard.rs` (large borrows,
+/// big price impact, brand-new callers and gas spikes raise the score).
+pub fn default_guard() -> FloatModel {
     let log_feature = |mean, std| FloatFeature {
         clip_lo: Some(0.0),
         clip_hi: Some(1e15),

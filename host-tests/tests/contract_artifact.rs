@@ -32,10 +32,7 @@ use cosmwasm_vm::{capabilities_from_csv, Cache, CacheOptions, Size};
 use serde_json::json;
 use vigil_host_tests::chain::{base64, Chain, WasmdGas, CAPABILITIES};
 use vigil_host_tests::{of_category, report, scan, summary, Category};
-use vigil_inference_core::float::{
-    FloatBody, FloatFeature, FloatLayer, FloatModel, QuantizeOptions,
-};
-use vigil_inference_core::format::Activation;
+use vigil_inference_core::float::QuantizeOptions;
 use vigil_inference_core::{decimal, Act, Model};
 use wasmparser::{Operator, Parser, Payload};
 
@@ -158,33 +155,12 @@ fn artifact_passes_cosmwasm_vm_static_validation() {
     assert!(!analysis.has_ibc_entry_points);
 }
 
-/// The default guard of `inference-core/examples/guard.rs`: large borrows,
-/// big price impact, brand-new callers and gas spikes raise the score.
+/// The default guard of `inference-core/examples/guard.rs`, quantised.
 fn guard_blob() -> Vec<u8> {
-    let log_feature = |mean, std| FloatFeature {
-        clip_lo: Some(0.0),
-        clip_hi: Some(1e15),
-        log1p: true,
-        mean,
-        std,
-    };
-    FloatModel {
-        threshold: 0.5,
-        features: vec![
-            log_feature(8.0, 3.0),
-            log_feature(2.0, 1.5),
-            log_feature(9.0, 3.0),
-            log_feature(3.0, 1.0),
-        ],
-        body: FloatBody::Linear(FloatLayer {
-            weights: vec![1.6, 1.3, -1.4, 0.9],
-            biases: vec![-2.5],
-            activation: Activation::Sigmoid,
-        }),
-    }
-    .quantize(&QuantizeOptions::default())
-    .to_bytes()
-    .expect("the guard quantises into a valid blob")
+    vigil_host_tests::golden::default_guard()
+        .quantize(&QuantizeOptions::default())
+        .to_bytes()
+        .expect("the guard quantises into a valid blob")
 }
 
 /// A score's exact bits as cosmwasm-std's `Decimal` prints them (rounded
