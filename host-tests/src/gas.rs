@@ -274,6 +274,9 @@ pub struct Point {
     pub ops: u64,
     /// The core's bound ([`Cost`]).
     pub bound: u64,
+    /// The same worst call priced as cosmwasm-vm prices it, in units of 115
+    /// CosmWasm gas ([`cosmwasm_operator_cost`]).
+    pub cosmwasm_units: u64,
     /// A `Check` query on the contract; `None` if it ran out of the smart
     /// query's gas.
     pub check: Option<Gas>,
@@ -319,8 +322,10 @@ pub fn check(chain: &mut Chain, features: &[String], limit: u64) -> Outcome {
 }
 
 /// Measures `family` at `size` on both engines.
+/// `cosmwasm_priced` runs the shim with [`cosmwasm_operator_cost`].
 pub fn point(
     runner: &mut Runner,
+    cosmwasm_priced: &mut Runner,
     chain: &mut Chain,
     family: Family,
     size: usize,
@@ -330,6 +335,7 @@ pub fn point(
     let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
     let bound = Cost::of(&parsed).ops;
     let ops = measure_ops(runner, &model, &blob)?;
+    let cosmwasm_units = measure_ops(cosmwasm_priced, &model, &blob)?;
     install(chain, model.features.len(), &blob)?;
     let features = decimal_inputs(&mut Rng::new(7), model.features.len());
     let outcome = check(chain, &features, chain.gas().query_limit);
@@ -345,6 +351,7 @@ pub fn point(
         blob_bytes: blob.len() as u64,
         ops,
         bound,
+        cosmwasm_units,
         check,
     })
 }
