@@ -122,18 +122,17 @@ impl<'a> Layer<'a> {
     ///
     /// Outputs are taken [`CHUNK`] at a time, their exact sums in a stack
     /// array; see [`dot_rows`] for the order of work.
-    pub(crate) fn forward(&self, x: &[Act], out: &mut [Act]) {
+    pub(crate) fn forward(&self, x: &[Act], out: &mut [Act], acc: &mut [i64; CHUNK]) {
         let x = x.get(..self.fan_in).unwrap_or(x);
         let rows = self.weights.chunks(CHUNK * self.row_len().max(1));
         let mut j = 0;
         for (w, out) in rows.zip(out.chunks_mut(CHUNK)) {
-            let acc = match self.weight_kind {
-                WeightKind::I8 => dot_rows::<1, BLOCK>(w, x, out.len(), dot_i8, block_i8),
-                WeightKind::I16 => {
-                    dot_rows::<2, { 2 * BLOCK }>(w, x, out.len(), dot_i16, block_i16)
-                }
-            };
-            for (o, &a) in out.iter_mut().zip(&acc) {
+            let acc = acc.get_mut(..out.len()).unwrap_or(&mut []);
+            match self.weight_kind {
+                WeightKind::I8 => dot_rows::<1, BLOCK>(w, x, acc, dot_i8, block_i8),
+                WeightKind::I16 => dot_rows::<2, { 2 * BLOCK }>(w, x, acc, dot_i16, block_i16),
+            }
+            for (o, &a) in out.iter_mut().zip(acc.iter()) {
                 *o = Act::from_bits(activate(self.activation, self.pre(j, a)));
                 j += 1;
             }
@@ -252,9 +251,9 @@ pub const CHUNK: usize = 64;
 // The sums are exact: wrapping `i64` arithmetic never wraps (`|acc| < 2^62`,
 // module docs), so any order of summation gives the same bits.
 
-/// The exact sums of the first `n <= CHUNK` weight rows of `w` (stored back
+/// Writes `acc[r]`, the exact sum of weight row `r` of `w` (rows stored back
 /// to back, `WS` bytes per weight, `BW = BLOCK · WS` bytes per block) with
-/// `x` (exactly `fan_in` inputs).
+/// `x` (exactly `fan_in` inputs), for every `r < acc.len() <= CHUNK`.
 ///
 /// First, row by row, the inputs past the last whole block ([`dot_i8`]:
 /// this also initialises every sum); then block by block: the block's inputs
@@ -263,30 +262,28 @@ pub const CHUNK: usize = 64;
 fn dot_rows<const WS: usize, const BW: usize>(
     w: &[u8],
     x: &[Act],
-    n: usize,
+    acc: &mut [i64],
     dot: impl Fn(&[u8], &[Act]) -> i64,
     block: impl Fn(&[i64; BLOCK], &[u8; BW]) -> i64,
-) -> [i64; CHUNK] {
+) {
     let row_len = x.len().wrapping_mul(WS);
     let (blocks, tail) = x.as_chunks::<BLOCK>();
-    let tail_at = blocks.len().wrapping_mul(BW);
     let tail_len = tail.len().wrapping_mul(WS);
-    let mut acc: [i64; CHUNK] = core::array::from_fn(|r| {
-        let at = r.wrapping_mul(row_len).wrapping_add(tail_at);
-        match w.get(at..at.wrapping_add(tail_len)) {
-            Some(row_tail) if r < n => dot(row_tail, tail),
-            _ => 0,
-        }
-    });
+    let mut at = blocks.len().wrapping_mul(BW);
+    for a in acc.iter_mut() {
+        *a = w
+            .get(at..at.wrapping_add(tail_len))
+            .map_or(0, |row_tail| dot(row_tail, tail));
+        at = at.wrapping_add(row_len);
+    }
     // Every block at offset `at <= last` is in bounds.
     let Some(last) = w.len().checked_sub(BW) else {
-        return acc;
+        return;
     };
-    let acc_n = acc.get_mut(..n).unwrap_or(&mut []);
     for (b, xb) in blocks.iter().enumerate() {
         let xs = widen(xb);
         let mut at = b.wrapping_mul(BW);
-        for a in acc_n.iter_mut() {
+        for a in acc.iter_mut() {
             if at > last {
                 break;
             }
@@ -297,7 +294,6 @@ fn dot_rows<const WS: usize, const BW: usize>(
             at = at.wrapping_add(row_len);
         }
     }
-    acc
 }
 
 /// `Σ_k t(k)` over the listed `k`, wrapping (exact: see [`dot_rows`]), as
@@ -466,13 +462,18 @@ pub(crate) fn validate<'a>(
 /// and the widest layer). Returns the score bits.
 pub(crate) fn run(layers: &Layers<'_>, scratch: &mut [Act], width: usize) -> u32 {
     let (mut a, mut b) = scratch.split_at_mut(width.min(scratch.len()));
+    // The hidden layers' exact sums, one chunk at a time. Filled with an
+    // opaque zero so that it compiles to a loop of 64 stores, not a memset
+    // (which the contract's bulk-memory lowering would turn into a far
+    // dearer byte loop); every sum is written before it is read.
+    let mut acc = [core::hint::black_box(0i64); CHUNK];
     let mut remaining = layers.len();
     for layer in layers.iter() {
         remaining -= 1;
         if remaining == 0 {
             return layer.score_bits(a);
         }
-        layer.forward(a, b);
+        layer.forward(a, b, &mut acc);
         core::mem::swap(&mut a, &mut b);
     }
     0
@@ -585,7 +586,7 @@ mod tests {
                 })
                 .collect();
             let mut out = std::vec![Act::ZERO; fan_out];
-            hidden.forward(&x, &mut out);
+            hidden.forward(&x, &mut out, &mut [0; CHUNK]);
             let got: Vec<i32> = out.iter().map(|a| a.to_bits()).collect();
             prop_assert_eq!(&got, &naive_pre(&hidden, &x));
             let pre = naive_pre(&output, &out)[0];

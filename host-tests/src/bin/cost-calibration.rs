@@ -53,6 +53,14 @@ impl Cal {
     fn nock(&mut self, m: &FloatModel, o: &QuantizeOptions) -> u64 {
         self.fuel(Export::InferNoChecksum, m, o)
     }
+
+    /// As [`nock`](Self::nock) on fixed input sets (seed 77): models over
+    /// the same features get the same inputs, so their difference holds no
+    /// preprocessing noise.
+    fn fixed(&mut self, m: &FloatModel, o: &QuantizeOptions) -> u64 {
+        let sets = input_sets(&mut Rng::new(77), m);
+        self.fuel_with(Export::InferNoChecksum, &blob(m, o), &sets)
+    }
 }
 
 /// An MLP over fixed features (seed 7) with layers from `seed`.
@@ -114,36 +122,37 @@ fn ceil_max(values: impl IntoIterator<Item = f64>) -> u64 {
     values.into_iter().fold(0.0f64, f64::max).ceil() as u64
 }
 
-/// Wasm operations per MAC of large layers, the headline figure, by two
-/// differences: `[n, n, 1]` against `[n, n/2, 1]` (whole models, per-neuron
-/// costs removed) and the slope difference of `[n, a, n, 1]` in `a` and
-/// `[n, n, b, 1]` in `b` (`n - 1` MACs apart; per-neuron costs cancel).
+/// Wasm operations per MAC of large layers, the headline figure, two ways
+/// (same features and inputs across compared models, `Cal::fixed`):
+///
+/// * **per MAC**: the marginal cost of one multiply-accumulate at fan-in
+///   `n`: with `S(m)` the cost of 64 more rows (one more chunk) of fan-in
+///   `m`, `S(m) = fuel([m, 128, 1]) - fuel([m, 64, 1])` (64 neurons, 64m
+///   MACs and 64 output inputs), `(S(2n) - S(n)) / 64n` is what 64n more
+///   MACs cost: every per-row, per-block and per-chunk overhead of the
+///   kernel included, per-neuron work (requantisation, bias, activation)
+///   and the output layer cancelled;
+/// * **all in**: everything an `n x n` ReLU hidden layer costs (its MACs
+///   plus its `n` requantisations and activations) per MAC,
+///   `(fuel([n, n, 1]) - fuel([n, 1])) / n^2`.
 fn mac_table(c: &mut Cal) {
-    println!("\n## MACs of large layers (ops per MAC)\n");
-    println!("| n | i8 [n,n,1] vs [n,n/2,1] | i8 slope | i16 [n,n,1] vs [n,n/2,1] | i16 slope |");
+    println!("\n## MACs of large layers (wasm ops per MAC)\n");
+    println!("| n | i8 per MAC | i8 all in | i16 per MAC | i16 all in |");
     println!("|---:|---:|---:|---:|---:|");
     for n in [64usize, 128, 256] {
         let mut row = Vec::new();
         for wide in [false, true] {
             let o = dense_opts(wide, true);
             let mut f = |w: &[usize]| {
-                c.nock(
+                c.fixed(
                     &mlp_with(w, Prep::Plain, Activation::Relu, Activation::Sigmoid, 5),
                     &o,
                 ) as f64
             };
-            let half = n / 2;
-            let (full, small) = (f(&[n, n, 1]), f(&[n, half, 1]));
-            // Per neuron: [n, n, b, 1] grows by one neuron and n + 1 MACs
-            // per unit of b.
-            let (a_full, a_half) = (f(&[n, n, n, 1]), f(&[n, half, n, 1]));
-            let b_half = f(&[n, n, half, 1]);
-            let slope_a = (a_full - a_half) / half as f64;
-            let slope_b = (a_full - b_half) / half as f64;
-            let slope = (slope_a - slope_b) / (n - 1) as f64;
-            let per_neuron = slope_b - (n + 1) as f64 * slope;
-            let whole = (full - small - half as f64 * per_neuron) / (half * (n + 1)) as f64;
-            row.push(format!("{whole:.3} | {slope:.3}"));
+            let mut s = |m: usize| f(&[m, 128, 1]) - f(&[m, 64, 1]);
+            let per_mac = (s(2 * n) - s(n)) / (64 * n) as f64;
+            let all_in = (f(&[n, n, 1]) - f(&[n, 1])) / (n * n) as f64;
+            row.push(format!("{per_mac:.3} | {all_in:.3}"));
         }
         println!("| {n} | {} | {} |", row[0], row[1]);
     }
@@ -170,19 +179,90 @@ fn main() {
     }
     let mut derived: BTreeMap<&str, u64> = BTreeMap::new();
 
-    // --- Multiply-accumulates and neurons -------------------------------
-    // [64, a, 64, 1]: d/da = neuron + 128 MACs; [64, 64, b, 1]: d/db =
-    // neuron + 65 MACs. Their difference is 63 MACs.
-    println!("## Dense layers (ops)\n");
-    println!("| weights | scales | hidden | shift | per MAC | per neuron |");
-    println!("|---|---|---|---|---:|---:|");
-    let mut mac = [0.0f64; 2];
+    // --- Dense kernels and neurons ----------------------------------------
+    // Models [64, a, b, 1] over the same features (seed 7) and inputs (seed
+    // 77), so that differences hold only dense work (`core::dense`: hidden
+    // rows in blocks of 64 inputs and chunks of 64 rows, the rest of each
+    // row and the output layer eight inputs at a time). With a and b
+    // multiples of 8 in one chunk:
+    //   d/db [64, a, b, 1] = (a / 64) block + neuron + dot8 / 8
+    //   d/da [64, a, b, 1] = block + neuron + b * dot8 / 8    (a < 64)
+    println!("## Dense kernels (ops)\n");
+    println!("| weights | per block of 64 MACs (per MAC) | per chunk-block | per chunk | per 8 single-row MACs | per leftover MAC | per neuron (identity) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut kern: BTreeMap<(bool, &str), f64> = BTreeMap::new();
+    for wide in [false, true] {
+        let o = dense_opts(wide, true);
+        let mut g = |w: &[usize]| {
+            c.fixed(
+                &mlp_with(w, Prep::Plain, Activation::Identity, Activation::Sigmoid, 3),
+                &o,
+            ) as f64
+        };
+        let db = |g: &mut dyn FnMut(&[usize]) -> f64, a: usize| {
+            (g(&[64, a, 48, 1]) - g(&[64, a, 16, 1])) / 32.0
+        };
+        let slope_a = (g(&[64, 48, 64, 1]) - g(&[64, 16, 64, 1])) / 32.0;
+        let slope_b64 = db(&mut g, 64);
+        let slope_b128 = db(&mut g, 128);
+        let dot8 = 8.0 * (slope_a - slope_b64) / 63.0;
+        let block = slope_b128 - slope_b64;
+        let neuron = slope_b64 - block - dot8 / 8.0;
+        // One more chunk of 64 rows (b from 64 to 128), at a = 64 and 128.
+        let x =
+            |g: &mut dyn FnMut(&[usize]) -> f64, a: usize| g(&[64, a, 128, 1]) - g(&[64, a, 64, 1]);
+        let x64 = x(&mut g, 64);
+        let x128 = x(&mut g, 128);
+        let chunk_block = x128 - x64 - 64.0 * block;
+        let chunk = x64 - 64.0 * (block + neuron + dot8 / 8.0) - chunk_block;
+        // Seven leftover inputs in the output row (b from 16 to 23).
+        let dot1 = (g(&[64, 64, 23, 1]) - g(&[64, 64, 16, 1])) / 7.0 - block - neuron;
+        println!(
+            "| {} | {block:.1} ({:.3}) | {chunk_block:.1} | {chunk:.1} | {dot8:.1} | {dot1:.1} | {neuron:.1} |",
+            if wide { "i16" } else { "i8" },
+            block / 64.0
+        );
+        for (name, v) in [
+            ("block", block),
+            ("chunk_block", chunk_block),
+            ("chunk", chunk),
+            ("dot8", dot8),
+            ("dot1", dot1),
+        ] {
+            kern.insert((wide, name), v);
+        }
+    }
+    // The kernels' costs are fixed by shape (no data-dependent branch), so
+    // the measured values are exact; rounding up is all the headroom.
+    let ceil = |v: f64| v.ceil().max(0.0) as u64;
+    derived.insert("per_block_i8", ceil(kern[&(false, "block")]));
+    derived.insert("per_block_i16", ceil(kern[&(true, "block")]));
+    derived.insert(
+        "per_chunk_block",
+        ceil(kern[&(false, "chunk_block")].max(kern[&(true, "chunk_block")])),
+    );
+    derived.insert(
+        "per_chunk",
+        ceil(kern[&(false, "chunk")].max(kern[&(true, "chunk")])),
+    );
+    derived.insert("per_dot8_i8", ceil(kern[&(false, "dot8")]));
+    derived.insert("per_dot8_i16", ceil(kern[&(true, "dot8")]));
+    derived.insert(
+        "per_dot1",
+        ceil(kern[&(false, "dot1")].max(kern[&(true, "dot1")])),
+    );
+
+    // Neurons: d/db of [64, 64, b, 1] (b from 16 to 48) less one block and
+    // one output input, per configuration, worst over random input sets.
+    println!("\n| weights | scales | hidden | shift | per neuron |");
+    println!("|---|---|---|---|---:|");
     // neuron[(wide, per_channel, activation, tiny)]: `tiny` scales every
     // weight by 1e-10, so requantisation shifts exceed 64 and
     // `mul_shift_i128` takes its longer path (shifts of 65 and more; 64
     // itself is cheapest).
     let mut neuron: BTreeMap<(bool, bool, u8, bool), f64> = BTreeMap::new();
     for wide in [false, true] {
+        let kb = kern[&(wide, "block")] + kern[&(wide, "dot8")] / 8.0;
         for per_channel in [true, false] {
             let o = dense_opts(wide, per_channel);
             for act in [
@@ -199,16 +279,12 @@ fn main() {
                         }
                         c.nock(&m, &o) as f64
                     };
-                    let slope_a =
-                        (f(&mut c, &[64, 48, 64, 1]) - f(&mut c, &[64, 16, 64, 1])) / 32.0;
                     let slope_b =
                         (f(&mut c, &[64, 64, 48, 1]) - f(&mut c, &[64, 64, 16, 1])) / 32.0;
-                    let per_mac = (slope_a - slope_b) / 63.0;
-                    let per_neuron = slope_b - 65.0 * per_mac;
-                    mac[usize::from(wide)] = mac[usize::from(wide)].max(per_mac);
+                    let per_neuron = slope_b - kb;
                     neuron.insert((wide, per_channel, act as u8, tiny), per_neuron);
                     println!(
-                        "| {} | {} | {} | {} | {per_mac:.2} | {per_neuron:.1} |",
+                        "| {} | {} | {} | {} | {per_neuron:.1} |",
                         if wide { "i16" } else { "i8" },
                         if per_channel {
                             "per-channel"
@@ -260,39 +336,10 @@ fn main() {
                 .map(|((w, pc, _, t), v)| v - neuron[&(*w, *pc, identity, *t)]),
         ),
     );
-    derived.insert("per_mac_i8", mac[0].round() as u64);
-    derived.insert("per_mac_i16", mac[1].round() as u64);
-
-    // Large layers: the MAC cost at 64x64 and beyond, from the whole call
-    // minus a 16-wide model of the same depth.
-    println!("\n## MACs of large layers (ops per MAC, whole-model differences)\n");
-    println!("| model | i8 | i16 |");
-    println!("|---|---:|---:|");
-    for (big, small) in [
-        (&[64usize, 64, 1][..], &[64usize, 16, 1][..]),
-        (&[128, 128, 64, 1], &[128, 16, 64, 1]),
-        (&[256, 256, 1], &[256, 128, 1]),
-    ] {
-        let mut row = Vec::new();
-        for wide in [false, true] {
-            let o = dense_opts(wide, true);
-            let fb = c.nock(
-                &mlp_with(big, Prep::Plain, Activation::Relu, Activation::Sigmoid, 5),
-                &o,
-            ) as f64;
-            let fs = c.nock(
-                &mlp_with(small, Prep::Plain, Activation::Relu, Activation::Sigmoid, 5),
-                &o,
-            ) as f64;
-            let macs = |w: &[usize]| w.windows(2).map(|p| p[0] * p[1]).sum::<usize>() as f64;
-            let neurons = |w: &[usize]| w[1..].iter().sum::<usize>() as f64;
-            let per_neuron = neuron[&(wide, true, Activation::Relu as u8, false)];
-            let per_mac = (fb - fs - (neurons(big) - neurons(small)) * per_neuron)
-                / (macs(big) - macs(small));
-            row.push(format!("{per_mac:.2}"));
-        }
-        println!("| {:?} vs {:?} | {} | {} |", big, small, row[0], row[1]);
-    }
+    // The single-row kernel's cost of `n` inputs.
+    let dot = |n: usize| {
+        (n / 8) as f64 * kern[&(false, "dot8")] + (n % 8) as f64 * kern[&(false, "dot1")]
+    };
 
     // --- Activations ----------------------------------------------------
     // Every hidden neuron gets the same pre-activation (zero weights, one
@@ -365,7 +412,10 @@ fn main() {
     let mut per_layer = Vec::new();
     for wide in [false, true] {
         let o = dense_opts(wide, true);
-        let k = mac[usize::from(wide)];
+        // A 32x32 hidden layer: one chunk, no whole block, 32 rows of four
+        // groups of eight.
+        let k = kern[&(false, "chunk")].max(kern[&(true, "chunk")])
+            + 32.0 * 4.0 * kern[&(wide, "dot8")];
         let mut prev = None;
         for depth in 1..=4usize {
             let mut w = vec![32usize; depth + 1];
@@ -381,7 +431,7 @@ fn main() {
                 &o,
             ) as f64;
             if let Some(p) = prev {
-                per_layer.push(f - p - 32.0 * neuron[&(wide, true, identity, false)] - 1024.0 * k);
+                per_layer.push(f - p - 32.0 * neuron[&(wide, true, identity, false)] - k);
             }
             prev = Some(f);
         }
@@ -450,7 +500,7 @@ fn main() {
                         .zip(p)
                         .map(|(a, b)| *a as f64 - *b as f64)
                         .fold(f64::MIN, f64::max);
-                    incs.push(inc - mac[0]);
+                    incs.push(inc - (dot(n) - dot(n - 1)));
                 }
                 prev = Some(each);
             }
@@ -576,8 +626,13 @@ fn main() {
         per_scale: derived["per_scale"],
         per_long_shift: derived["per_long_shift"],
         per_hard_activation: derived["per_hard_activation"],
-        per_mac_i8: derived["per_mac_i8"],
-        per_mac_i16: derived["per_mac_i16"],
+        per_block_i8: derived["per_block_i8"],
+        per_block_i16: derived["per_block_i16"],
+        per_chunk_block: derived["per_chunk_block"],
+        per_chunk: derived["per_chunk"],
+        per_dot8_i8: derived["per_dot8_i8"],
+        per_dot8_i16: derived["per_dot8_i16"],
+        per_dot1: derived["per_dot1"],
         per_transcendental: derived["per_transcendental"],
         per_tree: derived["per_tree"],
         per_step: derived["per_step"],
