@@ -140,9 +140,12 @@ pub fn parse_bytes(s: &[u8]) -> Result<Wide, DecimalError> {
     };
 
     // Pass 2: digit j (0-based over mantissa digits) has decimal power
-    // int_digits - 1 - j + exponent.
+    // int_digits - 1 - j + exponent. Integer part in u64: it never exceeds
+    // 2^63 (checked before each step), so `int * 10 + d` cannot overflow.
+    // (u128 arithmetic compiles to calls on 32-bit targets and wasm, and
+    // every call and branch costs 14 operations' gas on CosmWasm.)
     let point_power = int_digits + exponent; // digits with index < this are integral
-    let mut int: u128 = 0;
+    let mut int: u64 = 0;
     let mut frac: u64 = 0; // the first FRACTION_DIGITS fractional digits
     let mut j: i64 = 0;
     for &c in &body[..mantissa_end] {
@@ -151,14 +154,12 @@ pub fn parse_bytes(s: &[u8]) -> Result<Wide, DecimalError> {
         }
         let d = u64::from(c - b'0');
         if j < point_power {
-            int = int * 10 + u128::from(d);
-            if int > (1u128 << 63) {
-                return Err(DecimalError::OutOfRange);
-            }
+            int = times_ten_plus(int, d)?;
         } else {
             let place = j - point_power + 1; // 1 = tenths
             if place <= i64::from(FRACTION_DIGITS) {
-                frac += d * 10u64.pow(FRACTION_DIGITS - place as u32);
+                // place in 1..=19: frac stays below 10^19.
+                frac += d * POW10[(FRACTION_DIGITS as i64 - place) as usize];
             }
         }
         j += 1;
@@ -166,14 +167,61 @@ pub fn parse_bytes(s: &[u8]) -> Result<Wide, DecimalError> {
     // Zeros implied by a positive exponent beyond the last digit.
     let mut trailing = point_power - n_digits;
     while trailing > 0 && int != 0 {
-        int *= 10;
-        if int > (1u128 << 63) {
-            return Err(DecimalError::OutOfRange);
-        }
+        int = times_ten_plus(int, 0)?;
         trailing -= 1;
     }
 
-    assemble(negative, int, frac)
+    assemble(negative, u128::from(int), frac)
+}
+
+/// Powers of ten that fit a u64: `POW10[k] = 10^k`, k in 0..=19.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// `int * 10 + d`, or `OutOfRange` once it exceeds 2^63 (the largest
+/// magnitude `Wide` holds); `int` must be at most 2^63 and `d` at most 9.
+fn times_ten_plus(int: u64, d: u64) -> Result<u64, DecimalError> {
+    // Beyond 2^63 / 10 the product alone exceeds 2^63; below it the sum
+    // is at most 2^63 + 9, which fits a u64.
+    if int > (1u64 << 63) / 10 {
+        return Err(DecimalError::OutOfRange);
+    }
+    let next = int * 10 + d;
+    if next > 1u64 << 63 {
+        return Err(DecimalError::OutOfRange);
+    }
+    Ok(next)
+}
+
+/// 5^19: 10^19 = 2^19 · 5^19.
+const FIVE_POW_FRACTION: u64 = 19_073_486_328_125;
+
+/// `round(frac · 2^64 / 10^19)`, halves rounded up, for `frac < 10^19`:
+/// `floor((frac · 2^64 + 10^19 / 2) / 10^19)`, at most 2^64.
+///
+/// Without a 128-bit division: dividing numerator and denominator by 2^19
+/// gives `floor((frac · 2^45 + ⌊5^19 / 2⌋) / 5^19)` (exact, since
+/// `frac · 2^45` is an integer). `frac · 2^45 / 5^19` is a long division in
+/// three 15-bit steps whose partial dividends stay below `5^19 · 2^15 <
+/// 2^60`; the rounding term then adds 1 exactly when the remainder is at
+/// least `5^19 - ⌊5^19 / 2⌋`.
+fn fraction_bits(frac: u64) -> u128 {
+    const D: u64 = FIVE_POW_FRACTION;
+    let mut q = frac / D; // < 2^19
+    let mut r = frac % D;
+    for _ in 0..3 {
+        let t = r << 15; // r < D < 2^45
+        q = (q << 15) | (t / D); // t / D < 2^15
+        r = t % D;
+    }
+    u128::from(q) + u128::from(r + D / 2 >= D)
 }
 
 /// `±(int + frac / 10^19)` as `Wide`, rounding to nearest (ties away from
@@ -182,9 +230,8 @@ fn assemble(negative: bool, int: u128, frac: u64) -> Result<Wide, DecimalError> 
     if int > 1u128 << 63 {
         return Err(DecimalError::OutOfRange);
     }
-    // frac < 10^19 < 2^64, so frac << 64 < 2^128.
-    let scaled = (u128::from(frac) << 64) + u128::from(TEN_POW_FRACTION / 2);
-    let frac_bits = scaled / u128::from(TEN_POW_FRACTION); // <= 2^64
+    debug_assert!(frac < TEN_POW_FRACTION);
+    let frac_bits = fraction_bits(frac); // <= 2^64
     let magnitude = (int << 64)
         .checked_add(frac_bits)
         .ok_or(DecimalError::OutOfRange)?;
@@ -345,10 +392,18 @@ impl Exact {
         if self.scale > FRACTION_DIGITS as u8 {
             return Err(DecimalError::TooPrecise);
         }
-        let unit = 10u128.pow(u32::from(self.scale));
-        let int = self.mantissa / unit;
-        let frac =
-            (self.mantissa % unit) as u64 * 10u64.pow(FRACTION_DIGITS - u32::from(self.scale));
+        let scale = usize::from(self.scale);
+        let unit = POW10[scale];
+        // Most mantissas fit a u64: divide in 64 bits (one instruction on
+        // wasm, where a u128 division is a long library call).
+        let (int, rest) = match u64::try_from(self.mantissa) {
+            Ok(m) => (u128::from(m / unit), m % unit),
+            Err(_) => (
+                self.mantissa / u128::from(unit),
+                (self.mantissa % u128::from(unit)) as u64,
+            ),
+        };
+        let frac = rest * POW10[FRACTION_DIGITS as usize - scale];
         assemble(self.negative, int, frac)
     }
 
