@@ -700,9 +700,12 @@ pub fn guarded_inference(
 
 /// Wasm operations per multiply-accumulate of large dense layers: the
 /// per-MAC slope with per-neuron costs separated out. Growing the first
-/// hidden layer of `[n, a, n, 1]` adds one neuron and `2n` MACs per unit of
-/// `a`; growing the second of `[n, n, b, 1]` adds one neuron and `n + 1`
-/// MACs per unit of `b`: the difference of the two slopes is `n - 1` MACs.
+/// hidden layer of `[n, a, n, 1]` from `a = n` to `2n` adds `n` neurons and
+/// `2n` MACs per neuron; growing the second of `[n, n, b, 1]` likewise adds
+/// `n` neurons and `n + 1` MACs per neuron: the difference of the two
+/// slopes is `n - 1` MACs. Every layer involved has at least `n` inputs
+/// and outputs, so at `n >= 64` all of them take the core's blocked kernel
+/// (64 inputs per block, 64 rows per chunk).
 pub fn ops_per_mac(runner: &mut Runner, n: usize, wide: bool) -> Result<f64, String> {
     let options = Dense {
         wide,
@@ -721,9 +724,9 @@ pub fn ops_per_mac(runner: &mut Runner, n: usize, wide: bool) -> Result<f64, Str
         let blob = models::blob(&model, &options);
         Ok(measure_ops(runner, &model, &blob)? as f64)
     };
-    let half = n / 2;
-    let slope_a = (fuel(&[n, n, n, 1])? - fuel(&[n, half, n, 1])?) / half as f64;
-    let slope_b = (fuel(&[n, n, n, 1])? - fuel(&[n, n, half, 1])?) / half as f64;
+    let base = fuel(&[n, n, n, 1])?;
+    let slope_a = (fuel(&[n, 2 * n, n, 1])? - base) / n as f64;
+    let slope_b = (fuel(&[n, n, 2 * n, 1])? - base) / n as f64;
     Ok((slope_a - slope_b) / (n - 1) as f64)
 }
 
