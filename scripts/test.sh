@@ -64,7 +64,7 @@ step cargo build -p vigil-inference-core --no-default-features --features alloc 
 # The wasm instruction scan (host-tests/tests/no_float_instructions.rs) and the
 # artifact check under cosmwasm-vm (host-tests/tests/contract_artifact.rs) ran
 # in `cargo test --workspace` above; for their printed summaries run
-#   cargo test -p vigil-host-tests --test no_float_instructions -- --nocapture
-#   cargo test -p vigil-host-tests --test contract_artifact -- --nocapture
+#   cargo test -p host-tests --test no_float_instructions -- --nocapture
+#   cargo test -p host-tests --test contract_artifact -- --nocapture
 
 printf '\nall checks passed in %ss\n' "$((SECONDS - START))"

@@ -1,4 +1,4 @@
-//! Gas measurements behind `cargo run -p vigil-host-tests --bin gas-report`
+//! Gas measurements behind `cargo run -p host-tests --bin gas-report`
 //! and the gas budgets asserted by `tests/gas_budget.rs`.
 //!
 //! Two engines, each counting what it is the authority on:

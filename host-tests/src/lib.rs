@@ -10,7 +10,7 @@
 //!   engine must reproduce bit for bit (`tests/bit_exact.rs`);
 //! * [`scan`] (below) finds forbidden instructions.
 //!
-//! Tools: `cargo run -p vigil-host-tests --bin cost-calibration` derives
+//! Tools: `cargo run -p host-tests --bin cost-calibration` derives
 //! the cost coefficients; `--bin profile-report` measures the release
 //! profile's `opt-level` choices.
 //!

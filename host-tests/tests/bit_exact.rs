@@ -16,7 +16,7 @@
 //! * the committed golden vectors (`host-tests/golden/vectors.json`, every
 //!   family), which must also be current: the test fails when
 //!   `vigil_host_tests::golden::document()` no longer reproduces the file
-//!   byte for byte (regenerate with `cargo run -p vigil-host-tests --bin
+//!   byte for byte (regenerate with `cargo run -p host-tests --bin
 //!   golden-vectors`, then `cargo run -p vigil-web --example fixtures --
 //!   --refresh-golden` for the browser package, and review the diff);
 //! * proptest-generated models of every family (`models::random_model`, each

@@ -11,7 +11,7 @@
 //! bit for bit against the core called natively.
 //!
 //! When this fails after a change to the core, re-derive the coefficients
-//! with `cargo run -p vigil-host-tests --bin cost-calibration` and update
+//! with `cargo run -p host-tests --bin cost-calibration` and update
 //! `inference-core/src/cost.rs`.
 
 use std::sync::OnceLock;

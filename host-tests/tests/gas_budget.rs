@@ -2,7 +2,7 @@
 //! deterministic, so these are exact checks, not timings). Run on the exact
 //! artifact (`artifacts/vigil_guard.wasm`, built if missing or stale) in
 //! cosmwasm-vm with wasmd's gas (`vigil_host_tests::chain`). The figures
-//! are reported by `cargo run --release -p vigil-host-tests --bin gas-report`.
+//! are reported by `cargo run --release -p host-tests --bin gas-report`.
 //!
 //! * a guarded inference (`Check`) of the eth-fraud-shaped MLP costs at most
 //!   1.10 x its floor above setup (one read of the model + the core's own

@@ -15,7 +15,7 @@
 //! and log-transformed where its flags say so, sigmoid/tanh on their full
 //! path, every tree walked to `max_depth`). The coefficients are calibrated
 //! against wasmtime fuel metering of the release wasm build in `host-tests`
-//! (`cargo run -p vigil-host-tests --bin cost-calibration` derives them by
+//! (`cargo run -p host-tests --bin cost-calibration` derives them by
 //! differencing), whose `cost_bound` test asserts that measured operations
 //! never exceed the bound.
 use crate::dense::{BLOCK, CHUNK};

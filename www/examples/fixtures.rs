@@ -28,7 +28,7 @@
 //! own models and only re-derives golden.json's expectations, and re-imports
 //! host-tests' golden vectors: for an intended change of the core's
 //! arithmetic or messages (the model itself stays the same, with or without
-//! the data set), or after `cargo run -p vigil-host-tests --bin
+//! the data set), or after `cargo run -p host-tests --bin
 //! golden-vectors`.
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! a sweep of models of every family against the bound.
 //!
 //! ```sh
-//! cargo run -p vigil-host-tests --bin cost-calibration
+//! cargo run -p host-tests --bin cost-calibration
 //! ```
 //!
 //! Everything measured is `vigil_infer_no_checksum`, the call

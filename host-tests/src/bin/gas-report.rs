@@ -1,7 +1,7 @@
 //! The gas report: what Vigil costs on a chain, measured.
 //!
 //! ```text
-//! cargo run --release -p vigil-host-tests --bin gas-report -- --json target/gas-report/gas.json
+//! cargo run --release -p host-tests --bin gas-report -- --json target/gas-report/gas.json
 //! ```
 //!
 //! Prints a markdown report (the figures the README quotes) and writes an

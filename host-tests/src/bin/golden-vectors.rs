@@ -2,8 +2,8 @@
 //! `vigil_host_tests::golden`):
 //!
 //! ```sh
-//! cargo run -p vigil-host-tests --bin golden-vectors            # rewrite the file
-//! cargo run -p vigil-host-tests --bin golden-vectors -- --check # exit 1 if it is stale
+//! cargo run -p host-tests --bin golden-vectors            # rewrite the file
+//! cargo run -p host-tests --bin golden-vectors -- --check # exit 1 if it is stale
 //! ```
 //!
 //! Then `cargo run -p vigil-web --example fixtures -- --refresh-golden`

@@ -6,7 +6,7 @@
 //! features).
 //!
 //! ```sh
-//! cargo run -p vigil-host-tests --bin profile-report
+//! cargo run -p host-tests --bin profile-report
 //! ```
 //!
 //! Prints a markdown table. Columns: the `vigil_infer_no_checksum` call
