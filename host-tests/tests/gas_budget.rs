@@ -20,7 +20,10 @@ use std::sync::OnceLock;
 use vigil_host_tests::chain::{Chain, WasmdGas};
 use vigil_host_tests::fuel::{Meter, Runner};
 use vigil_host_tests::gas::{self, Family};
+use vigil_host_tests::models;
 use vigil_host_tests::shim::{build_shim, nested_target_dir};
+use vigil_inference_core::cost::{Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS};
+use vigil_inference_core::Model;
 
 fn artifact() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
@@ -118,6 +121,38 @@ fn evaluating_a_candidate_on_1857_rows_fits_one_transaction() {
             e.max_step() < 30_000_000,
             "the evaluation costs {} SDK gas",
             e.max_step()
+        );
+    }
+}
+
+/// `Cost::compute_sdk_gas` is an upper bound on what cosmwasm-vm charges
+/// for the core's parse and inference: the core priced as cosmwasm-vm
+/// prices it (wasmtime fuel with `gas::cosmwasm_operator_cost`), worst
+/// input, never exceeds it, for every family at several sizes and the
+/// eth-fraud-shaped MLP.
+#[test]
+fn the_compute_estimate_covers_cosmwasm_pricing() {
+    let (_, mut priced) = runners();
+    let mut cases: Vec<(String, _)> = Vec::new();
+    for family in Family::ALL {
+        for &size in &family.sizes()[..3] {
+            cases.push((format!("{} {size}", family.name()), family.model(size)));
+        }
+    }
+    cases.push(("eth-fraud MLP".into(), gas::eth_fraud_mlp(1)));
+    for (name, (model, options)) in cases {
+        let blob = models::blob(&model, &options);
+        let cost = Cost::of(&Model::parse(&blob).expect("valid blob"));
+        let units = gas::measure_ops(&mut priced, &model, &blob).unwrap_or_else(|e| panic!("{e}"));
+        let charged = (units * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS);
+        eprintln!(
+            "{name}: cosmwasm-priced {units} units = {charged} SDK gas; estimate {}",
+            cost.compute_sdk_gas()
+        );
+        assert!(
+            charged <= cost.compute_sdk_gas(),
+            "{name}: cosmwasm-vm would charge {charged} SDK gas of compute, over the estimate {}",
+            cost.compute_sdk_gas()
         );
     }
 }

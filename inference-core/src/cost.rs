@@ -137,6 +137,18 @@ pub const COSMWASM_GAS_PER_SDK_GAS: u64 = 140_000;
 pub const SDK_GAS_PER_READ: u64 = 1_000;
 /// SDK gas per byte read from the KV store.
 pub const SDK_GAS_PER_READ_BYTE: u64 = 3;
+/// The largest value one storage record holds (cosmwasm-vm refuses larger
+/// writes): a larger model is stored, and read, as several records.
+pub const KV_MAX_VALUE_BYTES: u64 = 128 * 1024;
+/// What cosmwasm-vm charges for the core's wasm operations, in thousandths
+/// of [`COSMWASM_GAS_PER_OP`] per operation counted by [`Cost::ops`]: it
+/// charges 14 times the flat price for every branch, call and block end
+/// (its metering's "accounting" operators), which wasmtime fuel counts
+/// once. Measured: the core's worst calls cost 1.5-2.6 times their
+/// operation count priced that way (`cargo run -p host-tests --bin
+/// gas-report`, column `cosmwasm-priced/ops`); `host-tests`' `gas_budget`
+/// test holds cosmwasm-priced fuel <= bound x this factor on every family.
+pub const COSMWASM_PRICE_PER_OP_MILLI: u64 = 2_750;
 
 /// The cost bound of one inference of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,14 +233,22 @@ impl Cost {
         }
     }
 
-    /// SDK gas of the computation alone (rounded up).
+    /// SDK gas of the computation alone, an upper bound: the operation
+    /// bound priced as cosmwasm-vm prices the core's code (see
+    /// [`COSMWASM_PRICE_PER_OP_MILLI`]), rounded up.
     pub fn compute_sdk_gas(&self) -> u64 {
-        (self.ops * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS)
+        let milli_gas = u128::from(self.ops)
+            * u128::from(COSMWASM_GAS_PER_OP)
+            * u128::from(COSMWASM_PRICE_PER_OP_MILLI);
+        let sdk = milli_gas.div_ceil(1_000 * u128::from(COSMWASM_GAS_PER_SDK_GAS));
+        u64::try_from(sdk).unwrap_or(u64::MAX)
     }
 
-    /// SDK gas of reading the model from one KV entry.
+    /// SDK gas of reading the model: one read per storage record (models of
+    /// [`KV_MAX_VALUE_BYTES`] or more span several) plus every byte.
     pub fn read_sdk_gas(&self) -> u64 {
-        SDK_GAS_PER_READ + SDK_GAS_PER_READ_BYTE * self.model_bytes
+        let records = self.model_bytes / KV_MAX_VALUE_BYTES + 1;
+        SDK_GAS_PER_READ * records + SDK_GAS_PER_READ_BYTE * self.model_bytes
     }
 
     /// Read plus compute: the model-dependent SDK gas of one guarded
