@@ -28,6 +28,7 @@ use vigil_host_tests::chain::{Chain, Gas, WasmdGas};
 use vigil_host_tests::fuel::Meter;
 use vigil_host_tests::gas::{self, Family, Point};
 use vigil_host_tests::shim::{build_shim, default_target_dir};
+use vigil_inference_core::cost::COSMWASM_PRICE_PER_OP_MILLI;
 
 /// Rows of the public test set the PoIm figure is about (eth-fraud's).
 const EVAL_ROWS: usize = 1_857;
@@ -190,9 +191,9 @@ fn run() -> Result<(), String> {
          cosmwasm-priced / ops: the core's worst call priced as cosmwasm-vm prices it \
          (115 CosmWasm gas per operation, 14 times that for branches, calls and block \
          ends) over its plain operation count: up to {priced_max:.2}. `Cost::compute_sdk_gas` \
-         prices every operation at 115, so it understates the core's compute gas by that \
-         factor (compute is a small share of a guarded inference: reading the model \
-         dominates).\n"
+         prices the bound at {:.2} times 115 per operation to cover it (held by the \
+         `gas_budget` test).\n",
+        COSMWASM_PRICE_PER_OP_MILLI as f64 / 1000.0
     );
 
     // --- Ops per MAC and per tree step ------------------------------------
