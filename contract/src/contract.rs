@@ -649,7 +649,7 @@ fn continue_evaluation(deps: DepsMut, id: u64) -> Result<Response, ContractError
         .ok_or_else(|| StdError::generic_err("candidate blob missing"))?;
     let (response, decided) = evaluate_step(deps.storage, &config, id, proposal, &candidate_blob)?;
     if decided {
-        remove_candidate(deps.storage, id);
+        remove_candidate(deps.storage, id, candidate_blob.len());
     }
     Ok(response)
 }
@@ -782,7 +782,11 @@ fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, Contrac
     proposal.status = ProposalStatus::Cancelled;
     PROPOSALS.save(deps.storage, id, &proposal);
     OPEN_PROPOSAL.remove(deps.storage);
-    remove_candidate(deps.storage, id);
+    // An open proposal's candidate is stored; its length tells which
+    // records to remove.
+    if let Some(blob) = load_candidate(deps.storage, id) {
+        remove_candidate(deps.storage, id, blob.len());
+    }
     let mut response = action("cancel_proposal");
     attr_num(&mut response.attributes, "proposal_id", id);
     Ok(response.add_message(BankMsg::Send {

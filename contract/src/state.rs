@@ -767,10 +767,10 @@ fn chunk_key(key: &[u8], index: u16) -> Vec<u8> {
 /// earlier value, except right after a full last record: that one key is
 /// removed. A value below 128 KiB (every model of typical size) stays one
 /// record: one read. An empty value removes the key (storage refuses empty
-/// values).
+/// values; no stored value of the contract is empty).
 fn set_chunked(storage: &mut dyn Storage, key: &[u8], value: &[u8]) {
     if value.is_empty() {
-        remove_chunked(storage, key);
+        storage.remove(key);
         return;
     }
     let mut index = 0u16;
@@ -805,22 +805,13 @@ fn get_chunked(storage: &dyn Storage, key: &[u8]) -> Option<Vec<u8>> {
     Some(value)
 }
 
-/// Remove a value written by [`set_chunked`] (its continuations too).
-fn remove_chunked(storage: &mut dyn Storage, key: &[u8]) {
-    let Some(first) = storage.get(key) else {
-        return;
-    };
+/// Remove a value of `len` bytes written by [`set_chunked`], its
+/// continuations too, without reading it (the caller holds its length).
+fn remove_chunked(storage: &mut dyn Storage, key: &[u8], len: usize) {
     storage.remove(key);
-    let mut last = first.len();
-    let mut index = 0u16;
-    while last == MAX_VALUE_BYTES {
-        index += 1;
-        let k = chunk_key(key, index);
-        let Some(chunk) = storage.get(&k) else {
-            break;
-        };
-        last = chunk.len();
-        storage.remove(&k);
+    let continuations = len.saturating_sub(1) / MAX_VALUE_BYTES;
+    for index in 1..=continuations {
+        storage.remove(&chunk_key(key, index as u16));
     }
 }
 
@@ -889,9 +880,9 @@ pub fn load_candidate(storage: &dyn Storage, id: u64) -> Option<Vec<u8>> {
     get_chunked(storage, &key(CANDIDATE_PREFIX, &id.to_be_bytes()))
 }
 
-/// Drop a decided proposal's candidate blob.
-pub fn remove_candidate(storage: &mut dyn Storage, id: u64) {
-    remove_chunked(storage, &key(CANDIDATE_PREFIX, &id.to_be_bytes()));
+/// Drop a proposal's candidate blob of `len` bytes.
+pub fn remove_candidate(storage: &mut dyn Storage, id: u64, len: usize) {
+    remove_chunked(storage, &key(CANDIDATE_PREFIX, &id.to_be_bytes()), len);
 }
 
 /// Store a sample: label byte, then the packed features.
@@ -1007,7 +998,7 @@ mod tests {
         }
         assert_eq!(get_chunked(&storage, b"absent"), None);
         set_chunked(&mut storage, b"r", &value(2 * m + 7, 9));
-        remove_chunked(&mut storage, b"r");
+        remove_chunked(&mut storage, b"r", 2 * m + 7);
         assert_eq!(get_chunked(&storage, b"r"), None);
         assert_eq!(storage.get(&chunk_key(b"r", 1)), None);
         assert_eq!(storage.get(&chunk_key(b"r", 2)), None);

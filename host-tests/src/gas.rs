@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use vigil_inference_core::cost::{Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS};
 use vigil_inference_core::float::{FloatModel, QuantizeOptions};
 use vigil_inference_core::format::{Activation, Family as TreeFamily};
-use vigil_inference_core::{decimal, Model};
+use vigil_inference_core::{decimal, Act, Model, Output, Wide};
 
 use crate::chain::{base64, is_out_of_gas, Chain, Gas, Outcome};
 use crate::fuel::{Export, Runner};
@@ -446,31 +446,35 @@ impl EvalCost {
     }
 }
 
+/// A row of decimal strings as the core's inputs.
+fn parse_row(row: &[String]) -> Result<Vec<Wide>, String> {
+    row.iter()
+        .map(|f| decimal::parse(f).map_err(|e| format!("{f}: {e:?}")))
+        .collect()
+}
+
+/// What the native core answers for each of `rows`.
+fn native_outputs(blob: &[u8], rows: &[Vec<String>]) -> Result<Vec<Output>, String> {
+    let parsed = Model::parse(blob).map_err(|e| format!("{e:?}"))?;
+    let mut scratch = vec![Act::ZERO; parsed.scratch_len()];
+    rows.iter()
+        .map(|row| {
+            parsed
+                .infer(&parse_row(row)?, &mut scratch)
+                .map_err(|e| format!("{e:?}"))
+        })
+        .collect()
+}
+
 /// The teacher of the generated test sets: the eth-fraud-shaped MLP of
 /// seed 2 with its threshold moved to the median of its scores on `rows`,
 /// so its labels split the rows about evenly. Returns its blob and the
 /// labels it gives.
 pub fn teacher(rows: &[Vec<String>]) -> Result<(Vec<u8>, Vec<bool>), String> {
     let (mut model, options) = eth_fraud_mlp(2);
-    let scores = |blob: &[u8]| -> Result<Vec<(u32, bool)>, String> {
-        let parsed = Model::parse(blob).map_err(|e| format!("{e:?}"))?;
-        let mut scratch = vec![vigil_inference_core::Act::ZERO; parsed.scratch_len()];
-        rows.iter()
-            .map(|row| {
-                let inputs: Vec<_> = row
-                    .iter()
-                    .map(|f| decimal::parse(f).map_err(|e| format!("{f}: {e:?}")))
-                    .collect::<Result<_, _>>()?;
-                let out = parsed
-                    .infer(&inputs, &mut scratch)
-                    .map_err(|e| format!("{e:?}"))?;
-                Ok((out.score.to_bits(), out.label))
-            })
-            .collect()
-    };
-    let mut bits: Vec<u32> = scores(&models::blob(&model, &options))?
+    let mut bits: Vec<u32> = native_outputs(&models::blob(&model, &options), rows)?
         .into_iter()
-        .map(|(b, _)| b)
+        .map(|out| out.score.to_bits())
         .collect();
     bits.sort_unstable();
     // The score at which about 30% of the rows are at or above (scores
@@ -485,7 +489,10 @@ pub fn teacher(rows: &[Vec<String>]) -> Result<(Vec<u8>, Vec<bool>), String> {
         .ok_or("no rows")?;
     model.threshold = f64::from(t) / f64::from(1u32 << 31);
     let blob = models::blob(&model, &options);
-    let labels = scores(&blob)?.into_iter().map(|(_, label)| label).collect();
+    let labels = native_outputs(&blob, rows)?
+        .into_iter()
+        .map(|out| out.label)
+        .collect();
     Ok((blob, labels))
 }
 
@@ -664,15 +671,9 @@ pub fn guarded_inference(
     install(chain, model.features.len(), &blob)?;
     let features = rows_for(&model, 1, 7).remove(0);
     // The native answer, to be sure the query did the inference.
-    let inputs: Vec<_> = features
-        .iter()
-        .map(|f| decimal::parse(f).map_err(|e| format!("{f}: {e:?}")))
-        .collect::<Result<_, _>>()?;
+    let native = native_outputs(&blob, std::slice::from_ref(&features))?.remove(0);
+    let inputs = parse_row(&features)?;
     let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
-    let mut scratch = vec![vigil_inference_core::Act::ZERO; parsed.scratch_len()];
-    let native = parsed
-        .infer(&inputs, &mut scratch)
-        .map_err(|e| format!("{e:?}"))?;
     let outcome = check(chain, &features, chain.gas().query_limit);
     let answer = outcome.result.clone()?;
     if answer["allow"] != json!(!native.label) {
