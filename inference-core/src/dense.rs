@@ -124,6 +124,11 @@ impl<'a> Layer<'a> {
     /// array; see [`dot_rows`] for the order of work.
     pub(crate) fn forward(&self, x: &[Act], out: &mut [Act], acc: &mut [i64; CHUNK]) {
         let x = x.get(..self.fan_in).unwrap_or(x);
+        // Exactly `fan_out` outputs: `out` may be wider (the scratch is
+        // sized for the widest layer), and rows past `fan_out` would only
+        // compute values no one reads.
+        let n_out = self.fan_out.min(out.len());
+        let out = &mut out[..n_out];
         let rows = self.weights.chunks(CHUNK * self.row_len().max(1));
         let mut j = 0;
         for (w, out) in rows.zip(out.chunks_mut(CHUNK)) {

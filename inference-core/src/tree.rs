@@ -42,6 +42,10 @@ pub struct Ensemble<'a> {
     pub base: i32,
     /// Nodes carry explanation values.
     pub explain: bool,
+    /// The most steps one inference's walks can take: the sum over trees
+    /// of the depth of each tree's deepest leaf (at most `n_trees ·
+    /// max_depth`, equal for complete trees of `max_depth`).
+    pub max_steps: usize,
     counts: &'a [u8],
     nodes: &'a [u8],
 }
@@ -205,6 +209,7 @@ type Pending = [u64; MAX_DEPTH as usize + 1];
 /// within `max_depth`: one pass over the nodes in order, with a stack of the
 /// internal nodes whose left subtree is in progress (at most
 /// `MAX_DEPTH + 1` deep, on the stack: no allocation, no recursion).
+/// Returns the depth of its deepest leaf.
 fn check_tree(
     tree: &Tree<'_>,
     t: usize,
@@ -212,11 +217,11 @@ fn check_tree(
     n_features: usize,
     explain: bool,
     pending: &mut Pending,
-) -> Result<(), FormatError> {
+) -> Result<u8, FormatError> {
     let malformed = |node| FormatError::MalformedTree { tree: t, node };
     let len = tree.len();
     let mut top = 0usize;
-    let (mut i, mut depth) = (0usize, 0u8);
+    let (mut i, mut depth, mut deepest) = (0usize, 0u8, 0u8);
     loop {
         if depth > max_depth {
             return Err(FormatError::DepthExceeded { tree: t });
@@ -246,12 +251,13 @@ fn check_tree(
         if explain && node.mean != node.value {
             return Err(FormatError::LeafValueMismatch { tree: t, node: i });
         }
+        deepest = deepest.max(depth);
         // The subtree ending at this leaf is the left subtree of the
         // innermost pending node: its right child must come next.
         let end = i + 1;
         if top == 0 {
             return if end == len {
-                Ok(())
+                Ok(deepest)
             } else {
                 Err(malformed(end))
             };
@@ -307,18 +313,28 @@ pub(crate) fn validate<'a>(
         needed: usize::MAX,
     };
     let nodes = r.take(total.checked_mul(stride).ok_or(too_big)?)?;
-    let ensemble = Ensemble {
+    let mut ensemble = Ensemble {
         n_trees,
         max_depth,
         base,
         explain,
+        max_steps: 0,
         counts,
         nodes,
     };
     let mut pending: Pending = [0; MAX_DEPTH as usize + 1];
+    let mut steps = 0;
     for (t, tree) in ensemble.trees().enumerate() {
-        check_tree(&tree, t, max_depth, n_features, explain, &mut pending)?;
+        steps += usize::from(check_tree(
+            &tree,
+            t,
+            max_depth,
+            n_features,
+            explain,
+            &mut pending,
+        )?);
     }
+    ensemble.max_steps = steps;
     Ok(ensemble)
 }
 
