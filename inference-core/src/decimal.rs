@@ -158,8 +158,10 @@ pub fn parse_bytes(s: &[u8]) -> Result<Wide, DecimalError> {
         } else {
             let place = j - point_power + 1; // 1 = tenths
             if place <= i64::from(FRACTION_DIGITS) {
-                // place in 1..=19: frac stays below 10^19.
-                frac += d * POW10[(FRACTION_DIGITS as i64 - place) as usize];
+                // place in 1..=19: d · 10^(19 - place) <= 9 · 10^18 and frac
+                // stays below 10^19, so neither step can wrap.
+                let unit = POW10[(FRACTION_DIGITS as i64 - place) as usize];
+                frac = frac.wrapping_add(d.wrapping_mul(unit));
             }
         }
         j += 1;
@@ -214,6 +216,9 @@ const FIVE_POW_FRACTION: u64 = 19_073_486_328_125;
 /// least `5^19 - ⌊5^19 / 2⌋`.
 fn fraction_bits(frac: u64) -> u128 {
     const D: u64 = FIVE_POW_FRACTION;
+    if frac == 0 {
+        return 0; // integers: no division
+    }
     let mut q = frac / D; // < 2^19
     let mut r = frac % D;
     for _ in 0..3 {
@@ -262,7 +267,11 @@ fn parse_exponent(s: &[u8], offset: usize) -> Result<i64, DecimalError> {
                 position: offset + start + i,
             });
         }
-        e = (e * 10 + i64::from(c - b'0')).min(EXPONENT_CLAMP);
+        // e <= EXPONENT_CLAMP before each step: no overflow.
+        e = e
+            .wrapping_mul(10)
+            .wrapping_add(i64::from(c - b'0'))
+            .min(EXPONENT_CLAMP);
     }
     Ok(if negative { -e } else { e })
 }

@@ -98,9 +98,25 @@ pub fn hard_tanh_q16(x: i32) -> i32 {
 /// below 2^-24, far under the `I16F16` resolution of the features).
 pub const LOG2_FRACTION_BITS: u32 = 24;
 
+/// The least integer whose square is at least 2^61: a Q30 mantissa `m`
+/// squares to 2 or more (`m² / 2^30 >= 2^31`) exactly when `m` is at least
+/// this.
+const SQRT_2_61_CEIL: u64 = 1_518_500_250;
+const _: () = assert!(
+    SQRT_2_61_CEIL * SQRT_2_61_CEIL >= 1 << 61
+        && (SQRT_2_61_CEIL - 1) * (SQRT_2_61_CEIL - 1) < 1 << 61
+);
+
 /// `ln(1 + m)` for a non-negative magnitude `m` in Q64 (`m < 2^127`), as
 /// Q30. Integer log2 by normalisation, then [`LOG2_FRACTION_BITS`]
 /// fractional bits by repeated squaring; 64-bit arithmetic only.
+///
+/// Each squaring step is `s = ⌊mant² / 2^30⌋`, then, when `s >= 2^31`, the
+/// bit is 1 and `mant = ⌊s / 2⌋` (`= ⌊mant² / 2^31⌋`), else the bit is 0 and
+/// `mant = s`. The bit is decided from `mant` itself (`mant >=`
+/// [`SQRT_2_61_CEIL`]) so the comparison runs beside the multiplication
+/// instead of after it: the same bits, a shorter chain of dependent
+/// instructions.
 pub fn ln1p_q64_to_q30(m: u128) -> i64 {
     let m = m.min((1u128 << 127) - 1);
     // v = 1 + m as (hi, lo) words of Q64: hi = integer part >= 1.
@@ -117,18 +133,23 @@ pub fn ln1p_q64_to_q30(m: u128) -> i64 {
         whole += 1;
     }
     let mut frac: u64 = 0;
-    let mut bit = 1u64 << (LOG2_FRACTION_BITS - 1);
-    while bit != 0 {
-        mant = (mant * mant) >> 30; // mant < 2^31: square < 2^62
-        if mant >= 1 << 31 {
-            mant >>= 1;
-            frac |= bit;
+    // mant = 2^30 (v a power of two, e.g. an input of 0) stays 2^30: every
+    // further bit is 0.
+    if mant != 1 << 30 {
+        for _ in 0..LOG2_FRACTION_BITS {
+            let high = mant >= SQRT_2_61_CEIL;
+            // mant < 2^31: the square is below 2^62 (cannot wrap), and the
+            // new mant is again below 2^31.
+            let square = mant.wrapping_mul(mant);
+            mant = if high { square >> 31 } else { square >> 30 };
+            frac = (frac << 1) | u64::from(high);
         }
-        bit >>= 1;
     }
-    // ln v = (whole + frac / 2^24) · ln 2, in Q30; each term fits u64.
+    // ln v = (whole + frac / 2^24) · ln 2, in Q30; whole <= 64 and
+    // frac_q30 < 2^30, so no product reaches 2^61.
     let frac_q30 = frac << (30 - LOG2_FRACTION_BITS);
-    (whole * LN2_Q30 + ((frac_q30 * LN2_Q30 + (1 << 29)) >> 30)) as i64
+    let frac_ln = frac_q30.wrapping_mul(LN2_Q30).wrapping_add(1 << 29) >> 30;
+    whole.wrapping_mul(LN2_Q30).wrapping_add(frac_ln) as i64
 }
 
 /// `round(y · m / 2^shift)` saturated to `i64`, exact for every `y`, `m`
@@ -287,6 +308,61 @@ mod tests {
                 }
             };
             assert_eq!(i128::from(mul_shift_i128(y, m, s)), want);
+        }
+    }
+
+    /// [`ln1p_q64_to_q30`] as first written (one branch per bit): the
+    /// reference the faster loop is held to, bit for bit.
+    fn ln1p_reference(m: u128) -> i64 {
+        let m = m.min((1u128 << 127) - 1);
+        let hi = (m >> 64) as u64 + 1;
+        let lo = m as u64;
+        let whole = 63 - hi.leading_zeros();
+        let top = (hi << (63 - whole)) | ((lo >> whole) >> 1);
+        let mut mant = (top >> 33) + ((top >> 32) & 1);
+        let mut whole = u64::from(whole);
+        if mant == 1 << 31 {
+            mant = 1 << 30;
+            whole += 1;
+        }
+        let mut frac: u64 = 0;
+        let mut bit = 1u64 << (LOG2_FRACTION_BITS - 1);
+        while bit != 0 {
+            mant = (mant * mant) >> 30;
+            if mant >= 1 << 31 {
+                mant >>= 1;
+                frac |= bit;
+            }
+            bit >>= 1;
+        }
+        let frac_q30 = frac << (30 - LOG2_FRACTION_BITS);
+        (whole * LN2_Q30 + ((frac_q30 * LN2_Q30 + (1 << 29)) >> 30)) as i64
+    }
+
+    #[test]
+    fn ln1p_matches_reference_at_edges() {
+        let mut cases = std::vec![0u128, 1, u128::MAX, (1u128 << 127) - 1, 1u128 << 127];
+        for k in 0..127 {
+            let p = 1u128 << k;
+            cases.extend([p - 1, p, p + 1, p.wrapping_mul(3) >> 1]);
+        }
+        for i in 0u128..5000 {
+            cases.push(i << 64); // integers
+            cases.push(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835));
+        }
+        for m in cases {
+            assert_eq!(ln1p_q64_to_q30(m), ln1p_reference(m), "m = {m}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        /// The faster loop gives the reference's bits, for magnitudes of
+        /// every size.
+        #[test]
+        fn ln1p_matches_reference(m: u128, shift in 0u32..128) {
+            let m = m >> shift;
+            proptest::prop_assert_eq!(ln1p_q64_to_q30(m), ln1p_reference(m));
         }
     }
 
