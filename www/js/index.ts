@@ -239,7 +239,10 @@ export class VigilModel {
   readonly #names: readonly string[] | null;
   readonly #index: Map<string, number> | null;
   readonly #explainable: boolean;
+  readonly #threshold: number;
   readonly #info: ModelInfo;
+  /** The engine's input buffer: a view of the module's memory, see {@link VigilModel.#write}. */
+  #input: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   #freed = false;
 
   /** @internal Use {@link loadModel}. */
@@ -250,6 +253,7 @@ export class VigilModel {
     this.#index = names ? new Map(names.map((name, i) => [name, i])) : null;
     this.#explainable = engine.explainable;
     const thresholdBits = engine.thresholdBits;
+    this.#threshold = thresholdBits;
     this.#info = Object.freeze({
       family: engine.family,
       nFeatures: this.#n,
@@ -276,17 +280,12 @@ export class VigilModel {
    */
   score(features: Features): ScoreResult {
     if (this.#freed) throw new VigilError('FREED', 'this model was freed');
-    let values = this.#values(features);
-    const n = this.#n;
-    for (let i = 0; i < n; i++) {
-      if (typeof values[i] !== 'string') {
-        values = Array.from(values, (v, j) => (typeof v === 'string' ? v : this.#convert(v, j)));
-        break;
-      }
-    }
-    const bits = this.#engine.score((values as string[]).join(','));
+    const values = this.#values(features);
+    const bits = this.#engine.scoreInput(this.#write(values));
     if (bits === SCORE_ERROR) throw this.#refused(values);
-    const label = this.#engine.label;
+    const n = this.#n;
+    // Exactly the core's label: the score's bits against the threshold's.
+    const label = bits >= this.#threshold;
     let contributions: Contribution[] = [];
     if (this.#explainable) {
       const view = new Int32Array(exports!.memory.buffer, this.#engine.contributionsPtr(), n);
@@ -306,6 +305,56 @@ export class VigilModel {
       this.#freed = true;
       this.#engine.free();
     }
+  }
+
+  /**
+   * Write the values into the engine's input buffer, joined with `,`, one
+   * byte per UTF-16 code unit; returns the byte count. A value with a
+   * non-ASCII character is written again with each such unit as 0xFF: no
+   * decimal holds that byte, so the engine refuses the value at the same
+   * position as it would the character's UTF-8 form (the first offending
+   * character is the one reported, and every byte before it is ASCII).
+   */
+  #write(values: ArrayLike<unknown>): number {
+    let buf = this.#input;
+    // Empty before the first call, and once the module's memory has grown
+    // (which detaches the old view).
+    if (buf.length === 0) buf = this.#grow(0);
+    let at = 0;
+    let seen = 0; // every code unit or'ed: above 0x7f means non-ASCII
+    for (let i = 0; i < values.length; i++) {
+      const raw = values[i];
+      const v = typeof raw === 'string' ? raw : this.#convert(raw, i);
+      const len = v.length;
+      if (at + len + 1 > buf.length) buf = this.#grow(2 * (at + len + 1));
+      if (i > 0) buf[at++] = 0x2c; // ','
+      for (let j = 0; j < len; j++) {
+        const c = v.charCodeAt(j);
+        seen |= c;
+        buf[at + j] = c;
+      }
+      at += len;
+    }
+    if (seen > 0x7f) {
+      at = 0;
+      for (let i = 0; i < values.length; i++) {
+        const raw = values[i];
+        const v = typeof raw === 'string' ? raw : String(raw);
+        if (i > 0) buf[at++] = 0x2c;
+        for (let j = 0; j < v.length; j++) {
+          const c = v.charCodeAt(j);
+          buf[at++] = c > 0x7f ? 0xff : c;
+        }
+      }
+    }
+    return at;
+  }
+
+  /** A view of the engine's input buffer, with room for `capacity` bytes (at least 256). */
+  #grow(capacity: number): Uint8Array<ArrayBufferLike> {
+    const size = Math.max(capacity, 256);
+    const ptr = this.#engine.inputBuffer(size);
+    return (this.#input = new Uint8Array(exports!.memory.buffer, ptr, size));
   }
 
   #name(i: number): string {

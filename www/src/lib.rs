@@ -14,9 +14,11 @@
 //! The build scans the shipped wasm for float instructions
 //! (`cargo run -p vigil-web --example scan-wasm`).
 //!
-//! **Inputs** cross the boundary as one string: the decimal strings of one
-//! input vector joined with `,` (a byte no valid decimal contains), so a call
-//! encodes one string instead of one per feature.
+//! **Inputs** cross the boundary as bytes: the decimal strings of one input
+//! vector joined with `,` (a byte no valid decimal contains), written by the
+//! JavaScript wrapper straight into the engine's input buffer
+//! ([`Engine::input_buffer`]), so a call passes one length instead of one
+//! string per feature, and allocates nothing.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -91,7 +93,7 @@ pub struct Engine {
     scratch: Vec<Act>,
     contributions: Vec<Act>,
     contribution_bits: Vec<i32>,
-    label: bool,
+    input: Vec<u8>,
     error_feature: u32,
     error: String,
 }
@@ -109,7 +111,7 @@ impl Engine {
             scratch: vec![Act::ZERO; model.scratch_len()],
             contributions: vec![Act::ZERO; n],
             contribution_bits: vec![0; n],
-            label: false,
+            input: Vec::new(),
             error_feature: 0,
             error: String::new(),
             loaded,
@@ -121,21 +123,38 @@ impl Engine {
     }
 
     /// Parse the `,`-joined decimal strings into the input buffer.
+    ///
+    /// One pass: each field is parsed as its separator is found. A wrong
+    /// field count is reported before any bad number (the count is what is
+    /// checked first), so the first parse error waits until every field is
+    /// counted.
     fn parse_inputs(&mut self, joined: &[u8]) -> Result<(), ScoreError> {
         let expected = self.n_features;
-        let got = joined.split(|&b| b == SEPARATOR).count();
+        let mut got = 0;
+        let mut first_error = None;
+        let mut start = 0;
+        for end in 0..=joined.len() {
+            if end < joined.len() && joined[end] != SEPARATOR {
+                continue;
+            }
+            if let (Some(slot), None) = (self.inputs.get_mut(got), first_error) {
+                match decimal::parse_bytes(&joined[start..end]) {
+                    Ok(v) => *slot = v,
+                    Err(error) => {
+                        first_error = Some(ScoreError::BadNumber {
+                            feature: got,
+                            error,
+                        })
+                    }
+                }
+            }
+            got += 1;
+            start = end + 1;
+        }
         if got != expected {
             return Err(ScoreError::FeatureCount { expected, got });
         }
-        for (feature, (field, slot)) in joined
-            .split(|&b| b == SEPARATOR)
-            .zip(self.inputs.iter_mut())
-            .enumerate()
-        {
-            *slot = decimal::parse_bytes(field)
-                .map_err(|error| ScoreError::BadNumber { feature, error })?;
-        }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Score one input vector given as `,`-joined decimal strings. Explainable
@@ -164,7 +183,6 @@ impl Engine {
                 *bits = c.to_bits();
             }
         }
-        self.label = out.label;
         Ok(Scored {
             score_bits: out.score.to_bits(),
             label: out.label,
@@ -257,18 +275,33 @@ impl Engine {
         self.model().cost().ops
     }
 
-    /// Score one input vector: the decimal strings joined with `,`.
-    /// Returns the score's `U1F31` bits, or [`SCORE_ERROR`] when the inputs
-    /// are refused; then [`error_feature`](Self::error_feature) and
-    /// [`error`](Self::error) say why.
-    pub fn score(&mut self, joined: &str) -> u32 {
-        self.score_bytes(joined.as_bytes())
+    /// The input buffer, with room for at least `capacity` bytes: its
+    /// address in the module's memory. The caller writes the decimal
+    /// strings of one input vector there, joined with `,`, then calls
+    /// [`score_input`](Self::score_input). Growing the buffer keeps its
+    /// contents; the address stays valid until the next call with a larger
+    /// `capacity`.
+    #[wasm_bindgen(js_name = inputBuffer)]
+    pub fn input_buffer(&mut self, capacity: u32) -> *mut u8 {
+        let capacity = capacity as usize;
+        if self.input.len() < capacity {
+            self.input.resize(capacity, 0);
+        }
+        self.input.as_mut_ptr()
     }
 
-    /// The label of the last successful score: `score >= threshold`.
-    #[wasm_bindgen(getter)]
-    pub fn label(&self) -> bool {
-        self.label
+    /// Score the first `len` bytes of the input buffer (clamped to its
+    /// size): the decimal strings of one input vector joined with `,`.
+    /// Returns the score's `U1F31` bits, or [`SCORE_ERROR`] when the inputs
+    /// are refused; then [`error_feature`](Self::error_feature) and
+    /// [`error`](Self::error) say why. The label is `bits >= thresholdBits`.
+    #[wasm_bindgen(js_name = scoreInput)]
+    pub fn score_input(&mut self, len: u32) -> u32 {
+        let input = core::mem::take(&mut self.input);
+        let len = (len as usize).min(input.len());
+        let bits = self.score_bytes(&input[..len]);
+        self.input = input;
+        bits
     }
 
     /// Address of the `n_features` contribution bits (`i32`, `I16F16`) of
@@ -338,8 +371,35 @@ mod tests {
         assert_eq!(s.score_bits, 0x7e07_51ca);
         assert!(s.label);
         assert_eq!(e.score_joined(b"0,0").unwrap().score_bits, 0x01cc_d642);
-        assert_eq!(e.score("5000,1.5"), 0x294e_de78);
-        assert!(!e.label());
+        assert_eq!(score_str(&mut e, "5000,1.5"), 0x294e_de78);
+    }
+
+    /// What the JavaScript wrapper does: write the joined string into the
+    /// input buffer, then score its length.
+    fn score_str(e: &mut Engine, joined: &str) -> u32 {
+        let before = e.input_buffer(joined.len() as u32);
+        e.input[..joined.len()].copy_from_slice(joined.as_bytes());
+        assert_eq!(
+            e.input_buffer(1),
+            before,
+            "a smaller request keeps the buffer"
+        );
+        e.score_input(joined.len() as u32)
+    }
+
+    #[test]
+    fn scores_from_the_input_buffer() {
+        let mut e = Engine::load(&example()).unwrap();
+        assert_eq!(score_str(&mut e, "2e7,-3"), 0x7e07_51ca);
+        // A longer vector grows the buffer; a shorter one uses its prefix.
+        assert_eq!(
+            score_str(&mut e, "5000.000000000000000000000000,1.5"),
+            0x294e_de78
+        );
+        assert_eq!(score_str(&mut e, "0,0"), 0x01cc_d642);
+        // A length beyond the buffer is clamped to it (never out of bounds).
+        let cap = e.input.len() as u32;
+        assert_eq!(e.score_input(cap + 100), SCORE_ERROR);
     }
 
     #[test]
@@ -359,6 +419,21 @@ mod tests {
                 got: 3
             })
         );
+        // The count is checked first, whatever the values.
+        assert_eq!(
+            e.score_joined(b"x,1,2"),
+            Err(ScoreError::FeatureCount {
+                expected: 2,
+                got: 3
+            })
+        );
+        assert_eq!(
+            e.score_joined(b"nan"),
+            Err(ScoreError::FeatureCount {
+                expected: 2,
+                got: 1
+            })
+        );
         assert_eq!(
             e.score_joined(b"1,12a"),
             Err(ScoreError::BadNumber {
@@ -373,10 +448,10 @@ mod tests {
                 error: DecimalError::Empty
             })
         );
-        assert_eq!(e.score("nan,1"), SCORE_ERROR);
+        assert_eq!(score_str(&mut e, "nan,1"), SCORE_ERROR);
         assert_eq!(e.error_feature(), 0);
         assert_eq!(e.error(), "not a finite number (nan/inf are not accepted)");
-        assert_eq!(e.score("1"), SCORE_ERROR);
+        assert_eq!(score_str(&mut e, "1"), SCORE_ERROR);
         assert_eq!(e.error_feature(), u32::MAX);
         assert_eq!(e.error(), "wrong feature count: model takes 2, got 1");
     }

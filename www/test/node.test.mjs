@@ -59,3 +59,42 @@ test('info, thresholds and reasons', async () => {
   assert.throws(() => riskLevel(r, info, { danger: 2 }), { code: 'BAD_ARGUMENT' });
   assert.throws(() => loadModelSync(Buffer.from(m.blob_base64, 'base64'), { featureNames: ['a'] }), /featureNames has 1 names/);
 });
+
+test('inputs of any length and character, across growth of the engine memory', () => {
+  initEngineSync();
+  const m = golden.models.find((x) => x.name === 'eth-fraud-logistic');
+  const blob = Buffer.from(m.blob_base64, 'base64');
+  const a = loadModelSync(blob);
+  const b = loadModelSync(blob);
+  const c = m.cases[0];
+  const want = a.score(c.inputs).scoreBits;
+  assert.equal(want, c.score_bits);
+  // A value longer than the input buffer grows it; the value is exact.
+  const long = [...c.inputs];
+  long[0] = `${c.inputs[0]}${c.inputs[0].includes('.') ? '' : '.'}${'0'.repeat(50_000)}`;
+  assert.equal(b.score(long).scoreBits, want);
+  // Megabytes: the module's memory grows, detaching every model's view of
+  // it; both models still score (and a refusal still names the value).
+  long[0] = `${c.inputs[0]}${c.inputs[0].includes('.') ? '' : '.'}${'0'.repeat(4_000_000)}`;
+  assert.equal(b.score(long).scoreBits, want);
+  assert.equal(a.score(c.inputs).scoreBits, want);
+  assert.equal(b.score(c.inputs).scoreBits, want);
+  // Non-ASCII characters are refused at their UTF-8 byte position, never
+  // mistaken for digits (U+0131 and U+FF11 end in the byte of '1').
+  const bad = (value, i = 3) => {
+    const row = [...c.inputs];
+    row[i] = value;
+    return () => a.score(row);
+  };
+  for (const [value, at] of [['1é', 1], ['\u0131', 0], ['１', 0], ['12\u{1F600}', 2], ['1e5é', 3], ['-é1', 1]]) {
+    assert.throws(bad(value), { code: 'BAD_NUMBER', feature: 3, message: `feature 3 = ${JSON.stringify(value)}: invalid character at byte ${at} of number` });
+  }
+  // A non-ASCII value after a bad count is still a count error; numbers
+  // next to non-ASCII strings are converted as before.
+  assert.throws(() => a.score([...c.inputs, 'é']), { code: 'FEATURE_COUNT' });
+  const mixed = c.inputs.map((v, i) => (i === 0 && /^[0-9]+$/.test(v) ? Number(v) : v));
+  mixed[5] = 'x\u00e9';
+  assert.throws(() => a.score(mixed), { code: 'BAD_NUMBER', feature: 5, message: /invalid character at byte 0/ });
+  a.free();
+  b.free();
+});
