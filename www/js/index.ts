@@ -17,7 +17,8 @@
  */
 import initEngine, { Engine, initSync } from './wasm/vigil_web.js';
 import type { InitOutput } from './wasm/vigil_web.js';
-import { WASM_BASE64, WASM_SHA256 } from './wasm/inline.js';
+import { WASM_BYTES, WASM_DEFLATED, WASM_SHA256 } from './wasm/inline.js';
+import { inflateRaw } from './inflate.js';
 
 /** Machine-readable kind of a {@link VigilError}. */
 export type VigilErrorCode =
@@ -77,6 +78,11 @@ export type EngineSource = BufferSource | WebAssembly.Module | URL | string | Re
 let engine: Promise<InitOutput> | undefined;
 let exports: InitOutput | undefined;
 
+/** The inlined engine wasm: base64, then raw DEFLATE. */
+function inlinedWasm(): Uint8Array {
+  return inflateRaw(decodeBase64(WASM_DEFLATED), WASM_BYTES);
+}
+
 function decodeBase64(b64: string): Uint8Array {
   const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
   if (typeof fromBase64 === 'function') return fromBase64(b64);
@@ -90,18 +96,20 @@ function decodeBase64(b64: string): Uint8Array {
  * Start the engine. Called by {@link loadModel}; call it yourself only to
  * start early or to load the wasm from elsewhere (`source`: bytes, a
  * compiled module, or a URL of `dist/wasm/vigil_web_bg.wasm` for streaming
- * compilation). Without `source` the engine comes from the base64 copy
- * inlined in this package: no network request. Idempotent: the first call
- * wins.
+ * compilation). Without `source` the engine comes from the copy inlined
+ * in this package (deflated, base64): no network request. Idempotent: the
+ * first call wins.
  */
 export function init(source?: EngineSource): Promise<void> {
-  engine ??= initEngine({ module_or_path: source ?? decodeBase64(WASM_BASE64) }).then(
-    (out) => (exports = out),
-    (e: unknown) => {
-      engine = undefined;
-      throw new VigilError('ENGINE', `cannot start the Vigil engine: ${errorMessage(e)}`, { cause: e });
-    },
-  );
+  engine ??= Promise.resolve()
+    .then(() => initEngine({ module_or_path: source ?? inlinedWasm() }))
+    .then(
+      (out) => (exports = out),
+      (e: unknown) => {
+        engine = undefined;
+        throw new VigilError('ENGINE', `cannot start the Vigil engine: ${errorMessage(e)}`, { cause: e });
+      },
+    );
   return engine.then(() => undefined);
 }
 
@@ -113,7 +121,7 @@ export function init(source?: EngineSource): Promise<void> {
 export function initEngineSync(source?: BufferSource | WebAssembly.Module): void {
   if (exports) return;
   try {
-    exports = initSync({ module: source ?? decodeBase64(WASM_BASE64) });
+    exports = initSync({ module: source ?? inlinedWasm() });
   } catch (e) {
     throw new VigilError('ENGINE', `cannot start the Vigil engine: ${errorMessage(e)}`, { cause: e });
   }
@@ -126,7 +134,7 @@ export function initEngineSync(source?: BufferSource | WebAssembly.Module): void
  * {@link init} for streaming compilation. Its SHA-256 is {@link ENGINE_SHA256}.
  */
 export function engineWasm(): Uint8Array {
-  return decodeBase64(WASM_BASE64);
+  return inlinedWasm();
 }
 
 /** SHA-256 (hex) of {@link engineWasm}. */

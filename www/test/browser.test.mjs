@@ -347,6 +347,7 @@ describe('<vigil-warning>', () => {
     });
     assert.deepEqual(requests.sort(), [
       '/dist/index.js',
+      '/dist/inflate.js',
       '/dist/wasm/inline.js',
       '/dist/wasm/vigil_web.js',
       '/dist/widget.js',

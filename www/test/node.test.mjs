@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
 import { join } from 'node:path';
 import { WWW } from '../scripts/serve.mjs';
 
@@ -97,4 +99,30 @@ test('inputs of any length and character, across growth of the engine memory', (
   assert.throws(() => a.score(mixed), { code: 'BAD_NUMBER', feature: 5, message: /invalid character at byte 0/ });
   a.free();
   b.free();
+});
+
+test('the inlined engine: inflates to the shipped wasm', async () => {
+  const { engineWasm, ENGINE_SHA256 } = await import('../dist/index.js');
+  const wasm = engineWasm();
+  assert.equal(createHash('sha256').update(wasm).digest('hex'), ENGINE_SHA256);
+  assert.deepEqual(wasm, new Uint8Array(readFileSync(join(WWW, 'dist/wasm/vigil_web_bg.wasm'))));
+});
+
+test('inflateRaw: every block type, and corrupt data refused', async () => {
+  const { inflateRaw } = await import('../dist/inflate.js');
+  const wasm = readFileSync(join(WWW, 'dist/wasm/vigil_web_bg.wasm'));
+  let seed = 7;
+  const noise = Buffer.from(Array.from({ length: 70_000 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24)));
+  const text = Buffer.from('vigil '.repeat(20_000) + 'x'.repeat(300));
+  for (const data of [wasm, noise, text, Buffer.alloc(0), Buffer.from([42])]) {
+    for (const options of [{ level: 0 }, { level: 1 }, { level: 9 }, { level: 9, strategy: zlib.constants.Z_FIXED }, { strategy: zlib.constants.Z_HUFFMAN_ONLY }]) {
+      const packed = zlib.deflateRawSync(data, options);
+      assert.deepEqual(inflateRaw(packed, data.length), new Uint8Array(data), JSON.stringify(options));
+    }
+  }
+  const packed = zlib.deflateRawSync(wasm, { level: 9 });
+  assert.throws(() => inflateRaw(packed.subarray(0, packed.length >> 1), wasm.length), /corrupt deflate data/);
+  assert.throws(() => inflateRaw(packed, wasm.length - 1), /corrupt deflate data/);
+  assert.throws(() => inflateRaw(packed, wasm.length + 1), /corrupt deflate data/);
+  assert.throws(() => inflateRaw(Buffer.from([0xff, 0xff, 0xff]), 10), /corrupt deflate data/);
 });
