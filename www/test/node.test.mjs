@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WWW } from '../scripts/serve.mjs';
 
@@ -125,4 +126,17 @@ test('inflateRaw: every block type, and corrupt data refused', async () => {
   assert.throws(() => inflateRaw(packed, wasm.length - 1), /corrupt deflate data/);
   assert.throws(() => inflateRaw(packed, wasm.length + 1), /corrupt deflate data/);
   assert.throws(() => inflateRaw(Buffer.from([0xff, 0xff, 0xff]), 10), /corrupt deflate data/);
+});
+
+test('init() in a fresh Node process: the engine starts asynchronously too', () => {
+  const m = golden.models.find((x) => x.name === 'eth-fraud-logistic');
+  const c = m.cases[0];
+  const script = `
+    const { init, loadModel } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+    await init();
+    const model = await loadModel(Buffer.from(${JSON.stringify(m.blob_base64)}, 'base64'));
+    process.stdout.write(String(model.score(${JSON.stringify(c.inputs)}).scoreBits));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(Number(out), c.score_bits);
 });
