@@ -10,7 +10,7 @@ use vigil_inference_core::float::{
     FloatBody, FloatEnsemble, FloatFeature, FloatLayer, FloatModel, FloatNode, QuantizeOptions,
 };
 use vigil_inference_core::format::{Activation, Family, LEAF};
-use vigil_inference_core::Wide;
+use vigil_inference_core::{Act, Body, Model, Wide};
 
 /// A small deterministic generator (SplitMix64): the same models on every
 /// run, no extra dependency.
@@ -367,43 +367,89 @@ fn raw_for(f: &FloatFeature, z: f64) -> f64 {
 /// Input vectors meant to drive the expensive paths of `model`: random
 /// magnitudes; zeros; inputs that standardise to moderate values (so
 /// sigmoid/tanh take their full path rather than saturating early, and
-/// trees branch both ways); magnitudes just below powers of two (the most
-/// fraction bits set in `log1p`'s integer logarithm); the extremes of
-/// [`Wide`].
+/// trees branch both ways), once of either sign and once negative where a
+/// moderate value can be (the requantisation's dearer sign), never so large
+/// that `log1p`'s input saturates [`Wide`] (at the extremes `1 + |x|` is a
+/// power of two, which `log1p` skips the squarings for); negative values of
+/// every magnitude (every feature's dearest path: the negative branch, and
+/// `log1p`'s full 24 squarings); the extremes of [`Wide`].
 pub fn input_sets(rng: &mut Rng, model: &FloatModel) -> Vec<Vec<Wide>> {
     let n = model.features.len();
     let wide =
         |v: Vec<f64>| -> Vec<Wide> { v.into_iter().map(Wide::saturating_from_num).collect() };
-    let moderate = |rng: &mut Rng| -> Vec<f64> {
+    let moderate = |rng: &mut Rng, negative: bool| -> Vec<f64> {
         model
             .features
             .iter()
-            .map(|f| raw_for(f, rng.range(-2.0, 2.0)))
+            .map(|f| {
+                // Standardised values z in [-2, 2]; with log1p, |mean + z
+                // std| <= 40 (raw values below 2.4e17); the raw value is
+                // negative exactly when mean + z std is.
+                let (mut lo, mut hi) = (-2.0f64, 2.0f64);
+                if f.log1p {
+                    lo = lo.max((-40.0 - f.mean) / f.std);
+                    hi = hi.min((40.0 - f.mean) / f.std);
+                }
+                if negative && lo < -f.mean / f.std {
+                    hi = hi.min(-f.mean / f.std);
+                }
+                let z = if lo < hi {
+                    rng.range(lo, hi)
+                } else {
+                    rng.range(-2.0, 2.0)
+                };
+                raw_for(f, z)
+            })
             .collect()
     };
-    let below_pow2 = |rng: &mut Rng| -> Vec<f64> {
+    let negative = |rng: &mut Rng| -> Vec<f64> {
         (0..n)
-            .map(|_| {
-                let k = rng.below(50) as i32 + 1;
-                let m = 2f64.powi(k) - 1.0 - 2f64.powi(k - 40);
-                if rng.coin() {
-                    m
-                } else {
-                    -m
-                }
-            })
+            .map(|_| -(10f64.powf(rng.range(-6.0, 15.0))))
             .collect()
     };
     vec![
         inputs(rng, n),
         vec![Wide::ZERO; n],
-        wide(moderate(rng)),
-        wide(moderate(rng)),
-        wide(below_pow2(rng)),
+        wide(moderate(rng, false)),
+        wide(moderate(rng, true)),
+        wide(negative(rng)),
         (0..n)
             .map(|i| if i % 2 == 0 { Wide::MAX } else { Wide::MIN })
             .collect(),
     ]
+}
+
+/// The steps the walks of a tree ensemble take on `inputs`, as the core
+/// walks (`tree.rs`: left when the feature is at most the threshold, to a
+/// leaf or `max_depth` steps), from the features the core computes; `None`
+/// for dense models or invalid inputs. `Model::cost` charges every tree's
+/// walk to its deepest leaf ([`Ensemble::max_steps`]), which an input
+/// reaches in every tree only when the trees are complete.
+///
+/// [`Ensemble::max_steps`]: vigil_inference_core::tree::Ensemble::max_steps
+pub fn walk_steps(model: &Model<'_>, inputs: &[Wide]) -> Option<u64> {
+    let Body::Trees(e) = model.body() else {
+        return None;
+    };
+    let mut x = vec![Act::ZERO; model.scratch_len()];
+    model.preprocess(inputs, &mut x).ok()?;
+    let mut steps = 0;
+    for tree in e.trees() {
+        let mut i = 0;
+        for _ in 0..e.max_depth {
+            let node = tree.node(i);
+            if node.feature == LEAF {
+                break;
+            }
+            i = if x.get(usize::from(node.feature))?.to_bits() <= node.value {
+                i + 1
+            } else {
+                usize::from(node.right)
+            };
+            steps += 1;
+        }
+    }
+    Some(steps)
 }
 
 /// A random tree (not necessarily complete) of depth at most `max_depth`,

@@ -10,66 +10,92 @@
 //! [`Model::parse`] adds the SHA-256, about 86 operations per byte hashed,
 //! which this bound does not include.
 //!
-//! The bound is a sum of per-part worst cases ([`OpCoefficients`]), each
-//! covering the most expensive path through that part (every feature clipped
-//! and log-transformed where its flags say so, sigmoid/tanh on their full
-//! path, every tree walked to `max_depth`). The coefficients are calibrated
-//! against wasmtime fuel metering of the release wasm build in `host-tests`
-//! (`cargo run -p host-tests --bin cost-calibration` derives them by
-//! differencing), whose `cost_bound` test asserts that measured operations
-//! never exceed the bound.
+//! The bound mirrors the code: a fixed cost per call (by body kind, and for
+//! tree ensembles by family), then a cost per feature, per dense layer,
+//! scale, chunk, chunk-block, row, row-block, group of eight and leftover
+//! multiply-accumulate, activation evaluation, and per tree, stored node
+//! and walk step ([`OpCoefficients`], [`Cost::with`]). Every part whose
+//! cost depends on the data is charged its dearest path: the requantisation
+//! (`math::mul_shift_i128`) of a negative sum at its shift's class (below
+//! 64, or not: [`OpCoefficients::per_short_shift`]), clipping, `log1p`'s
+//! full 24 squarings, sigmoid/tanh unsaturated, the dearer branch of every
+//! tree step, the tree families' aggregation on its dearest path, and every
+//! tree walked to its own deepest leaf
+//! ([`Ensemble::max_steps`](crate::tree::Ensemble::max_steps)). Nothing is
+//! a residual: each coefficient is one part's measured cost.
+//!
+//! The coefficients are measured with wasmtime fuel metering of the release
+//! wasm build in `host-tests` (`cargo run -p host-tests --bin
+//! cost-calibration` derives each by differencing models that differ in
+//! that part, driven down its dearest path), whose `cost_bound` test
+//! asserts, for every family and size and for generated models, that
+//! measured operations never exceed the bound and that the bound is at most
+//! 1.05 times them (with walks charged the steps they took, for trees that
+//! are not complete: no input need reach every tree's deepest leaf at
+//! once). Measured: within 1.03 of the worst input over the test's models,
+//! small and large.
 use crate::dense::{BLOCK, CHUNK};
-use crate::format::{Activation, WeightKind};
+use crate::format::{Family, WeightKind};
 use crate::model::Body;
 use crate::Model;
 
 /// Worst-case wasm operations of each part of an inference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpCoefficients {
-    /// Fixed cost of a call: argument checks, header parse, dispatch,
-    /// output, and copies of the parsed `Model` view between functions.
-    pub base: u64,
-    /// Per feature: decoding its record (at parse and again at inference)
-    /// and the affine step (a 160-bit product in 64-bit limbs, and a shift).
+    /// Fixed cost of a call on a dense model: argument checks, the header,
+    /// copies of the parsed `Model` view (byte loops: the precompiled core
+    /// library's `memory.copy`s, lowered), the kernel's sums zeroed, and
+    /// the output layer's fixed work (its header at parse and inference,
+    /// the row's setup, requantisation with a shift of 64 or more, identity
+    /// output).
+    pub dense_call: u64,
+    /// Fixed cost of a call on a tree ensemble, per family (GBDT, random
+    /// forest, isolation forest): argument checks, the header and ensemble
+    /// header, the validation stack zeroed (a lowered `memory.fill`, byte by
+    /// byte), and the family's aggregation of
+    /// the leaves on its dearest path (the GBDT sigmoid, the isolation
+    /// forest's division and exponential, the random forest's mean).
+    pub trees_call: [u64; 3],
+    /// Per feature: decoding and validating its record at parse, decoding
+    /// it again at inference, and the affine step (a 160-bit product in
+    /// 64-bit limbs, and a shift by `48 + shift`) on its dearest path for a
+    /// shift of 64 or more.
     pub per_feature: u64,
     /// Extra per clip bound (each): decoding and comparing an `i128`.
     pub per_clip: u64,
-    /// Extra for `log1p`: the integer logarithm (normalisation and 24
-    /// squarings, 64-bit arithmetic).
+    /// Extra for `log1p`: the integer logarithm, normalisation and 24
+    /// squarings (skipped when `1 + |x|` is a power of two, e.g. at 0).
     pub per_log1p: u64,
-    /// Per layer: its header at parse, setup at inference.
+    /// Per hidden layer: its header at parse, decoding it at inference, and
+    /// the layer's setup (the dearer of per-layer and per-channel scales).
     pub per_layer: u64,
-    /// Per output neuron: weight-row setup, the requantisation (a product in
-    /// 64-bit limbs and a shift), bias and saturation.
-    pub per_neuron: u64,
     /// Per stored requantisation scale (one per layer, or one per output
-    /// neuron with per-channel scales): its check at parse and read.
+    /// neuron with per-channel scales): its check at parse, and finding a
+    /// row's own scale at inference.
     pub per_scale: u64,
-    /// Extra per output neuron whose requantisation shift exceeds 64 (very
-    /// small weight scales): measured 0 since the limb arithmetic, kept so a
-    /// future path difference has a place.
-    pub per_long_shift: u64,
-    /// Per ReLU, hard-sigmoid or hard-tanh evaluation (hidden or output),
-    /// over identity.
-    pub per_hard_activation: u64,
+    /// Per chunk of up to [`CHUNK`] output rows of a hidden layer: the
+    /// chunk's setup.
+    pub per_chunk: u64,
+    /// Per chunk and whole block of [`BLOCK`] inputs of a hidden layer: the
+    /// block's inputs loaded into locals.
+    pub per_chunk_block: u64,
+    /// Per output row (neuron) of a hidden layer: the call of the
+    /// single-row kernel on the row's tail (even an empty one), the
+    /// requantisation (a product in 64-bit limbs and a shift) on its
+    /// dearest path for a shift of 64 or more, bias, saturation, identity
+    /// activation and the store.
+    pub per_row: u64,
+    /// Extra per requantisation (a feature's affine step, a dense row's,
+    /// the output row's included) whose shift is below 64: the dearer path
+    /// of `mul_shift_i128`, which shifts two 64-bit words into one.
+    pub per_short_shift: u64,
     /// Per output row and whole block of [`BLOCK`] inputs of a hidden
     /// layer, `i8` weights: the block's 64 multiply-accumulates (five
-    /// operations each) and the row's step through the block loop, i.e.
-    /// ops per 64 MACs ([`crate::dense`]).
+    /// operations each) and the row's step through the block loop
+    /// ([`crate::dense`]).
     pub per_block_i8: u64,
     /// As `per_block_i8`, `i16` weights.
     pub per_block_i16: u64,
-    /// Per chunk of up to [`CHUNK`] output rows and whole block: the
-    /// block's inputs loaded into locals.
-    pub per_chunk_block: u64,
-    /// Per chunk of up to [`CHUNK`] output rows of a hidden layer: setting
-    /// up its sums. Calibrated as what one more chunk of 64 rows costs
-    /// beyond their blocks and neurons; that measures about 20k operations
-    /// (some 320 per row), far above the chunk's own setup: rows past the
-    /// first chunk (and past the model's feature count) meter dearer than
-    /// the per-neuron slope measured inside the first chunk, for reasons not
-    /// yet pinned down, and this coefficient carries the difference.
-    pub per_chunk: u64,
     /// Per eight multiply-accumulates outside whole blocks (the last
     /// `fan_in mod 64` inputs of each hidden row, every input of the output
     /// layer), `i8` weights.
@@ -79,53 +105,58 @@ pub struct OpCoefficients {
     /// Per multiply-accumulate left over after those groups of eight
     /// (`fan_in mod 8` per row), either weight type.
     pub per_dot1: u64,
-    /// Per sigmoid or tanh evaluation (hidden or output), over identity;
-    /// also charged once for a tree ensemble's final aggregation.
-    pub per_transcendental: u64,
-    /// Per tree: its node count at parse, the iterator step, decoding the
-    /// root, adding its leaf.
+    /// Per evaluation of an activation (hidden or output) over identity,
+    /// indexed by its code (`Activation as usize`: identity, ReLU, sigmoid,
+    /// tanh, hard sigmoid, hard tanh): the dearer of its hidden and output
+    /// forms, sigmoid and tanh on their full (unsaturated) path.
+    pub per_activation: [u64; 6],
+    /// Per tree: its node count at parse, the validation's and the walk's
+    /// setup, decoding the root, the last check of a walk that reaches its
+    /// leaf before `max_depth` steps, adding its leaf; and, since a tree of
+    /// `n` nodes has `(n + 1) / 2` leaves and `(n - 1) / 2` splits, half
+    /// the difference between validating a leaf and a split.
     pub per_tree: u64,
-    /// Per node visited below the root (either branch).
-    pub per_step: u64,
-    /// Per stored tree node: its structural validation at parse.
+    /// Per stored tree node: its structural validation at parse (the mean
+    /// of a leaf's and a split's).
     pub per_node: u64,
-    /// Extra per tree node decoded when nodes carry explanation values:
-    /// every stored node once at parse, plus the root and one node per step
-    /// of every walk.
+    /// Per step of a walk (the dearer branch), charged for every tree to
+    /// its deepest leaf ([`crate::tree::Ensemble::max_steps`]).
+    pub per_step: u64,
+    /// Extra per stored tree node when nodes carry explanation values:
+    /// decoding and checking the value at parse. (An inference walks the
+    /// trees without them: [`Model::infer`] costs the same per step either
+    /// way; only [`Model::explain`] reads them.)
     pub per_node_explain: u64,
 }
 
 /// Coefficients for `wasm32-unknown-unknown` built with the workspace
-/// release profile (`opt-level = "z"`, LTO) and `-C target-cpu=mvp`, in
-/// wasmtime fuel: 1 per operator except `nop`, `drop`, `block`, `loop`,
-/// `end`, `else`, `return` and `unreachable` (free), 1 per function entry,
-/// and 1 per byte of `memory.copy`/`memory.fill`. Derived by
-/// `cost-calibration`: measured maxima per part (per-neuron ones with 1%
-/// headroom; the dense kernel's per-block, per-chunk and single-row costs
-/// are fixed by shape), `base` the largest residual plus 5%. The `cost_bound` test
-/// holds bound >= fuel for every model it measures and bound <= 1.10 x fuel
-/// above 200k operations; `cost-calibration` prints the per-family ratios.
+/// release profile (`opt-level = "z"`, LTO) and `-C target-cpu=mvp`, then
+/// `wasm-opt` as the contract is, in wasmtime fuel: 1 per operator except
+/// `nop`, `drop`, `block`, `loop`, `end`, `else`, `return` and
+/// `unreachable` (free), 1 per function entry, and 1 per byte of
+/// `memory.copy`/`memory.fill`. Derived by `cost-calibration`: each the
+/// measured cost of its part on its dearest path, rounded up.
 pub const WASM_OPS: OpCoefficients = OpCoefficients {
-    base: 15750,
-    per_feature: 709,
+    dense_call: 5366,
+    trees_call: [6958, 6685, 6923],
+    per_feature: 694,
     per_clip: 115,
-    per_log1p: 812,
-    per_layer: 0,
-    per_neuron: 70,
-    per_scale: 36,
-    per_long_shift: 2,
-    per_hard_activation: 2,
-    per_block_i8: 348,
-    per_block_i16: 350,
-    per_chunk_block: 184,
-    per_chunk: 20619,
-    per_dot8_i8: 67,
-    per_dot8_i16: 67,
-    per_dot1: 21,
-    per_transcendental: 292,
-    per_tree: 234,
-    per_step: 96,
-    per_node: 131,
+    per_log1p: 739,
+    per_layer: 1087,
+    per_scale: 39,
+    per_chunk: 112,
+    per_chunk_block: 253,
+    per_row: 369,
+    per_short_shift: 16,
+    per_block_i8: 347,
+    per_block_i16: 349,
+    per_dot8_i8: 66,
+    per_dot8_i16: 66,
+    per_dot1: 23,
+    per_activation: [1, 8, 276, 292, 26, 14],
+    per_tree: 290,
+    per_node: 134,
+    per_step: 95,
     per_node_explain: 32,
 };
 
@@ -167,64 +198,64 @@ impl Cost {
 
     /// The bound with explicit coefficients.
     pub fn with(model: &Model<'_>, k: &OpCoefficients) -> Cost {
-        let mut ops = k.base;
+        let mut ops = 0;
         for t in model.feature_transforms() {
             ops += k.per_feature;
             ops += k.per_clip * (u64::from(t.clip_lo.is_some()) + u64::from(t.clip_hi.is_some()));
+            // The affine step shifts by 48 + shift.
+            if t.shift < 64 - 48 {
+                ops += k.per_short_shift;
+            }
             if t.log1p {
                 ops += k.per_log1p;
             }
         }
         match model.body() {
             Body::Dense(layers) => {
-                let n_layers = layers.len();
-                for (index, l) in layers.iter().enumerate() {
+                ops += k.dense_call;
+                let mut hidden = layers.len();
+                for l in layers.iter() {
+                    hidden -= 1;
                     let (per_block, per_dot8) = match l.weight_kind {
                         WeightKind::I16 => (k.per_block_i16, k.per_dot8_i16),
                         WeightKind::I8 => (k.per_block_i8, k.per_dot8_i8),
                     };
                     let (fan_in, fan_out) = (l.fan_in as u64, l.fan_out as u64);
                     let dot = |n: u64| (n / 8) * per_dot8 + (n % 8) * k.per_dot1;
-                    ops += k.per_layer + fan_out * k.per_neuron;
-                    if index + 1 == n_layers {
+                    let short = (0..l.n_scales()).filter(|&j| l.scale(j).1 < 64).count() as u64;
+                    let short_rows = if l.per_channel {
+                        short
+                    } else {
+                        short * fan_out
+                    };
+                    ops += l.n_scales() as u64 * k.per_scale
+                        + short_rows * k.per_short_shift
+                        + fan_out * k.per_activation[l.activation as usize];
+                    if hidden == 0 {
                         // The output layer: one row, single-row kernel.
                         ops += dot(fan_in);
                     } else {
                         let blocks = fan_in / BLOCK as u64;
                         let chunks = fan_out.div_ceil(CHUNK as u64);
-                        ops += fan_out * (blocks * per_block + dot(fan_in % BLOCK as u64))
-                            + chunks * (k.per_chunk + blocks * k.per_chunk_block);
+                        ops += k.per_layer
+                            + chunks * (k.per_chunk + blocks * k.per_chunk_block)
+                            + fan_out
+                                * (k.per_row + blocks * per_block + dot(fan_in % BLOCK as u64));
                     }
-                    let n_scales = if l.per_channel { l.fan_out } else { 1 };
-                    ops += n_scales as u64 * k.per_scale;
-                    let long_shifts = (0..n_scales).filter(|&j| l.scale(j).1 > 64).count();
-                    let long_neurons = if l.per_channel {
-                        long_shifts
-                    } else {
-                        long_shifts * l.fan_out
-                    };
-                    ops += long_neurons as u64 * k.per_long_shift;
-                    ops += l.fan_out as u64
-                        * match l.activation {
-                            Activation::Sigmoid | Activation::Tanh => k.per_transcendental,
-                            Activation::Relu | Activation::HardSigmoid | Activation::HardTanh => {
-                                k.per_hard_activation
-                            }
-                            Activation::Identity => 0,
-                        };
                 }
             }
             Body::Trees(e) => {
-                ops += e.n_trees as u64 * (k.per_tree + u64::from(e.max_depth) * k.per_step);
-                ops += e.total_nodes() as u64 * k.per_node;
+                let (trees, nodes, steps) =
+                    (e.n_trees as u64, e.total_nodes() as u64, e.max_steps as u64);
+                let call = match model.family() {
+                    Family::RandomForest => k.trees_call[1],
+                    Family::IsolationForest => k.trees_call[2],
+                    _ => k.trees_call[0],
+                };
+                ops += call + trees * k.per_tree + nodes * k.per_node + steps * k.per_step;
                 if e.explain {
-                    // Each stored node is decoded once at parse; each walk
-                    // decodes its root and one node per step.
-                    let decoded =
-                        e.total_nodes() as u64 + e.n_trees as u64 * (u64::from(e.max_depth) + 1);
-                    ops += decoded * k.per_node_explain;
+                    ops += nodes * k.per_node_explain;
                 }
-                ops += k.per_transcendental;
             }
         }
         Cost {
