@@ -35,7 +35,9 @@ use vigil_inference_core::spec::{
     BodySpec, EnsembleSpec, LayerSpec, ModelSpec, SpecError, Weights,
 };
 use vigil_inference_core::tree::Node;
-use vigil_inference_core::{Act, Family, FormatError, InferError, Model, Output, Score, Wide};
+use vigil_inference_core::{
+    Act, Body, Family, FormatError, InferError, Model, Output, Score, Wide,
+};
 
 // ---------------------------------------------------------------------------
 // An independent, non-validating encoder and byte-patching helpers
@@ -2333,4 +2335,20 @@ fn per_channel_single_output_is_not_canonical() {
         Model::parse(&blob).unwrap_err(),
         FormatError::BadScaleMode { layer: 0 }
     );
+}
+
+/// `Ensemble::max_steps` sums each tree's own deepest leaf: a stump (1)
+/// and a tree whose deepest leaf is at 2 (its other leaf at 1), under a
+/// declared `max_depth` of 3; a single leaf adds 0.
+#[test]
+fn max_steps_sums_each_trees_deepest_leaf() {
+    let mut spec = trees(Family::Gbdt, false);
+    ensemble_mut(&mut spec).max_depth = 3;
+    ensemble_mut(&mut spec).trees.push(vec![leaf(7)]);
+    let blob = spec.to_bytes().unwrap();
+    let model = Model::parse(&blob).unwrap();
+    let Body::Trees(e) = model.body() else {
+        panic!("an ensemble")
+    };
+    assert_eq!((e.n_trees, e.max_depth, e.max_steps), (3, 3, 1 + 2));
 }
