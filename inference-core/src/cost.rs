@@ -105,10 +105,11 @@ pub struct OpCoefficients {
     /// Per multiply-accumulate left over after those groups of eight
     /// (`fan_in mod 8` per row), either weight type.
     pub per_dot1: u64,
-    /// Per evaluation of an activation (hidden or output) over identity,
-    /// indexed by its code (`Activation as usize`: identity, ReLU, sigmoid,
-    /// tanh, hard sigmoid, hard tanh): the dearer of its hidden and output
-    /// forms, sigmoid and tanh on their full (unsaturated) path.
+    /// Per evaluation of an activation (hidden or output) over identity's
+    /// cheapest, indexed by its code (`Activation as usize`: identity,
+    /// ReLU, sigmoid, tanh, hard sigmoid, hard tanh): the dearest over
+    /// pre-activations of its hidden and output forms, sigmoid and tanh on
+    /// their full (unsaturated) path.
     pub per_activation: [u64; 6],
     /// Per tree: its node count at parse, the validation's and the walk's
     /// setup, decoding the root, the last check of a walk that reaches its
