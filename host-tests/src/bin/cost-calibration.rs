@@ -54,6 +54,23 @@ impl Cal {
             .0
     }
 
+    /// Fuel of an identity MLP of widths `w` (seed 3) with every sum
+    /// negative ([`negative_sums`]) and every scale's shift set to `shift`
+    /// ([`with_shift`]), on [`positive_inputs`]: the dense kernel and the
+    /// requantisation on their dearest paths.
+    fn dense_path(&mut self, w: &[usize], o: &QuantizeOptions, shift: u8) -> f64 {
+        let mut m = mlp_with(
+            w,
+            Prep::Plain,
+            Activation::Identity,
+            Activation::Identity,
+            3,
+        );
+        negative_sums(&mut m);
+        let sets = positive_inputs(&m);
+        self.fuel_with(Export::InferNoChecksum, &with_shift(&m, o, shift), &sets) as f64
+    }
+
     /// Worst fuel of a whole call over fixed input sets (seed 77): models
     /// over the same features get the same inputs, so their difference
     /// holds no preprocessing noise.
@@ -243,18 +260,7 @@ fn main() {
     let mut kern: BTreeMap<(bool, &str), f64> = BTreeMap::new();
     for wide in [false, true] {
         let o = dense_opts(wide, false);
-        let mut g = |w: &[usize]| {
-            let mut m = mlp_with(
-                w,
-                Prep::Plain,
-                Activation::Identity,
-                Activation::Identity,
-                3,
-            );
-            negative_sums(&mut m);
-            let sets = positive_inputs(&m);
-            c.fuel_with(Export::InferNoChecksum, &with_shift(&m, &o, 70), &sets) as f64
-        };
+        let mut g = |w: &[usize]| c.dense_path(w, &o, 70);
         let db = |g: &mut dyn FnMut(&[usize]) -> f64, a: usize| {
             (g(&[64, a, 48, 1]) - g(&[64, a, 16, 1])) / 32.0
         };
@@ -321,19 +327,9 @@ fn main() {
         for per_channel in [true, false] {
             let o = dense_opts(wide, per_channel);
             for shift in shifts {
-                let f = |c: &mut Cal, w: &[usize]| {
-                    let mut m = mlp_with(
-                        w,
-                        Prep::Plain,
-                        Activation::Identity,
-                        Activation::Identity,
-                        3,
-                    );
-                    negative_sums(&mut m);
-                    let sets = positive_inputs(&m);
-                    c.fuel_with(Export::InferNoChecksum, &with_shift(&m, &o, shift), &sets) as f64
-                };
-                let slope_b = (f(&mut c, &[64, 64, 48, 1]) - f(&mut c, &[64, 64, 16, 1])) / 32.0;
+                let slope_b = (c.dense_path(&[64, 64, 48, 1], &o, shift)
+                    - c.dense_path(&[64, 64, 16, 1], &o, shift))
+                    / 32.0;
                 let per_row = slope_b - kb;
                 row.insert((wide, per_channel, shift), per_row);
                 println!(
