@@ -225,13 +225,22 @@ pub fn print(r: &InspectReport, path: &Path) {
     println!("  features    {logs} with signed log1p, {clips} clipped, all standardised");
     println!("  scratch     {} activations", r.scratch_len);
     println!(
-        "  cost bound  {} wasm ops per inference (parse without checksum + infer)",
-        thousands(r.cost.ops)
+        "  cost bound  {} wasm ops per inference (parse without checksum + infer); {} cosmwasm-vm units",
+        thousands(r.cost.ops),
+        thousands(r.cost.cosmwasm_units)
+    );
+    let c = &r.cost.check;
+    println!(
+        "  Check gas   <= {} SDK gas per guarded inference on the guard: setup {} + storage {} + compute {}",
+        thousands(c.total),
+        thousands(c.setup),
+        thousands(c.storage),
+        thousands(c.compute)
     );
     println!(
-        "  SDK gas     {} per guarded inference: read {} (1,000 + 3 per byte) + compute {}",
-        thousands(r.cost.sdk_gas),
-        thousands(r.cost.read_sdk_gas),
-        thousands(r.cost.compute_sdk_gas)
+        "              ({} with the code pinned; values of up to {} characters, +{} per extra character of every value)",
+        thousands(c.total_pinned),
+        c.chars_per_value,
+        thousands(c.per_extra_char)
     );
 }

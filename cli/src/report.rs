@@ -1,24 +1,92 @@
 //! Shared output: cost figures, side-by-side float/fixed metric tables.
 use anyhow::{Context, Result};
 use serde::Serialize;
+use vigil_guard::gas::{check_message_bytes_for, CheckGas};
 use vigil_inference_core::Model;
 
 use crate::metrics::Metrics;
 use crate::quant::{agreement, Agreement, Scored};
+
+/// Characters per feature value the quoted `Check` bound assumes when the
+/// inputs are not known (`-123456789012.123456` is 20): longer values add
+/// [`CheckGasInfo::per_extra_char`] each.
+pub const QUOTED_CHARS_PER_VALUE: usize = 20;
 
 /// The cost bound of one inference and the gas it implies.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CostInfo {
     /// Upper bound on wasm operations per inference.
     pub ops: u64,
+    /// Upper bound on the same work in cosmwasm-vm's units (115 CosmWasm
+    /// gas each; control flow costs 14).
+    pub cosmwasm_units: u64,
     /// Blob size.
     pub model_bytes: u64,
-    /// SDK gas of the computation.
+    /// SDK gas of the model's computation alone.
     pub compute_sdk_gas: u64,
-    /// SDK gas of reading the model from storage.
+    /// SDK gas of reading the blob alone (the model-dependent part).
     pub read_sdk_gas: u64,
     /// Their sum: the model-dependent SDK gas of one guarded inference.
     pub sdk_gas: u64,
+    /// The whole `Check` call on the guard, bounded.
+    pub check: CheckGasInfo,
+}
+
+/// Upper bound on the SDK gas of one `Check` query on the guard
+/// (`vigil_guard::gas::CheckGas::bound`), for feature values of up to
+/// `chars_per_value` characters.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CheckGasInfo {
+    /// Characters per feature value assumed.
+    pub chars_per_value: usize,
+    /// wasmd's setup of the call (unpinned code).
+    pub setup: u64,
+    /// Reads of the active record (exact).
+    pub storage: u64,
+    /// The model's compute and the contract's own work.
+    pub compute: u64,
+    /// setup + storage + compute.
+    pub total: u64,
+    /// The same with the code pinned (setup 2,000).
+    pub total_pinned: u64,
+    /// At most this much more per extra character in every value.
+    pub per_extra_char: u64,
+}
+
+impl CheckGasInfo {
+    /// The bound for `model` with values of `chars_per_value` characters.
+    pub fn of(model: &Model<'_>, chars_per_value: usize) -> CheckGasInfo {
+        let cost = model.cost();
+        let n = model.n_features();
+        let at = |chars| {
+            CheckGas::bound(&cost, n, check_message_bytes_for(n, chars), false)
+        };
+        let g = at(chars_per_value);
+        let pinned = CheckGas::bound(&cost, n, check_message_bytes_for(n, chars_per_value), true);
+        CheckGasInfo {
+            chars_per_value,
+            setup: g.setup,
+            storage: g.storage,
+            compute: g.compute,
+            total: g.total(),
+            total_pinned: pinned.total(),
+            per_extra_char: at(chars_per_value + 1).total() - g.total(),
+        }
+    }
+
+    /// One line of text.
+    pub fn line(&self) -> String {
+        format!(
+            "Check <= {} SDK gas (setup {} + storage {} + compute {}; {} pinned) with values of up to {} characters (+{} per extra character of every value)",
+            thousands(self.total),
+            thousands(self.setup),
+            thousands(self.storage),
+            thousands(self.compute),
+            thousands(self.total_pinned),
+            self.chars_per_value,
+            thousands(self.per_extra_char),
+        )
+    }
 }
 
 impl CostInfo {
@@ -28,21 +96,21 @@ impl CostInfo {
         let c = m.cost();
         Ok(CostInfo {
             ops: c.ops,
+            cosmwasm_units: c.cosmwasm_units,
             model_bytes: c.model_bytes,
             compute_sdk_gas: c.compute_sdk_gas(),
             read_sdk_gas: c.read_sdk_gas(),
             sdk_gas: c.sdk_gas(),
+            check: CheckGasInfo::of(&m, QUOTED_CHARS_PER_VALUE),
         })
     }
 
     /// One line of text.
     pub fn line(&self) -> String {
         format!(
-            "cost bound {} wasm ops per inference; SDK gas {} (read {} + compute {})",
+            "cost bound {} wasm ops per inference; {}",
             thousands(self.ops),
-            thousands(self.sdk_gas),
-            thousands(self.read_sdk_gas),
-            thousands(self.compute_sdk_gas)
+            self.check.line()
         )
     }
 }

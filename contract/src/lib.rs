@@ -13,6 +13,7 @@
 //!   binary records, no JSON.
 //! - [`poim`]: metrics, the acceptance rule, chunked evaluation.
 //! - [`error`]: the error type, [`ContractError`].
+//! - [`gas`]: what a `Check` costs its caller, bounded (host-side).
 //! - `json` (private): the entry-point messages' `Deserialize` and the query
 //!   responses' JSON, hand-written: one parser and one writer instead of
 //!   serde code per type (the artifact's size budget).
@@ -20,6 +21,7 @@
 
 pub mod contract;
 pub mod error;
+pub mod gas;
 mod json;
 pub mod msg;
 pub mod poim;

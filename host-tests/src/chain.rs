@@ -20,7 +20,9 @@
 //! value; a write 2,000 + 30 per byte of key and value; a delete 1,000; an
 //! iterator 30 on creation and 30 per step, plus 3 per byte of each record
 //! it passes over (gaskv charges the record under the cursor when the
-//! iterator is created and on each `Next`). CosmWasm has no `has` import, so
+//! iterator is created and on each `Next`). The key is the one `gaskv`
+//! sees: wasmd's 33-byte contract prefix, then the contract's own key
+//! ([`WasmdGas::key_prefix`]). CosmWasm has no `has` import, so
 //! the `has` cost (1,000) never arises.
 //!
 //! Not modelled: the transaction's own gas (signature, 10 per byte of tx),
@@ -69,6 +71,12 @@ pub struct WasmdGas {
     pub iter_next_flat: u64,
     /// wasmd's default smart-query gas limit (`SmartQueryGasLimit`).
     pub query_limit: u64,
+    /// Bytes wasmd puts before every key of a contract's storage
+    /// (`GetContractStorePrefix`: `0x03` and the 32-byte contract address).
+    /// The contract's store is a `prefix.Store` over the gas-metered
+    /// (`gaskv`) module store, so every read, write and iterator step is
+    /// charged for these bytes too.
+    pub key_prefix: usize,
 }
 
 impl WasmdGas {
@@ -85,16 +93,27 @@ impl WasmdGas {
         has: 1_000,
         iter_next_flat: 30,
         query_limit: 3_000_000,
+        key_prefix: 33,
     };
 
-    /// SDK gas of reading one record of `bytes` bytes (key and value).
+    /// SDK gas of reading one record of `bytes` bytes (the contract's key
+    /// and the value; [`WasmdGas::key_prefix`] is added here).
     pub fn read(&self, bytes: usize) -> u64 {
-        self.read_flat + self.read_per_byte * bytes as u64
+        self.read_flat + self.read_per_byte * (self.key_prefix + bytes) as u64
     }
 
-    /// SDK gas of writing one record of `bytes` bytes (key and value).
+    /// SDK gas of writing one record of `bytes` bytes (the contract's key
+    /// and the value; [`WasmdGas::key_prefix`] is added here).
     pub fn write(&self, bytes: usize) -> u64 {
-        self.write_flat + self.write_per_byte * bytes as u64
+        self.write_flat + self.write_per_byte * (self.key_prefix + bytes) as u64
+    }
+
+    /// SDK gas of an iterator passing over one record of `bytes` bytes (the
+    /// contract's key and the value), or of its creation (`bytes` of the
+    /// first record, if any).
+    pub fn iter_step(&self, record_bytes: Option<usize>) -> u64 {
+        self.iter_next_flat
+            + record_bytes.map_or(0, |b| self.read_per_byte * (self.key_prefix + b) as u64)
     }
 
     /// SDK gas of a call's setup.
@@ -118,11 +137,12 @@ impl Default for WasmdGas {
 pub struct KvTally {
     /// Reads (`db_read`).
     pub reads: u64,
-    /// Bytes of key and value read.
+    /// Bytes of key and value read (the contract's keys, without wasmd's
+    /// prefix).
     pub read_bytes: u64,
     /// Writes (`db_write`).
     pub writes: u64,
-    /// Bytes of key and value written.
+    /// Bytes of key and value written (without wasmd's prefix).
     pub write_bytes: u64,
     /// Deletes (`db_remove`).
     pub deletes: u64,
@@ -130,7 +150,8 @@ pub struct KvTally {
     pub scans: u64,
     /// Records an iterator returned (`db_next`).
     pub steps: u64,
-    /// Bytes of key and value iterators passed over.
+    /// Bytes of key and value iterators passed over (without wasmd's
+    /// prefix).
     pub step_bytes: u64,
     /// The SDK gas of all of the above.
     pub gas: u64,
@@ -210,14 +231,11 @@ impl Storage for KvStore {
         if order == cosmwasm_std::Order::Descending {
             records.reverse();
         }
-        let first = records.first().map_or(0, |(k, v)| k.len() + v.len());
-        let gas = self.charge(
-            self.gas.iter_next_flat + self.gas.read_per_byte * first as u64,
-            |t| {
-                t.scans += 1;
-                t.step_bytes += first as u64;
-            },
-        );
+        let first = records.first().map(|(k, v)| k.len() + v.len());
+        let gas = self.charge(self.gas.iter_step(first), |t| {
+            t.scans += 1;
+            t.step_bytes += first.unwrap_or(0) as u64;
+        });
         self.iterators.push((records, 0));
         (Ok(self.iterators.len() as u32 - 1), gas)
     }
@@ -234,13 +252,10 @@ impl Storage for KvStore {
         };
         *position += 1;
         let bytes = record.0.len() + record.1.len();
-        let gas = self.charge(
-            self.gas.iter_next_flat + self.gas.read_per_byte * bytes as u64,
-            |t| {
-                t.steps += 1;
-                t.step_bytes += bytes as u64;
-            },
-        );
+        let gas = self.charge(self.gas.iter_step(Some(bytes)), |t| {
+            t.steps += 1;
+            t.step_bytes += bytes as u64;
+        });
         (Ok(Some(record)), gas)
     }
 
@@ -674,21 +689,23 @@ mod tests {
 
     #[test]
     fn kv_store_charges_the_sdk_prices() {
+        // Every key as gaskv sees it: wasmd's 33-byte contract prefix first.
+        const P: u64 = 33;
         let mut store = KvStore::new(WasmdGas::DEFAULT);
         let (_, gas) = store.set(b"key", b"value");
-        assert_eq!(gas.externally_used, (2_000 + 30 * 8) * 140_000);
+        assert_eq!(gas.externally_used, (2_000 + 30 * (P + 8)) * 140_000);
         let (value, gas) = store.get(b"key");
         assert_eq!(value.unwrap().as_deref(), Some(&b"value"[..]));
-        assert_eq!(gas.externally_used, (1_000 + 3 * 8) * 140_000);
+        assert_eq!(gas.externally_used, (1_000 + 3 * (P + 8)) * 140_000);
         let (_, gas) = store.get(b"nope");
-        assert_eq!(gas.externally_used, (1_000 + 3 * 4) * 140_000);
+        assert_eq!(gas.externally_used, (1_000 + 3 * (P + 4)) * 140_000);
         let _ = store.set(b"kez", b"v");
         let (id, gas) = store.scan(None, None, cosmwasm_std::Order::Ascending);
         let id = id.unwrap();
-        assert_eq!(gas.externally_used, (30 + 3 * 8) * 140_000);
+        assert_eq!(gas.externally_used, (30 + 3 * (P + 8)) * 140_000);
         let (first, gas) = store.next(id);
         assert_eq!(first.unwrap().unwrap().0, b"key");
-        assert_eq!(gas.externally_used, (30 + 3 * 8) * 140_000);
+        assert_eq!(gas.externally_used, (30 + 3 * (P + 8)) * 140_000);
         let (second, _) = store.next(id);
         assert_eq!(second.unwrap().unwrap().0, b"kez");
         let (end, gas) = store.next(id);

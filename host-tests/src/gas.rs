@@ -277,6 +277,8 @@ pub struct Point {
     /// The same worst call priced as cosmwasm-vm prices it, in units of 115
     /// CosmWasm gas ([`cosmwasm_operator_cost`]).
     pub cosmwasm_units: u64,
+    /// The core's bound on those units ([`Cost::cosmwasm_units`]).
+    pub units_bound: u64,
     /// A `Check` query on the contract; `None` if it ran out of the smart
     /// query's gas.
     pub check: Option<Gas>,
@@ -286,6 +288,11 @@ impl Point {
     /// bound / measured.
     pub fn looseness(&self) -> f64 {
         self.bound as f64 / self.ops as f64
+    }
+
+    /// bound / measured, in cosmwasm-vm's units.
+    pub fn units_looseness(&self) -> f64 {
+        self.units_bound as f64 / self.cosmwasm_units as f64
     }
 }
 
@@ -333,7 +340,7 @@ pub fn point(
     let (model, options) = family.model(size);
     let blob = models::blob(&model, &options);
     let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
-    let bound = Cost::of(&parsed).ops;
+    let cost = Cost::of(&parsed);
     let ops = measure_ops(runner, &model, &blob)?;
     let cosmwasm_units = measure_ops(cosmwasm_priced, &model, &blob)?;
     install(chain, model.features.len(), &blob)?;
@@ -350,8 +357,9 @@ pub fn point(
         params: parameters(&model),
         blob_bytes: blob.len() as u64,
         ops,
-        bound,
+        bound: cost.ops,
         cosmwasm_units,
+        units_bound: cost.cosmwasm_units,
         check,
     })
 }
@@ -640,8 +648,9 @@ pub struct GuardedInference {
     /// CosmWasm gas ([`cosmwasm_operator_cost`]), on the query's input.
     pub core_cosmwasm_units: u64,
     /// The floor: what any contract running this model must pay above
-    /// setup: one read of the model (1,000 + 3 per byte of blob) plus the
-    /// core's own parse + inference as cosmwasm-vm meters it.
+    /// setup: one read of the model under a one-byte key (1,000 + 3 per
+    /// byte of wasmd's key prefix, the key and the blob) plus the core's
+    /// own parse + inference as cosmwasm-vm meters it.
     pub floor: u64,
 }
 
@@ -695,7 +704,7 @@ pub fn guarded_inference(
         check: outcome.gas,
         core_ops,
         core_cosmwasm_units,
-        floor: gas.read_flat + gas.read_per_byte * blob.len() as u64 + compute,
+        floor: gas.read(1 + blob.len()) + compute,
     })
 }
 

@@ -1,9 +1,12 @@
-//! The cost model's bound holds against real metering, and is tight: for
+//! The cost model's bounds hold against real metering, and are tight: for
 //! models of every family and size, fixed and generated, the wasmtime fuel
 //! of one `vigil_infer_no_checksum` call on the shipped wasm build
 //! (structural parse plus one inference, nothing subtracted) never exceeds
 //! `Model::cost().ops`, and the bound is at most [`MAX_LOOSENESS`] times
-//! it. A failure names the model.
+//! it; the same call metered at cosmwasm-vm's prices
+//! (`gas::cosmwasm_operator_cost`) is likewise bounded by
+//! `Model::cost().cosmwasm_units`. A failure names the model and the
+//! metering.
 //!
 //! Fuel is wasmtime's count of executed wasm operators (see
 //! `vigil_host_tests::fuel`); each model is measured on several input sets
@@ -12,18 +15,19 @@
 //! bit for bit against the core called natively.
 //!
 //! When this fails after a change to the core, re-derive the coefficients
-//! with `cargo run -p host-tests --bin cost-calibration` and update
-//! `inference-core/src/cost.rs`.
+//! with `cargo run -p host-tests --bin cost-calibration [-- --cosmwasm]`
+//! and update `inference-core/src/cost.rs`.
 
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use vigil_host_tests::fuel::{Export, Meter, Runner};
+use vigil_host_tests::gas;
 use vigil_host_tests::models::{
     self, act_name, blob, input_sets, Dense, Prep, Rng, HIDDEN_ACTIVATIONS,
 };
 use vigil_host_tests::shim::{build_shim, nested_target_dir};
-use vigil_inference_core::cost::WASM_OPS;
+use vigil_inference_core::cost::{OpCoefficients, COSMWASM_UNITS, WASM_OPS};
 use vigil_inference_core::float::{FloatModel, QuantizeOptions};
 use vigil_inference_core::format::{Activation, Family};
 use vigil_inference_core::{Act, Body, Model};
@@ -42,15 +46,45 @@ use vigil_inference_core::{Act, Body, Model};
 /// bound for complete trees), computed natively from the same features.
 const MAX_LOOSENESS: f64 = 1.05;
 
-/// The shim built as shipped (release profile, `-C target-cpu=mvp`), in the
-/// same nested target directory as the instruction scan, compiled once.
-fn meter() -> &'static Meter {
-    static METER: OnceLock<Meter> = OnceLock::new();
-    METER.get_or_init(|| {
-        let dir = nested_target_dir(env!("CARGO_TARGET_TMPDIR"), "host-tests-wasm");
-        let wasm = build_shim(&dir, &[]).unwrap_or_else(|e| panic!("{e}"));
-        Meter::new(&wasm).expect("the shim compiles under wasmtime")
-    })
+/// The two meterings the cost model bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Metering {
+    /// wasmtime's default fuel: wasm operations ([`WASM_OPS`]).
+    Ops,
+    /// cosmwasm-vm's prices ([`COSMWASM_UNITS`]).
+    CosmwasmUnits,
+}
+
+impl Metering {
+    const BOTH: [Metering; 2] = [Metering::Ops, Metering::CosmwasmUnits];
+
+    fn coefficients(self) -> &'static OpCoefficients {
+        match self {
+            Metering::Ops => &WASM_OPS,
+            Metering::CosmwasmUnits => &COSMWASM_UNITS,
+        }
+    }
+
+    /// The shim built as shipped (release profile, `-C target-cpu=mvp`), in
+    /// the same nested target directory as the instruction scan, compiled
+    /// once per metering.
+    fn meter(self) -> &'static Meter {
+        static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+        static METERS: [OnceLock<Meter>; 2] = [OnceLock::new(), OnceLock::new()];
+        METERS[self as usize].get_or_init(|| {
+            let wasm = WASM.get_or_init(|| {
+                let dir = nested_target_dir(env!("CARGO_TARGET_TMPDIR"), "host-tests-wasm");
+                build_shim(&dir, &[]).unwrap_or_else(|e| panic!("{e}"))
+            });
+            match self {
+                Metering::Ops => Meter::new(wasm),
+                Metering::CosmwasmUnits => {
+                    Meter::with_operator_cost(wasm, gas::cosmwasm_operator_cost())
+                }
+            }
+            .expect("the shim compiles under wasmtime")
+        })
+    }
 }
 
 struct Checked {
@@ -77,14 +111,22 @@ impl Checked {
 /// model and what went wrong.
 fn check(
     run: &mut Runner,
+    metering: Metering,
     rng: &mut Rng,
     name: &str,
     m: &FloatModel,
     o: &QuantizeOptions,
 ) -> Result<Checked, String> {
+    let name = &format!("{name} [{metering:?}]");
+    let k = metering.coefficients();
     let bytes = blob(m, o);
     let model = Model::parse(&bytes).map_err(|e| format!("{name}: {e:?}"))?;
-    let bound = model.cost().ops;
+    let cost = model.cost();
+    let bound = match metering {
+        Metering::Ops => cost.ops,
+        Metering::CosmwasmUnits => cost.cosmwasm_units,
+    };
+    debug_assert_eq!(bound, k.bound(&model));
     let sets = input_sets(rng, m);
     let (fuel, worst) = run
         .worst(Export::InferNoChecksum, &bytes, &sets, model.scratch_len())
@@ -112,9 +154,9 @@ fn check(
         ));
     }
     // Walks charged the steps they took rather than each tree's deepest
-    // leaf (`WASM_OPS.per_step` a step).
+    // leaf (`per_step` a step).
     let taken = match (model.body(), models::walk_steps(&model, inputs)) {
-        (Body::Trees(e), Some(steps)) => bound - (e.max_steps as u64 - steps) * WASM_OPS.per_step,
+        (Body::Trees(e), Some(steps)) => bound - (e.max_steps as u64 - steps) * k.per_step,
         _ => bound,
     };
     let checked = Checked { fuel, bound, taken };
@@ -251,7 +293,16 @@ fn fixed_models() -> Vec<(String, FloatModel, QuantizeOptions)> {
 
 #[test]
 fn fixed_models_stay_within_the_bound() {
-    let mut run = meter().runner().expect("the shim instantiates");
+    fixed_models_within(Metering::Ops);
+}
+
+#[test]
+fn fixed_models_stay_within_the_cosmwasm_bound() {
+    fixed_models_within(Metering::CosmwasmUnits);
+}
+
+fn fixed_models_within(metering: Metering) {
+    let mut run = metering.meter().runner().expect("the shim instantiates");
     let mut rng = Rng::new(1);
     let mut failures = Vec::new();
     // Per family: the loosest model below and above SMALL operations.
@@ -262,7 +313,7 @@ fn fixed_models_stay_within_the_bound() {
         "model", "measured", "bound", "ratio"
     );
     for (name, m, o) in fixed_models() {
-        match check(&mut run, &mut rng, &name, &m, &o) {
+        match check(&mut run, metering, &mut rng, &name, &m, &o) {
             Ok(c) => {
                 let ratio = c.ratio();
                 eprintln!("{name:<58} {:>10} {:>10} {ratio:>7.3}", c.fuel, c.bound);
@@ -293,26 +344,32 @@ proptest! {
     #[test]
     fn random_models_stay_within_the_bound(seed in any::<u64>()) {
         thread_local! {
-            static RUN: std::cell::RefCell<Option<Runner>> = const { std::cell::RefCell::new(None) };
+            static RUN: std::cell::RefCell<[Option<Runner>; 2]> = const { std::cell::RefCell::new([None, None]) };
         }
         let mut rng = Rng::new(seed);
         let (name, m, o) = models::random_model(&mut rng);
-        let result = RUN.with(|cell| {
-            let mut cell = cell.borrow_mut();
-            let run = cell.get_or_insert_with(|| meter().runner().expect("the shim instantiates"));
-            check(run, &mut rng, &name, &m, &o)
-        });
-        match result {
-            Ok(c) => {
-                eprintln!(
-                    "{name}: measured {}, bound {}, ratio {:.3}, walks as taken {:.3}",
-                    c.fuel,
-                    c.bound,
-                    c.ratio(),
-                    c.looseness()
-                );
+        for metering in Metering::BOTH {
+            // The same input sets for both meterings.
+            let mut inputs_rng = rng.clone();
+            let result = RUN.with(|cell| {
+                let mut cell = cell.borrow_mut();
+                let run = cell[metering as usize].get_or_insert_with(|| {
+                    metering.meter().runner().expect("the shim instantiates")
+                });
+                check(run, metering, &mut inputs_rng, &name, &m, &o)
+            });
+            match result {
+                Ok(c) => {
+                    eprintln!(
+                        "{name} [{metering:?}]: measured {}, bound {}, ratio {:.3}, walks as taken {:.3}",
+                        c.fuel,
+                        c.bound,
+                        c.ratio(),
+                        c.looseness()
+                    );
+                }
+                Err(e) => prop_assert!(false, "seed {seed}: {e}"),
             }
-            Err(e) => prop_assert!(false, "seed {seed}: {e}"),
         }
     }
 }

@@ -14,7 +14,7 @@
 //! tree ensembles by family), then a cost per feature, per dense layer,
 //! scale, chunk, chunk-block, row, row-block, group of eight and leftover
 //! multiply-accumulate, activation evaluation, and per tree, stored node
-//! and walk step ([`OpCoefficients`], [`Cost::with`]). Every part whose
+//! and walk step ([`OpCoefficients`], [`OpCoefficients::bound`]). Every part whose
 //! cost depends on the data is charged its dearest path: the requantisation
 //! (`math::mul_shift_i128`) of a negative sum at its shift's class (below
 //! 64, or not: [`OpCoefficients::per_short_shift`]), clipping, `log1p`'s
@@ -161,6 +161,37 @@ pub const WASM_OPS: OpCoefficients = OpCoefficients {
     per_node_explain: 32,
 };
 
+/// The same parts metered as cosmwasm-vm meters them, in units of
+/// [`COSMWASM_GAS_PER_OP`] (115 CosmWasm gas): 1 per operator, and 14 per
+/// "accounting" operator, where its metering middleware checks the gas
+/// left (`loop`, `end`, `if`, `else`, `br`, `br_if`, `br_table`, `call`,
+/// `call_indirect`, `return`). Branchy code (tree walks, validation loops)
+/// costs several times its operation count. Derived by `cost-calibration
+/// --cosmwasm` as [`WASM_OPS`] is.
+pub const COSMWASM_UNITS: OpCoefficients = OpCoefficients {
+    dense_call: 14763,
+    trees_call: [21275, 20581, 21187],
+    per_feature: 1276,
+    per_clip: 220,
+    per_log1p: 1457,
+    per_layer: 2953,
+    per_scale: 105,
+    per_chunk: 313,
+    per_chunk_block: 360,
+    per_row: 821,
+    per_short_shift: 17,
+    per_block_i8: 373,
+    per_block_i16: 375,
+    per_dot8_i8: 92,
+    per_dot8_i16: 92,
+    per_dot1: 49,
+    per_activation: [1, 21, 698, 714, 39, 28],
+    per_tree: 683,
+    per_node: 311,
+    per_step: 298,
+    per_node_explain: 100,
+};
+
 /// CosmWasm gas per wasm operation (cosmwasm-vm).
 pub const COSMWASM_GAS_PER_OP: u64 = 115;
 /// CosmWasm gas per Cosmos SDK gas unit (wasmd, CosmWasm >= 2).
@@ -172,33 +203,58 @@ pub const SDK_GAS_PER_READ_BYTE: u64 = 3;
 /// The largest value one storage record holds (cosmwasm-vm refuses larger
 /// writes): a larger model is stored, and read, as several records.
 pub const KV_MAX_VALUE_BYTES: u64 = 128 * 1024;
-/// What cosmwasm-vm charges for the core's wasm operations, in thousandths
-/// of [`COSMWASM_GAS_PER_OP`] per operation counted by [`Cost::ops`]: it
-/// charges 14 times the flat price for every branch, call and block end
-/// (its metering's "accounting" operators), which wasmtime fuel counts
-/// once. Measured: the core's worst calls cost 1.5-2.6 times their
-/// operation count priced that way (`cargo run -p host-tests --bin
-/// gas-report`, column `cosmwasm-priced/ops`); `host-tests`' `gas_budget`
-/// test holds cosmwasm-priced fuel <= bound x this factor on every family.
-pub const COSMWASM_PRICE_PER_OP_MILLI: u64 = 2_750;
 
 /// The cost bound of one inference of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cost {
-    /// Upper bound on wasm operations executed by one inference.
+    /// Upper bound on wasm operations executed by one inference
+    /// ([`WASM_OPS`]).
     pub ops: u64,
+    /// Upper bound on the same work as cosmwasm-vm meters it, in units of
+    /// [`COSMWASM_GAS_PER_OP`] ([`COSMWASM_UNITS`]: control flow costs 14).
+    pub cosmwasm_units: u64,
     /// Model blob size in bytes.
     pub model_bytes: u64,
 }
 
 impl Cost {
-    /// The bound for a parsed model with [`WASM_OPS`].
+    /// The bound for a parsed model.
     pub fn of(model: &Model<'_>) -> Cost {
-        Cost::with(model, &WASM_OPS)
+        Cost {
+            ops: WASM_OPS.bound(model),
+            cosmwasm_units: COSMWASM_UNITS.bound(model),
+            model_bytes: model.bytes().len() as u64,
+        }
     }
 
-    /// The bound with explicit coefficients.
-    pub fn with(model: &Model<'_>, k: &OpCoefficients) -> Cost {
+    /// SDK gas of the computation alone, an upper bound: the cosmwasm-vm
+    /// units at [`COSMWASM_GAS_PER_OP`] each, over
+    /// [`COSMWASM_GAS_PER_SDK_GAS`], rounded up.
+    pub fn compute_sdk_gas(&self) -> u64 {
+        let gas = u128::from(self.cosmwasm_units) * u128::from(COSMWASM_GAS_PER_OP);
+        let sdk = gas.div_ceil(u128::from(COSMWASM_GAS_PER_SDK_GAS));
+        u64::try_from(sdk).unwrap_or(u64::MAX)
+    }
+
+    /// SDK gas of reading the model: one read per storage record (models of
+    /// [`KV_MAX_VALUE_BYTES`] or more span several) plus every byte.
+    pub fn read_sdk_gas(&self) -> u64 {
+        let records = self.model_bytes / KV_MAX_VALUE_BYTES + 1;
+        SDK_GAS_PER_READ * records + SDK_GAS_PER_READ_BYTE * self.model_bytes
+    }
+
+    /// Read plus compute: the model-dependent SDK gas of one guarded
+    /// inference, above the call's fixed setup and message parsing.
+    pub fn sdk_gas(&self) -> u64 {
+        self.read_sdk_gas() + self.compute_sdk_gas()
+    }
+}
+
+impl OpCoefficients {
+    /// The bound on `model`'s parse and one inference with these
+    /// coefficients.
+    pub fn bound(&self, model: &Model<'_>) -> u64 {
+        let k = self;
         let mut ops = 0;
         for t in model.feature_transforms() {
             ops += k.per_feature;
@@ -259,33 +315,6 @@ impl Cost {
                 }
             }
         }
-        Cost {
-            ops,
-            model_bytes: model.bytes().len() as u64,
-        }
-    }
-
-    /// SDK gas of the computation alone, an upper bound: the operation
-    /// bound priced as cosmwasm-vm prices the core's code (see
-    /// [`COSMWASM_PRICE_PER_OP_MILLI`]), rounded up.
-    pub fn compute_sdk_gas(&self) -> u64 {
-        let milli_gas = u128::from(self.ops)
-            * u128::from(COSMWASM_GAS_PER_OP)
-            * u128::from(COSMWASM_PRICE_PER_OP_MILLI);
-        let sdk = milli_gas.div_ceil(1_000 * u128::from(COSMWASM_GAS_PER_SDK_GAS));
-        u64::try_from(sdk).unwrap_or(u64::MAX)
-    }
-
-    /// SDK gas of reading the model: one read per storage record (models of
-    /// [`KV_MAX_VALUE_BYTES`] or more span several) plus every byte.
-    pub fn read_sdk_gas(&self) -> u64 {
-        let records = self.model_bytes / KV_MAX_VALUE_BYTES + 1;
-        SDK_GAS_PER_READ * records + SDK_GAS_PER_READ_BYTE * self.model_bytes
-    }
-
-    /// Read plus compute: the model-dependent SDK gas of one guarded
-    /// inference, above the call's fixed setup and message parsing.
-    pub fn sdk_gas(&self) -> u64 {
-        self.read_sdk_gas() + self.compute_sdk_gas()
+        ops
     }
 }

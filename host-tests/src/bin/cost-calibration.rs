@@ -26,11 +26,12 @@
 use std::collections::BTreeMap;
 
 use vigil_host_tests::fuel::{Export, Meter, Runner};
+use vigil_host_tests::gas;
 use vigil_host_tests::models::{
     self, act_name, blob, input_sets, Dense, Prep, Rng, HIDDEN_ACTIVATIONS,
 };
 use vigil_host_tests::shim::{build_shim, default_target_dir};
-use vigil_inference_core::cost::{Cost, OpCoefficients, WASM_OPS};
+use vigil_inference_core::cost::{OpCoefficients, COSMWASM_UNITS, WASM_OPS};
 use vigil_inference_core::float::FloatNode;
 use vigil_inference_core::float::{
     FloatBody, FloatFeature, FloatLayer, FloatModel, QuantizeOptions,
@@ -223,16 +224,38 @@ fn mac_table(c: &mut Cal) {
 }
 
 fn main() {
-    // `cost-calibration [macs] [--wasm FILE]`: `macs` prints the per-MAC
-    // table only; `--wasm` meters a given build instead of the shim.
+    // `cost-calibration [macs] [--cosmwasm] [--wasm FILE]`: `macs` prints
+    // the per-MAC table only; `--cosmwasm` meters with cosmwasm-vm's
+    // prices (`gas::cosmwasm_operator_cost`: branches, calls and block ends
+    // cost 14) and derives `COSMWASM_UNITS` instead of `WASM_OPS`; `--wasm`
+    // meters a given build instead of the shim.
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let cosmwasm = args.iter().any(|a| a == "--cosmwasm");
+    let (in_force, in_force_name) = if cosmwasm {
+        (&COSMWASM_UNITS, "COSMWASM_UNITS")
+    } else {
+        (&WASM_OPS, "WASM_OPS")
+    };
     let wasm = match args.iter().position(|a| a == "--wasm") {
         Some(i) => std::fs::read(&args[i + 1]).expect("read --wasm file"),
         None => build_shim(&default_target_dir().join("host-tests-wasm"), &[])
             .unwrap_or_else(|e| panic!("{e}")),
     };
     println!("shim: {} bytes", wasm.len());
-    let meter = Meter::new(&wasm).expect("shim compiles");
+    let meter = if cosmwasm {
+        Meter::with_operator_cost(&wasm, gas::cosmwasm_operator_cost())
+    } else {
+        Meter::new(&wasm)
+    }
+    .expect("shim compiles");
+    println!(
+        "metering: {}",
+        if cosmwasm {
+            "cosmwasm-vm's prices (units of 115 CosmWasm gas)"
+        } else {
+            "wasmtime's default fuel (wasm operations)"
+        }
+    );
     let mut c = Cal {
         run: meter.runner().expect("shim instantiates"),
         rng: Rng::new(1),
@@ -806,7 +829,7 @@ fn main() {
     let mut under: Vec<String> = Vec::new();
     for s in sweep.iter().chain(&stress) {
         let model = Model::parse(&s.blob).expect("valid");
-        let bound = Cost::with(&model, &k).ops;
+        let bound = k.bound(&model);
         if s.fuel > bound {
             under.push(format!("{}: measured {} > bound {bound}", s.name, s.fuel));
         }
@@ -825,13 +848,13 @@ fn main() {
     report(&stress, &k, "derived, random models");
     report(
         &sweep,
-        &WASM_OPS,
-        "in force (cost.rs WASM_OPS), fixed sweep",
+        in_force,
+        &format!("in force (cost.rs {in_force_name}), fixed sweep"),
     );
     report(
         &stress,
-        &WASM_OPS,
-        "in force (cost.rs WASM_OPS), random models",
+        in_force,
+        &format!("in force (cost.rs {in_force_name}), random models"),
     );
 
     // --- Checksum and parse share -----------------------------------------
@@ -1056,7 +1079,7 @@ fn report(sweep: &[Swept], k: &OpCoefficients, what: &str) {
             .filter(|s| s.family == family)
             .map(|s| {
                 let model = Model::parse(&s.blob).expect("valid");
-                let bound = Cost::with(&model, k).ops;
+                let bound = k.bound(&model);
                 let taken = match (model.body(), models::walk_steps(&model, &s.worst_inputs)) {
                     (Body::Trees(e), Some(steps)) => {
                         bound - (e.max_steps as u64 - steps) * k.per_step

@@ -28,7 +28,6 @@ use vigil_host_tests::chain::{Chain, Gas, WasmdGas};
 use vigil_host_tests::fuel::Meter;
 use vigil_host_tests::gas::{self, Family, Point};
 use vigil_host_tests::shim::{build_shim, default_target_dir};
-use vigil_inference_core::cost::COSMWASM_PRICE_PER_OP_MILLI;
 
 /// Rows of the public test set the PoIm figure is about (eth-fraud's).
 const EVAL_ROWS: usize = 1_857;
@@ -140,11 +139,11 @@ fn run() -> Result<(), String> {
     );
     let _ = writeln!(
         w,
-        "| family | size | params | blob bytes | wasm ops | bound | bound/ops | cosmwasm-priced/ops | setup | storage | compute | SDK gas |"
+        "| family | size | params | blob bytes | wasm ops | bound | bound/ops | cosmwasm units | units bound/units | setup | storage | compute | SDK gas |"
     );
     let _ = writeln!(
         w,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let mut points: Vec<Point> = Vec::new();
     for family in Family::ALL {
@@ -155,7 +154,7 @@ fn run() -> Result<(), String> {
             let p = gas::point(&mut runner, &mut cosmwasm_priced, &mut chain, family, size)?;
             let _ = writeln!(
                 w,
-                "| {} | {} {} | {} | {} | {} | {} | {:.3} | {:.2} | {} |",
+                "| {} | {} {} | {} | {} | {} | {} | {:.3} | {} | {:.3} | {} |",
                 family.name(),
                 size,
                 family.size_unit(),
@@ -164,7 +163,8 @@ fn run() -> Result<(), String> {
                 p.ops,
                 p.bound,
                 p.looseness(),
-                p.cosmwasm_units as f64 / p.ops as f64,
+                p.cosmwasm_units,
+                p.units_looseness(),
                 maybe_breakdown(p.check.as_ref())
             );
             points.push(p);
@@ -174,21 +174,24 @@ fn run() -> Result<(), String> {
     // worst input walks every tree to its deepest leaf).
     let looseness_max = points.iter().map(Point::looseness).fold(0.0, f64::max);
     let looseness_min = points.iter().map(Point::looseness).fold(f64::MAX, f64::min);
-    let priced_max = points
+    let units_max = points
         .iter()
-        .map(|p| p.cosmwasm_units as f64 / p.ops as f64)
+        .map(Point::units_looseness)
         .fold(0.0, f64::max);
+    let units_min = points
+        .iter()
+        .map(Point::units_looseness)
+        .fold(f64::MAX, f64::min);
     let _ = writeln!(
         w,
         "\nbound / measured: min {looseness_min:.4}, max {looseness_max:.4} over every \
          model (the bound must never be below 1, nor above 1.05: `cost_bound` holds both \
          for every family and size).\n\n\
-         cosmwasm-priced / ops: the core's worst call priced as cosmwasm-vm prices it \
-         (115 CosmWasm gas per operation, 14 times that for branches, calls and block \
-         ends) over its plain operation count: up to {priced_max:.2}. `Cost::compute_sdk_gas` \
-         prices the bound at {:.2} times 115 per operation to cover it (held by the \
-         `gas_budget` test).\n",
-        COSMWASM_PRICE_PER_OP_MILLI as f64 / 1000.0
+         cosmwasm units: the core's worst call metered as cosmwasm-vm meters it (units of \
+         115 CosmWasm gas: 1 per operation, 14 for branches, calls and block ends). \
+         `Cost::cosmwasm_units` bounds it with its own coefficients (`COSMWASM_UNITS`); \
+         units bound / units: min {units_min:.4}, max {units_max:.4} (`cost_bound` holds \
+         the same two limits).\n"
     );
 
     // --- Ops per MAC and per tree step ------------------------------------
@@ -404,7 +407,8 @@ fn run() -> Result<(), String> {
             "ops_per_tree_step": ops_per_tree_step,
             "bound_over_measured_max": looseness_max,
             "bound_over_measured_min": looseness_min,
-            "cosmwasm_priced_over_ops_max": priced_max,
+            "cosmwasm_units_bound_over_measured_max": units_max,
+            "cosmwasm_units_bound_over_measured_min": units_min,
             "largest_mlp_params_in_query": largest_mlp_params,
             "largest_in_query": largest.iter().map(|(f, size, params, g)| json!({
                 "family": f.name(), "size": size, "params": params, "sdk_gas": g.total(),

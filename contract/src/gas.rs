@@ -1,0 +1,220 @@
+//! What one guarded inference (`Check`) costs its caller on a wasmd chain,
+//! bounded before it is sent: setup, storage and compute, in Cosmos SDK gas.
+//!
+//! The core's [`Cost`] bounds the model's own work (parse + inference,
+//! [`Cost::compute_sdk_gas`]) and the bytes of its blob. A `Check` pays more
+//! than that, and this module adds the rest:
+//!
+//! * **setup**: wasmd's instance cost, [`SETUP`] (or [`SETUP_PINNED`] when
+//!   the code is pinned);
+//! * **storage**: the reads of the active record (its [`ACTIVE_HEADER_LEN`]
+//!   header and the blob, split into records of [`MAX_VALUE_BYTES`]), each
+//!   charged 1,000 plus 3 per byte of key and value, where the key `gaskv`
+//!   sees is wasmd's [`KEY_PREFIX_BYTES`]-byte contract prefix followed by
+//!   the contract's own key. This part is exact;
+//! * **compute**: the model's bound priced as cosmwasm-vm prices the core
+//!   ([`Cost::compute_sdk_gas`]), plus the contract's own work around it:
+//!   the entry point, the `Env`, the JSON message and every feature's
+//!   decimal parse, the active record's copies, and the answer. That work
+//!   is bounded by [`CALL_VM_GAS`] + [`FEATURE_VM_GAS`] per feature +
+//!   [`MESSAGE_BYTE_VM_GAS`] per byte of the query message +
+//!   [`RECORD_BYTE_VM_GAS`] per byte of the active record (+
+//!   [`SPLIT_RECORD_BYTE_VM_GAS`] per byte for each read after the first,
+//!   when the record spans several storage values and is reassembled).
+//!
+//! These constants are measured on the shipped artifact in
+//! cosmwasm-vm (`cargo test -p host-tests --test check_gas -- --nocapture`
+//! prints the fit), and that test holds `measured <= bound <= 1.10 x
+//! measured` (above setup) for every model family and size, for one to 300
+//! features, and for decimal inputs of every shape the core accepts
+//! (integers, fractions, exponents, leading zeros, 1 to 60 characters).
+//! This module is host-side: the contract's entry points do not use it.
+
+use vigil_inference_core::cost::{
+    Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS, SDK_GAS_PER_READ, SDK_GAS_PER_READ_BYTE,
+};
+
+use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY, MAX_VALUE_BYTES};
+
+/// SDK gas of a call's setup (wasmd `DefaultInstanceCost`).
+pub const SETUP: u64 = 60_000;
+/// SDK gas of a call's setup when the code is pinned
+/// (`DefaultInstanceCostDiscount`).
+pub const SETUP_PINNED: u64 = 2_000;
+/// Bytes wasmd puts before every storage key of a contract
+/// (`GetContractStorePrefix`: `0x03` and the 32-byte contract address),
+/// charged by `gaskv` like the key itself.
+pub const KEY_PREFIX_BYTES: u64 = 33;
+/// CosmWasm gas of a `Check` beyond the model, the message and the
+/// record: the entry point, region allocation, the `Env`, the header and
+/// the answer.
+pub const CALL_VM_GAS: u64 = 25_500_000;
+/// CosmWasm gas per feature beyond its bytes: one string of the message's
+/// list and its decimal parse (an exponent costs most).
+pub const FEATURE_VM_GAS: u64 = 720_000;
+/// CosmWasm gas per byte of the query message (JSON reading and decimal
+/// digits).
+pub const MESSAGE_BYTE_VM_GAS: u64 = 80_000;
+/// CosmWasm gas per byte of the active record (header and blob): the copy
+/// the storage read leaves in the contract's memory.
+pub const RECORD_BYTE_VM_GAS: u64 = 1_300;
+/// CosmWasm gas per byte of the active record for each read after the
+/// first: a record larger than one storage value is reassembled, its
+/// buffer grown and copied.
+pub const SPLIT_RECORD_BYTE_VM_GAS: u64 = 3_800;
+
+/// The SDK gas of one `Check`, an upper bound split as wasmd charges it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckGas {
+    /// Instance setup: [`SETUP`] or [`SETUP_PINNED`].
+    pub setup: u64,
+    /// KV reads of the active record (exact).
+    pub storage: u64,
+    /// Wasm execution: the model's bound and the contract's own work.
+    pub compute: u64,
+}
+
+impl CheckGas {
+    /// The bound for a `Check` on a model of cost `cost` (its
+    /// [`Cost::of`]), with `n_features` inputs sent in a query message of
+    /// `message_bytes` bytes ([`check_message_bytes`]).
+    pub fn bound(cost: &Cost, n_features: usize, message_bytes: usize, pinned: bool) -> CheckGas {
+        let record = ACTIVE_HEADER_LEN as u128 + u128::from(cost.model_bytes);
+        // The contract reads record after record while each is full, so a
+        // record of exactly k full records costs one more (empty) read.
+        let reads = record / MAX_VALUE_BYTES as u128 + 1;
+        // Continuation keys are the first key, 0xFF and a 2-byte index.
+        let key_bytes =
+            (KEY_PREFIX_BYTES as u128 + ACTIVE_KEY.len() as u128) * reads + 3 * (reads - 1);
+        let storage = u128::from(SDK_GAS_PER_READ) * reads
+            + u128::from(SDK_GAS_PER_READ_BYTE) * (key_bytes + record);
+        let model = u128::from(cost.cosmwasm_units) * u128::from(COSMWASM_GAS_PER_OP);
+        let call = u128::from(CALL_VM_GAS)
+            + u128::from(FEATURE_VM_GAS) * n_features as u128
+            + u128::from(MESSAGE_BYTE_VM_GAS) * message_bytes as u128
+            + u128::from(RECORD_BYTE_VM_GAS) * record
+            + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1);
+        let vm = model + call;
+        let compute =
+            u64::try_from(vm.div_ceil(u128::from(COSMWASM_GAS_PER_SDK_GAS))).unwrap_or(u64::MAX);
+        CheckGas {
+            setup: if pinned { SETUP_PINNED } else { SETUP },
+            storage: u64::try_from(storage).unwrap_or(u64::MAX),
+            compute,
+        }
+    }
+
+    /// setup + storage + compute.
+    pub fn total(&self) -> u64 {
+        self.setup
+            .saturating_add(self.storage)
+            .saturating_add(self.compute)
+    }
+
+    /// storage + compute: what the call costs beyond its setup.
+    pub fn above_setup(&self) -> u64 {
+        self.storage.saturating_add(self.compute)
+    }
+}
+
+/// Bytes of the compact JSON query `{"check":{"features":[...]}}` carrying
+/// `features` (strings that need no JSON escape, as decimals never do).
+pub fn check_message_bytes<S: AsRef<str>>(features: &[S]) -> usize {
+    const FRAME: usize = r#"{"check":{"features":[]}}"#.len();
+    let values: usize = features.iter().map(|f| f.as_ref().len() + 2).sum();
+    FRAME + values + features.len().saturating_sub(1)
+}
+
+/// Bytes of the query message when each of `n_features` values is
+/// `chars_per_value` characters long: the message a bound is quoted for
+/// when the inputs are not known yet.
+pub fn check_message_bytes_for(n_features: usize, chars_per_value: usize) -> usize {
+    const FRAME: usize = r#"{"check":{"features":[]}}"#.len();
+    FRAME + n_features * (chars_per_value + 3) - n_features.min(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_bytes_match_serde_json() {
+        for features in [vec![], vec!["1"], vec!["0", "12.5", "-3e7"]] {
+            let msg = crate::msg::QueryMsg::Check {
+                features: features.iter().map(|f| f.to_string()).collect(),
+            };
+            let json = cosmwasm_std::to_json_vec(&msg).unwrap();
+            assert_eq!(check_message_bytes(&features), json.len(), "{features:?}");
+            if let Some(first) = features.first() {
+                if features.iter().all(|f| f.len() == first.len()) {
+                    assert_eq!(
+                        check_message_bytes_for(features.len(), first.len()),
+                        json.len()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            check_message_bytes_for(0, 10),
+            check_message_bytes::<&str>(&[])
+        );
+        assert_eq!(
+            check_message_bytes_for(3, 4),
+            check_message_bytes(&["1234"; 3])
+        );
+    }
+
+    #[test]
+    fn storage_counts_every_record_and_the_empty_read_after_a_full_one() {
+        let cost = |bytes: u64| Cost {
+            ops: 0,
+            cosmwasm_units: 0,
+            model_bytes: bytes,
+        };
+        let prefix_and_key = KEY_PREFIX_BYTES + ACTIVE_KEY.len() as u64;
+        let one = CheckGas::bound(&cost(155), 8, 0, false);
+        assert_eq!(one.storage, 1_000 + 3 * (prefix_and_key + 10 + 155));
+        // A record of exactly one full value: a second, empty read of the
+        // first continuation key (3 bytes longer).
+        let full = MAX_VALUE_BYTES as u64 - ACTIVE_HEADER_LEN as u64;
+        let two = CheckGas::bound(&cost(full), 8, 0, false);
+        assert_eq!(
+            two.storage,
+            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + MAX_VALUE_BYTES as u64)
+        );
+        // One byte less: a single read.
+        assert_eq!(
+            CheckGas::bound(&cost(full - 1), 8, 0, false).storage,
+            1_000 + 3 * (prefix_and_key + MAX_VALUE_BYTES as u64 - 1)
+        );
+        assert_eq!(one.setup, SETUP);
+        assert_eq!(CheckGas::bound(&cost(155), 8, 0, true).setup, SETUP_PINNED);
+    }
+
+    #[test]
+    fn compute_grows_with_the_model_the_features_and_the_message() {
+        let base = Cost {
+            ops: 10_000,
+            cosmwasm_units: 25_000,
+            model_bytes: 100,
+        };
+        let b = |c: &Cost, n, m| CheckGas::bound(c, n, m, false).compute;
+        let heavier = Cost {
+            cosmwasm_units: 2_500_000,
+            ..base
+        };
+        assert!(b(&heavier, 8, 100) > b(&base, 8, 100));
+        assert!(b(&base, 300, 100) > b(&base, 8, 100));
+        assert!(b(&base, 8, 10_000) > b(&base, 8, 100));
+        // The model's share is at least its own compute bound.
+        assert!(b(&heavier, 0, 0) >= heavier.compute_sdk_gas());
+        let huge = Cost {
+            ops: u64::MAX,
+            cosmwasm_units: u64::MAX,
+            model_bytes: u64::MAX / 2,
+        };
+        // No overflow: the storage saturates, and so does the total.
+        assert!(b(&huge, 1, 1) >= huge.compute_sdk_gas());
+        assert_eq!(CheckGas::bound(&huge, 1, 1, false).total(), u64::MAX);
+    }
+}
