@@ -39,12 +39,14 @@ use cosmwasm_std::{Binary, Decimal, SignedDecimal};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use vigil_guard::gas::{check_message_bytes, CheckGas};
 use vigil_guard::msg::{
     CheckResponse, ConfigResponse, ExecuteMsg, Metrics as ChainMetrics, PausedCheck,
     ProposalResponse, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse, TestSample,
 };
 use vigil_host_tests::chain::{Chain, Gas, WasmdGas};
 use vigil_host_tests::{artifact, shim};
+use vigil_inference_core::cost::Cost;
 use vigil_inference_core::decimal::Exact;
 use vigil_inference_core::{decimal, Act, Model};
 
@@ -285,6 +287,8 @@ pub struct Guarded {
     pub name: String,
     /// Whether it is an attack (its label).
     pub attack: bool,
+    /// Its features, as sent to `Check`.
+    pub features: Vec<String>,
     /// `Check`'s answer with the incumbent.
     pub allow: bool,
     /// The score.
@@ -836,6 +840,7 @@ fn guard_stream(
         guarded.push(Guarded {
             name: tx.name.clone(),
             attack: tx.attack,
+            features: tx.features.clone(),
             allow: check.allow,
             score: dec(check.score),
             check_gas: gas.total(),
@@ -1027,6 +1032,7 @@ fn print_report(
     check_after: &str,
     active_version: u32,
     test_rows: usize,
+    stream: &[StreamTx],
 ) -> Result<Vec<GasRow>> {
     let gas = log.rows();
     say!(o);
@@ -1078,35 +1084,49 @@ fn print_report(
     say!(o);
     say!(
         o,
-        "Models (cost bound: wasm operations of parse + one inference; estimated SDK gas = read + \
-         compute, from the cost model; measured = a Check's gas above setup)"
+        "Models (cost bound: wasm operations of parse + one inference; Check bound: the SDK gas \
+         vigil_guard::gas bounds for the stream's longest message, setup included; measured: \
+         the stream's dearest Check)"
     );
+    // The stream's longest Check message: the input the bound is quoted for.
+    let message_bytes = stream
+        .iter()
+        .map(|t| check_message_bytes(&t.features))
+        .max()
+        .unwrap_or(0);
+    let n_features = stream.first().map_or(0, |t| t.features.len());
     say!(
         o,
-        "  {:<10} {:<48} {:>7} {:>10} {:>9} {:>14}",
+        "  {:<10} {:<48} {:>7} {:>10} {:>11} {:>14}",
         "model",
         "what",
         "bytes",
         "bound ops",
-        "est. gas",
+        "Check bound",
         "Check measured"
     );
     for (i, m) in models.iter().enumerate() {
-        // Measured: a Check's gas above setup while the model was active.
+        let cost = Cost {
+            ops: m.cost.ops,
+            cosmwasm_units: m.cost.cosmwasm_units,
+            model_bytes: m.cost.model_bytes,
+        };
+        let bound = CheckGas::bound(&cost, n_features, message_bytes, false).total();
+        // Measured: the dearest Check while the model was active.
         let measured = match i {
             0 => gas.iter().find(|r| r.kind == CHECK_V1),
             _ if i == active => gas.iter().find(|r| r.kind == check_after),
             _ => None,
         }
-        .map_or("-".to_string(), |r| thousands(r.total - r.setup));
+        .map_or("-".to_string(), |r| thousands(r.max));
         say!(
             o,
-            "  {:<10} {:<48} {:>7} {:>10} {:>9} {:>14}",
+            "  {:<10} {:<48} {:>7} {:>10} {:>11} {:>14}",
             m.role.name(),
             m.description,
             thousands(m.cost.model_bytes),
             thousands(m.cost.ops),
-            thousands(m.cost.sdk_gas),
+            thousands(bound),
             measured
         );
     }
@@ -1408,6 +1428,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         &check_after,
         cfg.active_version,
         test_table.rows.len(),
+        &stream,
     )?;
     let seconds = start.elapsed().as_secs_f64();
     say!(o);

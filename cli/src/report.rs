@@ -58,9 +58,7 @@ impl CheckGasInfo {
     pub fn of(model: &Model<'_>, chars_per_value: usize) -> CheckGasInfo {
         let cost = model.cost();
         let n = model.n_features();
-        let at = |chars| {
-            CheckGas::bound(&cost, n, check_message_bytes_for(n, chars), false)
-        };
+        let at = |chars| CheckGas::bound(&cost, n, check_message_bytes_for(n, chars), false);
         let g = at(chars_per_value);
         let pinned = CheckGas::bound(&cost, n, check_message_bytes_for(n, chars_per_value), true);
         CheckGasInfo {

@@ -100,6 +100,26 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
     }
     let check = r.gas_of("check (v1 logreg)").unwrap();
     assert!(check.total < 100_000, "{check:?}");
+    // The quoted Check bound (values of up to 20 characters; the synthetic
+    // stream's are shorter) covers every Check the stream made, with the
+    // incumbent and with the accepted candidate, and is no more than 10%
+    // above the dearest one (above setup).
+    let longest = r
+        .stream
+        .iter()
+        .flat_map(|g| g.features.iter().map(String::len))
+        .max()
+        .unwrap();
+    assert!(longest <= 20, "{longest}");
+    for (model, kind) in [(0, "check (v1 logreg)"), (1, "check (v2 gbdt)")] {
+        let bound = r.models[model].cost.check;
+        let measured = r.gas_of(kind).unwrap();
+        assert!(bound.total >= measured.max, "{kind}: {bound:?} < {measured:?}");
+        assert!(
+            (bound.total - bound.setup) * 10 <= (measured.max - measured.setup) * 11,
+            "{kind}: {bound:?} loose against {measured:?}"
+        );
+    }
     assert!(text.contains("Report: SDK gas per call"));
     assert!(text.contains("ACCEPTED") && text.contains("REJECTED"));
 }

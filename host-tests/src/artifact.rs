@@ -75,6 +75,9 @@ pub fn build(target_dir: &Path) -> Result<(), String> {
         .arg(root.join(BUILD_COMMAND))
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", target_dir)
+        // The script's progress goes to stderr: stdout stays the caller's
+        // (e.g. `vigil demo --json`).
+        .stdout(std::process::Stdio::from(std::io::stderr()))
         .status()
         .map_err(|e| format!("run {BUILD_COMMAND}: {e}"))?;
     if status.success() {
