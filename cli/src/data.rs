@@ -69,8 +69,35 @@ impl Table {
         Table::parse(&text, path, label, mode)
     }
 
+    /// Read only the data rows `offset..offset + limit` of a CSV file (the
+    /// others are not parsed, so their errors do not count); also returns
+    /// how many data rows the file has. The table may have no rows.
+    pub fn load_window(
+        path: &Path,
+        label: &str,
+        mode: LabelMode,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> Result<(Table, usize)> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Table::parse_window(&text, path, label, mode, Some((offset, limit)))
+    }
+
     /// Parse CSV text; `path` is used in error messages only.
     pub fn parse(text: &str, path: &Path, label: &str, mode: LabelMode) -> Result<Table> {
+        Ok(Table::parse_window(text, path, label, mode, None)?.0)
+    }
+
+    /// Parse CSV text, only the data rows of `window` (`(offset, limit)`)
+    /// when given; returns the table and the number of data rows.
+    fn parse_window(
+        text: &str,
+        path: &Path,
+        label: &str,
+        mode: LabelMode,
+        window: Option<(usize, Option<usize>)>,
+    ) -> Result<(Table, usize)> {
         let where_ = path.display();
         let mut lines = text
             .lines()
@@ -106,7 +133,15 @@ impl Table {
             bail!("{where_}:1: no feature columns");
         }
         let mut rows = Vec::new();
+        let mut total = 0usize;
         for (line, text) in lines {
+            let index = total;
+            total += 1;
+            if let Some((offset, limit)) = window {
+                if index < offset || limit.is_some_and(|l| index - offset >= l) {
+                    continue;
+                }
+            }
             let fields = split_line(text);
             if fields.len() != names.len() {
                 bail!(
@@ -156,15 +191,16 @@ impl Table {
                 label: row_label,
             });
         }
-        if rows.is_empty() {
+        if total == 0 || (rows.is_empty() && window.is_none()) {
             bail!("{where_}: no data rows");
         }
-        Ok(Table {
+        let table = Table {
             path: path.to_path_buf(),
             columns,
             label_column: label_at.map(|i| names[i].clone()),
             rows,
-        })
+        };
+        Ok((table, total))
     }
 
     /// Number of feature columns.
@@ -206,6 +242,33 @@ impl Table {
             );
         }
         Ok(())
+    }
+
+    /// [`Table::check_features`] for a table read with an optional label
+    /// column named `label`: when that column is missing, the error names
+    /// it and the header's columns, as a required label column's does.
+    pub fn check_inputs(&self, n: usize, label: &str) -> Result<()> {
+        if self.n_features() == n {
+            return Ok(());
+        }
+        if self.label_column.is_none() && self.n_features() == n + 1 {
+            // One column too many: most likely the label under another name.
+            bail!(
+                "{}:1: no label column `{label}` in the header (columns: {}); name it with --label \
+                 ({} columns, the model takes {n} inputs)",
+                self.path.display(),
+                self.columns.join(", "),
+                self.n_features()
+            );
+        }
+        if self.label_column.is_none() {
+            bail!(
+                "{}: {} feature columns (no label column `{label}`), the model takes {n} inputs",
+                self.path.display(),
+                self.n_features()
+            );
+        }
+        self.check_features(n)
     }
 }
 
@@ -273,6 +336,28 @@ mod tests {
         assert_eq!(t.rows[0].raw, rows[0].0);
         assert_eq!(t.labels().unwrap(), [true, false]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn window_parses_only_its_rows() {
+        let text = "a,label\n1,1\nbad,0\n3,0\n4,1\n";
+        let w = |o, l| {
+            Table::parse_window(
+                text,
+                Path::new("t.csv"),
+                "label",
+                LabelMode::Required,
+                Some((o, l)),
+            )
+        };
+        let (t, total) = w(2, Some(5)).unwrap();
+        assert_eq!(total, 4);
+        assert_eq!(t.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 5]);
+        let (t, _) = w(0, Some(1)).unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert!(w(1, Some(1)).unwrap_err().to_string().contains("t.csv:3"));
+        let (t, total) = w(9, None).unwrap();
+        assert!(t.rows.is_empty() && total == 4);
     }
 
     #[test]

@@ -111,56 +111,59 @@ struct TrainCmd {
     /// Model family.
     #[arg(long, value_enum)]
     family: Family,
-    /// MLP hidden layer widths.
-    #[arg(long, value_delimiter = ',', default_value = "32,16")]
+    /// MLP hidden layer widths (1 to 15 layers, each 1..=65535).
+    #[arg(long, value_delimiter = ',', default_value = "32,16", allow_hyphen_values = true, value_parser = whole::<usize>)]
     hidden: Vec<usize>,
-    /// Trees (gbdt, rf, iforest; default 100, rf 50).
-    #[arg(long)]
+    /// Trees (gbdt, rf, iforest; 1..=65535; default 100, rf 50).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     trees: Option<usize>,
-    /// Tree depth (default gbdt 3, rf 8, iforest 8).
-    #[arg(long)]
+    /// Tree depth, 1..=32 (default gbdt 3, rf 8; iforest does not use it:
+    /// its trees stop at ceil(log2 psi)).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     depth: Option<usize>,
-    /// Learning rate (gbdt shrinkage, default 0.1; mlp Adam step, default 0.001).
-    #[arg(long)]
+    /// Learning rate in (0, 1] (gbdt shrinkage, default 0.1; mlp Adam step,
+    /// default 0.001).
+    #[arg(long, allow_negative_numbers = true)]
     lr: Option<f64>,
-    /// MLP: largest number of epochs.
-    #[arg(long, default_value_t = 200)]
+    /// MLP: largest number of epochs (>= 1).
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = whole::<usize>)]
     epochs: usize,
-    /// MLP: batch size.
-    #[arg(long, default_value_t = 200)]
+    /// MLP: batch size (>= 1).
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = whole::<usize>)]
     batch: usize,
-    /// MLP: L2 penalty.
-    #[arg(long, default_value_t = 1e-4)]
+    /// MLP: L2 penalty (>= 0).
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     alpha: f64,
-    /// MLP: decay of the moving average of the weights that is kept
-    /// (Polyak averaging; 0 keeps the last weights).
-    #[arg(long, default_value_t = 0.998)]
+    /// MLP: decay in [0, 1) of the moving average of the weights that is
+    /// kept (Polyak averaging; 0 keeps the last weights).
+    #[arg(long, default_value_t = 0.998, allow_negative_numbers = true)]
     ema: f64,
-    /// Logistic regression: inverse L2 strength.
-    #[arg(long, default_value_t = 1.0)]
+    /// Logistic regression: inverse L2 strength (> 0).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     c: f64,
-    /// Trees: smallest leaf (rows).
-    #[arg(long, default_value_t = 1.0)]
+    /// Trees: smallest leaf (rows, >= 1).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     min_leaf: f64,
-    /// Isolation forest: subsample size.
-    #[arg(long, default_value_t = 256)]
+    /// Isolation forest: subsample size (>= 2).
+    #[arg(long, default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<usize>)]
     psi: usize,
     /// Seed of every random choice.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole::<u64>)]
     seed: u64,
     /// Choose the threshold on out-of-fold scores of this many stratified
-    /// folds, then fit on all rows (0: use --val-frac instead).
-    #[arg(long, default_value_t = 5)]
+    /// folds (>= 2, at most the rows of the smaller class), then fit on all
+    /// rows (0: use --val-frac instead).
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = whole::<usize>)]
     cv: usize,
-    /// With --cv 0: fraction of rows held out (stratified) to choose the
-    /// threshold (0: choose it on the training rows).
-    #[arg(long, default_value_t = 0.2)]
+    /// With --cv 0: fraction in [0, 0.9) of rows held out (stratified) to
+    /// choose the threshold (0: choose it on the training rows).
+    #[arg(long, default_value_t = 0.2, allow_negative_numbers = true)]
     val_frac: f64,
     /// With --cv 0: after choosing the threshold, retrain on all rows.
     #[arg(long)]
     refit: bool,
-    /// Use this threshold instead of the F1-maximising one.
-    #[arg(long)]
+    /// Use this threshold in [0, 1] instead of the F1-maximising one.
+    #[arg(long, allow_negative_numbers = true)]
     threshold: Option<f64>,
     /// Which columns get a signed log1p before standardisation.
     #[arg(long, value_enum, default_value = "auto")]
@@ -168,11 +171,11 @@ struct TrainCmd {
     /// Dense weight width: auto picks i8 when it meets the agreement targets.
     #[arg(long, value_enum, default_value = "auto")]
     weights: WeightChoice,
-    /// Auto weights: smallest label agreement with the float model.
-    #[arg(long, default_value_t = 0.999)]
+    /// Auto weights: smallest label agreement with the float model, in [0, 1].
+    #[arg(long, default_value_t = 0.999, allow_negative_numbers = true)]
     min_agreement: f64,
-    /// Auto weights: largest score difference from the float model.
-    #[arg(long, default_value_t = 0.02)]
+    /// Auto weights: largest score difference from the float model (>= 0).
+    #[arg(long, default_value_t = 0.02, allow_negative_numbers = true)]
     max_score_diff: f64,
     /// Also report float and fixed metrics on this labelled CSV.
     #[arg(long)]
@@ -200,8 +203,8 @@ struct ImportCmd {
     /// Graph output to reproduce (default: the probabilities).
     #[arg(long)]
     output: Option<String>,
-    /// Label threshold (default: what the source model predicts with).
-    #[arg(long)]
+    /// Label threshold in [0, 1] (default: what the source model predicts with).
+    #[arg(long, allow_negative_numbers = true)]
     threshold: Option<f64>,
     /// Dense weight width (auto needs --data to calibrate on).
     #[arg(long, value_enum, default_value = "i16")]
@@ -230,7 +233,8 @@ struct EvalCmd {
     /// Label column.
     #[arg(long, default_value = "label")]
     label: String,
-    /// Where to write the ROC chart (default: next to the model, .roc.svg).
+    /// Where to write the ROC chart (default: next to the model, .roc.svg;
+    /// missing directories are created).
     #[arg(long)]
     roc: Option<PathBuf>,
     /// Do not write the ROC chart.
@@ -284,15 +288,20 @@ struct SampleArgs {
     /// Label column.
     #[arg(long, default_value = "label")]
     label: String,
-    /// Skip this many rows.
-    #[arg(long, default_value_t = 0)]
+    /// Skip this many data rows (only the selected rows are read and
+    /// checked).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<usize>)]
     offset: usize,
-    /// At most this many rows.
-    #[arg(long)]
+    /// At most this many data rows.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     limit: Option<usize>,
     /// Drop rows the class-balance rule can never accept instead of failing.
     #[arg(long)]
     drop_excess: bool,
+    /// Leave out rows with a value the contract refuses (e.g. more than 19
+    /// fractional digits) instead of failing; reported on stderr.
+    #[arg(long)]
+    skip_unrepresentable: bool,
 }
 
 #[derive(Args)]
@@ -300,42 +309,42 @@ struct InstantiateCmd {
     /// Initial model (.vgm); also sets --n-features.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Number of raw inputs (when there is no initial model).
-    #[arg(long)]
+    /// Number of raw inputs, 1..=65535 (when there is no initial model).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u16>)]
     n_features: Option<u16>,
     /// Governance address (default: the sender).
     #[arg(long)]
     admin: Option<String>,
-    /// Denom of bonds and rewards.
+    /// Denom of bonds and rewards (non-empty).
     #[arg(long)]
     bond_denom: String,
-    /// Smallest proposal bond.
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Smallest proposal bond (>= 1).
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true, value_parser = whole::<u128>)]
     min_bond: u128,
     /// Margin: smallest gain that counts as an improvement (every metric).
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_negative_numbers = true)]
     min_gain: String,
     /// Margin: largest drop that does not count as worse (every metric).
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value = "0", allow_negative_numbers = true)]
     tolerance: String,
     /// Reward of an accepted proposal: none, fixed:AMOUNT or share:DECIMAL.
     #[arg(long, default_value = "none")]
     reward: String,
     /// Largest cost bound a model may have (default: twice the initial
     /// model's, at least 1,000,000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
     max_inference_ops: Option<u64>,
-    /// Deny at or above this score (default: the model's threshold).
-    #[arg(long)]
+    /// Deny at or above this score in [0, 1] (default: the model's threshold).
+    #[arg(long, allow_negative_numbers = true)]
     deny_threshold: Option<String>,
     /// What Check answers while paused: allow, deny or error.
     #[arg(long, default_value = "error")]
     paused_check: String,
-    /// Largest majority:minority ratio while adding test samples.
-    #[arg(long, default_value = "5")]
+    /// Largest majority:minority ratio while adding test samples (>= 1).
+    #[arg(long, default_value = "5", allow_negative_numbers = true)]
     max_class_ratio: String,
-    /// Test rows evaluated per transaction step.
-    #[arg(long, default_value_t = 100)]
+    /// Test rows evaluated per transaction step (>= 1).
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = whole::<u32>)]
     eval_batch: u32,
     #[command(flatten)]
     samples: SampleArgs,
@@ -360,30 +369,89 @@ struct AddSamplesCmd {
     /// Label column.
     #[arg(long, default_value = "label")]
     label: String,
-    /// Skip this many rows.
-    #[arg(long, default_value_t = 0)]
+    /// Skip this many data rows (only the selected rows are read and
+    /// checked).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<usize>)]
     offset: usize,
-    /// At most this many rows.
-    #[arg(long)]
+    /// At most this many data rows.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     limit: Option<usize>,
-    /// The guard's max_class_ratio: order the samples so the contract's
-    /// class-balance rule accepts each in turn (and fail if some never can).
-    #[arg(long)]
+    /// The guard's max_class_ratio (>= 1): order the samples so the
+    /// contract's class-balance rule accepts each in turn (and fail if some
+    /// never can).
+    #[arg(long, allow_negative_numbers = true)]
     max_class_ratio: Option<String>,
     /// Positives already in the guard's test set (for the balance rule).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     positives: u64,
     /// Negatives already in the guard's test set.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     negatives: u64,
     /// Drop rows the balance rule can never accept instead of failing.
     #[arg(long)]
     drop_excess: bool,
-    /// Samples per message: one compact message per line (JSON Lines).
+    /// Leave out rows with a value the contract refuses (e.g. more than 19
+    /// fractional digits) instead of failing; reported on stderr.
     #[arg(long)]
+    skip_unrepresentable: bool,
+    /// Samples per message (>= 1): one compact message per line (JSON Lines).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>)]
     chunk: Option<usize>,
     #[command(flatten)]
     out: OutArgs,
+}
+
+/// A whole-number flag value: clap's message names the flag, this says
+/// what is wrong with the value (ranges are checked after parsing).
+fn whole<T: std::str::FromStr<Err = std::num::ParseIntError>>(s: &str) -> Result<T, String> {
+    s.parse::<T>().map_err(|e| match e.kind() {
+        std::num::IntErrorKind::PosOverflow => "too large".to_string(),
+        _ if s
+            .strip_prefix('-')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            "must not be negative (a whole number is expected)".to_string()
+        }
+        _ => "not a whole number".to_string(),
+    })
+}
+
+/// The figures `--require` can name.
+const REQUIRE_METRICS: [&str; 7] = [
+    "accuracy",
+    "f1",
+    "precision",
+    "recall",
+    "auc",
+    "agreement",
+    "max_score_diff",
+];
+
+/// Check the syntax of `--require` (`METRIC=VALUE`, comma-separated or
+/// repeated; a known metric; a value in [0, 1]) before any work, so a typo
+/// fails at once rather than after training. `check_requirements` checks
+/// the figures afterwards.
+fn check_require_syntax(reqs: &[String]) -> Result<()> {
+    for r in reqs
+        .iter()
+        .flat_map(|r| r.split(','))
+        .filter(|r| !r.is_empty())
+    {
+        let Some((key, value)) = r.split_once('=') else {
+            bail!("--require {r:?}: expected METRIC=VALUE, e.g. f1=0.87");
+        };
+        if !REQUIRE_METRICS.contains(&key) {
+            bail!(
+                "--require {r:?}: unknown metric `{key}` ({})",
+                REQUIRE_METRICS.join(", ")
+            );
+        }
+        match value.parse::<f64>() {
+            Ok(v) if (0.0..=1.0).contains(&v) => {}
+            _ => bail!("--require {r:?}: the value must be a number in [0, 1], got {value:?}"),
+        }
+    }
+    Ok(())
 }
 
 fn demo_cmd(c: DemoCmd) -> Result<()> {
@@ -406,16 +474,34 @@ fn demo_cmd(c: DemoCmd) -> Result<()> {
     if !(0.0..1.0).contains(&a.attack_share) || a.attack_share == 0.0 {
         bail!("--attack-share must be in (0, 1)");
     }
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    let r = vigil_cli::demo::run(&a, &mut lock)?;
+    for (flag, value) in [
+        ("--stream", a.stream),
+        ("--eval-batch", a.eval_batch as usize),
+        ("--sample-batch", a.sample_batch),
+        ("--max-chain-samples", a.max_chain_samples),
+        ("--train-rows", a.train_rows),
+        ("--test-rows", a.test_rows),
+    ] {
+        if value == 0 {
+            bail!("{flag} must be at least 1, got 0");
+        }
+    }
     if c.json {
-        writeln!(lock, "{}", serde_json::to_string_pretty(&r)?)?;
+        // stdout carries the JSON alone (`vigil demo --json | jq`); the
+        // report a person reads goes to stderr.
+        let r = vigil_cli::demo::run(&a, &mut std::io::stderr().lock())?;
+        let stdout = std::io::stdout();
+        writeln!(stdout.lock(), "{}", serde_json::to_string_pretty(&r)?)?;
+    } else {
+        let stdout = std::io::stdout();
+        vigil_cli::demo::run(&a, &mut stdout.lock())?;
     }
     Ok(())
 }
 
 fn train_cmd(c: TrainCmd) -> Result<()> {
+    // Everything that can be checked without training, first.
+    check_require_syntax(&c.require)?;
     let mut a = TrainArgs::new(c.data, c.family, c.out);
     a.label = c.label;
     a.hidden = c.hidden;
@@ -442,6 +528,18 @@ fn train_cmd(c: TrainCmd) -> Result<()> {
     };
     a.test = c.test;
     a.progress = !c.json;
+    a.validate()?;
+    if let (false, Some(test)) = (c.require.is_empty(), &a.test) {
+        let t = Table::load(test, &a.label, LabelMode::Optional)?;
+        if t.label_column.is_none() {
+            bail!(
+                "--require needs a labelled --test file: {} has no label column `{}` (columns: {}); name it with --label",
+                test.display(),
+                a.label,
+                t.columns.join(", ")
+            );
+        }
+    }
     let r = train::run(&a)?;
     if c.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -473,6 +571,13 @@ struct ImportReport<'a> {
 }
 
 fn import_cmd(c: ImportCmd) -> Result<()> {
+    if let Some(t) = c.threshold.filter(|t| !(0.0..=1.0).contains(t)) {
+        bail!(train::InvalidFlag::new(
+            "--threshold",
+            "a finite number in [0, 1]",
+            t
+        ));
+    }
     let opts = ImportOptions {
         output: c.output.clone(),
         threshold: c.threshold,
@@ -481,7 +586,7 @@ fn import_cmd(c: ImportCmd) -> Result<()> {
     let (blob, candidates, calibration) = match &c.data {
         Some(path) => {
             let t = Table::load(path, &c.label, LabelMode::Optional)?;
-            t.check_features(imp.model.features.len())?;
+            t.check_inputs(imp.model.features.len(), &c.label)?;
             let q = quant::quantize(&imp.model, &t.rows, c.weights, &Targets::default())?;
             let cal = match t.labels() {
                 Ok(y) => Some(SetReport::new(
@@ -568,6 +673,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 fn eval_cmd(c: EvalCmd) -> Result<()> {
+    check_require_syntax(&c.require)?;
     let roc = if c.no_roc {
         None
     } else {
@@ -577,6 +683,15 @@ fn eval_cmd(c: EvalCmd) -> Result<()> {
                 .unwrap_or_else(|| c.model.with_extension("roc.svg")),
         )
     };
+    // As `train --out` does: create the chart's directory.
+    if let Some(parent) = roc
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
     let r = eval::run(&c.model, &c.data, &c.label, roc.as_deref(), !c.json)?;
     if c.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
@@ -642,16 +757,20 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
             let ratio = a
                 .max_class_ratio
                 .as_deref()
-                .map(|r| msg::decimal("--max-class-ratio", r))
+                .map(msg::class_ratio)
                 .transpose()?;
+            msg::check_chunk(a.chunk)?;
             let samples = msg::load_samples(
                 &a.data,
                 &a.label,
-                a.offset,
-                a.limit,
-                ratio,
-                (a.positives, a.negatives),
-                a.drop_excess,
+                &msg::SampleOptions {
+                    offset: a.offset,
+                    limit: a.limit,
+                    ratio,
+                    start: (a.positives, a.negatives),
+                    drop_excess: a.drop_excess,
+                    skip_unrepresentable: a.skip_unrepresentable,
+                },
             )?;
             if samples.is_empty() {
                 bail!("no samples selected");
@@ -659,20 +778,8 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
             emit_json(&msg::add_samples(samples, a.chunk), &a.out)
         }
         MsgCmd::Instantiate(i) => {
-            let ratio = msg::decimal("--max-class-ratio", &i.max_class_ratio)?;
-            let samples = match &i.samples.samples {
-                Some(p) => msg::load_samples(
-                    p,
-                    &i.samples.label,
-                    i.samples.offset,
-                    i.samples.limit,
-                    Some(ratio),
-                    (0, 0),
-                    i.samples.drop_excess,
-                )?,
-                None => Vec::new(),
-            };
-            let m = msg::instantiate(InstantiateArgs {
+            let ratio = msg::class_ratio(&i.max_class_ratio)?;
+            let mut args = InstantiateArgs {
                 admin: i.admin,
                 n_features: i.n_features,
                 model: i.model,
@@ -692,9 +799,25 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                 paused_check: paused_check(&i.paused_check)?,
                 max_class_ratio: ratio,
                 eval_batch: i.eval_batch,
-                test_samples: samples,
-            })?;
-            emit_json(&[m], &i.out)
+                test_samples: Vec::new(),
+            };
+            // The contract's checks of its settings, before reading samples.
+            args.validate()?;
+            if let Some(p) = &i.samples.samples {
+                args.test_samples = msg::load_samples(
+                    p,
+                    &i.samples.label,
+                    &msg::SampleOptions {
+                        offset: i.samples.offset,
+                        limit: i.samples.limit,
+                        ratio: Some(ratio),
+                        start: (0, 0),
+                        drop_excess: i.samples.drop_excess,
+                        skip_unrepresentable: i.samples.skip_unrepresentable,
+                    },
+                )?;
+            }
+            emit_json(&[msg::instantiate(args)?], &i.out)
         }
     }
 }

@@ -15,32 +15,81 @@ use vigil_inference_core::decimal::Exact;
 
 use crate::data::{LabelMode, Table};
 use crate::eval::read_model;
+use crate::train::InvalidFlag;
 
-/// Turn a labelled table into test samples, checking every value the way
-/// the contract will.
-pub fn samples(table: &Table) -> Result<Vec<TestSample>> {
+/// A row with a value the contract refuses (`decimal::Exact::parse`), e.g.
+/// `6.199999999999999e-11` (more than 19 fractional digits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// 1-based line number in the file.
+    pub line: usize,
+    /// The column of the first refused value.
+    pub column: String,
+    /// That value, as written.
+    pub value: String,
+    /// Why the contract refuses it.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: column `{}`: the contract will refuse {:?}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.value,
+            self.reason
+        )
+    }
+}
+
+/// Every row of a labelled table as a test sample, checking every value the
+/// way the contract will: the samples of the rows it accepts, and the rows
+/// it would refuse (in order).
+pub fn checked_samples(table: &Table) -> Result<(Vec<TestSample>, Vec<Refused>)> {
     let labels = table.labels()?;
-    table
-        .rows
-        .iter()
-        .zip(labels)
-        .map(|(r, label)| {
-            for (j, v) in r.raw.iter().enumerate() {
-                Exact::parse(v).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{}:{}: column `{}`: the contract will refuse {v:?}: {e}",
-                        table.path.display(),
-                        r.line,
-                        table.columns[j]
-                    )
-                })?;
-            }
-            Ok(TestSample {
+    let mut ok = Vec::with_capacity(table.rows.len());
+    let mut refused = Vec::new();
+    for (r, label) in table.rows.iter().zip(labels) {
+        let bad = r
+            .raw
+            .iter()
+            .enumerate()
+            .find_map(|(j, v)| Exact::parse(v).err().map(|e| (j, v, e)));
+        match bad {
+            Some((j, v, e)) => refused.push(Refused {
+                path: table.path.clone(),
+                line: r.line,
+                column: table.columns[j].clone(),
+                value: v.clone(),
+                reason: e.to_string(),
+            }),
+            None => ok.push(TestSample {
                 features: r.raw.clone(),
                 label,
-            })
-        })
-        .collect()
+            }),
+        }
+    }
+    Ok((ok, refused))
+}
+
+/// Turn a labelled table into test samples, checking every value the way
+/// the contract will; the first refused value is an error (which names
+/// `--skip-unrepresentable`).
+pub fn samples(table: &Table) -> Result<Vec<TestSample>> {
+    let (ok, refused) = checked_samples(table)?;
+    match refused.first() {
+        None => Ok(ok),
+        Some(first) => bail!(
+            "{first} ({} of the {} rows have such values; pass --skip-unrepresentable to leave them out)",
+            refused.len(),
+            table.rows.len()
+        ),
+    }
 }
 
 /// Order samples so the contract's class-balance rule accepts each in turn:
@@ -95,33 +144,69 @@ pub fn balance_order(
     (out, queue.into())
 }
 
-/// Load the samples of a CSV: optional offset/limit, optional balance
-/// ordering. Fails if some rows could not be added under `ratio` unless
-/// `drop_excess`.
-pub fn load_samples(
-    path: &Path,
-    label: &str,
-    offset: usize,
-    limit: Option<usize>,
-    ratio: Option<Decimal>,
-    start: (u64, u64),
-    drop_excess: bool,
-) -> Result<Vec<TestSample>> {
-    let table = Table::load(path, label, LabelMode::Required)?;
-    let all = samples(&table)?;
-    let end = limit.map_or(all.len(), |l| (offset + l).min(all.len()));
-    if offset > all.len() {
+/// How [`load_samples`] picks and orders the rows of a CSV.
+#[derive(Clone, Debug, Default)]
+pub struct SampleOptions {
+    /// Data rows to skip (`--offset`).
+    pub offset: usize,
+    /// At most this many data rows after `offset` (`--limit`).
+    pub limit: Option<usize>,
+    /// The guard's `max_class_ratio`: order for the class-balance rule.
+    pub ratio: Option<Decimal>,
+    /// The test set's `(positives, negatives)` before these samples.
+    pub start: (u64, u64),
+    /// Drop rows the balance rule can never accept instead of failing.
+    pub drop_excess: bool,
+    /// Leave out rows with a value the contract refuses instead of failing.
+    pub skip_unrepresentable: bool,
+}
+
+/// How many refused rows a warning lists.
+const LIST_REFUSED: usize = 5;
+
+/// Load the samples of a CSV: the data rows `offset..offset + limit` (only
+/// those are read and checked), without the rows the contract would refuse
+/// when `skip_unrepresentable` (reported on stderr), ordered for the
+/// class-balance rule when `ratio` is given. Fails if some rows could not be
+/// added under `ratio` unless `drop_excess`.
+pub fn load_samples(path: &Path, label: &str, o: &SampleOptions) -> Result<Vec<TestSample>> {
+    let (table, total) = Table::load_window(path, label, LabelMode::Required, o.offset, o.limit)?;
+    if o.offset > total {
         bail!(
-            "--offset {offset} is past the {} rows of {}",
-            all.len(),
+            "--offset {} is past the {total} rows of {}",
+            o.offset,
             path.display()
         );
     }
-    let picked: Vec<TestSample> = all[offset..end].to_vec();
-    let Some(ratio) = ratio else {
+    if table.rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let picked = if o.skip_unrepresentable {
+        let (ok, refused) = checked_samples(&table)?;
+        if !refused.is_empty() {
+            let mut listed: Vec<String> = refused
+                .iter()
+                .take(LIST_REFUSED)
+                .map(|r| format!("  {r}"))
+                .collect();
+            if refused.len() > LIST_REFUSED {
+                listed.push(format!("  ... and {} more", refused.len() - LIST_REFUSED));
+            }
+            eprintln!(
+                "warning: left out {} of {} rows (--skip-unrepresentable): they hold values the contract refuses\n{}",
+                refused.len(),
+                table.rows.len(),
+                listed.join("\n")
+            );
+        }
+        ok
+    } else {
+        samples(&table)?
+    };
+    let Some(ratio) = o.ratio else {
         return Ok(picked);
     };
-    let (ok, left) = balance_order(picked, ratio, start);
+    let (ok, left) = balance_order(picked, ratio, o.start);
     if !left.is_empty() {
         let pos = left.iter().filter(|s| s.label).count();
         let msg = format!(
@@ -131,7 +216,7 @@ pub fn load_samples(
             pos,
             left.len() - pos
         );
-        if drop_excess {
+        if o.drop_excess {
             eprintln!("warning: {msg}; dropped (--drop-excess)");
         } else {
             bail!("{msg}; raise the ratio, add rows of the minority class, or pass --drop-excess");
@@ -147,7 +232,9 @@ pub fn propose(model: &Path) -> Result<ExecuteMsg> {
     })
 }
 
-/// `{"add_test_samples": {"samples": [...]}}`, in chunks.
+/// `{"add_test_samples": {"samples": [...]}}`, in chunks of `chunk`
+/// samples (`None`: one message). `vigil msg add-samples` refuses
+/// `--chunk 0` ([`check_chunk`]); here 0 counts as 1.
 pub fn add_samples(samples: Vec<TestSample>, chunk: Option<usize>) -> Vec<ExecuteMsg> {
     let size = chunk.unwrap_or(usize::MAX).max(1);
     let mut out = Vec::new();
@@ -158,6 +245,18 @@ pub fn add_samples(samples: Vec<TestSample>, chunk: Option<usize>) -> Vec<Execut
         rest = tail;
     }
     out
+}
+
+/// The `--chunk` flag: samples per message, at least 1.
+pub fn check_chunk(chunk: Option<usize>) -> Result<(), InvalidFlag> {
+    match chunk {
+        Some(0) => Err(InvalidFlag::new(
+            "--chunk",
+            "at least 1 (samples per message)",
+            0,
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `RewardRule` from `none`, `fixed:AMOUNT` or `share:DECIMAL`.
@@ -177,9 +276,25 @@ pub fn parse_reward(s: &str) -> Result<RewardRule> {
     })
 }
 
-/// A decimal flag.
+/// A decimal flag (non-negative: `Decimal` has no sign).
 pub fn decimal(flag: &str, s: &str) -> Result<Decimal> {
+    if s.trim_start().starts_with('-') {
+        bail!("{flag} must be a decimal >= 0, got {s:?}");
+    }
     Decimal::from_str(s).with_context(|| format!("{flag}: not a decimal: {s:?}"))
+}
+
+/// The `--max-class-ratio` flag: a decimal >= 1, as the contract requires.
+pub fn class_ratio(s: &str) -> Result<Decimal> {
+    let r = decimal("--max-class-ratio", s)?;
+    if r < Decimal::one() {
+        bail!(InvalidFlag::new(
+            "--max-class-ratio",
+            ">= 1 (the largest majority:minority ratio of the test set)",
+            s
+        ));
+    }
+    Ok(r)
 }
 
 /// The settings of an instantiate message.
@@ -228,8 +343,62 @@ pub fn uniform_margins(min_gain: Decimal, tolerance: Decimal) -> Margins {
     }
 }
 
+impl InstantiateArgs {
+    /// The checks the contract makes of its configuration at instantiation
+    /// (`validate_config` in `contract/src/contract.rs`, which is private:
+    /// replicated here, keep the two in step), on these settings, plus
+    /// one of ours: a zero operation budget would refuse every model.
+    /// [`instantiate`] calls it first.
+    pub fn validate(&self) -> Result<(), InvalidFlag> {
+        if self.n_features == Some(0) {
+            return Err(InvalidFlag::new("--n-features", "at least 1", 0));
+        }
+        if self.bond_denom.is_empty() {
+            return Err(InvalidFlag::new(
+                "--bond-denom",
+                "a non-empty denom, e.g. ustake",
+                "\"\"",
+            ));
+        }
+        if self.min_bond == 0 {
+            return Err(InvalidFlag::new("--min-bond", "at least 1", 0));
+        }
+        if self.eval_batch == 0 {
+            return Err(InvalidFlag::new(
+                "--eval-batch",
+                "at least 1 (test rows per evaluation step)",
+                0,
+            ));
+        }
+        if self.max_class_ratio < Decimal::one() {
+            return Err(InvalidFlag::new(
+                "--max-class-ratio",
+                ">= 1 (the largest majority:minority ratio of the test set)",
+                self.max_class_ratio,
+            ));
+        }
+        if let Some(t) = self.deny_threshold.filter(|&t| t > Decimal::one()) {
+            return Err(InvalidFlag::new("--deny-threshold", "a score in [0, 1]", t));
+        }
+        if let RewardRule::BondShare { share } = &self.reward {
+            if *share > Decimal::percent(10_000) {
+                return Err(InvalidFlag::new(
+                    "--reward",
+                    "none, fixed:AMOUNT or share:DECIMAL with a share in [0, 100]",
+                    format!("share:{share}"),
+                ));
+            }
+        }
+        if self.max_inference_ops == Some(0) {
+            return Err(InvalidFlag::new("--max-inference-ops", "at least 1", 0));
+        }
+        Ok(())
+    }
+}
+
 /// Build the instantiate message.
 pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
+    a.validate()?;
     let blob = a.model.as_deref().map(read_model).transpose()?;
     let parsed = blob
         .as_deref()
@@ -332,5 +501,15 @@ mod tests {
             json,
             r#"{"add_test_samples":{"samples":[{"features":["1"],"label":true}]}}"#
         );
+        assert_eq!(check_chunk(Some(0)).unwrap_err().flag, "--chunk");
+        assert!(check_chunk(Some(1)).is_ok() && check_chunk(None).is_ok());
+    }
+
+    #[test]
+    fn class_ratio_is_at_least_one() {
+        assert_eq!(class_ratio("1").unwrap(), Decimal::one());
+        let e = class_ratio("0.5").unwrap_err().to_string();
+        assert!(e.contains("--max-class-ratio must be >= 1"), "{e}");
+        assert!(class_ratio("-2").is_err());
     }
 }

@@ -529,3 +529,497 @@ fn require_fails_when_figures_are_not_met() {
     ]);
     assert!(err.contains("unknown metric `bogus`"), "{err}");
 }
+
+/// Run vigil, killing it after `secs` seconds (a hang is a failure).
+fn vigil_within(args: &[&str], secs: u64) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vigil");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait for vigil").is_none() {
+        if start.elapsed().as_secs() >= secs {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("vigil {args:?} still running after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("vigil output")
+}
+
+/// `vigil train` with a bad setting: a clear error naming the flag and its
+/// range, exit 1 (not a panic, not a hang), before any training or writing.
+#[test]
+fn train_rejects_bad_settings_before_training() {
+    let dir = scratch("bad-settings");
+    let out = dir.join("sub").join("m.vgm");
+    let (train, test) = (data("tiny_train.csv"), data("tiny_test.csv"));
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "gbdt",
+            &["--lr", "inf"],
+            "--lr must be a finite number in (0, 1], got inf",
+        ),
+        (
+            "gbdt",
+            &["--lr", "nan"],
+            "--lr must be a finite number in (0, 1], got NaN",
+        ),
+        (
+            "gbdt",
+            &["--lr", "-1"],
+            "--lr must be a finite number in (0, 1], got -1",
+        ),
+        (
+            "gbdt",
+            &["--lr=-1"],
+            "--lr must be a finite number in (0, 1], got -1",
+        ),
+        ("mlp", &["--lr", "nan"], "--lr must be"),
+        ("mlp", &["--lr", "2"], "--lr must be"),
+        (
+            "logreg",
+            &["--threshold", "nan"],
+            "--threshold must be a finite number in [0, 1]",
+        ),
+        ("logreg", &["--threshold", "1.5"], "--threshold must be"),
+        (
+            "logreg",
+            &["--c", "0"],
+            "--c must be a finite number > 0, got 0",
+        ),
+        ("logreg", &["--c", "nan"], "--c must be"),
+        ("logreg", &["--c", "-2"], "--c must be"),
+        (
+            "mlp",
+            &["--alpha", "nan"],
+            "--alpha must be a finite number >= 0",
+        ),
+        ("mlp", &["--alpha", "-1"], "--alpha must be"),
+        (
+            "mlp",
+            &["--ema", "1"],
+            "--ema must be a finite number in [0, 1), got 1",
+        ),
+        (
+            "mlp",
+            &["--epochs", "0"],
+            "--epochs must be at least 1, got 0",
+        ),
+        (
+            "mlp",
+            &["--batch", "0"],
+            "--batch must be at least 1, got 0",
+        ),
+        ("mlp", &["--hidden", "8,0"], "--hidden must be"),
+        (
+            "gbdt",
+            &["--trees", "0"],
+            "--trees must be in 1..=65535, got 0",
+        ),
+        (
+            "gbdt",
+            &["--depth", "0"],
+            "--depth must be in 1..=32, got 0",
+        ),
+        ("rf", &["--depth", "0"], "--depth must be in 1..=32, got 0"),
+        (
+            "rf",
+            &["--depth", "33"],
+            "--depth must be in 1..=32, got 33",
+        ),
+        (
+            "gbdt",
+            &["--min-leaf", "0"],
+            "--min-leaf must be a finite number >= 1",
+        ),
+        (
+            "iforest",
+            &["--psi", "1"],
+            "--psi must be at least 2, got 1",
+        ),
+        ("logreg", &["--cv", "1"], "--cv must be 0"),
+        (
+            "logreg",
+            &["--val-frac", "nan", "--cv", "0"],
+            "--val-frac must be a fraction in [0, 0.9)",
+        ),
+        (
+            "logreg",
+            &["--min-agreement", "1.5"],
+            "--min-agreement must be a finite number in [0, 1]",
+        ),
+        (
+            "logreg",
+            &["--max-score-diff", "-0.1"],
+            "--max-score-diff must be a finite number >= 0",
+        ),
+        // A typo in --require fails at once, not after training.
+        (
+            "mlp",
+            &["--test", "TEST", "--require", "foo=1"],
+            "unknown metric `foo`",
+        ),
+        (
+            "mlp",
+            &["--test", "TEST", "--require", "f1=nan"],
+            "--require \"f1=nan\"",
+        ),
+    ];
+    for (family, extra, needle) in cases {
+        let mut args = vec![
+            "train",
+            "--data",
+            p(&train),
+            "--family",
+            family,
+            "--out",
+            p(&out),
+        ];
+        args.extend(
+            extra
+                .iter()
+                .map(|a| if *a == "TEST" { p(&test) } else { a }),
+        );
+        let o = vigil_within(&args, 60);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: want {needle:?} in: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+    // More folds than rows of the smaller class: said in terms of folds.
+    let o = vigil_within(
+        &[
+            "train",
+            "--data",
+            p(&train),
+            "--family",
+            "logreg",
+            "--cv",
+            "1000",
+            "--out",
+            p(&out),
+        ],
+        60,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--cv must be in 2..=")
+            && err.contains("1000 folds need 1000 rows of each class"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // A negative count is named as such by the argument parser.
+    let err = fails(&[
+        "train",
+        "--data",
+        p(&train),
+        "--family",
+        "mlp",
+        "--epochs",
+        "-3",
+        "--out",
+        p(&out),
+    ]);
+    assert!(
+        err.contains("--epochs") && err.contains("must not be negative"),
+        "{err}"
+    );
+    // iforest does not use --depth: it is not refused there.
+    ok(&[
+        "train",
+        "--data",
+        p(&train),
+        "--family",
+        "iforest",
+        "--trees",
+        "5",
+        "--depth",
+        "0",
+        "--out",
+        p(&out),
+    ]);
+}
+
+/// The same checks from the library: a typed error naming the flag.
+#[test]
+fn train_args_validate_is_typed() {
+    use vigil_cli::train::{Family, InvalidFlag, TrainArgs};
+    let mut a = TrainArgs::new(
+        data("tiny_train.csv"),
+        Family::Gbdt,
+        PathBuf::from("unused.vgm"),
+    );
+    assert_eq!(a.validate(), Ok(()));
+    a.lr = Some(f64::INFINITY);
+    let e = a.validate().unwrap_err();
+    assert_eq!(e.flag, "--lr");
+    a.lr = None;
+    a.trees = Some(0);
+    let e = vigil_cli::train::run(&a).unwrap_err();
+    let typed = e.downcast_ref::<InvalidFlag>().expect("an InvalidFlag");
+    assert_eq!(typed.flag, "--trees");
+}
+
+/// A CSV of `n` rows (`a,b,label`, alternating labels) with a value the
+/// contract refuses on the data rows listed in `bad` (0-based).
+fn samples_csv(path: &Path, n: usize, bad: &[usize]) {
+    let mut text = String::from("a,b,label\n");
+    for i in 0..n {
+        let a = if bad.contains(&i) {
+            "6.199999999999999e-11".to_string()
+        } else {
+            format!("{i}.5")
+        };
+        text.push_str(&format!("{a},-{i},{}\n", i % 2));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn all_samples(stdout: &str) -> Vec<TestSample> {
+    let mut all = Vec::new();
+    for l in stdout.lines() {
+        let m: Value = serde_json::from_str(l).unwrap();
+        let s: Vec<TestSample> =
+            serde_json::from_value(m["add_test_samples"]["samples"].clone()).unwrap();
+        all.extend(s);
+    }
+    all
+}
+
+#[test]
+fn msg_samples_window_and_skip_unrepresentable() {
+    let dir = scratch("msg-skip");
+    let csv = dir.join("s.csv");
+    // Data rows 2 and 7 (file lines 4 and 9) hold a value with more than 19
+    // fractional digits.
+    samples_csv(&csv, 10, &[2, 7]);
+    // --offset/--limit first: only the selected rows are checked.
+    let all = all_samples(&ok(&[
+        "msg",
+        "add-samples",
+        "--data",
+        p(&csv),
+        "--limit",
+        "2",
+    ]));
+    assert_eq!(all.len(), 2);
+    let all = all_samples(&ok(&[
+        "msg",
+        "add-samples",
+        "--data",
+        p(&csv),
+        "--offset",
+        "3",
+        "--limit",
+        "4",
+    ]));
+    assert_eq!(all[0].features, ["3.5", "-3"]);
+    assert_eq!(all.len(), 4);
+    // Without the flag: the error, and a hint naming it.
+    let err = fails(&["msg", "add-samples", "--data", p(&csv)]);
+    assert!(
+        err.contains("s.csv:4: column `a`: the contract will refuse")
+            && err.contains("2 of the 10 rows")
+            && err.contains("--skip-unrepresentable"),
+        "{err}"
+    );
+    // With it: left out, reported on stderr with their lines.
+    let out = vigil(&[
+        "msg",
+        "add-samples",
+        "--data",
+        p(&csv),
+        "--skip-unrepresentable",
+        "--max-class-ratio",
+        "1",
+        "--chunk",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("left out 2 of 10 rows")
+            && err.contains("s.csv:4:")
+            && err.contains("s.csv:9:"),
+        "{err}"
+    );
+    let all = all_samples(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(all.len(), 8);
+    assert!(all.iter().all(|s| !s.features[0].contains('e')));
+    // Rows 2 and 7 were both negatives: 5 positives, 3 negatives left; the
+    // balance rule (ratio 1) still orders what is left.
+    let (mut pos, mut neg) = (0u32, 0u32);
+    for s in &all {
+        let (major, minor) = if s.label { (pos, neg) } else { (neg, pos) };
+        assert!(major <= minor.max(1), "balance rule broken: {all:?}");
+        if s.label {
+            pos += 1;
+        } else {
+            neg += 1;
+        }
+    }
+    // instantiate --samples takes the same flag.
+    let base = [
+        "msg",
+        "instantiate",
+        "--n-features",
+        "2",
+        "--bond-denom",
+        "ustake",
+        "--samples",
+        p(&csv),
+    ];
+    let err = fails(&base);
+    assert!(err.contains("--skip-unrepresentable"), "{err}");
+    let mut args = base.to_vec();
+    args.push("--skip-unrepresentable");
+    let m: Value = serde_json::from_str(&ok(&args)).unwrap();
+    assert_eq!(m["initial_test_set"].as_array().unwrap().len(), 8);
+    let mut args = base.to_vec();
+    args.extend(["--limit", "2"]);
+    let m: Value = serde_json::from_str(&ok(&args)).unwrap();
+    assert_eq!(m["initial_test_set"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn msg_refuses_settings_the_contract_rejects() {
+    let base = [
+        "msg",
+        "instantiate",
+        "--n-features",
+        "5",
+        "--bond-denom",
+        "ustake",
+    ];
+    ok(&base);
+    for (extra, needle) in [
+        (
+            &["--n-features", "0"][..],
+            "--n-features must be at least 1, got 0",
+        ),
+        (
+            &["--bond-denom", ""][..],
+            "--bond-denom must be a non-empty denom",
+        ),
+        (
+            &["--min-bond", "0"][..],
+            "--min-bond must be at least 1, got 0",
+        ),
+        (
+            &["--eval-batch", "0"][..],
+            "--eval-batch must be at least 1",
+        ),
+        (
+            &["--deny-threshold", "1.5"][..],
+            "--deny-threshold must be a score in [0, 1], got 1.5",
+        ),
+        (
+            &["--max-class-ratio", "0.5"][..],
+            "--max-class-ratio must be >= 1",
+        ),
+        (&["--reward", "share:101"][..], "--reward must be"),
+        (
+            &["--min-gain", "-1"][..],
+            "--min-gain must be a decimal >= 0",
+        ),
+        (
+            &["--max-inference-ops", "0"][..],
+            "--max-inference-ops must be at least 1",
+        ),
+    ] {
+        // The flag given last wins over base's where both set it: build the
+        // arguments without base's copy.
+        let mut args: Vec<&str> = Vec::new();
+        let mut i = 0;
+        while i < base.len() {
+            if base[i] == extra[0] {
+                i += 2;
+                continue;
+            }
+            args.push(base[i]);
+            i += 1;
+        }
+        args.extend_from_slice(extra);
+        let err = fails(&args);
+        assert!(err.contains(needle), "{args:?}: want {needle:?} in: {err}");
+    }
+    let tiny = data("tiny_test.csv");
+    let err = fails(&[
+        "msg",
+        "add-samples",
+        "--data",
+        p(&tiny),
+        "--max-class-ratio",
+        "0.5",
+    ]);
+    assert!(err.contains("--max-class-ratio must be >= 1"), "{err}");
+    let err = fails(&["msg", "add-samples", "--data", p(&tiny), "--chunk", "0"]);
+    assert!(err.contains("--chunk must be at least 1"), "{err}");
+}
+
+#[test]
+fn import_names_a_missing_label_column() {
+    let dir = scratch("import-label");
+    let err = fails(&[
+        "import",
+        p(&fixture("sk_mlp.onnx")),
+        "--out",
+        p(&dir.join("m.vgm")),
+        "--data",
+        p(&fixture("test.csv")),
+        "--label",
+        "nope",
+    ]);
+    assert!(
+        err.contains("no label column `nope` in the header")
+            && err.contains("name it with --label"),
+        "{err}"
+    );
+    let err = fails(&[
+        "import",
+        p(&fixture("sk_mlp.onnx")),
+        "--out",
+        p(&dir.join("m.vgm")),
+        "--threshold",
+        "nan",
+    ]);
+    assert!(err.contains("--threshold must be"), "{err}");
+}
+
+#[test]
+fn train_names_the_family_and_eval_creates_the_roc_directory() {
+    let dir = scratch("family-roc");
+    let model = dir.join("m.vgm");
+    let text = ok(&[
+        "train",
+        "--data",
+        p(&data("tiny_train.csv")),
+        "--family",
+        "gbdt",
+        "--trees",
+        "5",
+        "--out",
+        p(&model),
+    ]);
+    assert!(text.starts_with("trained gbdt (5 trees"), "{text}");
+    let roc = dir.join("not").join("yet").join("roc.svg");
+    ok(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&data("tiny_test.csv")),
+        "--roc",
+        p(&roc),
+    ]);
+    assert!(std::fs::read_to_string(&roc).unwrap().starts_with("<svg"));
+}

@@ -114,7 +114,10 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
     for (model, kind) in [(0, "check (v1 logreg)"), (1, "check (v2 gbdt)")] {
         let bound = r.models[model].cost.check;
         let measured = r.gas_of(kind).unwrap();
-        assert!(bound.total >= measured.max, "{kind}: {bound:?} < {measured:?}");
+        assert!(
+            bound.total >= measured.max,
+            "{kind}: {bound:?} < {measured:?}"
+        );
         assert!(
             (bound.total - bound.setup) * 10 <= (measured.max - measured.setup) * 11,
             "{kind}: {bound:?} loose against {measured:?}"

@@ -34,6 +34,15 @@
 //! are not complete: no input need reach every tree's deepest leaf at
 //! once). Measured: within 1.03 of the worst input over the test's models,
 //! small and large.
+//!
+//! The same parts are measured a second time as cosmwasm-vm meters them
+//! ([`COSMWASM_UNITS`]: every branch, call and block end costs 14 times an
+//! ordinary operation), by the same differencing (`cost-calibration
+//! --cosmwasm`) and held by the same test: [`Cost::cosmwasm_units`] bounds
+//! what a chain charges for the work, and [`Cost::compute_sdk_gas`] prices
+//! it in SDK gas. What a whole `Check` call costs (setup, the contract's
+//! message handling, its storage keys) is the contract's to bound:
+//! `vigil_guard::gas`.
 use crate::dense::{BLOCK, CHUNK};
 use crate::format::{Family, WeightKind};
 use crate::model::Body;

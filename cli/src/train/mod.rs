@@ -52,6 +52,70 @@ pub enum Family {
     Iforest,
 }
 
+impl Family {
+    /// The lower-case name the CLI and reports use (`logreg`, `mlp`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Logreg => "logreg",
+            Family::Mlp => "mlp",
+            Family::Gbdt => "gbdt",
+            Family::Rf => "rf",
+            Family::Iforest => "iforest",
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A setting outside the range its flag accepts, found before any training
+/// or file writing (`vigil train`, `vigil msg`): the flag, what it accepts,
+/// and what it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidFlag {
+    /// The flag, e.g. `--lr`.
+    pub flag: &'static str,
+    /// What it accepts, e.g. `a finite number in (0, 1]`.
+    pub expected: String,
+    /// The value given, as written back.
+    pub got: String,
+}
+
+impl InvalidFlag {
+    /// `flag` must be `expected`, got `got`.
+    pub fn new(flag: &'static str, expected: impl Into<String>, got: impl ToString) -> Self {
+        InvalidFlag {
+            flag,
+            expected: expected.into(),
+            got: got.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for InvalidFlag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} must be {}, got {}",
+            self.flag, self.expected, self.got
+        )
+    }
+}
+
+impl std::error::Error for InvalidFlag {}
+
+/// Most hidden layers: the format allows 16 dense layers, one is the output.
+pub const MAX_HIDDEN_LAYERS: usize = vigil_inference_core::format::MAX_LAYERS - 1;
+/// Most trees an ensemble may hold (the format counts them in a `u16`).
+pub const MAX_TREES: usize = u16::MAX as usize;
+/// Deepest tree the format allows.
+pub const MAX_TREE_DEPTH: usize = vigil_inference_core::format::MAX_DEPTH as usize;
+/// Widest dense layer (the format stores widths in a `u16`).
+pub const MAX_WIDTH: usize = u16::MAX as usize;
+
 /// Everything `vigil train` takes.
 #[derive(Clone, Debug)]
 pub struct TrainArgs {
@@ -86,7 +150,7 @@ pub struct TrainArgs {
     /// Seed.
     pub seed: u64,
     /// Folds of cross-validation whose out-of-fold scores choose the
-    /// threshold (0 or 1: use a hold-out split instead).
+    /// threshold (0: use a hold-out split instead; 1 is refused).
     pub cv: usize,
     /// Without `cv`: fraction of training rows held out to choose the
     /// threshold.
@@ -138,6 +202,137 @@ impl TrainArgs {
             test: None,
             out,
             progress: false,
+        }
+    }
+}
+
+impl TrainArgs {
+    /// Check every setting against the range the trainers, the quantiser and
+    /// the model format accept, before any data is read: the first one
+    /// outside its range is an [`InvalidFlag`] naming the flag.
+    /// [`run`] calls it first.
+    pub fn validate(&self) -> Result<(), InvalidFlag> {
+        let finite = |flag: &'static str, v: f64, ok: bool, range: &str| {
+            if v.is_finite() && ok {
+                Ok(())
+            } else {
+                Err(InvalidFlag::new(
+                    flag,
+                    format!("a finite number {range}"),
+                    v,
+                ))
+            }
+        };
+        let count = |flag: &'static str, v: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else if hi == usize::MAX {
+                Err(InvalidFlag::new(flag, format!("at least {lo}"), v))
+            } else {
+                Err(InvalidFlag::new(flag, format!("in {lo}..={hi}"), v))
+            }
+        };
+        let f = self.family;
+        if f == Family::Mlp {
+            let widths: Vec<String> = self.hidden.iter().map(|w| w.to_string()).collect();
+            if self.hidden.is_empty()
+                || self.hidden.len() > MAX_HIDDEN_LAYERS
+                || self.hidden.iter().any(|&w| !(1..=MAX_WIDTH).contains(&w))
+            {
+                return Err(InvalidFlag::new(
+                    "--hidden",
+                    format!(
+                        "1 to {MAX_HIDDEN_LAYERS} comma-separated layer widths, each in 1..={MAX_WIDTH} (e.g. 32,16)"
+                    ),
+                    if widths.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        widths.join(",")
+                    },
+                ));
+            }
+        }
+        if let Some(t) = self.trees {
+            count("--trees", t, 1, MAX_TREES)?;
+        }
+        // A depth-0 tree is one leaf: every row would get the same score.
+        // Isolation forests do not use --depth (their trees stop at
+        // ceil(log2 psi)).
+        if let (Some(d), Family::Gbdt | Family::Rf) = (self.depth, f) {
+            count("--depth", d, 1, MAX_TREE_DEPTH)?;
+        }
+        if let Some(lr) = self.lr {
+            finite("--lr", lr, lr > 0.0 && lr <= 1.0, "in (0, 1]")?;
+        }
+        count("--epochs", self.epochs, 1, usize::MAX)?;
+        count("--batch", self.batch, 1, usize::MAX)?;
+        finite("--alpha", self.alpha, self.alpha >= 0.0, ">= 0")?;
+        finite(
+            "--ema",
+            self.ema,
+            (0.0..1.0).contains(&self.ema),
+            "in [0, 1)",
+        )?;
+        // Newton's method divides by C: 1/C must be finite too.
+        finite(
+            "--c",
+            self.c,
+            self.c > 0.0 && (1.0 / self.c).is_finite(),
+            "> 0",
+        )?;
+        finite("--min-leaf", self.min_leaf, self.min_leaf >= 1.0, ">= 1")?;
+        count("--psi", self.psi, 2, usize::MAX)?;
+        if self.cv == 1 {
+            return Err(InvalidFlag::new(
+                "--cv",
+                "0 (choose the threshold on a held-out --val-frac) or a number of folds >= 2",
+                1,
+            ));
+        }
+        if !(self.val_frac.is_finite() && (0.0..0.9).contains(&self.val_frac)) {
+            return Err(InvalidFlag::new(
+                "--val-frac",
+                "a fraction in [0, 0.9) (0: choose the threshold on the training rows)",
+                self.val_frac,
+            ));
+        }
+        if let Some(t) = self.threshold {
+            finite("--threshold", t, (0.0..=1.0).contains(&t), "in [0, 1]")?;
+        }
+        let t = &self.targets;
+        finite(
+            "--min-agreement",
+            t.min_agreement,
+            (0.0..=1.0).contains(&t.min_agreement),
+            "in [0, 1]",
+        )?;
+        finite(
+            "--max-score-diff",
+            t.max_score_diff,
+            t.max_score_diff >= 0.0,
+            ">= 0",
+        )?;
+        Ok(())
+    }
+}
+
+/// Whether every parameter of a fitted body is a finite number.
+fn body_is_finite(body: &FloatBody) -> bool {
+    let layer = |l: &vigil_inference_core::float::FloatLayer| {
+        l.weights.iter().chain(&l.biases).all(|v| v.is_finite())
+    };
+    let ensemble = |e: &vigil_inference_core::float::FloatEnsemble| {
+        e.base.is_finite()
+            && e.trees
+                .iter()
+                .flatten()
+                .all(|n| n.value.is_finite() && n.mean.is_finite())
+    };
+    match body {
+        FloatBody::Linear(l) => layer(l),
+        FloatBody::Mlp(ls) => ls.iter().all(layer),
+        FloatBody::Gbdt(e) | FloatBody::RandomForest(e) | FloatBody::IsolationForest(e) => {
+            ensemble(e)
         }
     }
 }
@@ -249,18 +444,12 @@ fn fit_body(
         psi: a.psi,
     };
     let trees_shape = |tp: &trees::TreeParams| format!("{} trees, depth {}", tp.trees, tp.depth);
-    Ok(match a.family {
+    let fitted = match a.family {
         Family::Logreg => Fitted {
             body: FloatBody::Linear(logreg::fit(&data.z, data.d, y, a.c)?),
             shape: format!("{}-1", data.d),
         },
         Family::Mlp => {
-            if a.hidden.is_empty() || a.hidden.contains(&0) {
-                bail!("--hidden needs one or more positive widths, e.g. 32,16");
-            }
-            if a.hidden.len() > 15 {
-                bail!("at most 15 hidden layers (the format allows 16 layers)");
-            }
             let p = mlp::MlpParams {
                 hidden: a.hidden.clone(),
                 epochs: a.epochs,
@@ -310,14 +499,24 @@ fn fit_body(
                 shape: format!("{} trees, psi {}", tp.trees, tp.psi.min(data.n)),
             }
         }
-    })
+    };
+    if !body_is_finite(&fitted.body) {
+        bail!(
+            "{what}: training diverged (the {} model has non-finite parameters); try a smaller --lr{}",
+            a.family,
+            if a.family == Family::Mlp {
+                " or a larger --alpha"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(fitted)
 }
 
 /// Train, quantise, report, write.
 pub fn run(a: &TrainArgs) -> Result<TrainReport> {
-    if !(0.0..0.9).contains(&a.val_frac) {
-        bail!("--val-frac must be in [0, 0.9)");
-    }
+    a.validate()?;
     let unsupervised = a.family == Family::Iforest;
     let table = Table::load(
         &a.data,
@@ -349,16 +548,39 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
         }
         _ => ((0..table.rows.len()).collect(), Vec::new()),
     };
-    if let Some(y) = &labels {
+    if let (Some(y), false) = (&labels, unsupervised) {
         let pos = fit_idx.iter().filter(|&&i| y[i]).count();
-        if !unsupervised && (pos < cv.max(2) || fit_idx.len() - pos < cv.max(2)) {
+        let neg = fit_idx.len() - pos;
+        let smaller = pos.min(neg);
+        if smaller < 2 {
             bail!(
                 "{}: too few rows of one class ({pos} positive of {})",
                 a.data.display(),
                 fit_idx.len()
             );
         }
+        if cv > smaller {
+            bail!(InvalidFlag::new(
+                "--cv",
+                format!(
+                    "in 2..={smaller} ({cv} folds need {cv} rows of each class; the smaller class \
+                     of {} has {smaller}: {pos} positive, {neg} negative), or 0 to hold out \
+                     --val-frac instead",
+                    a.data.display()
+                ),
+                cv
+            ));
+        }
     }
+    // The test file too, before any training: a wrong file fails at once.
+    let test_table = match &a.test {
+        Some(test) => {
+            let t = Table::load(test, &a.label, LabelMode::Optional)?;
+            t.check_inputs(table.n_features(), &a.label)?;
+            Some(t)
+        }
+        None => None,
+    };
     let fit_table = table.subset(&fit_idx);
     let val_table = table.subset(&val_idx);
     let fit_data = Prepared::new(&fit_table, &transforms);
@@ -461,10 +683,8 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
         add("fit (in-sample)", &fit_table)?;
         add("validation (held out)", &val_table)?;
     }
-    if let Some(test) = &a.test {
-        let t = Table::load(test, &a.label, LabelMode::Optional)?;
-        t.check_features(table.n_features())?;
-        add("test", &t)?;
+    if let Some(t) = &test_table {
+        add("test", t)?;
     }
     let parsed = Model::parse(&q.blob)?;
     Ok(TrainReport {
@@ -490,7 +710,7 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
 /// Print a report as text.
 pub fn print(r: &TrainReport, a: &TrainArgs, n_features: usize) {
     println!(
-        "trained {:?} ({}) on {} in {:.2} s",
+        "trained {} ({}) on {} in {:.2} s",
         r.family,
         r.shape,
         a.data.display(),

@@ -255,7 +255,7 @@ fn run() -> Result<(), String> {
     );
     let _ = writeln!(
         w,
-        "Floor: one read of the model (1,000 + 3 x blob bytes) + the core's own parse and \
+        "Floor: one read of the model under a one-byte key (1,000 + 3 x (33-byte wasmd prefix + key + blob bytes)) + the core's own parse and \
          inference priced as cosmwasm-vm prices them (115 CosmWasm gas per operation, 14 \
          times that for branches, calls and block ends: `gas::cosmwasm_operator_cost`; \
          wasmtime fuel with that table) / 140,000. Above it: reading the query, decimal \
