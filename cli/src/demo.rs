@@ -46,7 +46,6 @@ use vigil_guard::msg::{
 };
 use vigil_host_tests::chain::{Chain, Gas, WasmdGas};
 use vigil_host_tests::{artifact, shim};
-use vigil_inference_core::cost::Cost;
 use vigil_inference_core::decimal::Exact;
 use vigil_inference_core::{decimal, Act, Model};
 
@@ -1106,12 +1105,7 @@ fn print_report(
         "Check measured"
     );
     for (i, m) in models.iter().enumerate() {
-        let cost = Cost {
-            ops: m.cost.ops,
-            cosmwasm_units: m.cost.cosmwasm_units,
-            model_bytes: m.cost.model_bytes,
-        };
-        let bound = CheckGas::bound(&cost, n_features, message_bytes, false).total();
+        let bound = CheckGas::bound(&m.cost.cost(), n_features, message_bytes, false).total();
         // Measured: the dearest Check while the model was active.
         let measured = match i {
             0 => gas.iter().find(|r| r.kind == CHECK_V1),

@@ -2,6 +2,7 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 use vigil_guard::gas::{check_message_bytes_for, CheckGas};
+use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
 use crate::metrics::Metrics;
@@ -54,21 +55,20 @@ pub struct CheckGasInfo {
 }
 
 impl CheckGasInfo {
-    /// The bound for `model` with values of `chars_per_value` characters.
-    pub fn of(model: &Model<'_>, chars_per_value: usize) -> CheckGasInfo {
-        let cost = model.cost();
-        let n = model.n_features();
-        let at = |chars| CheckGas::bound(&cost, n, check_message_bytes_for(n, chars), false);
-        let g = at(chars_per_value);
-        let pinned = CheckGas::bound(&cost, n, check_message_bytes_for(n, chars_per_value), true);
+    /// The bound for a model of cost `cost` taking `n` inputs, with values
+    /// of `chars_per_value` characters.
+    pub fn of(cost: &Cost, n: usize, chars_per_value: usize) -> CheckGasInfo {
+        let at =
+            |chars, pinned| CheckGas::bound(cost, n, check_message_bytes_for(n, chars), pinned);
+        let g = at(chars_per_value, false);
         CheckGasInfo {
             chars_per_value,
             setup: g.setup,
             storage: g.storage,
             compute: g.compute,
             total: g.total(),
-            total_pinned: pinned.total(),
-            per_extra_char: at(chars_per_value + 1).total() - g.total(),
+            total_pinned: at(chars_per_value, true).total(),
+            per_extra_char: at(chars_per_value + 1, false).total() - g.total(),
         }
     }
 
@@ -99,8 +99,17 @@ impl CostInfo {
             compute_sdk_gas: c.compute_sdk_gas(),
             read_sdk_gas: c.read_sdk_gas(),
             sdk_gas: c.sdk_gas(),
-            check: CheckGasInfo::of(&m, QUOTED_CHARS_PER_VALUE),
+            check: CheckGasInfo::of(&c, m.n_features(), QUOTED_CHARS_PER_VALUE),
         })
+    }
+
+    /// The core's [`Cost`] these figures come from.
+    pub fn cost(&self) -> Cost {
+        Cost {
+            ops: self.ops,
+            cosmwasm_units: self.cosmwasm_units,
+            model_bytes: self.model_bytes,
+        }
     }
 
     /// One line of text.

@@ -117,20 +117,21 @@ impl CheckGas {
     }
 }
 
+/// The compact `Check` query without its values.
+const CHECK_FRAME: usize = r#"{"check":{"features":[]}}"#.len();
+
 /// Bytes of the compact JSON query `{"check":{"features":[...]}}` carrying
 /// `features` (strings that need no JSON escape, as decimals never do).
 pub fn check_message_bytes<S: AsRef<str>>(features: &[S]) -> usize {
-    const FRAME: usize = r#"{"check":{"features":[]}}"#.len();
     let values: usize = features.iter().map(|f| f.as_ref().len() + 2).sum();
-    FRAME + values + features.len().saturating_sub(1)
+    CHECK_FRAME + values + features.len().saturating_sub(1)
 }
 
 /// Bytes of the query message when each of `n_features` values is
 /// `chars_per_value` characters long: the message a bound is quoted for
 /// when the inputs are not known yet.
 pub fn check_message_bytes_for(n_features: usize, chars_per_value: usize) -> usize {
-    const FRAME: usize = r#"{"check":{"features":[]}}"#.len();
-    FRAME + n_features * (chars_per_value + 3) - n_features.min(1)
+    CHECK_FRAME + n_features * (chars_per_value + 3) - n_features.min(1)
 }
 
 #[cfg(test)]

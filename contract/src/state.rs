@@ -745,8 +745,9 @@ impl ActiveHeader {
 }
 
 /// The largest value one storage record may hold: cosmwasm-vm refuses
-/// writes above 128 KiB (`MAX_LENGTH_DB_VALUE`).
-pub const MAX_VALUE_BYTES: usize = 128 * 1024;
+/// writes above 128 KiB (`MAX_LENGTH_DB_VALUE`); the core's cost model
+/// counts reads by the same limit.
+pub const MAX_VALUE_BYTES: usize = vigil_inference_core::cost::KV_MAX_VALUE_BYTES as usize;
 
 /// Key of continuation record `index` (1, 2, ...) of a chunked value:
 /// `key`, `0xFF`, `index` (big-endian u16). No other key of the contract

@@ -15,6 +15,7 @@ use vigil_guard::gas::{
     check_message_bytes, CheckGas, CALL_VM_GAS, FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS,
     RECORD_BYTE_VM_GAS, SPLIT_RECORD_BYTE_VM_GAS,
 };
+use vigil_guard::state::ACTIVE_HEADER_LEN;
 use vigil_host_tests::chain::{Chain, WasmdGas};
 use vigil_host_tests::gas::{self, rows_for};
 use vigil_host_tests::models::{self, Dense, Prep, Rng};
@@ -162,7 +163,7 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
                     loosest = (ratio, what.clone());
                 }
                 let model_vm = cost.cosmwasm_units * COSMWASM_GAS_PER_OP;
-                let record = blob.len() as u64 + 10;
+                let record = (ACTIVE_HEADER_LEN + blob.len()) as u64;
                 let call = g.vm_internal.saturating_sub(model_vm).saturating_sub(
                     FEATURE_VM_GAS * n as u64
                         + MESSAGE_BYTE_VM_GAS * bytes as u64
