@@ -1,0 +1,107 @@
+//! [`GuardContract`]: the typed helper another contract (a vault, a DEX, a
+//! lending market) uses to ask the guard, as cw-plus's `Cw20Contract` is
+//! for cw20 tokens.
+//!
+//! ```
+//! # use cosmwasm_std::{Addr, Deps, StdError, StdResult};
+//! # use vigil_guard_api::GuardContract;
+//! fn withdraw(deps: Deps, guard: &GuardContract, features: Vec<String>) -> StdResult<()> {
+//!     let check = guard.check(&deps.querier, features)?;
+//!     if !check.allow {
+//!         return Err(StdError::generic_err(format!("refused by the guard (score {})", check.score)));
+//!     }
+//!     Ok(())
+//! }
+//! ```
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{
+    to_json_binary, Addr, Coin, CosmosMsg, CustomQuery, QuerierWrapper, StdResult, WasmMsg,
+};
+use serde::de::DeserializeOwned;
+
+use crate::msg::{
+    CheckResponse, ConfigResponse, ExecuteMsg, ModelBlobResponse, ModelResponse, QueryMsg,
+    ScoreResponse,
+};
+
+/// A guard contract's address, with typed calls.
+#[cw_serde]
+pub struct GuardContract(pub Addr);
+
+impl GuardContract {
+    /// The guard's address.
+    pub fn addr(&self) -> Addr {
+        self.0.clone()
+    }
+
+    /// An execute message to the guard, with `funds` attached (a bond for
+    /// `ProposeModel`, rewards for `Fund`).
+    pub fn call(&self, msg: &ExecuteMsg, funds: Vec<Coin>) -> StdResult<CosmosMsg> {
+        Ok(WasmMsg::Execute {
+            contract_addr: self.0.to_string(),
+            msg: to_json_binary(msg)?,
+            funds,
+        }
+        .into())
+    }
+
+    /// Any query of the guard.
+    pub fn query<T: DeserializeOwned, C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        msg: &QueryMsg,
+    ) -> StdResult<T> {
+        querier.query_wasm_smart(self.0.as_str(), msg)
+    }
+
+    /// Should a transaction with these inputs (one decimal string per
+    /// feature) be allowed? Fails when the guard does (bad input, no model,
+    /// paused with `PausedCheck::Error`): a caller that propagates the error
+    /// fails closed.
+    pub fn check<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        features: Vec<String>,
+    ) -> StdResult<CheckResponse> {
+        self.query(querier, &QueryMsg::Check { features })
+    }
+
+    /// The score, label and top contributions of these inputs.
+    pub fn score<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        features: Vec<String>,
+    ) -> StdResult<ScoreResponse> {
+        self.query(querier, &QueryMsg::Score { features })
+    }
+
+    /// The active model's record, or that of `version`.
+    pub fn model<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        version: Option<u32>,
+    ) -> StdResult<ModelResponse> {
+        self.query(querier, &QueryMsg::Model { version })
+    }
+
+    /// The guard's configuration.
+    pub fn config<C: CustomQuery>(&self, querier: &QuerierWrapper<C>) -> StdResult<ConfigResponse> {
+        self.query(querier, &QueryMsg::Config {})
+    }
+
+    /// One chunk of a stored model's blob.
+    pub fn model_blob<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        version: Option<u32>,
+        chunk: u32,
+    ) -> StdResult<ModelBlobResponse> {
+        self.query(
+            querier,
+            &QueryMsg::ModelBlob {
+                version,
+                chunk: Some(chunk),
+            },
+        )
+    }
+}

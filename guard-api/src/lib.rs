@@ -1,0 +1,24 @@
+//! # vigil-guard-api
+//!
+//! The interface of Vigil's CosmWasm guard, for the contracts and clients
+//! that call it, without the guard itself (no inference core, no hashing):
+//!
+//! - [`msg`]: every message and response (`#[cw_serde]`; JSON schema in
+//!   the repository's `schema/`);
+//! - [`settings`]: the guard's settings and [`Settings::validate`], the
+//!   checks the contract makes;
+//! - [`class_balance`]: the test set's class-balance rule;
+//! - [`units`]: scores on the wire (`U1F31` bits and `Decimal`s);
+//! - [`gas`]: wasmd's gas prices, [`gas::WasmdGas`];
+//! - [`helpers`]: [`GuardContract`], typed calls from another contract.
+#![forbid(unsafe_code)]
+
+pub mod class_balance;
+pub mod gas;
+pub mod helpers;
+pub mod msg;
+pub mod settings;
+pub mod units;
+
+pub use helpers::GuardContract;
+pub use settings::{InvalidSetting, Settings};

@@ -1,0 +1,665 @@
+//! The guard's messages and responses, `#[cw_serde]` throughout, read and
+//! written by cosmwasm-std's JSON. Numbers that are model inputs travel as
+//! decimal strings (`"-15605352.04"`); models travel as base64 `Binary`
+//! blobs in the Vigil format.
+//!
+//! The settings a guard is instantiated with, and every update of them, are
+//! checked by [`Settings::validate`] (the contract calls it; so can a
+//! client before it sends anything).
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
+
+use crate::settings::{InvalidSetting, Settings};
+
+/// How a metric must move for a candidate to count as better.
+#[cw_serde]
+#[derive(Default)]
+pub struct Margin {
+    /// A candidate improves this metric when it beats the incumbent by more
+    /// than zero and by at least this much.
+    pub min_gain: Decimal,
+    /// A candidate worsens this metric when it falls below the incumbent by
+    /// more than this.
+    pub tolerance: Decimal,
+}
+
+/// Proof-of-Improvement margins, per metric.
+#[cw_serde]
+#[derive(Default)]
+pub struct Margins {
+    /// Accuracy.
+    pub accuracy: Margin,
+    /// F1 score of the positive (attack) class.
+    pub f1: Margin,
+    /// Precision of the positive class.
+    pub precision: Margin,
+    /// Recall of the positive class.
+    pub recall: Margin,
+}
+
+/// What an accepted proposer receives from the vault on top of their bond
+/// (at most what the vault holds).
+#[cw_serde]
+pub enum RewardRule {
+    /// No reward.
+    None,
+    /// A fixed amount of the bond denom.
+    Fixed {
+        /// Amount.
+        amount: Uint128,
+    },
+    /// A share of the bond.
+    BondShare {
+        /// E.g. `"0.1"` for 10%.
+        share: Decimal,
+    },
+}
+
+/// What `Check` answers while the guard is paused.
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum PausedCheck {
+    /// Allow every transaction (fail open).
+    Allow,
+    /// Deny every transaction (fail closed).
+    Deny,
+    /// Return an error (the caller decides).
+    Error,
+}
+
+/// One labelled test sample: raw inputs as decimal strings.
+#[cw_serde]
+pub struct TestSample {
+    /// One decimal string per feature.
+    pub features: Vec<String>,
+    /// `true` for the positive (attack / fraud) class.
+    pub label: bool,
+}
+
+/// Instantiate the guard.
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// Governance address (DAO, multisig or account); defaults to the sender.
+    pub admin: Option<String>,
+    /// Number of raw inputs every model and sample has.
+    pub n_features: u16,
+    /// Denom of proposal bonds and rewards.
+    pub bond_denom: String,
+    /// Smallest bond a proposal must attach.
+    pub min_bond: Uint128,
+    /// Proof-of-Improvement margins.
+    #[serde(default)]
+    pub margins: Margins,
+    /// Reward for an accepted proposal.
+    pub reward: RewardRule,
+    /// Largest cost bound (wasm operations per inference) a model may have.
+    pub max_inference_ops: u64,
+    /// Score at or above which `Check` denies; `None` uses the model's own
+    /// threshold.
+    pub deny_threshold: Option<Decimal>,
+    /// `Check` behaviour while paused.
+    pub paused_check: PausedCheck,
+    /// While one class outnumbers the other by more than this ratio, only
+    /// the minority class may be added to the test set.
+    pub max_class_ratio: Decimal,
+    /// Test rows evaluated per transaction step.
+    pub eval_batch: u32,
+    /// A first model (admin-installed, no evaluation).
+    pub initial_model: Option<Binary>,
+    /// A first test set (checked by the class-balance rule like any other).
+    #[serde(default)]
+    pub initial_test_set: Vec<TestSample>,
+}
+
+/// Execute messages.
+// `UpdateConfig` is the large variant; a message is deserialised once per
+// call, so boxing it would only cost an allocation.
+#[allow(clippy::large_enum_variant)]
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Propose a model; attach at least `min_bond` of `bond_denom`. The
+    /// contract evaluates it against the incumbent on the test set (in
+    /// `eval_batch`-row steps), then accepts it (bond returned plus reward) or
+    /// rejects it (bond to the vault).
+    ProposeModel {
+        /// The model blob.
+        model: Binary,
+    },
+    /// Evaluate the next batch of an open proposal. Anyone may call it.
+    ContinueEvaluation {
+        /// The proposal.
+        proposal_id: u64,
+    },
+    /// Admin: withdraw an open proposal, refunding its bond.
+    CancelProposal {
+        /// The proposal.
+        proposal_id: u64,
+    },
+    /// Admin: add labelled samples (class-balance rule applies).
+    AddTestSamples {
+        /// Samples to add.
+        samples: Vec<TestSample>,
+    },
+    /// Admin: remove samples by id.
+    RemoveTestSamples {
+        /// Sample ids.
+        ids: Vec<u32>,
+    },
+    /// Admin: make an earlier accepted model active again.
+    Rollback {
+        /// Model version.
+        version: u32,
+    },
+    /// Admin: circuit breaker on.
+    Pause {},
+    /// Admin: circuit breaker off.
+    Unpause {},
+    /// Admin: change settings (absent fields stay).
+    UpdateConfig(ConfigUpdate),
+    /// Admin: hand governance to another address.
+    UpdateAdmin {
+        /// New admin.
+        admin: String,
+    },
+    /// Deposit reward funds (bond denom) into the vault.
+    Fund {},
+}
+
+/// Settings `UpdateConfig` may change. Unknown fields are refused, so a
+/// misspelt setting is an error rather than a silent no-op. Margins and
+/// reward apply to proposals made after the update.
+#[cw_serde]
+#[derive(Default)]
+pub struct ConfigUpdate {
+    /// New minimum bond.
+    pub min_bond: Option<Uint128>,
+    /// New margins.
+    pub margins: Option<Margins>,
+    /// New reward rule.
+    pub reward: Option<RewardRule>,
+    /// New operation budget.
+    pub max_inference_ops: Option<u64>,
+    /// New deny threshold: absent keeps it, `null` (`Some(None)`) returns to
+    /// the model's own, a value sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deny_threshold: Option<Option<Decimal>>,
+    /// New paused behaviour.
+    pub paused_check: Option<PausedCheck>,
+    /// New class ratio.
+    pub max_class_ratio: Option<Decimal>,
+    /// New evaluation batch size.
+    pub eval_batch: Option<u32>,
+}
+
+/// Queries.
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    /// Score one input vector with the active model. Answers while paused
+    /// too: the circuit breaker governs `Check` only.
+    #[returns(ScoreResponse)]
+    Score {
+        /// One decimal string per feature.
+        features: Vec<String>,
+    },
+    /// Should this transaction be allowed? What other contracts call.
+    #[returns(CheckResponse)]
+    Check {
+        /// One decimal string per feature.
+        features: Vec<String>,
+    },
+    /// Information on the active model, or on a stored version.
+    #[returns(ModelResponse)]
+    Model {
+        /// A version; the active one when absent.
+        version: Option<u32>,
+    },
+    /// The configuration.
+    #[returns(ConfigResponse)]
+    Config {},
+    /// Test samples by id.
+    #[returns(TestSetResponse)]
+    TestSet {
+        /// Start after this id.
+        start_after: Option<u32>,
+        /// At most this many (default 30, max 100).
+        limit: Option<u32>,
+    },
+    /// Proposals by id.
+    #[returns(ProposalsResponse)]
+    Proposals {
+        /// Start after this id.
+        start_after: Option<u64>,
+        /// At most this many (default 30, max 100).
+        limit: Option<u32>,
+    },
+    /// The cost bound of a blob (validates it first).
+    #[returns(CostResponse)]
+    Cost {
+        /// The model blob.
+        model: Binary,
+    },
+    /// A stored model's blob, in chunks of [`MODEL_BLOB_CHUNK_BYTES`]
+    /// (most models are one chunk). Verify the assembled blob against
+    /// `hash` before use.
+    #[returns(ModelBlobResponse)]
+    ModelBlob {
+        /// A version; the active one when absent.
+        version: Option<u32>,
+        /// Chunk index (default 0).
+        chunk: Option<u32>,
+    },
+}
+
+/// Bytes of a [`QueryMsg::ModelBlob`] chunk (the last may be shorter): one
+/// storage value of the contract, so a chunk costs one read.
+pub const MODEL_BLOB_CHUNK_BYTES: u32 = 128 * 1024;
+
+/// Migration.
+#[cw_serde]
+pub struct MigrateMsg {}
+
+/// `ModelBlob` answer.
+#[cw_serde]
+pub struct ModelBlobResponse {
+    /// Model version.
+    pub version: u32,
+    /// Checksum of the whole blob (SHA-256, hex).
+    pub hash: String,
+    /// Bytes of the whole blob.
+    pub size: u32,
+    /// This chunk's index.
+    pub chunk: u32,
+    /// Chunks in all.
+    pub chunks: u32,
+    /// This chunk's bytes.
+    pub data: Binary,
+}
+
+/// One feature's share of the score.
+#[cw_serde]
+pub struct Contribution {
+    /// Feature index.
+    pub feature: u16,
+    /// Contribution in the model's raw output units (logit for linear and
+    /// GBDT models).
+    pub value: SignedDecimal,
+}
+
+/// `Score` answer.
+#[cw_serde]
+pub struct ScoreResponse {
+    /// Score in `[0, 1]` (rounded down to 18 decimals).
+    pub score: Decimal,
+    /// The exact score: `U1F31` bits (score = bits / 2^31).
+    pub score_bits: u32,
+    /// `score >= model threshold`.
+    pub label: bool,
+    /// Active model version.
+    pub model_version: u32,
+    /// The three largest contributions, largest first (empty for MLPs).
+    pub contributions: Vec<Contribution>,
+}
+
+/// `Check` answer.
+#[cw_serde]
+pub struct CheckResponse {
+    /// Let the transaction through.
+    pub allow: bool,
+    /// Score in `[0, 1]`; zero when paused.
+    pub score: Decimal,
+    /// The threshold applied.
+    pub threshold: Decimal,
+    /// Active model version (0 when paused).
+    pub model_version: u32,
+    /// The guard is paused: `allow` is the configured paused behaviour.
+    pub paused: bool,
+}
+
+/// Metrics of a model on a test-set version.
+#[cw_serde]
+#[derive(Default, Copy)]
+pub struct Metrics {
+    /// True positives.
+    pub tp: u32,
+    /// False positives.
+    pub fp: u32,
+    /// True negatives.
+    pub tn: u32,
+    /// False negatives.
+    #[serde(rename = "fn")]
+    pub fn_: u32,
+    /// (tp + tn) / n.
+    pub accuracy: Decimal,
+    /// 2·tp / (2·tp + fp + fn).
+    pub f1: Decimal,
+    /// tp / (tp + fp).
+    pub precision: Decimal,
+    /// tp / (tp + fn).
+    pub recall: Decimal,
+}
+
+/// `Model` answer.
+#[cw_serde]
+pub struct ModelResponse {
+    /// Version (1 = first accepted model).
+    pub version: u32,
+    /// Whether this is the active model.
+    pub active: bool,
+    /// Model checksum (SHA-256, hex).
+    pub hash: String,
+    /// Family name.
+    pub family: String,
+    /// Who proposed it (the admin for an initial model).
+    pub proposer: String,
+    /// Blob size in bytes.
+    pub size: u32,
+    /// Cost bound: wasm operations per inference.
+    pub cost_ops: u64,
+    /// Cost bound in cosmwasm-vm's units (operations at its prices).
+    pub cosmwasm_units: u64,
+    /// What a `Check` on this model costs, bounded: inputs of
+    /// [`crate::gas::QUOTE_VALUE_CHARS`] characters, code not pinned.
+    pub check_gas: CheckGas,
+    /// Metrics when accepted, if evaluated.
+    pub metrics: Option<Metrics>,
+    /// Test-set version those metrics were measured on.
+    pub test_set_version: Option<u32>,
+}
+
+/// `Config` answer.
+#[cw_serde]
+pub struct ConfigResponse {
+    /// Admin.
+    pub admin: String,
+    /// Feature count.
+    pub n_features: u16,
+    /// Bond denom.
+    pub bond_denom: String,
+    /// Minimum bond.
+    pub min_bond: Uint128,
+    /// Margins.
+    pub margins: Margins,
+    /// Reward rule.
+    pub reward: RewardRule,
+    /// Operation budget.
+    pub max_inference_ops: u64,
+    /// Deny threshold override.
+    pub deny_threshold: Option<Decimal>,
+    /// Paused behaviour.
+    pub paused_check: PausedCheck,
+    /// Class ratio.
+    pub max_class_ratio: Decimal,
+    /// Evaluation batch.
+    pub eval_batch: u32,
+    /// Paused now.
+    pub paused: bool,
+    /// Vault balance (rewards available).
+    pub vault: Uint128,
+    /// Active model version (0 = none).
+    pub active_version: u32,
+    /// Test-set version.
+    pub test_set_version: u32,
+    /// Test samples: positive class.
+    pub positives: u32,
+    /// Test samples: negative class.
+    pub negatives: u32,
+}
+
+/// A stored sample.
+#[cw_serde]
+pub struct StoredSample {
+    /// Id.
+    pub id: u32,
+    /// Inputs, as exact decimal strings.
+    pub features: Vec<String>,
+    /// Label.
+    pub label: bool,
+}
+
+/// `TestSet` answer.
+#[cw_serde]
+pub struct TestSetResponse {
+    /// Test-set version.
+    pub version: u32,
+    /// Samples.
+    pub samples: Vec<StoredSample>,
+}
+
+/// Proposal state.
+#[cw_serde]
+pub enum ProposalStatus {
+    /// Being evaluated; `ContinueEvaluation` advances it.
+    Evaluating,
+    /// Accepted: became the active model.
+    Accepted,
+    /// Rejected: bond moved to the vault.
+    Rejected,
+    /// Cancelled by the admin: bond refunded.
+    Cancelled,
+}
+
+/// A proposal.
+#[cw_serde]
+pub struct ProposalResponse {
+    /// Id.
+    pub id: u64,
+    /// Proposer.
+    pub proposer: String,
+    /// Bond attached.
+    pub bond: Uint128,
+    /// Candidate checksum (hex).
+    pub hash: String,
+    /// Status.
+    pub status: ProposalStatus,
+    /// Test-set version it is judged on.
+    pub test_set_version: u32,
+    /// Rows evaluated so far.
+    pub evaluated: u32,
+    /// Rows in total.
+    pub total: u32,
+    /// Candidate metrics (final once decided).
+    pub candidate: Metrics,
+    /// Incumbent metrics on the same rows.
+    pub incumbent: Metrics,
+    /// Model version it became, if accepted.
+    pub accepted_version: Option<u32>,
+}
+
+/// `Proposals` answer.
+#[cw_serde]
+pub struct ProposalsResponse {
+    /// Proposals.
+    pub proposals: Vec<ProposalResponse>,
+}
+
+/// `Cost` answer.
+#[cw_serde]
+pub struct CostResponse {
+    /// Upper bound on wasm operations per inference.
+    pub ops: u64,
+    /// The same bound in cosmwasm-vm's units.
+    pub cosmwasm_units: u64,
+    /// Blob size.
+    pub model_bytes: u64,
+    /// What a `Check` on this model would cost, bounded: inputs of
+    /// [`crate::gas::QUOTE_VALUE_CHARS`] characters, code not pinned.
+    pub check_gas: CheckGas,
+    /// Within the configured budget.
+    pub within_budget: bool,
+}
+
+/// The SDK gas of one `Check`, an upper bound split as wasmd charges it.
+#[cw_serde]
+#[derive(Copy, Eq, Default)]
+pub struct CheckGas {
+    /// Instance setup ([`crate::gas::WasmdGas::setup`]).
+    pub setup: u64,
+    /// KV reads of the active record (exact).
+    pub storage: u64,
+    /// Wasm execution: the model's bound and the contract's own work.
+    pub compute: u64,
+}
+
+impl CheckGas {
+    /// setup + storage + compute.
+    pub fn total(&self) -> u64 {
+        self.setup
+            .saturating_add(self.storage)
+            .saturating_add(self.compute)
+    }
+
+    /// storage + compute: what the call costs beyond its setup.
+    pub fn above_setup(&self) -> u64 {
+        self.storage.saturating_add(self.compute)
+    }
+}
+
+impl InstantiateMsg {
+    /// The guard's settings in this message.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            n_features: self.n_features,
+            bond_denom: self.bond_denom.clone(),
+            min_bond: self.min_bond,
+            margins: self.margins.clone(),
+            reward: self.reward.clone(),
+            max_inference_ops: self.max_inference_ops,
+            deny_threshold: self.deny_threshold,
+            paused_check: self.paused_check,
+            max_class_ratio: self.max_class_ratio,
+            eval_batch: self.eval_batch,
+        }
+    }
+
+    /// The checks the contract makes of these settings at instantiation.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        self.settings().validate()
+    }
+}
+
+impl ConfigUpdate {
+    /// `current` with this update applied (absent fields stay), checked as
+    /// the contract checks it.
+    pub fn apply(&self, current: &Settings) -> Result<Settings, InvalidSetting> {
+        let mut s = current.clone();
+        if let Some(v) = self.min_bond {
+            s.min_bond = v;
+        }
+        if let Some(v) = &self.margins {
+            s.margins = v.clone();
+        }
+        if let Some(v) = &self.reward {
+            s.reward = v.clone();
+        }
+        if let Some(v) = self.max_inference_ops {
+            s.max_inference_ops = v;
+        }
+        if let Some(v) = self.deny_threshold {
+            s.deny_threshold = v;
+        }
+        if let Some(v) = self.paused_check {
+            s.paused_check = v;
+        }
+        if let Some(v) = self.max_class_ratio {
+            s.max_class_ratio = v;
+        }
+        if let Some(v) = self.eval_batch {
+            s.eval_batch = v;
+        }
+        s.validate()?;
+        Ok(s)
+    }
+}
+
+impl ConfigResponse {
+    /// The settings part of the configuration.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            n_features: self.n_features,
+            bond_denom: self.bond_denom.clone(),
+            min_bond: self.min_bond,
+            margins: self.margins.clone(),
+            reward: self.reward.clone(),
+            max_inference_ops: self.max_inference_ops,
+            deny_threshold: self.deny_threshold,
+            paused_check: self.paused_check,
+            max_class_ratio: self.max_class_ratio,
+            eval_batch: self.eval_batch,
+        }
+    }
+}
+
+/// A field that is present deserialises to `Some`, even when it is `null`
+/// (with `#[serde(default)]`, an absent one is `None`): `ConfigUpdate`'s
+/// `deny_threshold` tells "keep" from "back to the model's own".
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::{from_json, to_json_vec};
+
+    #[test]
+    fn a_null_threshold_is_not_an_absent_one() {
+        let keep: ConfigUpdate = from_json(br#"{"min_bond":"5"}"#).unwrap();
+        assert_eq!(keep.deny_threshold, None);
+        let model: ConfigUpdate = from_json(br#"{"deny_threshold":null}"#).unwrap();
+        assert_eq!(model.deny_threshold, Some(None));
+        let set: ConfigUpdate = from_json(br#"{"deny_threshold":"0.7"}"#).unwrap();
+        assert_eq!(set.deny_threshold, Some(Some(Decimal::percent(70))));
+        // Written back, each reads the same.
+        for u in [keep, model, set] {
+            let again: ConfigUpdate = from_json(to_json_vec(&u).unwrap()).unwrap();
+            assert_eq!(again, u);
+        }
+        // A misspelt setting is an error, not a silent no-op.
+        assert!(from_json::<ConfigUpdate>(br#"{"min_bnd":"5"}"#).is_err());
+    }
+
+    #[test]
+    fn updates_are_checked_as_the_contract_checks_them() {
+        let base = Settings {
+            n_features: 2,
+            bond_denom: "uvgl".into(),
+            min_bond: Uint128::new(10),
+            margins: Margins::default(),
+            reward: RewardRule::None,
+            max_inference_ops: 1_000,
+            deny_threshold: None,
+            paused_check: PausedCheck::Deny,
+            max_class_ratio: Decimal::percent(300),
+            eval_batch: 100,
+        };
+        base.validate().unwrap();
+        let bad = ConfigUpdate {
+            eval_batch: Some(0),
+            ..ConfigUpdate::default()
+        };
+        assert_eq!(bad.apply(&base), Err(InvalidSetting::ZeroBatch));
+        let good = ConfigUpdate {
+            deny_threshold: Some(Some(Decimal::percent(40))),
+            ..ConfigUpdate::default()
+        };
+        let next = good.apply(&base).unwrap();
+        assert_eq!(next.deny_threshold, Some(Decimal::percent(40)));
+        assert_eq!(next.eval_batch, 100);
+        let share = ConfigUpdate {
+            reward: Some(RewardRule::BondShare {
+                share: Decimal::percent(10_001),
+            }),
+            ..ConfigUpdate::default()
+        };
+        assert_eq!(share.apply(&base), Err(InvalidSetting::RewardShareTooLarge));
+    }
+}

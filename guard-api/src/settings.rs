@@ -1,0 +1,98 @@
+//! The guard's settings and the rules they follow: one definition, used by
+//! the contract (at instantiation and on every update) and by clients that
+//! check before they send.
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Decimal, Uint128};
+use thiserror::Error;
+
+use crate::msg::{Margins, PausedCheck, RewardRule};
+
+/// Settings a guard is instantiated with and its admin may update.
+#[cw_serde]
+pub struct Settings {
+    /// Number of raw inputs every model and sample has (fixed for life).
+    pub n_features: u16,
+    /// Denom of proposal bonds and rewards (fixed for life).
+    pub bond_denom: String,
+    /// Smallest bond a proposal must attach.
+    pub min_bond: Uint128,
+    /// Proof-of-Improvement margins.
+    pub margins: Margins,
+    /// Reward for an accepted proposal.
+    pub reward: RewardRule,
+    /// Largest cost bound (wasm operations per inference) a model may have.
+    pub max_inference_ops: u64,
+    /// Score at or above which `Check` denies; `None` uses the model's own.
+    pub deny_threshold: Option<Decimal>,
+    /// `Check` behaviour while paused.
+    pub paused_check: PausedCheck,
+    /// Largest majority:minority ratio of the test set's classes.
+    pub max_class_ratio: Decimal,
+    /// Test rows evaluated per transaction step.
+    pub eval_batch: u32,
+}
+
+/// The largest reward share of a bond: 100 times the bond.
+pub const MAX_REWARD_SHARE: Decimal = Decimal::raw(100_000_000_000_000_000_000);
+
+/// A setting out of range.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum InvalidSetting {
+    /// `n_features` is zero.
+    #[error("n_features must be positive")]
+    NoFeatures,
+    /// `bond_denom` is empty.
+    #[error("bond_denom is empty")]
+    EmptyDenom,
+    /// `min_bond` is zero: proposals would be free.
+    #[error("min_bond must be positive")]
+    ZeroBond,
+    /// `max_inference_ops` is zero: every model would be refused.
+    #[error("max_inference_ops must be positive")]
+    ZeroBudget,
+    /// `eval_batch` is zero: no evaluation could advance.
+    #[error("eval_batch must be positive")]
+    ZeroBatch,
+    /// `max_class_ratio` below one.
+    #[error("max_class_ratio must be at least 1")]
+    ClassRatioBelowOne,
+    /// `deny_threshold` above one (scores are in `[0, 1]`).
+    #[error("deny_threshold must be at most 1")]
+    ThresholdAboveOne,
+    /// A reward share above [`MAX_REWARD_SHARE`].
+    #[error("reward share above 100x")]
+    RewardShareTooLarge,
+}
+
+impl Settings {
+    /// The contract's checks of its settings.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        if self.n_features == 0 {
+            return Err(InvalidSetting::NoFeatures);
+        }
+        if self.bond_denom.is_empty() {
+            return Err(InvalidSetting::EmptyDenom);
+        }
+        if self.min_bond.is_zero() {
+            return Err(InvalidSetting::ZeroBond);
+        }
+        if self.max_inference_ops == 0 {
+            return Err(InvalidSetting::ZeroBudget);
+        }
+        if self.eval_batch == 0 {
+            return Err(InvalidSetting::ZeroBatch);
+        }
+        if self.max_class_ratio < Decimal::one() {
+            return Err(InvalidSetting::ClassRatioBelowOne);
+        }
+        if self.deny_threshold.is_some_and(|t| t > Decimal::one()) {
+            return Err(InvalidSetting::ThresholdAboveOne);
+        }
+        if let RewardRule::BondShare { share } = self.reward {
+            if share > MAX_REWARD_SHARE {
+                return Err(InvalidSetting::RewardShareTooLarge);
+            }
+        }
+        Ok(())
+    }
+}
