@@ -170,6 +170,7 @@ pub enum ExecuteMsg {
 /// reward apply to proposals made after the update.
 #[cw_serde]
 #[derive(Default)]
+#[serde(deny_unknown_fields)]
 pub struct ConfigUpdate {
     /// New minimum bond.
     pub min_bond: Option<Uint128>,
