@@ -39,7 +39,7 @@ use cosmwasm_std::{Binary, Decimal, SignedDecimal};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use vigil_guard::gas::{check_message_bytes, CheckGas};
+use vigil_guard::gas::{check_gas, check_message_bytes};
 use vigil_guard::msg::{
     CheckResponse, ConfigResponse, ExecuteMsg, Metrics as ChainMetrics, PausedCheck,
     ProposalResponse, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse, TestSample,
@@ -1105,7 +1105,7 @@ fn print_report(
         "Check measured"
     );
     for (i, m) in models.iter().enumerate() {
-        let bound = CheckGas::bound(&m.cost.cost(), n_features, message_bytes, false).total();
+        let bound = check_gas(&m.cost.cost(), n_features, message_bytes, false).total();
         // Measured: the dearest Check while the model was active.
         let measured = match i {
             0 => gas.iter().find(|r| r.kind == CHECK_V1),

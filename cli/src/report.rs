@@ -1,7 +1,7 @@
 //! Shared output: cost figures, side-by-side float/fixed metric tables.
 use anyhow::{Context, Result};
 use serde::Serialize;
-use vigil_guard::gas::{check_message_bytes_for, CheckGas};
+use vigil_guard::gas::{check_gas, check_message_bytes_for};
 use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
@@ -34,7 +34,7 @@ pub struct CostInfo {
 }
 
 /// Upper bound on the SDK gas of one `Check` query on the guard
-/// (`vigil_guard::gas::CheckGas::bound`), for feature values of up to
+/// (`vigil_guard::gas::check_gas`), for feature values of up to
 /// `chars_per_value` characters.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct CheckGasInfo {
@@ -58,8 +58,7 @@ impl CheckGasInfo {
     /// The bound for a model of cost `cost` taking `n` inputs, with values
     /// of `chars_per_value` characters.
     pub fn of(cost: &Cost, n: usize, chars_per_value: usize) -> CheckGasInfo {
-        let at =
-            |chars, pinned| CheckGas::bound(cost, n, check_message_bytes_for(n, chars), pinned);
+        let at = |chars, pinned| check_gas(cost, n, check_message_bytes_for(n, chars), pinned);
         let g = at(chars_per_value, false);
         CheckGasInfo {
             chars_per_value,

@@ -1,50 +1,37 @@
 //! What one guarded inference (`Check`) costs its caller on a wasmd chain,
-//! bounded before it is sent: setup, storage and compute, in Cosmos SDK gas.
+//! bounded before it is sent: setup, storage and compute, in Cosmos SDK gas,
+//! priced with wasmd's prices as `vigil_guard_api::gas::WasmdGas` defines
+//! them (the one definition).
 //!
-//! The core's [`Cost`] bounds the model's own work (parse + inference,
-//! [`Cost::compute_sdk_gas`]) and the bytes of its blob. A `Check` pays more
-//! than that, and this module adds the rest:
+//! The core's [`Cost`] bounds the model's own work (parse + inference, in
+//! cosmwasm-vm units) and the bytes of its blob. [`check_gas`] adds the rest:
 //!
-//! * **setup**: wasmd's instance cost, [`SETUP`] (or [`SETUP_PINNED`] when
-//!   the code is pinned);
+//! * **setup**: wasmd's instance cost ([`WasmdGas::setup`]);
 //! * **storage**: the reads of the active record (its [`ACTIVE_HEADER_LEN`]
-//!   header and the blob, split into records of [`MAX_VALUE_BYTES`]), each
-//!   charged 1,000 plus 3 per byte of key and value, where the key `gaskv`
-//!   sees is wasmd's [`KEY_PREFIX_BYTES`]-byte contract prefix followed by
-//!   the contract's own key. This part is exact;
-//! * **compute**: the model's bound priced as cosmwasm-vm prices the core
-//!   ([`Cost::compute_sdk_gas`]), plus the contract's own work around it:
-//!   the entry point, the `Env`, the JSON message and every feature's
-//!   decimal parse, the active record's copies, and the answer. That work
-//!   is bounded by [`CALL_VM_GAS`] + [`FEATURE_VM_GAS`] per feature +
-//!   [`MESSAGE_BYTE_VM_GAS`] per byte of the query message +
-//!   [`RECORD_BYTE_VM_GAS`] per byte of the active record (+
-//!   [`SPLIT_RECORD_BYTE_VM_GAS`] per byte for each read after the first,
-//!   when the record spans several storage values and is reassembled).
+//!   header and the blob, split into records of
+//!   [`WasmdGas::max_value_bytes`]), each charged 1,000 plus 3 per byte of
+//!   key and value, where the key `gaskv` sees is wasmd's 33-byte contract
+//!   prefix followed by the contract's own key. This part is exact;
+//! * **compute**: the model's units priced as cosmwasm-vm prices them, plus
+//!   the contract's own work around it: the entry point, the `Env`, the
+//!   JSON message and every feature's decimal parse, the active record's
+//!   copies, and the answer. That work is bounded by [`CALL_VM_GAS`] +
+//!   [`FEATURE_VM_GAS`] per feature + [`MESSAGE_BYTE_VM_GAS`] per byte of
+//!   the query message + [`RECORD_BYTE_VM_GAS`] per byte of the active
+//!   record (+ [`SPLIT_RECORD_BYTE_VM_GAS`] per byte for each read after
+//!   the first, when the record spans several storage values).
 //!
-//! These constants are measured on the shipped artifact in
-//! cosmwasm-vm (`cargo test -p host-tests --test check_gas -- --nocapture`
-//! prints the fit), and that test holds `measured <= bound <= 1.10 x
-//! measured` (above setup) for every model family and size, for one to 300
-//! features, and for decimal inputs of every shape the core accepts
-//! (integers, fractions, exponents, leading zeros, 1 to 60 characters).
-//! This module is host-side: the contract's entry points do not use it.
+//! These constants are measured on the shipped artifact in cosmwasm-vm
+//! (`cargo test -p host-tests --test check_gas -- --nocapture` prints the
+//! fit), and that test holds `measured <= bound <= 1.10 x measured` (above
+//! setup) for every model family and size, for one to 300 features, and for
+//! decimal inputs of every shape the core accepts.
 
-use vigil_inference_core::cost::{
-    Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS, SDK_GAS_PER_READ, SDK_GAS_PER_READ_BYTE,
-};
+use vigil_guard_api::gas::WasmdGas;
+use vigil_guard_api::msg::CheckGas;
+use vigil_inference_core::cost::Cost;
 
-use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY, MAX_VALUE_BYTES};
-
-/// SDK gas of a call's setup (wasmd `DefaultInstanceCost`).
-pub const SETUP: u64 = 60_000;
-/// SDK gas of a call's setup when the code is pinned
-/// (`DefaultInstanceCostDiscount`).
-pub const SETUP_PINNED: u64 = 2_000;
-/// Bytes wasmd puts before every storage key of a contract
-/// (`GetContractStorePrefix`: `0x03` and the 32-byte contract address),
-/// charged by `gaskv` like the key itself.
-pub const KEY_PREFIX_BYTES: u64 = 33;
+use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
 /// CosmWasm gas of a `Check` beyond the model, the message and the
 /// record: the entry point, region allocation, the `Env`, the header and
 /// the answer.
@@ -63,57 +50,31 @@ pub const RECORD_BYTE_VM_GAS: u64 = 1_300;
 /// buffer grown and copied.
 pub const SPLIT_RECORD_BYTE_VM_GAS: u64 = 3_800;
 
-/// The SDK gas of one `Check`, an upper bound split as wasmd charges it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CheckGas {
-    /// Instance setup: [`SETUP`] or [`SETUP_PINNED`].
-    pub setup: u64,
-    /// KV reads of the active record (exact).
-    pub storage: u64,
-    /// Wasm execution: the model's bound and the contract's own work.
-    pub compute: u64,
-}
-
-impl CheckGas {
-    /// The bound for a `Check` on a model of cost `cost` (its
-    /// [`Cost::of`]), with `n_features` inputs sent in a query message of
-    /// `message_bytes` bytes ([`check_message_bytes`]).
-    pub fn bound(cost: &Cost, n_features: usize, message_bytes: usize, pinned: bool) -> CheckGas {
-        let record = ACTIVE_HEADER_LEN as u128 + u128::from(cost.model_bytes);
-        // The contract reads record after record while each is full, so a
-        // record of exactly k full records costs one more (empty) read.
-        let reads = record / MAX_VALUE_BYTES as u128 + 1;
-        // Continuation keys are the first key, 0xFF and a 2-byte index.
-        let key_bytes =
-            (KEY_PREFIX_BYTES as u128 + ACTIVE_KEY.len() as u128) * reads + 3 * (reads - 1);
-        let storage = u128::from(SDK_GAS_PER_READ) * reads
-            + u128::from(SDK_GAS_PER_READ_BYTE) * (key_bytes + record);
-        let model = u128::from(cost.cosmwasm_units) * u128::from(COSMWASM_GAS_PER_OP);
-        let call = u128::from(CALL_VM_GAS)
-            + u128::from(FEATURE_VM_GAS) * n_features as u128
-            + u128::from(MESSAGE_BYTE_VM_GAS) * message_bytes as u128
-            + u128::from(RECORD_BYTE_VM_GAS) * record
-            + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1);
-        let vm = model + call;
-        let compute =
-            u64::try_from(vm.div_ceil(u128::from(COSMWASM_GAS_PER_SDK_GAS))).unwrap_or(u64::MAX);
-        CheckGas {
-            setup: if pinned { SETUP_PINNED } else { SETUP },
-            storage: u64::try_from(storage).unwrap_or(u64::MAX),
-            compute,
-        }
-    }
-
-    /// setup + storage + compute.
-    pub fn total(&self) -> u64 {
-        self.setup
-            .saturating_add(self.storage)
-            .saturating_add(self.compute)
-    }
-
-    /// storage + compute: what the call costs beyond its setup.
-    pub fn above_setup(&self) -> u64 {
-        self.storage.saturating_add(self.compute)
+/// The SDK gas of one `Check` on a model of cost `cost` (its
+/// [`Cost::of`]), with `n_features` inputs sent in a query message of
+/// `message_bytes` bytes ([`check_message_bytes`]): an upper bound, split as
+/// wasmd charges it, priced with [`WasmdGas::DEFAULT`].
+pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: bool) -> CheckGas {
+    let wasmd = WasmdGas::DEFAULT;
+    let max_value = wasmd.max_value_bytes as u128;
+    let record = ACTIVE_HEADER_LEN as u128 + u128::from(cost.model_bytes);
+    // The contract reads record after record while each is full, so a
+    // record of exactly k full records costs one more (empty) read.
+    let reads = record / max_value + 1;
+    // Continuation keys are the first key, 0xFF and a 2-byte index.
+    let key_bytes = (wasmd.key_prefix as u128 + ACTIVE_KEY.len() as u128) * reads + 3 * (reads - 1);
+    let storage = u128::from(wasmd.read_flat) * reads
+        + u128::from(wasmd.read_per_byte) * (key_bytes + record);
+    let model = u128::from(cost.cosmwasm_units) * u128::from(wasmd.vm_gas_per_op);
+    let call = u128::from(CALL_VM_GAS)
+        + u128::from(FEATURE_VM_GAS) * n_features as u128
+        + u128::from(MESSAGE_BYTE_VM_GAS) * message_bytes as u128
+        + u128::from(RECORD_BYTE_VM_GAS) * record
+        + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1);
+    CheckGas {
+        setup: wasmd.setup(pinned),
+        storage: u64::try_from(storage).unwrap_or(u64::MAX),
+        compute: wasmd.sdk_gas_ceil(model + call),
     }
 }
 
@@ -172,24 +133,26 @@ mod tests {
             cosmwasm_units: 0,
             model_bytes: bytes,
         };
-        let prefix_and_key = KEY_PREFIX_BYTES + ACTIVE_KEY.len() as u64;
-        let one = CheckGas::bound(&cost(155), 8, 0, false);
+        let wasmd = WasmdGas::DEFAULT;
+        let max_value = wasmd.max_value_bytes as u64;
+        let prefix_and_key = wasmd.key_prefix as u64 + ACTIVE_KEY.len() as u64;
+        let one = check_gas(&cost(155), 8, 0, false);
         assert_eq!(one.storage, 1_000 + 3 * (prefix_and_key + 10 + 155));
         // A record of exactly one full value: a second, empty read of the
         // first continuation key (3 bytes longer).
-        let full = MAX_VALUE_BYTES as u64 - ACTIVE_HEADER_LEN as u64;
-        let two = CheckGas::bound(&cost(full), 8, 0, false);
+        let full = max_value - ACTIVE_HEADER_LEN as u64;
+        let two = check_gas(&cost(full), 8, 0, false);
         assert_eq!(
             two.storage,
-            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + MAX_VALUE_BYTES as u64)
+            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + max_value)
         );
         // One byte less: a single read.
         assert_eq!(
-            CheckGas::bound(&cost(full - 1), 8, 0, false).storage,
-            1_000 + 3 * (prefix_and_key + MAX_VALUE_BYTES as u64 - 1)
+            check_gas(&cost(full - 1), 8, 0, false).storage,
+            1_000 + 3 * (prefix_and_key + max_value - 1)
         );
-        assert_eq!(one.setup, SETUP);
-        assert_eq!(CheckGas::bound(&cost(155), 8, 0, true).setup, SETUP_PINNED);
+        assert_eq!(one.setup, wasmd.setup(false));
+        assert_eq!(check_gas(&cost(155), 8, 0, true).setup, wasmd.setup(true));
     }
 
     #[test]
@@ -199,7 +162,7 @@ mod tests {
             cosmwasm_units: 25_000,
             model_bytes: 100,
         };
-        let b = |c: &Cost, n, m| CheckGas::bound(c, n, m, false).compute;
+        let b = |c: &Cost, n, m| check_gas(c, n, m, false).compute;
         let heavier = Cost {
             cosmwasm_units: 2_500_000,
             ..base
@@ -207,15 +170,17 @@ mod tests {
         assert!(b(&heavier, 8, 100) > b(&base, 8, 100));
         assert!(b(&base, 300, 100) > b(&base, 8, 100));
         assert!(b(&base, 8, 10_000) > b(&base, 8, 100));
-        // The model's share is at least its own compute bound.
-        assert!(b(&heavier, 0, 0) >= heavier.compute_sdk_gas());
+        // The model's share is at least its own units at cosmwasm-vm's prices.
+        let wasmd = WasmdGas::DEFAULT;
+        let units = |c: &Cost| wasmd.sdk_gas_ceil(u128::from(c.cosmwasm_units) * 115);
+        assert!(b(&heavier, 0, 0) >= units(&heavier));
         let huge = Cost {
             ops: u64::MAX,
             cosmwasm_units: u64::MAX,
             model_bytes: u64::MAX / 2,
         };
         // No overflow: the storage saturates, and so does the total.
-        assert!(b(&huge, 1, 1) >= huge.compute_sdk_gas());
-        assert_eq!(CheckGas::bound(&huge, 1, 1, false).total(), u64::MAX);
+        assert!(b(&huge, 1, 1) >= units(&huge));
+        assert_eq!(check_gas(&huge, 1, 1, false).total(), u64::MAX);
     }
 }

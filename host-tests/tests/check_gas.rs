@@ -1,4 +1,4 @@
-//! The `Check` gas bound (`vigil_guard::gas::CheckGas::bound`) against what
+//! The `Check` gas bound (`vigil_guard::gas::check_gas`) against what
 //! the shipped artifact is charged in cosmwasm-vm with wasmd's gas: for
 //! every model family at small and large sizes (one storage record and
 //! several), for one to 300 features, and for decimal inputs of every
@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use vigil_guard::gas::{
-    check_message_bytes, CheckGas, CALL_VM_GAS, FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS,
+    check_gas, check_message_bytes, CALL_VM_GAS, FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS,
     RECORD_BYTE_VM_GAS, SPLIT_RECORD_BYTE_VM_GAS,
 };
 use vigil_guard::state::ACTIVE_HEADER_LEN;
@@ -141,7 +141,7 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
                     panic!("{name}, input {:?}: {e}", features[0]);
                 }
                 let bytes = check_message_bytes(features);
-                let bound = CheckGas::bound(&cost, n, bytes, pinned);
+                let bound = check_gas(&cost, n, bytes, pinned);
                 let g = measured.gas;
                 let what = format!("{name}, {} x {:?} ({bytes} message bytes)", n, features[0]);
                 assert_eq!(g.setup, bound.setup, "{what}: setup");
