@@ -2,6 +2,7 @@
 //! never panics on input.
 use cosmwasm_std::{StdError, Uint128};
 use thiserror::Error;
+use vigil_guard_api::InvalidSetting;
 
 /// Why a message was refused.
 #[derive(Error, Debug, PartialEq)]
@@ -127,13 +128,37 @@ pub enum ContractError {
     #[error("the guard is paused")]
     Paused,
 
-    /// A configuration value out of range.
+    /// A setting out of range.
     #[error("invalid config: {0}")]
-    InvalidConfig(String),
+    InvalidConfig(#[from] InvalidSetting),
+
+    /// A `ModelBlob` chunk past the blob's end.
+    #[error("model version {version} has {chunks} chunk(s), no chunk {chunk}")]
+    NoSuchChunk {
+        /// Model version.
+        version: u32,
+        /// Chunk asked for.
+        chunk: u32,
+        /// Chunks the blob has.
+        chunks: u32,
+    },
+
+    /// A stored record that does not decode (a damaged store).
+    #[error("corrupt state record: {0}")]
+    CorruptRecord(String),
 
     /// Migration from another contract.
     #[error("cannot migrate from contract {0}")]
     WrongContract(String),
+
+    /// A contract version that is not semver.
+    #[error("unparsable contract version {version}: {reason}")]
+    UnparsableVersion {
+        /// The version.
+        version: String,
+        /// Why.
+        reason: String,
+    },
 
     /// Migration to an older version.
     #[error("cannot migrate from version {from} to older version {to}")]
@@ -143,6 +168,19 @@ pub enum ContractError {
         /// This code's version.
         to: String,
     },
+}
+
+/// The error of an inference that fails on a stored model (not the
+/// caller's fault, but not a panic either).
+#[inline(never)]
+pub fn inference_failed(e: vigil_inference_core::InferError) -> ContractError {
+    ContractError::Std(StdError::generic_err(e.to_string()))
+}
+
+/// The error of a blob that does not parse.
+#[inline(never)]
+pub fn invalid_model(e: vigil_inference_core::FormatError) -> ContractError {
+    ContractError::InvalidModel(e.to_string())
 }
 
 impl From<ContractError> for StdError {

@@ -32,6 +32,7 @@ use vigil_guard_api::msg::CheckGas;
 use vigil_inference_core::cost::Cost;
 
 use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
+
 /// CosmWasm gas of a `Check` beyond the model, the message and the
 /// record: the entry point, region allocation, the `Env`, the header and
 /// the answer.

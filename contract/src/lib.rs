@@ -7,24 +7,31 @@
 //! at least one of accuracy, F1, precision and recall and worsens none; a
 //! proposer whose model fails loses its bond to the reward vault.
 //!
-//! - [`contract`]: entry points and handlers.
-//! - [`msg`]: messages (JSON schema in `schema/`).
-//! - [`state`]: storage, shaped so an inference reads one key; compact
-//!   binary records, no JSON.
-//! - [`poim`]: metrics, the acceptance rule, chunked evaluation.
-//! - [`error`]: the error type, [`ContractError`].
-//! - [`gas`]: what a `Check` costs its caller, bounded (host-side).
-//! - `json` (private): the entry-point messages' `Deserialize` and the query
-//!   responses' JSON, hand-written: one parser and one writer instead of
-//!   serde code per type (the artifact's size budget).
+//! - [`contract`]: the entry points and their dispatch;
+//! - [`execute`]: execute handlers by subject (proposals, test set, admin);
+//! - [`query`]: query handlers;
+//! - [`migrate`]: migration (and the reader of 0.1 stores);
+//! - [`poim`]: metrics, the acceptance rule, chunked evaluation;
+//! - [`models`]: model validation and installation;
+//! - [`state`]: storage (cw-storage-plus, and raw bytes where gas asks);
+//! - [`units`]: feature strings and activations to and from the core's
+//!   numbers;
+//! - [`gas`]: what a `Check` costs its caller, bounded;
+//! - [`error`]: the error type, [`ContractError`];
+//! - [`msg`]: the messages, `vigil_guard_api::msg` (JSON schema in
+//!   `schema/`).
 #![forbid(unsafe_code)]
 
 pub mod contract;
 pub mod error;
+pub mod execute;
 pub mod gas;
-mod json;
-pub mod msg;
+pub mod migrate;
+pub mod models;
 pub mod poim;
+pub mod query;
 pub mod state;
+pub mod units;
 
 pub use error::ContractError;
+pub use vigil_guard_api::msg;

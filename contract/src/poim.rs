@@ -6,19 +6,13 @@ use cosmwasm_std::{Decimal, StdError, StdResult, Storage};
 use vigil_inference_core::decimal::Exact;
 use vigil_inference_core::{Act, Model, Wide};
 
-use crate::contract::{inference_failed, UNIT};
-use crate::msg::{Margin, Margins, Metrics};
-use crate::state::{for_each_sample, Counts};
+use vigil_guard_api::msg::{Margin, Margins, Metrics};
 
-/// `num / den` as a `Decimal` (rounded down, as `Decimal::from_ratio`),
-/// zero when `den` is: `num · 10^18 < 2^124` fits u128, no 256-bit
-/// arithmetic.
+use crate::state::{samples, Counts};
+
+/// `num / den` as a `Decimal` (rounded down), zero when `den` is.
 fn ratio(num: u64, den: u64) -> Decimal {
-    if den == 0 {
-        Decimal::zero()
-    } else {
-        Decimal::raw(u128::from(num) * UNIT / u128::from(den))
-    }
+    Decimal::checked_from_ratio(num, den).unwrap_or_default()
 }
 
 /// Metrics of confusion counts. Undefined ratios (no positives predicted,
@@ -153,12 +147,12 @@ pub fn evaluate(
         .max(incumbent.map_or(0, |m| m.scratch_len()));
     let mut scratch = vec![Act::ZERO; scratch_len];
     let mut step = Step { cursor, rows: 0 };
-    for_each_sample(storage, cursor, limit as usize, &mut |id, record| {
+    samples::for_each(storage, cursor, limit as usize, &mut |id, record| {
         let label = decode_sample(record, &mut inputs)?;
         let infer = |m: &Model<'_>, scratch: &mut [Act]| {
             m.infer(&inputs, scratch)
                 .map(|o| o.label)
-                .map_err(inference_failed)
+                .map_err(|e| StdError::generic_err(e.to_string()))
         };
         cand_counts.add(infer(candidate, &mut scratch)?, label);
         if let Some(inc) = incumbent {
@@ -168,7 +162,7 @@ pub fn evaluate(
             inc_counts.add(false, label);
         }
         step.cursor = Some(id);
-        step.rows += 1;
+        step.rows = step.rows.saturating_add(1);
         Ok(())
     })?;
     Ok(step)
@@ -189,23 +183,10 @@ mod tests {
     }
 
     #[test]
-    fn ratio_is_from_ratio() {
-        for (num, den) in [
-            (0, 1),
-            (1, 3),
-            (2, 3),
-            (16, 23),
-            (u64::MAX - 1, u64::MAX),
-            (u64::MAX, u64::MAX),
-            (1, u64::MAX),
-        ] {
-            assert_eq!(
-                ratio(num, den),
-                Decimal::from_ratio(num, den),
-                "{num}/{den}"
-            );
-        }
+    fn undefined_ratios_are_zero() {
         assert_eq!(ratio(0, 0), Decimal::zero());
+        assert_eq!(ratio(u64::MAX, u64::MAX), Decimal::one());
+        assert_eq!(ratio(1, 3), Decimal::from_ratio(1u8, 3u8));
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! Proof-of-Improvement proposals: propose (bond attached), continue the
+//! evaluation, cancel, and the decision with its payout.
+use cosmwasm_std::{
+    BankMsg, Binary, Coin, DepsMut, Event, MessageInfo, Response, StdError, Storage, Uint128,
+};
+use vigil_guard_api::msg::{ProposalStatus, RewardRule};
+use vigil_inference_core::Model;
+
+use super::{admin_call, ensure_no_funds, single_coin};
+use crate::error::{invalid_model, ContractError};
+use crate::models::{hex, install_model, validate_model};
+use crate::poim;
+use crate::state::active::active_version;
+use crate::state::{
+    load_blob, load_candidate, remove_candidate, save_candidate, Config, Counts, Proposal, CONFIG,
+    NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+};
+
+/// `ProposeModel`: open a proposal and run its first evaluation step on
+/// the blob in hand.
+pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let settings = &config.settings;
+    let bond = single_coin(&info, &settings.bond_denom)?;
+    if bond.is_zero() {
+        return Err(ContractError::NoBond {
+            required: settings.min_bond,
+            denom: settings.bond_denom.clone(),
+        });
+    }
+    if bond < settings.min_bond {
+        return Err(ContractError::BondTooSmall {
+            required: settings.min_bond,
+            got: bond,
+        });
+    }
+    if let Some(id) = OPEN_PROPOSAL.may_load(deps.storage)? {
+        return Err(ContractError::ProposalInProgress { id });
+    }
+    let model = validate_model(&blob, settings)?;
+    let meta = TEST_SET.load(deps.storage)?;
+    if meta.total() == 0 {
+        return Err(ContractError::TestSetEmpty);
+    }
+    let id = NEXT_PROPOSAL.load(deps.storage)?;
+    NEXT_PROPOSAL.save(deps.storage, &id.saturating_add(1))?;
+    let proposal = Proposal {
+        proposer: info.sender,
+        bond,
+        hash: hex(&model.checksum()),
+        status: ProposalStatus::Evaluating,
+        test_set_version: meta.version,
+        incumbent_version: active_version(deps.storage)?,
+        cursor: None,
+        evaluated: 0,
+        total: meta.total(),
+        candidate: Counts::default(),
+        incumbent: Counts::default(),
+        accepted_version: None,
+        margins: settings.margins.clone(),
+        reward: settings.reward.clone(),
+    };
+    OPEN_PROPOSAL.save(deps.storage, &id)?;
+    let hash = proposal.hash.clone();
+    // The candidate is stored only when further steps will need it.
+    let (step, decided) = evaluate_step(deps.storage, &config, id, proposal, &blob)?;
+    if !decided {
+        save_candidate(deps.storage, id, &blob);
+    }
+    let mut response = Response::new()
+        .add_attribute("action", "propose_model")
+        .add_attribute("proposal_id", id.to_string())
+        .add_attribute("hash", hash);
+    response.attributes.extend(step.attributes);
+    Ok(response
+        .add_events(step.events)
+        .add_submessages(step.messages))
+}
+
+/// `ContinueEvaluation`: anyone may advance an open proposal.
+pub fn continue_evaluation(
+    deps: DepsMut,
+    info: MessageInfo,
+    id: u64,
+) -> Result<Response, ContractError> {
+    ensure_no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let proposal = PROPOSALS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::NoSuchProposal(id))?;
+    if proposal.status != ProposalStatus::Evaluating {
+        return Err(ContractError::NotEvaluating(id));
+    }
+    let blob = load_candidate(deps.storage, id)
+        .ok_or_else(|| ContractError::CorruptRecord(format!("candidate blob of proposal {id}")))?;
+    let (response, decided) = evaluate_step(deps.storage, &config, id, proposal, &blob)?;
+    if decided {
+        remove_candidate(deps.storage, id, blob.len());
+    }
+    Ok(response)
+}
+
+/// `CancelProposal` (admin): withdraw an open proposal, refund its bond.
+pub fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
+    let config = admin_call(deps.as_ref(), &info)?;
+    let mut proposal = PROPOSALS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::NoSuchProposal(id))?;
+    if proposal.status != ProposalStatus::Evaluating {
+        return Err(ContractError::NotEvaluating(id));
+    }
+    proposal.status = ProposalStatus::Cancelled;
+    PROPOSALS.save(deps.storage, id, &proposal)?;
+    OPEN_PROPOSAL.remove(deps.storage);
+    if let Some(blob) = load_candidate(deps.storage, id) {
+        remove_candidate(deps.storage, id, blob.len());
+    }
+    Ok(Response::new()
+        .add_attribute("action", "cancel_proposal")
+        .add_attribute("proposal_id", id.to_string())
+        .add_message(BankMsg::Send {
+            to_address: proposal.proposer.to_string(),
+            amount: vec![Coin::new(proposal.bond, config.settings.bond_denom)],
+        }))
+}
+
+/// Evaluate the next batch of an open proposal and, after the last one,
+/// decide it. Saves the proposal; returns whether it was decided.
+fn evaluate_step(
+    storage: &mut dyn Storage,
+    config: &Config,
+    id: u64,
+    mut proposal: Proposal,
+    candidate_blob: &[u8],
+) -> Result<(Response, bool), ContractError> {
+    // Validated with its checksum at proposal time.
+    let candidate = Model::parse_without_checksum(candidate_blob).map_err(invalid_model)?;
+    let incumbent_blob = match proposal.incumbent_version {
+        0 => None,
+        v => Some(load_blob(storage, v).ok_or(ContractError::NoSuchVersion(v))?),
+    };
+    let incumbent = match &incumbent_blob {
+        Some(b) => Some(Model::parse_without_checksum(b).map_err(invalid_model)?),
+        None => None,
+    };
+    let step = poim::evaluate(
+        storage,
+        &candidate,
+        incumbent.as_ref(),
+        usize::from(config.settings.n_features),
+        proposal.cursor,
+        config.settings.eval_batch,
+        &mut proposal.candidate,
+        &mut proposal.incumbent,
+    )?;
+    proposal.cursor = step.cursor;
+    proposal.evaluated = proposal.evaluated.saturating_add(step.rows);
+    let response = Response::new()
+        .add_attribute("evaluated", proposal.evaluated.to_string())
+        .add_attribute("total", proposal.total.to_string());
+    // Done when every row is evaluated, or when the set has no row left
+    // (a step that found none).
+    if proposal.evaluated < proposal.total && step.rows > 0 {
+        PROPOSALS.save(storage, id, &proposal)?;
+        return Ok((response.add_attribute("status", "evaluating"), false));
+    }
+    let (response, _) = decide(storage, config, id, proposal, &candidate, response)?;
+    Ok((response, true))
+}
+
+/// Judge a fully evaluated proposal (by the rules in force when it was
+/// proposed) and pay out: bond plus reward on acceptance, the bond to the
+/// vault on rejection.
+fn decide(
+    storage: &mut dyn Storage,
+    config: &Config,
+    id: u64,
+    mut proposal: Proposal,
+    candidate: &Model<'_>,
+    mut response: Response,
+) -> Result<(Response, bool), ContractError> {
+    let cand = poim::metrics(&proposal.candidate);
+    let inc = poim::metrics(&proposal.incumbent);
+    let (accept, moves) = poim::judge(&cand, &inc, &proposal.margins);
+    let mut event = Event::new("vigil_poim")
+        .add_attribute("proposal_id", id.to_string())
+        .add_attribute("accepted", accept.to_string())
+        .add_attribute("test_set_version", proposal.test_set_version.to_string());
+    const METRICS: [&str; 4] = ["accuracy", "f1", "precision", "recall"];
+    let (c, i) = (poim::ratios(&cand), poim::ratios(&inc));
+    for (k, name) in METRICS.iter().enumerate() {
+        event = event
+            .add_attribute(format!("candidate_{name}"), c[k].to_string())
+            .add_attribute(format!("incumbent_{name}"), i[k].to_string())
+            .add_attribute(format!("{name}_movement"), moves[k].as_str());
+    }
+    let mut vault = VAULT.load(storage)?;
+    let denom = &config.settings.bond_denom;
+    if accept {
+        let version = install_model(
+            storage,
+            config,
+            candidate,
+            &proposal.proposer,
+            Some((proposal.candidate, proposal.test_set_version)),
+        )?;
+        let wanted = match &proposal.reward {
+            RewardRule::None => Uint128::zero(),
+            RewardRule::Fixed { amount } => *amount,
+            // Saturating: capped by the vault below anyway.
+            RewardRule::BondShare { share } => proposal
+                .bond
+                .checked_mul_floor(*share)
+                .unwrap_or(Uint128::MAX),
+        };
+        // At most what the vault holds, and never a payout beyond u128.
+        let reward = wanted.min(vault).min(Uint128::MAX - proposal.bond);
+        vault -= reward;
+        let payout = proposal.bond + reward;
+        proposal.status = ProposalStatus::Accepted;
+        proposal.accepted_version = Some(version);
+        event = event
+            .add_attribute("model_version", version.to_string())
+            .add_attribute("reward", reward.to_string());
+        response = response.add_message(BankMsg::Send {
+            to_address: proposal.proposer.to_string(),
+            amount: vec![Coin::new(payout, denom.clone())],
+        });
+    } else {
+        vault = vault.checked_add(proposal.bond).map_err(StdError::from)?;
+        proposal.status = ProposalStatus::Rejected;
+        event = event.add_attribute("slashed", proposal.bond.to_string());
+    }
+    VAULT.save(storage, &vault)?;
+    PROPOSALS.save(storage, id, &proposal)?;
+    OPEN_PROPOSAL.remove(storage);
+    let status = if accept { "accepted" } else { "rejected" };
+    Ok((
+        response.add_attribute("status", status).add_event(event),
+        accept,
+    ))
+}

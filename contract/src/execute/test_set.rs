@@ -1,0 +1,103 @@
+//! The test set: adding samples (the class-balance rule applies) and
+//! removing them.
+use cosmwasm_std::{DepsMut, MessageInfo, Response, Storage};
+use vigil_guard_api::class_balance;
+use vigil_guard_api::msg::TestSample;
+use vigil_guard_api::Settings;
+
+use super::{admin_call, ensure_unlocked};
+use crate::error::ContractError;
+use crate::poim::encode_sample;
+use crate::state::{samples, TEST_SET};
+use crate::units::exact_features;
+
+/// Add samples (at instantiation or by the admin); returns how many.
+pub fn add_samples(
+    storage: &mut dyn Storage,
+    settings: &Settings,
+    new: &[TestSample],
+) -> Result<u32, ContractError> {
+    let mut meta = TEST_SET.may_load(storage)?.unwrap_or_default();
+    let n = usize::from(settings.n_features);
+    for (index, sample) in new.iter().enumerate() {
+        let features = exact_features(&sample.features, n)?;
+        let (pos, neg) = (meta.positives, meta.negatives);
+        if !class_balance::admits(settings.max_class_ratio, pos, neg, sample.label) {
+            let (majority, minority) = if sample.label {
+                ("positive", "negative")
+            } else {
+                ("negative", "positive")
+            };
+            return Err(ContractError::ClassImbalance {
+                index,
+                majority,
+                minority,
+            });
+        }
+        samples::save(
+            storage,
+            meta.next_id,
+            &encode_sample(sample.label, &features),
+        );
+        meta.next_id = meta
+            .next_id
+            .checked_add(1)
+            .ok_or(ContractError::CorruptRecord(
+                "test sample ids exhausted".into(),
+            ))?;
+        if sample.label {
+            meta.positives += 1;
+        } else {
+            meta.negatives += 1;
+        }
+    }
+    if !new.is_empty() {
+        meta.version = meta.version.wrapping_add(1);
+    }
+    TEST_SET.save(storage, &meta)?;
+    Ok(new.len() as u32)
+}
+
+/// `AddTestSamples`.
+pub fn add_test_samples(
+    deps: DepsMut,
+    info: MessageInfo,
+    new: Vec<TestSample>,
+) -> Result<Response, ContractError> {
+    let config = admin_call(deps.as_ref(), &info)?;
+    ensure_unlocked(deps.storage)?;
+    let added = add_samples(deps.storage, &config.settings, &new)?;
+    let meta = TEST_SET.load(deps.storage)?;
+    Ok(Response::new()
+        .add_attribute("action", "add_test_samples")
+        .add_attribute("added", added.to_string())
+        .add_attribute("test_set_version", meta.version.to_string()))
+}
+
+/// `RemoveTestSamples`.
+pub fn remove_test_samples(
+    deps: DepsMut,
+    info: MessageInfo,
+    ids: Vec<u32>,
+) -> Result<Response, ContractError> {
+    admin_call(deps.as_ref(), &info)?;
+    ensure_unlocked(deps.storage)?;
+    let mut meta = TEST_SET.load(deps.storage)?;
+    for &id in &ids {
+        let record = samples::load(deps.storage, id).ok_or(ContractError::NoSuchSample(id))?;
+        if record.first().copied().unwrap_or(0) != 0 {
+            meta.positives = meta.positives.saturating_sub(1);
+        } else {
+            meta.negatives = meta.negatives.saturating_sub(1);
+        }
+        samples::remove(deps.storage, id);
+    }
+    if !ids.is_empty() {
+        meta.version = meta.version.wrapping_add(1);
+    }
+    TEST_SET.save(deps.storage, &meta)?;
+    Ok(Response::new()
+        .add_attribute("action", "remove_test_samples")
+        .add_attribute("removed", ids.len().to_string())
+        .add_attribute("test_set_version", meta.version.to_string()))
+}

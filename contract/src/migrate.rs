@@ -1,0 +1,124 @@
+//! Migration: only from this contract (cw2 name), never to an older
+//! version (semver order, pre-releases included). The same version is a
+//! no-op; any older version is upgraded, and a store older than 0.2 (the
+//! 0.1 layout: compact binary records) is converted to this one first.
+use cosmwasm_std::{DepsMut, Response, Storage};
+use semver::Version;
+use vigil_inference_core::Model;
+
+use crate::error::{invalid_model, ContractError};
+use crate::state::{
+    blob_key, chunked, ModelInfo, ACTIVE_VERSION, CONFIG, LATEST_VERSION, MODELS, NEXT_PROPOSAL,
+    OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+};
+
+pub mod v0_1;
+
+fn parse(version: &str) -> Result<Version, ContractError> {
+    Version::parse(version).map_err(|e| ContractError::UnparsableVersion {
+        version: version.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Migrate the store of contract `name` (ours) to `version` (ours).
+pub fn migrate(deps: DepsMut, name: &str, version: &str) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    if stored.contract != name {
+        return Err(ContractError::WrongContract(stored.contract));
+    }
+    let from = parse(&stored.version)?;
+    let to = parse(version)?;
+    if from > to {
+        return Err(ContractError::CannotDowngrade {
+            from: stored.version,
+            to: version.to_string(),
+        });
+    }
+    let mut response = Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", &stored.version)
+        .add_attribute("to_version", version);
+    if from == to {
+        return Ok(response);
+    }
+    // Every version before 0.2.0-0 has the 0.1 layout; 0.2 pre-releases
+    // (0.2.0-rc.1, ...) are older than 0.2.0 but have its layout.
+    if (from.major, from.minor) < (0, 2) {
+        let (models, proposals) = convert_v0_1(deps.storage)?;
+        response = response
+            .add_attribute("converted_models", models.to_string())
+            .add_attribute("converted_proposals", proposals.to_string());
+    }
+    cw2::set_contract_version(deps.storage, name, version)?;
+    Ok(response)
+}
+
+/// Convert a 0.1 store: every record read by [`v0_1`] is written the 0.2
+/// way; the items keep their keys (overwritten), model info and proposals
+/// move to their maps (old keys removed). The active record, blobs,
+/// candidate blobs and samples are unchanged. Returns how many model
+/// versions and proposals were converted.
+pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), ContractError> {
+    let get = |storage: &dyn Storage, key: &[u8], what: &str| {
+        storage
+            .get(key)
+            .ok_or_else(|| ContractError::CorruptRecord(format!("0.1 {what} missing")))
+    };
+    let config = v0_1::config(&get(storage, v0_1::CONFIG_KEY, "config")?)?;
+    CONFIG.save(storage, &config)?;
+    let vault = v0_1::uint128_item("vault", &get(storage, v0_1::VAULT_KEY, "vault")?)?;
+    VAULT.save(storage, &vault)?;
+    let meta = v0_1::test_set(&get(storage, v0_1::TEST_SET_KEY, "test set")?)?;
+    TEST_SET.save(storage, &meta)?;
+    let next = v0_1::u64_item(
+        "next proposal",
+        &get(storage, v0_1::NEXT_PROPOSAL_KEY, "next proposal")?,
+    )?;
+    NEXT_PROPOSAL.save(storage, &next)?;
+    // Absent until a model or a proposal exists.
+    if let Some(r) = storage.get(v0_1::LATEST_VERSION_KEY) {
+        LATEST_VERSION.save(storage, &v0_1::u32_item("latest version", &r)?)?;
+    }
+    if let Some(r) = storage.get(v0_1::ACTIVE_VERSION_KEY) {
+        ACTIVE_VERSION.save(storage, &v0_1::u32_item("active version", &r)?)?;
+    }
+    if let Some(r) = storage.get(v0_1::OPEN_PROPOSAL_KEY) {
+        OPEN_PROPOSAL.save(storage, &v0_1::u64_item("open proposal", &r)?)?;
+    }
+
+    let infos = v0_1::records_by_id(storage, v0_1::INFO_PREFIX)?;
+    for (id, record) in &infos {
+        let old = v0_1::model_info(record)?;
+        // 0.2 records the cost in cosmwasm units: from the blob, which
+        // must be there.
+        let blob = chunked::load(storage, &blob_key(old.version)).ok_or_else(|| {
+            ContractError::CorruptRecord(format!("0.1 blob of model {}", old.version))
+        })?;
+        let cost = Model::parse_without_checksum(&blob)
+            .map_err(invalid_model)?
+            .cost();
+        MODELS.save(
+            storage,
+            old.version,
+            &ModelInfo {
+                hash: old.hash,
+                family: old.family,
+                proposer: old.proposer,
+                size: old.size,
+                cost_ops: old.cost_ops,
+                cosmwasm_units: cost.cosmwasm_units,
+                counts: old.counts,
+                test_set_version: old.test_set_version,
+            },
+        )?;
+        storage.remove(&[v0_1::INFO_PREFIX, &id.to_be_bytes()].concat());
+    }
+
+    let proposals = v0_1::records_by_id(storage, v0_1::PROPOSAL_PREFIX)?;
+    for (id, record) in &proposals {
+        PROPOSALS.save(storage, *id, &v0_1::proposal(record)?)?;
+        storage.remove(&[v0_1::PROPOSAL_PREFIX, &id.to_be_bytes()].concat());
+    }
+    Ok((infos.len(), proposals.len()))
+}

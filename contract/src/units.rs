@@ -1,0 +1,52 @@
+//! The contract's own conversions between the core's numbers and the
+//! messages' (score conversions are the api's `vigil_guard_api::units`):
+//! feature strings to the core's fixed-point inputs, and an activation to a
+//! `SignedDecimal`.
+use cosmwasm_std::SignedDecimal;
+use vigil_inference_core::decimal::{self, Exact};
+use vigil_inference_core::{Act, DecimalError, Wide};
+
+use crate::error::ContractError;
+
+/// An activation (`Act`, 16 fractional bits) as a `SignedDecimal`, exact.
+pub fn act_decimal(a: Act) -> SignedDecimal {
+    // 10^18 / 2^16 = 15_258_789_062_500 exactly.
+    SignedDecimal::raw(i128::from(a.to_bits()) * 15_258_789_062_500)
+}
+
+/// Parse one decimal string per feature (`n` of them) with `parse`.
+fn features<T>(
+    features: &[String],
+    n: usize,
+    parse: fn(&str) -> Result<T, DecimalError>,
+) -> Result<Vec<T>, ContractError> {
+    if features.len() != n {
+        return Err(ContractError::FeatureCount {
+            expected: n,
+            got: features.len(),
+        });
+    }
+    let mut out = Vec::with_capacity(n);
+    for (index, s) in features.iter().enumerate() {
+        match parse(s) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                return Err(ContractError::BadNumber {
+                    index,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A model's inputs: `n` decimal strings.
+pub fn parse_features(f: &[String], n: usize) -> Result<Vec<Wide>, ContractError> {
+    features(f, n, decimal::parse)
+}
+
+/// A sample's inputs as exact decimals (stored packed).
+pub fn exact_features(f: &[String], n: usize) -> Result<Vec<Exact>, ContractError> {
+    features(f, n, Exact::parse)
+}
