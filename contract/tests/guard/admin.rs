@@ -653,7 +653,7 @@ fn update_config_fields_and_validation() {
     ] {
         let err = s.exec_err(&admin, &ExecuteMsg::UpdateConfig(update), &[]);
         assert!(
-            matches!(&err, ContractError::InvalidConfig(m) if m.contains(what)),
+            matches!(&err, ContractError::InvalidConfig(m) if m.to_string().contains(what)),
             "{what}: {err:?}"
         );
     }

@@ -6,14 +6,14 @@ use cosmwasm_std::{
     coins, from_json, to_json_string, BankMsg, CosmosMsg, Decimal, OwnedDeps, Uint128,
 };
 use vigil_guard::contract::{
-    execute, instantiate, migrate, query, score_decimal, threshold_bits, CONTRACT_NAME,
-    CONTRACT_VERSION,
+    execute, instantiate, migrate, query, CONTRACT_NAME, CONTRACT_VERSION,
 };
 use vigil_guard::msg::{
     ConfigResponse, ConfigUpdate, ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, RewardRule,
     TestSample,
 };
 use vigil_guard::ContractError;
+use vigil_guard_api::units::{score_decimal, threshold_bits};
 use vigil_inference_core::format;
 
 use crate::common::*;
@@ -46,41 +46,60 @@ fn propose(deps: &mut Deps, who: &str, model: &[u8], bond: u128) -> Result<(), C
 
 #[test]
 fn migrate_checks_cw2() {
-    let mut deps = setup(base_msg());
-    // same version
+    let mut deps = setup(InstantiateMsg {
+        initial_model: Some(blob(&cut(7)).into()),
+        ..base_msg()
+    });
+    let stored = |deps: &Deps| cw2::get_contract_version(deps.as_ref().storage).unwrap();
+    let config = |deps: &Deps| q::<ConfigResponse>(deps, QueryMsg::Config {}).unwrap();
+    let before = config(&deps);
+    // same version: a no-op
     let r = migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
     assert!(r
         .attributes
         .iter()
         .any(|a| a.key == "from_version" && a.value == CONTRACT_VERSION));
-    // from an older version: upgraded, recorded
-    cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, "0.0.1").unwrap();
-    migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
-    assert_eq!(
-        cw2::get_contract_version(deps.as_ref().storage)
+    assert_eq!(stored(&deps).version, CONTRACT_VERSION);
+    assert_eq!(config(&deps), before);
+    // a pre-release of this version is older (semver): upgraded, recorded,
+    // the store (already this layout) untouched
+    for older in ["0.2.0-rc.1", "0.2.0-alpha", "0.2.0-0"] {
+        cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, older).unwrap();
+        let r = migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert!(r
+            .attributes
+            .iter()
+            .any(|a| a.key == "from_version" && a.value == older));
+        assert_eq!(stored(&deps).version, CONTRACT_VERSION);
+        assert_eq!(config(&deps), before);
+        assert!(
+            q::<vigil_guard::msg::CheckResponse>(
+                &deps,
+                QueryMsg::Check {
+                    features: strings(&["3", "0"])
+                }
+            )
             .unwrap()
-            .version,
-        CONTRACT_VERSION
-    );
-    // downgrade
-    cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, "99.0.0").unwrap();
-    assert_eq!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
-        ContractError::CannotDowngrade {
-            from: "99.0.0".into(),
-            to: CONTRACT_VERSION.into()
-        }
-    );
-    // a newer patch of the same minor is still a downgrade
-    let next_patch = {
-        let v = semver_next_patch(CONTRACT_VERSION);
-        cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, &v).unwrap();
-        v
-    };
-    assert!(matches!(
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
-        ContractError::CannotDowngrade { from, .. } if from == next_patch
-    ));
+            .allow
+        );
+    }
+    // downgrades: a newer release, patch, or a pre-release of the next one
+    for newer in [
+        "99.0.0",
+        &semver_next_patch(CONTRACT_VERSION),
+        "0.2.1-rc.1",
+        "0.3.0-0",
+    ] {
+        cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, newer).unwrap();
+        assert_eq!(
+            migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+            ContractError::CannotDowngrade {
+                from: newer.into(),
+                to: CONTRACT_VERSION.into()
+            }
+        );
+        assert_eq!(stored(&deps).version, newer);
+    }
     // another contract
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:cw20-base", "0.1.0").unwrap();
     assert_eq!(
@@ -91,7 +110,15 @@ fn migrate_checks_cw2() {
     cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, "one").unwrap();
     assert!(matches!(
         migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
-        ContractError::Std(_)
+        ContractError::UnparsableVersion { version, .. } if version == "one"
+    ));
+    // an older version claims the 0.1 layout: a 0.2 store is not one, and
+    // the conversion refuses it with a typed error (nothing half-written
+    // matters: the transaction fails)
+    cw2::set_contract_version(deps.as_mut().storage, CONTRACT_NAME, "0.1.0").unwrap();
+    assert!(matches!(
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap_err(),
+        ContractError::CorruptRecord(_)
     ));
     // nothing stored
     let mut empty = mock_dependencies();

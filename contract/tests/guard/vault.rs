@@ -1,5 +1,5 @@
 //! The guard protecting another contract: a vault that asks `Check` before
-//! every withdrawal.
+//! every withdrawal, through the api's typed helper, `GuardContract`.
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{
     coins, Addr, BankMsg, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
@@ -7,7 +7,8 @@ use cosmwasm_std::{
 };
 use cw_multi_test::{ContractWrapper, Executor};
 use cw_storage_plus::Item;
-use vigil_guard::msg::{CheckResponse, ConfigUpdate, ExecuteMsg, PausedCheck, QueryMsg};
+use vigil_guard::msg::{ConfigUpdate, ExecuteMsg, PausedCheck};
+use vigil_guard_api::GuardContract;
 
 use crate::common::*;
 
@@ -25,7 +26,8 @@ enum VaultExec {
     },
 }
 
-const GUARD: Item<(Addr, String)> = Item::new("guard");
+/// The guard, and the denom the vault pays out.
+const GUARD: Item<(GuardContract, String)> = Item::new("guard");
 
 fn vault_instantiate(
     deps: DepsMut,
@@ -34,7 +36,7 @@ fn vault_instantiate(
     msg: VaultInit,
 ) -> StdResult<Response> {
     let guard = deps.api.addr_validate(&msg.guard)?;
-    GUARD.save(deps.storage, &(guard, msg.denom))?;
+    GUARD.save(deps.storage, &(GuardContract(guard), msg.denom))?;
     Ok(Response::new())
 }
 
@@ -46,9 +48,7 @@ fn vault_execute(
 ) -> StdResult<Response> {
     let VaultExec::Withdraw { amount, features } = msg;
     let (guard, denom) = GUARD.load(deps.storage)?;
-    let check: CheckResponse = deps
-        .querier
-        .query_wasm_smart(guard, &QueryMsg::Check { features })?;
+    let check = guard.check(&deps.querier, features)?;
     if !check.allow {
         return Err(StdError::generic_err(format!(
             "withdrawal refused by the guard (score {})",
