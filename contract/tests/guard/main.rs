@@ -7,9 +7,11 @@
 //! - `input`: bad input, malformed and over-budget models, explanations.
 //! - `vault`: another contract protected by the guard.
 //! - `unit`: entry points on `mock_dependencies`.
+//! - `blob`: `ModelBlob` and unparsable messages.
 mod common;
 
 mod admin;
+mod blob;
 mod funds;
 mod input;
 mod poim;
