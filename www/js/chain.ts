@@ -20,6 +20,7 @@
 import type {
   CheckResponse,
   ConfigResponse,
+  ModelBlobResponse,
   ModelResponse,
   QueryMsg,
   ScoreResponse,
@@ -31,10 +32,10 @@ export type * from './generated/VigilGuard.types.js';
 /**
  * What this module needs of a CosmJS client: `CosmWasmClient` and
  * `SigningCosmWasmClient` from `@cosmjs/cosmwasm-stargate` fit as they are.
+ * Only smart queries: the guard's storage layout is not an interface.
  */
 export interface GuardQuerier {
   queryContractSmart(address: string, queryMsg: Record<string, unknown>): Promise<unknown>;
-  queryContractRaw(address: string, key: Uint8Array): Promise<Uint8Array | null>;
 }
 
 /** A model fetched from a guard. */
@@ -47,34 +48,13 @@ export interface LiveModel {
   blob: Uint8Array;
 }
 
-/**
- * Storage key of a model version's blob in the guard: `"blob"` followed by
- * the version as a big-endian u32 (the contract's `state::save_blob`).
- */
-export function blobKey(version: number): Uint8Array {
-  if (!Number.isInteger(version) || version < 1 || version > 0xffff_ffff) {
-    throw new VigilError('BAD_ARGUMENT', `a model version is an integer in [1, 2^32), got ${version}`);
-  }
-  const key = new Uint8Array(8);
-  key.set([0x62, 0x6c, 0x6f, 0x62]); // "blob"
-  new DataView(key.buffer).setUint32(4, version, false);
-  return key;
-}
+/** Most chunks a blob may come in (the guard's chunks are 128 KiB: 16 MiB). */
+export const MAX_BLOB_CHUNKS = 128;
 
-/**
- * The contract stores a value of 128 KiB or more as several records
- * (`state::set_chunked`): the first at its key, continuation `i` at the key
- * followed by `0xFF` and `i` as a big-endian u16; every record but the last
- * is exactly this long.
- */
-export const MAX_RECORD_BYTES = 128 * 1024;
-
-/** Key of continuation record `index` of the chunked value at `key`. */
-export function chunkKey(key: Uint8Array, index: number): Uint8Array {
-  const out = new Uint8Array(key.length + 3);
-  out.set(key);
-  out[key.length] = 0xff;
-  new DataView(out.buffer).setUint16(key.length + 1, index, false);
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
@@ -82,7 +62,7 @@ export function chunkKey(key: Uint8Array, index: number): Uint8Array {
 export class GuardClient {
   /**
    * @param client a CosmJS `CosmWasmClient` (or anything with its
-   *   `queryContractSmart` and `queryContractRaw`)
+   *   `queryContractSmart`)
    * @param contract the guard's address
    */
   constructor(
@@ -123,39 +103,44 @@ export class GuardClient {
   }
 
   /**
+   * One chunk of a stored model's blob (the `model_blob` query). Most
+   * models are one chunk.
+   */
+  modelBlob(version: number | undefined, chunk: number): Promise<ModelBlobResponse> {
+    return this.query<ModelBlobResponse>({ model_blob: version === undefined ? { chunk } : { version, chunk } });
+  }
+
+  /**
    * Fetch the active model (or `version`) and load it: the contract's
-   * record by a smart query, the blob by a raw query of its storage key,
+   * record (`model` query), the blob chunk by chunk (`model_blob` query),
    * and a check that the blob's SHA-256 is the `hash` the contract reports.
    */
   async loadModel(options: LoadOptions & { version?: number } = {}): Promise<LiveModel> {
     const info = await this.model(options.version);
-    let blob: Uint8Array | null;
-    try {
-      const key = blobKey(info.version);
-      blob = await this.client.queryContractRaw(this.contract, key);
-      const parts: Uint8Array[] = blob ? [blob] : [];
-      let last = blob ? blob.length : 0;
-      for (let index = 1; last === MAX_RECORD_BYTES; index++) {
-        const part = await this.client.queryContractRaw(this.contract, chunkKey(key, index));
-        if (!part) break;
-        parts.push(part);
-        last = part.length;
-      }
-      if (parts.length > 1) {
-        blob = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let at = 0;
-        for (const p of parts) {
-          blob.set(p, at);
-          at += p.length;
-        }
-      }
-    } catch (e) {
-      throw new VigilError('ENGINE', `guard ${this.contract}: reading model ${info.version} failed: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-      });
+    const first = await this.modelBlob(info.version, 0);
+    const where = `guard ${this.contract}: model ${info.version}`;
+    if (first.version !== info.version || first.hash.toLowerCase() !== info.hash.toLowerCase()) {
+      throw new VigilError('MALFORMED_MODEL', `${where}: the blob answered is of version ${first.version} (hash ${first.hash})`);
     }
-    if (!blob || blob.length === 0) {
-      throw new VigilError('MALFORMED_MODEL', `guard ${this.contract} has no stored blob for model version ${info.version}`);
+    if (!Number.isInteger(first.chunks) || first.chunks < 1 || first.chunks > MAX_BLOB_CHUNKS) {
+      throw new VigilError('MALFORMED_MODEL', `${where}: the guard reports ${first.chunks} chunks (at most ${MAX_BLOB_CHUNKS} accepted)`);
+    }
+    const parts = [decodeBase64(first.data)];
+    for (let chunk = 1; chunk < first.chunks; chunk++) {
+      const next = await this.modelBlob(info.version, chunk);
+      if (next.chunk !== chunk || next.hash !== first.hash) {
+        throw new VigilError('MALFORMED_MODEL', `${where}: chunk ${chunk} answered as chunk ${next.chunk} of ${next.hash}`);
+      }
+      parts.push(decodeBase64(next.data));
+    }
+    const blob = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      blob.set(p, at);
+      at += p.length;
+    }
+    if (blob.length === 0 || blob.length !== first.size) {
+      throw new VigilError('MALFORMED_MODEL', `${where}: ${blob.length} bytes received, the guard reports ${first.size}`);
     }
     const loadOptions = options.featureNames ? { featureNames: options.featureNames } : {};
     const model = await loadModel(blob, loadOptions);
@@ -164,7 +149,7 @@ export class GuardClient {
       model.free();
       throw new VigilError(
         'MALFORMED_MODEL',
-        `guard ${this.contract}: model ${info.version} has hash ${info.hash}, but the stored blob's checksum is ${checksum}`,
+        `${where} has hash ${info.hash}, but the stored blob's checksum is ${checksum}`,
       );
     }
     return { model, info, blob };

@@ -8,56 +8,77 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WWW } from '../scripts/serve.mjs';
 
-const { GuardClient, fetchGuardModel, blobKey } = await import('../dist/chain.js');
+const { GuardClient, fetchGuardModel, MAX_BLOB_CHUNKS } = await import('../dist/chain.js');
 const golden = JSON.parse(readFileSync(join(WWW, 'fixtures/golden.json'), 'utf8'));
 const entry = golden.models.find((m) => m.name === 'eth-fraud-logistic');
 const blob = new Uint8Array(Buffer.from(entry.blob_base64, 'base64'));
 const ADDR = 'wasm1guardxyz';
 
-/** A fake guard: model 3 is active; storage holds `blobs` by version. */
-function fakeGuard({ blobs = { 3: blob }, hash = entry.checksum } = {}) {
+/**
+ * A fake guard: model 3 is active; `blobs` by version, answered by
+ * `model_blob` in chunks of `chunkBytes` (the contract's are 128 KiB; small
+ * ones here test reassembly). `tamper(answer)` may alter a chunk answer.
+ */
+function fakeGuard({ blobs = { 3: blob }, hash = entry.checksum, chunkBytes = 128 * 1024, tamper = (a) => a } = {}) {
   const calls = [];
   return {
     calls,
     async queryContractSmart(address, msg) {
-      calls.push(['smart', address, msg]);
+      calls.push([address, msg]);
       if (address !== ADDR) throw new Error('no such contract');
       if (msg.model) {
         const version = msg.model.version ?? 3;
         if (!blobs[version]) throw new Error(`Generic error: model version ${version} not found`);
-        return { version, active: version === 3, hash, family: 'linear', proposer: 'wasm1admin', size: blobs[version].length, cost_ops: 1, inference_sdk_gas: 1, metrics: null, test_set_version: null };
+        return { version, active: version === 3, hash, family: 'linear', proposer: 'wasm1admin', size: blobs[version].length, cost_ops: 1, cosmwasm_units: 1, check_gas: { setup: 60000, storage: 1, compute: 1 }, metrics: null, test_set_version: null };
+      }
+      if (msg.model_blob) {
+        const version = msg.model_blob.version ?? 3;
+        const chunk = msg.model_blob.chunk ?? 0;
+        const b = blobs[version];
+        if (!b) throw new Error(`Generic error: model version ${version} not found`);
+        const chunks = Math.max(1, Math.ceil(b.length / chunkBytes));
+        if (chunk >= chunks) throw new Error(`Generic error: chunk ${chunk} out of range`);
+        const data = Buffer.from(b.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes)).toString('base64');
+        return tamper({ version, hash, size: b.length, chunk, chunks, data });
       }
       if (msg.config) return { n_features: 38 };
       throw new Error('unknown query');
     },
-    async queryContractRaw(address, key) {
-      calls.push(['raw', address, Buffer.from(key).toString('hex')]);
-      const text = Buffer.from(key.subarray(0, 4)).toString();
-      const version = new DataView(key.buffer, key.byteOffset).getUint32(4, false);
-      return text === 'blob' && key.length === 8 ? (blobs[version] ?? null) : null;
-    },
   };
 }
 
-test('loads the active model: smart query for the record, raw query for the blob, hash checked', async () => {
+test('loads the active model: its record, then its blob by model_blob, hash checked', async () => {
   const q = fakeGuard();
   const { model, info, blob: got } = await fetchGuardModel(q, ADDR, { featureNames: entry.feature_names });
   assert.equal(info.version, 3);
   assert.deepEqual(got, blob);
   assert.equal(model.info().checksum, entry.checksum);
   assert.deepEqual(q.calls, [
-    ['smart', ADDR, { model: {} }],
-    ['raw', ADDR, '626c6f6200000003'],
+    [ADDR, { model: {} }],
+    [ADDR, { model_blob: { version: 3, chunk: 0 } }],
   ]);
   const c = entry.cases[0];
   assert.equal(model.score(c.inputs).scoreBits, c.score_bits);
+});
+
+test('a blob in several chunks is reassembled in order', async () => {
+  const q = fakeGuard({ chunkBytes: 100 });
+  const chunks = Math.ceil(blob.length / 100);
+  assert.ok(chunks >= 3, `the fixture blob is ${blob.length} bytes`);
+  const { blob: got } = await fetchGuardModel(q, ADDR);
+  assert.deepEqual(got, blob);
+  assert.deepEqual(
+    q.calls.slice(1).map(([, m]) => m.model_blob.chunk),
+    [...Array(chunks).keys()],
+  );
 });
 
 test('a stored version by number', async () => {
   const q = fakeGuard({ blobs: { 3: blob, 1: blob } });
   const { info } = await new GuardClient(q, ADDR).loadModel({ version: 1 });
   assert.equal(info.version, 1);
-  assert.deepEqual(q.calls[0], ['smart', ADDR, { model: { version: 1 } }]);
+  assert.deepEqual(q.calls[0], [ADDR, { model: { version: 1 } }]);
+  assert.deepEqual(q.calls[1], [ADDR, { model_blob: { version: 1, chunk: 0 } }]);
 });
 
 test('refuses a blob whose checksum is not the reported hash', async () => {
@@ -65,19 +86,24 @@ test('refuses a blob whose checksum is not the reported hash', async () => {
   await assert.rejects(fetchGuardModel(fakeGuard({ hash: tampered }), ADDR), (e) => e.code === 'MALFORMED_MODEL' && /has hash .* but the stored blob's checksum is/.test(e.message));
 });
 
-test('clear errors for a missing blob, a corrupted blob and a failing query', async () => {
-  const q = fakeGuard();
-  const client = new GuardClient({ ...q, queryContractRaw: async () => null }, ADDR);
-  await assert.rejects(client.loadModel(), /has no stored blob for model version 3/);
+test('clear errors for a short, mislabelled, oversized or corrupted blob and a failing query', async () => {
+  const short = fakeGuard({ chunkBytes: 100, tamper: (a) => (a.chunk === 1 ? { ...a, data: a.data.slice(0, 8) } : a) });
+  await assert.rejects(fetchGuardModel(short, ADDR), { code: 'MALFORMED_MODEL', message: /bytes received, the guard reports/ });
+  const reordered = fakeGuard({ chunkBytes: 100, tamper: (a) => (a.chunk === 2 ? { ...a, chunk: 1 } : a) });
+  await assert.rejects(fetchGuardModel(reordered, ADDR), /chunk 2 answered as chunk 1/);
+  const other = fakeGuard({ tamper: (a) => ({ ...a, version: 2 }) });
+  await assert.rejects(fetchGuardModel(other, ADDR), /the blob answered is of version 2/);
+  const huge = fakeGuard({ tamper: (a) => ({ ...a, chunks: MAX_BLOB_CHUNKS + 1 }) });
+  await assert.rejects(fetchGuardModel(huge, ADDR), /chunks \(at most 128 accepted\)/);
   const bad = blob.slice();
   bad[bad.length - 1] ^= 1;
   await assert.rejects(fetchGuardModel(fakeGuard({ blobs: { 3: bad } }), ADDR), { code: 'MALFORMED_MODEL', message: 'malformed model: payload checksum mismatch (corrupted blob)' });
-  await assert.rejects(fetchGuardModel(q, 'wasm1other'), /guard wasm1other: query `model` failed: no such contract/);
+  await assert.rejects(fetchGuardModel(fakeGuard(), 'wasm1other'), /guard wasm1other: query `model` failed: no such contract/);
 });
 
 test('typed queries pass through', async () => {
   const g = new GuardClient(fakeGuard(), ADDR);
   assert.deepEqual(await g.config(), { n_features: 38 });
-  assert.deepEqual([...blobKey(258)], [0x62, 0x6c, 0x6f, 0x62, 0, 0, 1, 2]);
-  assert.throws(() => blobKey(0), /integer in \[1, 2\^32\)/);
+  const first = await g.modelBlob(undefined, 0);
+  assert.equal(first.size, blob.length);
 });
