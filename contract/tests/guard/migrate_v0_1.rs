@@ -1,0 +1,209 @@
+//! A real 0.1.0 store (`host-tests/fixtures/store-0.1.0.json`: every record
+//! of a 0.1.0 guard run in cosmwasm-vm, with that contract's own answers)
+//! loaded into `MockStorage`, migrated, and queried: everything survives,
+//! and the open proposal carries on to its decision.
+use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
+use cosmwasm_std::{from_json, Addr, BankMsg, CosmosMsg, Order, Storage};
+use serde_json::Value;
+use vigil_guard::contract::{execute, migrate, query, CONTRACT_NAME, CONTRACT_VERSION};
+use vigil_guard::msg::{
+    ConfigResponse, ExecuteMsg, MigrateMsg, ModelBlobResponse, ModelResponse, ProposalStatus,
+    ProposalsResponse, QueryMsg,
+};
+
+const FIXTURE: &str = include_str!("../../../host-tests/fixtures/store-0.1.0.json");
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap()
+}
+
+#[test]
+fn a_0_1_store_survives_migration() {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let expect = &fixture["expect"];
+    let mut deps = mock_dependencies();
+    for record in fixture["records"].as_array().unwrap() {
+        let key = unhex(record[0].as_str().unwrap());
+        let value = unhex(record[1].as_str().unwrap());
+        deps.storage.set(&key, &value);
+    }
+    assert_eq!(
+        cw2::get_contract_version(&deps.storage).unwrap().version,
+        "0.1.0"
+    );
+    let before: Vec<(Vec<u8>, Vec<u8>)> =
+        deps.storage.range(None, None, Order::Ascending).collect();
+
+    let r = migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    let attr = |k: &str| {
+        r.attributes
+            .iter()
+            .find(|a| a.key == k)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(attr("from_version").as_deref(), Some("0.1.0"));
+    assert_eq!(attr("converted_models").as_deref(), Some("2"));
+    assert_eq!(attr("converted_proposals").as_deref(), Some("3"));
+    let cw2 = cw2::get_contract_version(&deps.storage).unwrap();
+    assert_eq!(
+        (cw2.contract.as_str(), cw2.version.as_str()),
+        (CONTRACT_NAME, CONTRACT_VERSION)
+    );
+    // No 0.1 record whose key changed is left behind; the raw records the
+    // 0.2 layout keeps (active, blobs, candidate, samples) are untouched.
+    for (k, v) in &before {
+        if k.starts_with(b"info") || k.starts_with(b"prop") {
+            assert_eq!(deps.storage.get(k), None, "{k:?}");
+        } else if k.starts_with(b"active") && k != b"active_version"
+            || k.starts_with(b"blob")
+            || k.starts_with(b"cand")
+            || k.starts_with(b"ts")
+        {
+            assert_eq!(deps.storage.get(k).as_ref(), Some(v), "{k:?}");
+        }
+    }
+
+    let q = |deps: &cosmwasm_std::OwnedDeps<_, _, _>, msg: QueryMsg| -> Value {
+        from_json(query(deps.as_ref(), mock_env(), msg).unwrap()).unwrap()
+    };
+    // Config, vault, test-set bookkeeping: as the 0.1 contract answered.
+    assert_eq!(q(&deps, QueryMsg::Config {}), expect["config"]);
+    // Samples, byte for byte.
+    assert_eq!(
+        q(
+            &deps,
+            QueryMsg::TestSet {
+                start_after: None,
+                limit: Some(100)
+            }
+        ),
+        expect["test_set"]
+    );
+    // Proposals: the accepted, the rejected, and the open one (bond,
+    // cursor, counts).
+    assert_eq!(
+        q(
+            &deps,
+            QueryMsg::Proposals {
+                start_after: None,
+                limit: None
+            }
+        ),
+        expect["proposals"]
+    );
+    // Models: every 0.1 field but the SDK gas estimate, which 0.2 replaces
+    // with the cosmwasm units and the Check bound.
+    for (version, key) in [(1, "model_1"), (2, "model_2")] {
+        let got: ModelResponse = from_json(
+            query(
+                deps.as_ref(),
+                mock_env(),
+                QueryMsg::Model {
+                    version: Some(version),
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut got = json(&got);
+        let units = got["cosmwasm_units"].as_u64().unwrap();
+        assert!(units > got["cost_ops"].as_u64().unwrap());
+        assert!(got["check_gas"]["compute"].as_u64().unwrap() > 0);
+        let mut want = expect[key].clone();
+        for k in ["cosmwasm_units", "check_gas"] {
+            got.as_object_mut().unwrap().remove(k);
+        }
+        want.as_object_mut().unwrap().remove("inference_sdk_gas");
+        assert_eq!(got, want, "{key}");
+        // The blob, through ModelBlob, hashes to the model's hash.
+        let chunk: ModelBlobResponse = from_json(
+            query(
+                deps.as_ref(),
+                mock_env(),
+                QueryMsg::ModelBlob {
+                    version: Some(version),
+                    chunk: None,
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            chunk.data.to_vec(),
+            unhex(
+                fixture["blobs_hex"][format!("v{version}")]
+                    .as_str()
+                    .unwrap()
+            )
+        );
+        assert_eq!(chunk.chunks, 1);
+        assert_eq!(Value::String(chunk.hash), expect[key]["hash"]);
+    }
+    // Check answers as the 0.1 contract did.
+    for c in expect["checks"].as_array().unwrap() {
+        let features: Vec<String> = serde_json::from_value(c["features"].clone()).unwrap();
+        assert_eq!(q(&deps, QueryMsg::Check { features }), c["answer"], "{c}");
+    }
+
+    // The open proposal (a two-record candidate) carries on to its
+    // decision, and its bond is accounted for.
+    let anyone = Addr::unchecked(fixture["addresses"]["bob"].as_str().unwrap());
+    let mut last = None;
+    for _ in 0..10 {
+        let r = execute(
+            deps.as_mut(),
+            mock_env(),
+            message_info(&anyone, &[]),
+            ExecuteMsg::ContinueEvaluation { proposal_id: 3 },
+        )
+        .unwrap();
+        let proposals: ProposalsResponse = from_json(
+            query(
+                deps.as_ref(),
+                mock_env(),
+                QueryMsg::Proposals {
+                    start_after: Some(2),
+                    limit: None,
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let p = proposals.proposals[0].clone();
+        if p.status != ProposalStatus::Evaluating {
+            last = Some((p, r));
+            break;
+        }
+    }
+    let (p, r) = last.expect("decided");
+    assert_eq!(p.evaluated, 12);
+    // The candidate (x0 >= 1-ish: everything positive) loses to the
+    // perfect incumbent: its 2,500 bond goes to the vault.
+    assert_eq!(p.status, ProposalStatus::Rejected);
+    assert!(r.messages.is_empty());
+    let c: ConfigResponse =
+        from_json(query(deps.as_ref(), mock_env(), QueryMsg::Config {}).unwrap()).unwrap();
+    assert_eq!(c.vault.u128(), 13_000 + 2_500);
+    // ... the whole contract balance (15,500) is now the vault.
+    assert_eq!(
+        expect["bank_balances_uvgl"]["contract"].as_str().unwrap(),
+        c.vault.to_string()
+    );
+    // Its candidate records are gone.
+    assert_eq!(deps.storage.get(b"cand\0\0\0\0\0\0\0\x03"), None);
+    assert!(!matches!(
+        r.messages.first().map(|m| &m.msg),
+        Some(CosmosMsg::Bank(BankMsg::Send { .. }))
+    ));
+
+    // Migrating again is a no-op.
+    let again = migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    assert!(again.attributes.iter().all(|a| a.key != "converted_models"));
+}
