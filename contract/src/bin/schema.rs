@@ -1,7 +1,7 @@
 //! Writes the contract's JSON schema to `schema/` (run `cargo schema` from
 //! the workspace root).
 use cosmwasm_schema::write_api;
-use vigil_guard::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use vigil_guard_api::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 
 fn main() {
     write_api! {
