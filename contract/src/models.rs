@@ -1,6 +1,6 @@
 //! Models in storage: validation against the settings, installation as a
 //! new version, and the active record's header for the settings in force.
-use cosmwasm_std::{Addr, StdResult, Storage};
+use cosmwasm_std::{Addr, StdError, StdResult, Storage};
 use vigil_guard_api::units::threshold_bits;
 use vigil_guard_api::Settings;
 use vigil_inference_core::cost::Cost;
@@ -91,7 +91,11 @@ pub fn install_model(
     proposer: &Addr,
     accepted: Option<(Counts, u32)>,
 ) -> StdResult<u32> {
-    let version = LATEST_VERSION.may_load(storage)?.unwrap_or(0) + 1;
+    let version = LATEST_VERSION
+        .may_load(storage)?
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| StdError::generic_err("model versions exhausted"))?;
     MODELS.save(storage, version, &model_info(model, proposer, accepted))?;
     LATEST_VERSION.save(storage, &version)?;
     save_blob(storage, version, model.bytes());
