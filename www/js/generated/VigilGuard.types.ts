@@ -122,6 +122,11 @@ export type QueryMsg = {
   cost: {
     model: Binary;
   };
+} | {
+  model_blob: {
+    chunk?: number | null;
+    version?: number | null;
+  };
 };
 export interface MigrateMsg {}
 export interface CheckResponse {
@@ -151,18 +156,24 @@ export interface ConfigResponse {
   vault: Uint128;
 }
 export interface CostResponse {
-  compute_sdk_gas: number;
+  check_gas: CheckGas;
+  cosmwasm_units: number;
   model_bytes: number;
   ops: number;
-  read_sdk_gas: number;
   within_budget: boolean;
+}
+export interface CheckGas {
+  compute: number;
+  setup: number;
+  storage: number;
 }
 export interface ModelResponse {
   active: boolean;
+  check_gas: CheckGas;
+  cosmwasm_units: number;
   cost_ops: number;
   family: string;
   hash: string;
-  inference_sdk_gas: number;
   metrics?: Metrics | null;
   proposer: string;
   size: number;
@@ -178,6 +189,14 @@ export interface Metrics {
   recall: Decimal;
   tn: number;
   tp: number;
+}
+export interface ModelBlobResponse {
+  chunk: number;
+  chunks: number;
+  data: Binary;
+  hash: string;
+  size: number;
+  version: number;
 }
 export type ProposalStatus = "evaluating" | "accepted" | "rejected" | "cancelled";
 export interface ProposalsResponse {
