@@ -54,6 +54,21 @@ else
 fi
 say "wasm-opt: $(node_modules/.bin/wasm-opt --version)"
 
+# --- cosmwasm-check ------------------------------------------------------------
+# CosmWasm's own checker of contract artifacts (the static checks a chain
+# runs on upload, for every capability set it knows), pinned; installed
+# into target/tools so it stays out of the user's cargo home. Built once per
+# machine (a few minutes: it compiles cosmwasm-vm).
+CW_CHECK_VERSION=3.0.10
+CW_CHECK="$ROOT/target/tools/bin/cosmwasm-check"
+if [[ -x "$CW_CHECK" ]] && "$CW_CHECK" --version 2>/dev/null | grep -q "$CW_CHECK_VERSION"; then
+    say "cosmwasm-check $CW_CHECK_VERSION present"
+else
+    say "cargo install cosmwasm-check $CW_CHECK_VERSION (into target/tools)"
+    cargo install cosmwasm-check --version "$CW_CHECK_VERSION" --locked \
+        --root "$ROOT/target/tools" --quiet
+fi
+
 # --- Browser package (www/): Debian chromium, www/'s npm packages, -------------
 # wasm-bindgen-cli pinned to the wasm-bindgen version in Cargo.lock.
 www/scripts/setup.sh
