@@ -12,11 +12,7 @@
 # copied. Without it the script prints a notice and exits 0.
 #
 # The same checks as tests/eth_fraud.rs in release:
-#     CARGO_PROFILE_RELEASE_PANIC=unwind cargo test --release -p vigil-cli \
-#         --test eth_fraud -- --include-ignored --nocapture
-# (plain `cargo test --release` does not build in this workspace: with the
-# release profile's `panic = "abort"` the contract's cdylib is built twice and
-# the outputs collide.)
+#     cargo test --release -p vigil-cli --test eth_fraud -- --include-ignored --nocapture
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${VIGIL_ETH_FRAUD:-$ROOT/../shared/datasets/eth-fraud}"

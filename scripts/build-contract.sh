@@ -3,8 +3,9 @@
 #
 #     scripts/build-contract.sh
 #
-# 1. `cargo build --release --target wasm32-unknown-unknown -p vigil-guard --lib`
-#    with the workspace release profile and .cargo/config.toml's wasm32
+# 1. `cargo build --profile wasm --target wasm32-unknown-unknown -p vigil-guard --lib`
+#    with the workspace `wasm` profile (size: opt-level "z", LTO, panic
+#    abort; root Cargo.toml) and .cargo/config.toml's wasm32
 #    rustflags (`--allow-undefined` for cosmwasm-std's imports), plus
 #    `--remap-path-prefix` so no local path (work tree, cargo home) ends up in
 #    the wasm and the checksum does not depend on where the tree is (crates
@@ -41,7 +42,7 @@
 # Respects CARGO_TARGET_DIR (tests building the artifact use their own target
 # dir so they never wait on the outer cargo's lock). RUSTFLAGS and friends are
 # ignored on purpose: they would replace the config's rustflags and change
-# the artifact. Profile overrides (CARGO_PROFILE_RELEASE_*) still apply, for
+# the artifact. Profile overrides (CARGO_PROFILE_WASM_*) still apply, for
 # experiments.
 set -euo pipefail
 
@@ -84,9 +85,9 @@ FLAGS+=", '--cfg', 'sha2_backend_soft=\"compact\"', '-C', 'target-cpu=mvp'"
 REMAP="target.$TARGET.rustflags=[$FLAGS]"
 
 start=$SECONDS
-say "cargo build --release --target $TARGET -p vigil-guard --lib ($(rustc --version))"
-cargo build --release --locked --target "$TARGET" -p vigil-guard --lib --config "$REMAP"
-RAW="$TARGET_DIR/$TARGET/release/$CRATE.wasm"
+say "cargo build --profile wasm --target $TARGET -p vigil-guard --lib ($(rustc --version))"
+cargo build --profile wasm --locked --target "$TARGET" -p vigil-guard --lib --config "$REMAP"
+RAW="$TARGET_DIR/$TARGET/wasm/$CRATE.wasm"
 raw_bytes=$(stat -c %s "$RAW")
 say "cargo: $raw_bytes bytes ($((SECONDS - start))s): $RAW"
 

@@ -8,12 +8,10 @@
 //! The GBDT (100 trees, depth 3) and logistic regression checks run in the
 //! dev profile (about 25 s). The MLP (38-32-16-1, 5-fold threshold choice:
 //! six trainings) takes about 5 minutes unoptimised, so it is `#[ignore]`d;
-//! run everything in release (about 20 s; the override is needed because the
-//! workspace release profile's `panic = "abort"` breaks release test builds)
-//! with
+//! run everything in release (about 20 s) with
 //!
 //! ```sh
-//! CARGO_PROFILE_RELEASE_PANIC=unwind cargo test --release -p vigil-cli --test eth_fraud -- --include-ignored --nocapture
+//! cargo test --release -p vigil-cli --test eth_fraud -- --include-ignored --nocapture
 //! ```
 //!
 //! or use `cli/eth-fraud-acceptance.sh`, which also evaluates and inspects

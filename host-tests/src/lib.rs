@@ -11,7 +11,7 @@
 //! * [`scan`] (below) finds forbidden instructions.
 //!
 //! Tools: `cargo run -p host-tests --bin cost-calibration` derives
-//! the cost coefficients; `--bin profile-report` measures the release
+//! the cost coefficients; `--bin profile-report` measures the `wasm`
 //! profile's `opt-level` choices.
 //!
 //! [`scan`] walks a compiled module and reports every instruction (and every

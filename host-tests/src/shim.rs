@@ -1,6 +1,6 @@
 //! Building `vigil-wasm-shim` (the inference core without `alloc`, `std` or
 //! `float`) for `wasm32-unknown-unknown` from inside a test or tool: a nested
-//! `cargo build` with the workspace release profile and the wasm MVP feature
+//! `cargo build` with the workspace `wasm` profile and the wasm MVP feature
 //! set, in a target directory of its own, then binaryen's `wasm-opt` with
 //! exactly the passes `scripts/build-contract.sh` runs on the shipped
 //! contract ([`WASM_OPT_ARGS`]), so what is metered is the code a chain
@@ -100,8 +100,8 @@ pub fn default_target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// Builds the shim with the workspace release profile (plus `extra_env`,
-/// e.g. `CARGO_PROFILE_RELEASE_OPT_LEVEL` overrides) and
+/// Builds the shim with the workspace `wasm` profile, as every shipped wasm
+/// (plus `extra_env`, e.g. `CARGO_PROFILE_WASM_OPT_LEVEL` overrides) and
 /// `RUSTFLAGS="-C target-cpu=mvp"` into `target_dir`, and returns the
 /// `.wasm` bytes.
 ///
@@ -121,7 +121,8 @@ pub fn build_shim(target_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Vec<u
         .current_dir(workspace_root())
         .args([
             "build",
-            "--release",
+            "--profile",
+            "wasm",
             "--target",
             WASM_TARGET,
             "-p",
@@ -146,7 +147,7 @@ pub fn build_shim(target_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Vec<u
     }
     let raw = target_dir
         .join(WASM_TARGET)
-        .join("release")
+        .join("wasm")
         .join("vigil_wasm_shim.wasm");
     let wasm = if extra_env.is_empty() {
         let optimised = raw.with_extension("opt.wasm");

@@ -65,7 +65,7 @@ impl Metering {
         }
     }
 
-    /// The shim built as shipped (release profile, `-C target-cpu=mvp`), in
+    /// The shim built as shipped (`wasm` profile, `-C target-cpu=mvp`), in
     /// the same nested target directory as the instruction scan, compiled
     /// once per metering.
     fn meter(self) -> &'static Meter {

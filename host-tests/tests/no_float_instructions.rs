@@ -3,13 +3,13 @@
 //! or reference-types instruction.
 //!
 //! Bulk memory: with `-C target-cpu=mvp` our own code emits no bulk-memory
-//! instruction, but the workspace release profile uses fat LTO, which pulls
+//! instruction, but the workspace `wasm` profile uses fat LTO, which pulls
 //! in bitcode of the *precompiled* `core` (built with the target's default
 //! features, bulk memory included since Rust 1.87); the wasm backend then
 //! applies the union of all functions' features to the whole module, so
 //! `memory.copy`/`memory.fill` come back. So:
 //!
-//! * the shipped configuration (release profile, LTO) must have no float,
+//! * the shipped configuration (`wasm` profile, LTO) must have no float,
 //!   SIMD or reference-types instruction; its bulk-memory instructions are
 //!   reported, not fatal;
 //! * the same build without LTO must have none of the four categories,
@@ -44,7 +44,7 @@ fn assert_none(findings: &[vigil_host_tests::Finding], category: Category, build
 #[test]
 fn shipped_core_wasm_has_no_float_simd_or_reference_types() {
     let wasm = build_shim("host-tests-wasm", &[]);
-    let build = "release profile, RUSTFLAGS=\"-C target-cpu=mvp\"";
+    let build = "wasm profile, RUSTFLAGS=\"-C target-cpu=mvp\"";
     let exports = exported_functions(&wasm).expect("shim wasm parses");
     assert!(
         exports.iter().any(|e| e == "vigil_infer"),
@@ -77,9 +77,9 @@ fn shipped_core_wasm_has_no_float_simd_or_reference_types() {
 fn core_code_without_lto_needs_no_bulk_memory() {
     let wasm = build_shim(
         "host-tests-wasm-nolto",
-        &[("CARGO_PROFILE_RELEASE_LTO", "false")],
+        &[("CARGO_PROFILE_WASM_LTO", "false")],
     );
-    let build = "release profile without LTO, RUSTFLAGS=\"-C target-cpu=mvp\"";
+    let build = "wasm profile without LTO, RUSTFLAGS=\"-C target-cpu=mvp\"";
     let findings = scan(&wasm).expect("shim wasm parses");
     eprintln!(
         "vigil_wasm_shim.wasm ({build}): {} bytes, findings per category: {:?}",

@@ -1,21 +1,37 @@
-//! The cost model: an upper bound on the wasm operations one inference
-//! executes, from the parsed model's shape alone, and the Cosmos SDK gas it
-//! implies.
+//! The cost model's vocabulary: [`Cost`] (an upper bound on the wasm
+//! operations one inference executes, from the parsed model's shape alone)
+//! and the per-part coefficients it is computed with ([`OpCoefficients`],
+//! measured twice: [`WASM_OPS`] and [`COSMWASM_UNITS`]).
+//!
+//! This module knows no model: each kernel's part of the bound lives beside
+//! the code it mirrors, and [`Model::cost`](crate::Model::cost) sums them:
+//!
+//! - per feature (clip, `log1p`, the affine standardisation):
+//!   [`FeatureTransform::cost`](crate::preprocess::FeatureTransform::cost);
+//! - a dense body (its call's fixed cost, per layer, scale, chunk, block,
+//!   row, dot product, activation):
+//!   [`Layers::cost`](crate::dense::Layers::cost) and
+//!   [`Layer::cost`](crate::dense::Layer::cost);
+//! - a tree ensemble (its call's fixed cost by family, per tree, node and
+//!   step): [`Ensemble::cost`](crate::tree::Ensemble::cost);
+//! - the header's parse and the argument checks are part of each body's
+//!   fixed call cost (`dense_call`, `trees_call`).
 //!
 //! The bound covers one call that parses the blob with
-//! [`Model::parse_without_checksum`] (every structural check) and runs one
-//! inference: the per-query work of a contract that verified the checksum at
-//! upload. Parsing is a large share of it (about 10-25% for dense models and
-//! most of it for tree ensembles, whose every node is validated).
-//! [`Model::parse`] adds the SHA-256, about 86 operations per byte hashed,
-//! which this bound does not include.
+//! [`Model::parse_without_checksum`](crate::Model::parse_without_checksum)
+//! (every structural check) and runs one inference: the per-query work of a
+//! contract that verified the checksum at upload. Parsing is a large share
+//! of it (about 10-25% for dense models and most of it for tree ensembles,
+//! whose every node is validated). [`Model::parse`](crate::Model::parse)
+//! adds the SHA-256, about 86 operations per byte hashed, which this bound
+//! does not include.
 //!
 //! The bound mirrors the code: a fixed cost per call (by body kind, and for
 //! tree ensembles by family), then a cost per feature, per dense layer,
 //! scale, chunk, chunk-block, row, row-block, group of eight and leftover
 //! multiply-accumulate, activation evaluation, and per tree, stored node
-//! and walk step ([`OpCoefficients`], [`OpCoefficients::bound`]). Every part whose
-//! cost depends on the data is charged its dearest path: the requantisation
+//! and walk step ([`OpCoefficients`]). Every part whose cost depends on the
+//! data is charged its dearest path: the requantisation
 //! (`math::mul_shift_i128`) of a negative sum at its shift's class (below
 //! 64, or not: [`OpCoefficients::per_short_shift`]), clipping, `log1p`'s
 //! full 24 squarings, sigmoid/tanh unsaturated, the dearer branch of every
@@ -24,29 +40,24 @@
 //! ([`Ensemble::max_steps`](crate::tree::Ensemble::max_steps)). Nothing is
 //! a residual: each coefficient is one part's measured cost.
 //!
-//! The coefficients are measured with wasmtime fuel metering of the release
-//! wasm build in `host-tests` (`cargo run -p host-tests --bin
-//! cost-calibration` derives each by differencing models that differ in
-//! that part, driven down its dearest path), whose `cost_bound` test
-//! asserts, for every family and size and for generated models, that
-//! measured operations never exceed the bound and that the bound is at most
-//! 1.05 times them (with walks charged the steps they took, for trees that
-//! are not complete: no input need reach every tree's deepest leaf at
-//! once). Measured: within 1.03 of the worst input over the test's models,
-//! small and large.
+//! The coefficients are measured with wasmtime fuel metering of the wasm
+//! build in `host-tests` (the workspace `wasm` profile; `cargo run -p
+//! host-tests --bin cost-calibration` derives each by differencing models
+//! that differ in that part, driven down its dearest path), whose
+//! `cost_bound` test asserts, for every family and size and for generated
+//! models, that measured operations never exceed the bound and that the
+//! bound is at most 1.05 times them (with walks charged the steps they
+//! took, for trees that are not complete: no input need reach every tree's
+//! deepest leaf at once). Measured: within 1.03 of the worst input over the
+//! test's models, small and large.
 //!
 //! The same parts are measured a second time as cosmwasm-vm meters them
 //! ([`COSMWASM_UNITS`]: every branch, call and block end costs 14 times an
 //! ordinary operation), by the same differencing (`cost-calibration
 //! --cosmwasm`) and held by the same test: [`Cost::cosmwasm_units`] bounds
-//! what a chain charges for the work, and [`Cost::compute_sdk_gas`] prices
-//! it in SDK gas. What a whole `Check` call costs (setup, the contract's
-//! message handling, its storage keys) is the contract's to bound:
-//! `vigil_guard::gas`.
-use crate::dense::{BLOCK, CHUNK};
-use crate::format::{Family, WeightKind};
-use crate::model::Body;
-use crate::Model;
+//! what a chain charges for the work. Pricing it in gas, and what a whole
+//! `Check` call costs (setup, the contract's message handling, its storage
+//! keys), is the contract's: `vigil_guard_api::gas` and `vigil_guard::gas`.
 
 /// Worst-case wasm operations of each part of an inference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,10 +93,10 @@ pub struct OpCoefficients {
     /// neuron with per-channel scales): its check at parse, and finding a
     /// row's own scale at inference.
     pub per_scale: u64,
-    /// Per chunk of up to [`CHUNK`] output rows of a hidden layer: the
+    /// Per chunk of up to [`CHUNK`](crate::dense::CHUNK) output rows of a hidden layer: the
     /// chunk's setup.
     pub per_chunk: u64,
-    /// Per chunk and whole block of [`BLOCK`] inputs of a hidden layer: the
+    /// Per chunk and whole block of [`BLOCK`](crate::dense::BLOCK) inputs of a hidden layer: the
     /// block's inputs loaded into locals.
     pub per_chunk_block: u64,
     /// Per output row (neuron) of a hidden layer: the call of the
@@ -98,7 +109,7 @@ pub struct OpCoefficients {
     /// the output row's included) whose shift is below 64: the dearer path
     /// of `mul_shift_i128`, which shifts two 64-bit words into one.
     pub per_short_shift: u64,
-    /// Per output row and whole block of [`BLOCK`] inputs of a hidden
+    /// Per output row and whole block of [`BLOCK`](crate::dense::BLOCK) inputs of a hidden
     /// layer, `i8` weights: the block's 64 multiply-accumulates (five
     /// operations each) and the row's step through the block loop
     /// ([`crate::dense`]).
@@ -134,13 +145,13 @@ pub struct OpCoefficients {
     pub per_step: u64,
     /// Extra per stored tree node when nodes carry explanation values:
     /// decoding and checking the value at parse. (An inference walks the
-    /// trees without them: [`Model::infer`] costs the same per step either
-    /// way; only [`Model::explain`] reads them.)
+    /// trees without them: [`Model::infer`](crate::Model::infer) costs the same per step either
+    /// way; only [`Model::explain`](crate::Model::explain) reads them.)
     pub per_node_explain: u64,
 }
 
 /// Coefficients for `wasm32-unknown-unknown` built with the workspace
-/// release profile (`opt-level = "z"`, LTO) and `-C target-cpu=mvp`, then
+/// `wasm` profile (`opt-level = "z"`, LTO) and `-C target-cpu=mvp`, then
 /// `wasm-opt` as the contract is, in wasmtime fuel: 1 per operator except
 /// `nop`, `drop`, `block`, `loop`, `end`, `else`, `return` and
 /// `unreachable` (free), 1 per function entry, and 1 per byte of
@@ -202,18 +213,28 @@ pub const COSMWASM_UNITS: OpCoefficients = OpCoefficients {
 };
 
 /// CosmWasm gas per wasm operation (cosmwasm-vm).
+///
+/// deprecated: wasmd prices live in vigil_guard_api::gas
 pub const COSMWASM_GAS_PER_OP: u64 = 115;
 /// CosmWasm gas per Cosmos SDK gas unit (wasmd, CosmWasm >= 2).
+///
+/// deprecated: wasmd prices live in vigil_guard_api::gas
 pub const COSMWASM_GAS_PER_SDK_GAS: u64 = 140_000;
 /// SDK gas for one KV read, plus [`SDK_GAS_PER_READ_BYTE`] per byte.
+///
+/// deprecated: wasmd prices live in vigil_guard_api::gas
 pub const SDK_GAS_PER_READ: u64 = 1_000;
 /// SDK gas per byte read from the KV store.
+///
+/// deprecated: wasmd prices live in vigil_guard_api::gas
 pub const SDK_GAS_PER_READ_BYTE: u64 = 3;
 /// The largest value one storage record holds (cosmwasm-vm refuses larger
 /// writes): a larger model is stored, and read, as several records.
+///
+/// deprecated: wasmd prices live in vigil_guard_api::gas
 pub const KV_MAX_VALUE_BYTES: u64 = 128 * 1024;
 
-/// The cost bound of one inference of a model.
+/// The cost bound of one inference of a model ([`Model::cost`](crate::Model::cost)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cost {
     /// Upper bound on wasm operations executed by one inference
@@ -227,18 +248,11 @@ pub struct Cost {
 }
 
 impl Cost {
-    /// The bound for a parsed model.
-    pub fn of(model: &Model<'_>) -> Cost {
-        Cost {
-            ops: WASM_OPS.bound(model),
-            cosmwasm_units: COSMWASM_UNITS.bound(model),
-            model_bytes: model.bytes().len() as u64,
-        }
-    }
-
     /// SDK gas of the computation alone, an upper bound: the cosmwasm-vm
     /// units at [`COSMWASM_GAS_PER_OP`] each, over
     /// [`COSMWASM_GAS_PER_SDK_GAS`], rounded up.
+    ///
+    /// deprecated: wasmd prices live in vigil_guard_api::gas
     pub fn compute_sdk_gas(&self) -> u64 {
         let gas = u128::from(self.cosmwasm_units) * u128::from(COSMWASM_GAS_PER_OP);
         let sdk = gas.div_ceil(u128::from(COSMWASM_GAS_PER_SDK_GAS));
@@ -247,6 +261,8 @@ impl Cost {
 
     /// SDK gas of reading the model: one read per storage record (models of
     /// [`KV_MAX_VALUE_BYTES`] or more span several) plus every byte.
+    ///
+    /// deprecated: wasmd prices live in vigil_guard_api::gas
     pub fn read_sdk_gas(&self) -> u64 {
         let records = self.model_bytes / KV_MAX_VALUE_BYTES + 1;
         SDK_GAS_PER_READ * records + SDK_GAS_PER_READ_BYTE * self.model_bytes
@@ -254,76 +270,9 @@ impl Cost {
 
     /// Read plus compute: the model-dependent SDK gas of one guarded
     /// inference, above the call's fixed setup and message parsing.
+    ///
+    /// deprecated: wasmd prices live in vigil_guard_api::gas
     pub fn sdk_gas(&self) -> u64 {
         self.read_sdk_gas() + self.compute_sdk_gas()
-    }
-}
-
-impl OpCoefficients {
-    /// The bound on `model`'s parse and one inference with these
-    /// coefficients.
-    pub fn bound(&self, model: &Model<'_>) -> u64 {
-        let k = self;
-        let mut ops = 0;
-        for t in model.feature_transforms() {
-            ops += k.per_feature;
-            ops += k.per_clip * (u64::from(t.clip_lo.is_some()) + u64::from(t.clip_hi.is_some()));
-            // The affine step shifts by 48 + shift.
-            if t.shift < 64 - 48 {
-                ops += k.per_short_shift;
-            }
-            if t.log1p {
-                ops += k.per_log1p;
-            }
-        }
-        match model.body() {
-            Body::Dense(layers) => {
-                ops += k.dense_call;
-                let mut hidden = layers.len();
-                for l in layers.iter() {
-                    hidden -= 1;
-                    let (per_block, per_dot8) = match l.weight_kind {
-                        WeightKind::I16 => (k.per_block_i16, k.per_dot8_i16),
-                        WeightKind::I8 => (k.per_block_i8, k.per_dot8_i8),
-                    };
-                    let (fan_in, fan_out) = (l.fan_in as u64, l.fan_out as u64);
-                    let dot = |n: u64| (n / 8) * per_dot8 + (n % 8) * k.per_dot1;
-                    let short = (0..l.n_scales()).filter(|&j| l.scale(j).1 < 64).count() as u64;
-                    let short_rows = if l.per_channel {
-                        short
-                    } else {
-                        short * fan_out
-                    };
-                    ops += l.n_scales() as u64 * k.per_scale
-                        + short_rows * k.per_short_shift
-                        + fan_out * k.per_activation[l.activation as usize];
-                    if hidden == 0 {
-                        // The output layer: one row, single-row kernel.
-                        ops += dot(fan_in);
-                    } else {
-                        let blocks = fan_in / BLOCK as u64;
-                        let chunks = fan_out.div_ceil(CHUNK as u64);
-                        ops += k.per_layer
-                            + chunks * (k.per_chunk + blocks * k.per_chunk_block)
-                            + fan_out
-                                * (k.per_row + blocks * per_block + dot(fan_in % BLOCK as u64));
-                    }
-                }
-            }
-            Body::Trees(e) => {
-                let (trees, nodes, steps) =
-                    (e.n_trees as u64, e.total_nodes() as u64, e.max_steps as u64);
-                let call = match model.family() {
-                    Family::RandomForest => k.trees_call[1],
-                    Family::IsolationForest => k.trees_call[2],
-                    _ => k.trees_call[0],
-                };
-                ops += call + trees * k.per_tree + nodes * k.per_node + steps * k.per_step;
-                if e.explain {
-                    ops += nodes * k.per_node_explain;
-                }
-            }
-        }
-        ops
     }
 }

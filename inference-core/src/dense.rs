@@ -12,6 +12,7 @@
 //!
 //! `|x_i| <= 2^31`, `|q| <= 2^15` and at most 65,535 inputs bound `|acc|`
 //! by 2^62, and `|acc · m|` by 2^93: no step can overflow.
+use crate::cost::OpCoefficients;
 use crate::format::{le_i32, Activation, Reader, WeightKind, MAX_LAYERS};
 use crate::math::{
     hard_sigmoid_q30, hard_tanh_q16, mul_shift_i128, sat_i32, sigmoid_q16, sigmoid_q30, tanh_q16,
@@ -218,6 +219,65 @@ impl<'a> Layers<'a> {
         self.iter()
             .map(|l| (l.fan_in * l.fan_out + l.fan_out + l.n_scales()) as u64)
             .sum()
+    }
+}
+
+impl Layer<'_> {
+    /// This layer's part of the bound on a parse and one inference
+    /// ([`Layers::cost`]), with coefficients `k`: its scales (each checked
+    /// at parse and found at inference, every requantisation whose shift is
+    /// below 64 on the dearer path), an activation per output, and then
+    /// either the output layer's single-row dot product (`score_bits`,
+    /// `output`) or the blocked kernel of a hidden layer (`dot_rows`): the
+    /// layer's setup, per [`CHUNK`] of rows its setup and its [`BLOCK`]s of
+    /// inputs loaded, per row its requantisation, whole blocks and the
+    /// tail's groups of eight and single multiply-accumulates.
+    pub fn cost(&self, k: &OpCoefficients, output: bool) -> u64 {
+        let (per_block, per_dot8) = match self.weight_kind {
+            WeightKind::I16 => (k.per_block_i16, k.per_dot8_i16),
+            WeightKind::I8 => (k.per_block_i8, k.per_dot8_i8),
+        };
+        let (fan_in, fan_out) = (self.fan_in as u64, self.fan_out as u64);
+        let dot = |n: u64| (n / 8) * per_dot8 + (n % 8) * k.per_dot1;
+        let short = (0..self.n_scales())
+            .filter(|&j| self.scale(j).1 < 64)
+            .count() as u64;
+        let short_rows = if self.per_channel {
+            short
+        } else {
+            short * fan_out
+        };
+        let mut ops = self.n_scales() as u64 * k.per_scale
+            + short_rows * k.per_short_shift
+            + fan_out * k.per_activation[self.activation as usize];
+        if output {
+            // One row, single-row kernel.
+            ops += dot(fan_in);
+        } else {
+            let blocks = fan_in / BLOCK as u64;
+            let chunks = fan_out.div_ceil(CHUNK as u64);
+            ops += k.per_layer
+                + chunks * (k.per_chunk + blocks * k.per_chunk_block)
+                + fan_out * (k.per_row + blocks * per_block + dot(fan_in % BLOCK as u64));
+        }
+        ops
+    }
+}
+
+impl Layers<'_> {
+    /// The dense body's part of the bound on a parse and one inference,
+    /// with coefficients `k` ([`OpCoefficients`]): the fixed cost of a call
+    /// on a dense model (`dense_call`) and each layer's
+    /// ([`Layer::cost`]; the last is the output layer). The features'
+    /// preprocessing is [`crate::preprocess`]'s.
+    pub fn cost(&self, k: &OpCoefficients) -> u64 {
+        let mut hidden = self.len();
+        let mut ops = k.dense_call;
+        for l in self.iter() {
+            hidden -= 1;
+            ops += l.cost(k, hidden == 0);
+        }
+        ops
     }
 }
 

@@ -37,8 +37,8 @@ pub mod spec;
 
 pub use cost::Cost;
 pub use decimal::DecimalError;
-pub use error::{FormatError, InferError};
-pub use format::Family;
+pub use error::InferError;
+pub use format::{Family, FormatError};
 pub use model::{Body, Model, Output};
 
 /// Raw input values: `I64F64`, covering ±9.2e18 with a resolution of 2^-64.

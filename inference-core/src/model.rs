@@ -1,5 +1,5 @@
 //! The parsed model: validation at load, then infallible inference.
-use crate::cost::Cost;
+use crate::cost::{Cost, OpCoefficients, COSMWASM_UNITS, WASM_OPS};
 use crate::dense::{self, Layers};
 use crate::format::{self, Family, Reader, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION};
 use crate::preprocess::{self, FeatureTransform};
@@ -180,9 +180,31 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Upper bound on the cost of one inference.
+    /// Upper bound on the cost of parsing this model's blob (without the
+    /// checksum) and running one inference: [`Cost::ops`] with
+    /// [`WASM_OPS`], [`Cost::cosmwasm_units`] with [`COSMWASM_UNITS`]
+    /// ([`crate::cost`]).
     pub fn cost(&self) -> Cost {
-        Cost::of(self)
+        Cost {
+            ops: self.ops_bound(&WASM_OPS),
+            cosmwasm_units: self.ops_bound(&COSMWASM_UNITS),
+            model_bytes: self.bytes.len() as u64,
+        }
+    }
+
+    /// The bound on this model's parse and one inference with the
+    /// coefficients `k`: the sum of each part's, each beside the code it
+    /// bounds: every feature's preprocessing
+    /// ([`FeatureTransform::cost`]), then the body's, dense
+    /// ([`Layers::cost`]) or trees ([`Ensemble::cost`]), each with its
+    /// call's fixed cost (argument checks, the header).
+    pub fn ops_bound(&self, k: &OpCoefficients) -> u64 {
+        let features: u64 = self.feature_transforms().map(|t| t.cost(k)).sum();
+        let body = match &self.body {
+            Body::Dense(layers) => layers.cost(k),
+            Body::Trees(e) => e.cost(self.family, k),
+        };
+        features + body
     }
 
     fn check_args(&self, inputs: &[Wide], scratch: &[Act]) -> Result<(), InferError> {
@@ -262,5 +284,20 @@ impl<'a> Model<'a> {
             Body::Trees(e) => tree::run(e, self.family, x, Some(contributions)),
         };
         Ok(self.output(bits))
+    }
+}
+
+impl Cost {
+    /// The bound for a parsed model: [`Model::cost`].
+    pub fn of(model: &Model<'_>) -> Cost {
+        model.cost()
+    }
+}
+
+impl OpCoefficients {
+    /// The bound on `model`'s parse and one inference with these
+    /// coefficients: [`Model::ops_bound`].
+    pub fn bound(&self, model: &Model<'_>) -> u64 {
+        model.ops_bound(self)
     }
 }

@@ -12,6 +12,7 @@
 //! `y_bits` is `y` as `I64F64` bits, so `z` is `I16F16` bits of
 //! `y · scale · 2^-shift + offset/2^16`. A standardiser `(y - mean) / std`
 //! is encoded as `scale · 2^-shift ≈ 1/std` and `offset = -mean/std · 2^16`.
+use crate::cost::OpCoefficients;
 use crate::format::{Reader, CLIP_HI, CLIP_LO, LOG1P, MAX_FEATURE_SHIFT};
 use crate::math::{ln1p_q64_to_q30, mul_shift_i128, sat_i32};
 use crate::{Act, FormatError, Wide};
@@ -155,6 +156,24 @@ impl FeatureTransform {
         let y = self.transform_wide(x);
         let scaled = mul_shift_i128(y.to_bits(), self.scale, 48 + u32::from(self.shift));
         Act::from_bits(sat_i32(scaled.saturating_add(i64::from(self.offset))))
+    }
+
+    /// This feature's part of the bound on a parse and one inference, with
+    /// coefficients `k` ([`OpCoefficients`]), mirroring `read`
+    /// and [`apply`](Self::apply): its record decoded and validated at
+    /// parse and decoded again at inference, each clip bound, `log1p` with
+    /// all its squarings, and the affine step on its dearest path (the
+    /// dearer one when its shift, `48 + shift`, is below 64).
+    pub fn cost(&self, k: &OpCoefficients) -> u64 {
+        let mut ops = k.per_feature;
+        ops += k.per_clip * (u64::from(self.clip_lo.is_some()) + u64::from(self.clip_hi.is_some()));
+        if self.shift < 64 - 48 {
+            ops += k.per_short_shift;
+        }
+        if self.log1p {
+            ops += k.per_log1p;
+        }
+        ops
     }
 }
 

@@ -20,6 +20,7 @@
 //! output of its subtree; the contribution of a split's feature is the
 //! change of that value along the path (Saabas' method), summed over trees
 //! (divided by `n` for the averaging families).
+use crate::cost::OpCoefficients;
 use crate::format::{le_i32, Family, Reader, LEAF, MAX_DEPTH};
 use crate::math::{exp2_neg_q30, sat_i32, sigmoid_q30, ONE_Q16};
 use crate::{Act, FormatError};
@@ -75,6 +76,31 @@ impl<'a> Ensemble<'a> {
     /// Total nodes over all trees.
     pub fn total_nodes(&self) -> usize {
         self.nodes.len() / self.stride()
+    }
+
+    /// The ensemble's part of the bound on a parse and one inference, with
+    /// coefficients `k` ([`OpCoefficients`]), for a model of `family`: the
+    /// fixed cost of a call on that family (its aggregation of the leaves,
+    /// in `run`, on its dearest path), and per tree, per stored node (its
+    /// validation at parse, the explanation value's too when stored) and
+    /// per step of a walk, every tree walked to its own deepest leaf
+    /// ([`max_steps`](Self::max_steps)) on the dearer branch.
+    pub fn cost(&self, family: Family, k: &OpCoefficients) -> u64 {
+        let (trees, nodes, steps) = (
+            self.n_trees as u64,
+            self.total_nodes() as u64,
+            self.max_steps as u64,
+        );
+        let call = match family {
+            Family::RandomForest => k.trees_call[1],
+            Family::IsolationForest => k.trees_call[2],
+            _ => k.trees_call[0],
+        };
+        let mut ops = call + trees * k.per_tree + nodes * k.per_node + steps * k.per_step;
+        if self.explain {
+            ops += nodes * k.per_node_explain;
+        }
+        ops
     }
 
     /// Iterate the trees as node slices.

@@ -2,7 +2,8 @@
 # Builds the @vigil-ml/web package into www/dist/ (`npm run build`):
 #
 #   1. the engine crate (www/, crate vigil-web) for wasm32-unknown-unknown,
-#      release profile at opt-level 3 (speed; see README "Build"), our code
+#      the workspace `wasm` profile at opt-level 3 (speed; see README
+#      "Build"), our code
 #      restricted to the wasm MVP (`-C target-cpu=mvp`);
 #   2. wasm-bindgen (the CLI must be exactly the wasm-bindgen version in
 #      Cargo.lock; www/scripts/setup.sh installs it) -> JS glue + .d.ts, on
@@ -57,18 +58,19 @@ for tool in "$WASM_OPT" "$TSC" "$TERSER"; do
 done
 
 # --- 1. the engine -------------------------------------------------------------
-# - opt-level 3 instead of the workspace's "z": faster inference for about
+# - the `wasm` profile (LTO, panic abort, overflow checks, as every wasm we
+#   ship) with opt-level 3 instead of its "z": faster inference for about
 #   the same size after wasm-opt;
 # - sha2's compact software backend (the checksum runs once per model load):
 #   1 KB of code instead of 8 KB. The --config array is merged with
 #   .cargo/config.toml's rustflags for wasm32 (which stay in force);
 # - --lib: dev-dependencies (the host tools, which enable the core's `float`
 #   feature) never reach this build.
-say "cargo build -p vigil-web --lib --release --target wasm32-unknown-unknown (opt-level 3)"
-(cd "$ROOT" && CARGO_PROFILE_RELEASE_OPT_LEVEL=3 \
-    cargo build -q -p vigil-web --lib --release --target wasm32-unknown-unknown \
+say "cargo build -p vigil-web --lib --profile wasm --target wasm32-unknown-unknown (opt-level 3)"
+(cd "$ROOT" && CARGO_PROFILE_WASM_OPT_LEVEL=3 \
+    cargo build -q -p vigil-web --lib --profile wasm --target wasm32-unknown-unknown \
         --config 'target.wasm32-unknown-unknown.rustflags=["--cfg","sha2_backend_soft=\"compact\"","-C","target-cpu=mvp"]')
-RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/release/vigil_web.wasm"
+RAW="${CARGO_TARGET_DIR:-$ROOT/target}/wasm32-unknown-unknown/wasm/vigil_web.wasm"
 
 # --- 2. bindings -----------------------------------------------------------------
 rm -rf build dist

@@ -1,5 +1,5 @@
 //! Derives the cost model's per-part coefficients from wasmtime fuel
-//! metering of the shim wasm (release profile, `-C target-cpu=mvp`), by
+//! metering of the shim wasm (`wasm` profile, `-C target-cpu=mvp`), by
 //! differencing measurements of models that differ in one part, each part
 //! driven down its dearest path, and checks a sweep of models of every
 //! family against the bound.

@@ -12,7 +12,7 @@
 //! `mlp_inference_sdk_gas_above_setup`, `mlp_floor_sdk_gas`, and more).
 //!
 //! Engines: wasm operations are wasmtime fuel on the core compiled to wasm
-//! (the shim, built by this tool with the release profile); SDK gas is the
+//! (the shim, built by this tool with the `wasm` profile); SDK gas is the
 //! shipped contract (`artifacts/vigil_guard.wasm`, built first if missing
 //! or stale) in cosmwasm-vm with wasmd's gas (`vigil_host_tests::chain`).
 //! Gas counts are deterministic: the same tree gives the same report.
@@ -100,7 +100,7 @@ fn run() -> Result<(), String> {
     let started = Instant::now();
     let target = default_target_dir();
 
-    step("building the core's wasm shim (release profile)");
+    step("building the core's wasm shim (wasm profile)");
     let shim = build_shim(&target.join("host-tests-wasm"), &[])?;
     let meter = Meter::new(&shim).map_err(|e| e.to_string())?;
     let mut runner = meter.runner().map_err(|e| e.to_string())?;

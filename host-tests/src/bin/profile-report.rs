@@ -1,5 +1,5 @@
-//! The release-profile measurement behind the README: the shim wasm built
-//! with `opt-level` "z", "s" and 3 (otherwise the workspace release profile,
+//! The `wasm`-profile measurement behind the README: the shim wasm built
+//! with `opt-level` "z", "s" and 3 (otherwise the workspace `wasm` profile,
 //! `-C target-cpu=mvp`), its size, and the wasmtime fuel of one inference of
 //! the reference shapes (an MLP 38-32-16-1 and a GBDT of 100 trees of depth
 //! 3, as in the guard example: i8 weights, per-channel scales, signed-log1p
@@ -77,7 +77,7 @@ fn main() {
             "building the shim with opt-level {level} into {}",
             dir.display()
         );
-        let wasm = build_shim(&dir, &[("CARGO_PROFILE_RELEASE_OPT_LEVEL", level)])
+        let wasm = build_shim(&dir, &[("CARGO_PROFILE_WASM_OPT_LEVEL", level)])
             .unwrap_or_else(|e| panic!("{e}"));
         let meter = Meter::new(&wasm).expect("the shim compiles under wasmtime");
         let mut run = meter.runner().expect("the shim instantiates");
@@ -109,7 +109,7 @@ fn main() {
     }
 
     println!(
-        "Shim wasm (`vigil-wasm-shim`): workspace release profile with the given \
+        "Shim wasm (`vigil-wasm-shim`): workspace `wasm` profile with the given \
          `opt-level`, `-C target-cpu=mvp`. Wasmtime fuel of one call, worst over \
          the input sets of `models::input_sets`: *parse + infer* is \
          `vigil_infer_no_checksum` (what `Model::cost` bounds; its coefficients \

@@ -41,7 +41,7 @@ pub const VIGIL_ERROR: u64 = u64::MAX;
 pub const INPUT_BYTES: usize = size_of::<Wide>();
 
 /// Aborts the instance (`unreachable` trap) on panic; the core itself is
-/// written not to panic, and overflow checks are on in release.
+/// written not to panic, and overflow checks are on in the `wasm` profile.
 #[cfg(all(target_arch = "wasm32", not(test)))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
