@@ -145,11 +145,11 @@ fn main() {
         blob.len(),
         hex(&model.checksum())
     );
+    // Operations only: what they cost in gas is the chain's price list
+    // (`vigil_guard_api::gas::WasmdGas`; `vigil inspect` quotes a `Check`).
     println!(
-        "  cost bound  {} wasm ops -> {} SDK gas compute + {} SDK gas to read the blob",
-        cost.ops,
-        cost.compute_sdk_gas(),
-        cost.read_sdk_gas()
+        "  cost bound  {} wasm ops ({} at cosmwasm-vm's prices), {} blob bytes to read",
+        cost.ops, cost.cosmwasm_units, cost.model_bytes
     );
     println!();
 
@@ -227,11 +227,11 @@ fn main() {
         let parsed = Model::parse(&bytes).expect("valid");
         let c = parsed.cost();
         println!(
-            "  {:<48} {:>6} bytes  bound {:>6} ops  {:>6} SDK gas (read + compute)",
+            "  {:<48} {:>6} bytes  bound {:>6} ops  {:>7} cosmwasm-vm units",
             name,
             bytes.len(),
             c.ops,
-            c.sdk_gas()
+            c.cosmwasm_units
         );
     }
 }
