@@ -11,7 +11,7 @@ use vigil_cli::onnx::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     ValueInfoProto,
 };
-use vigil_guard::msg::TestSample;
+use vigil_guard_api::msg::TestSample;
 use vigil_inference_core::Model;
 
 fn data(name: &str) -> PathBuf {
