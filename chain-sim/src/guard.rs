@@ -77,10 +77,13 @@ impl Step {
         self.outcome.gas
     }
 
-    fn read(call: &str, outcome: Outcome) -> Result<Step, CallError> {
+    /// The step of `outcome`; `known` is the proposal's id when the call
+    /// named it (`ContinueEvaluation`'s response need not repeat it).
+    fn read(call: &str, outcome: Outcome, known: Option<u64>) -> Result<Step, CallError> {
         let proposal_id = outcome
             .attribute("proposal_id")
             .and_then(|v| v.parse().ok())
+            .or(known)
             .ok_or_else(|| CallError {
                 call: call.into(),
                 error: "the response has no proposal_id attribute".into(),
@@ -277,7 +280,7 @@ impl SimGuard {
                 model: model.to_vec().into(),
             },
         )?;
-        Step::read("propose_model", outcome)
+        Step::read("propose_model", outcome, None)
     }
 
     /// `ContinueEvaluation` of `proposal_id` from `sender`: the next step.
@@ -287,7 +290,7 @@ impl SimGuard {
         proposal_id: u64,
     ) -> Result<Step, CallError> {
         let outcome = self.execute(sender, &[], &ExecuteMsg::ContinueEvaluation { proposal_id })?;
-        Step::read("continue_evaluation", outcome)
+        Step::read("continue_evaluation", outcome, Some(proposal_id))
     }
 
     /// Migrates the guard to `new_wasm` ([`Chain::migrate`]) within the

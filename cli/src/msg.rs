@@ -524,6 +524,87 @@ mod tests {
         assert!(check_chunk(Some(1)).is_ok() && check_chunk(None).is_ok());
     }
 
+    fn args() -> InstantiateArgs {
+        InstantiateArgs {
+            admin: None,
+            n_features: Some(3),
+            model: None,
+            bond_denom: "uvigil".into(),
+            min_bond: 1,
+            margins: Margins::default(),
+            reward: RewardRule::None,
+            max_inference_ops: None,
+            deny_threshold: None,
+            paused_check: PausedCheck::Deny,
+            max_class_ratio: Decimal::one(),
+            eval_batch: 1,
+            test_samples: Vec::new(),
+        }
+    }
+
+    /// Every setting the contract refuses (`Settings::validate`) comes
+    /// back naming its flag; what it accepts passes, and the message built
+    /// is one the contract's rule accepts.
+    #[test]
+    fn the_contract_rules_name_the_flag() {
+        let cases: [(fn(&mut InstantiateArgs), &str); 8] = [
+            (|a| a.n_features = Some(0), "--n-features"),
+            (|a| a.bond_denom.clear(), "--bond-denom"),
+            (|a| a.min_bond = 0, "--min-bond"),
+            (|a| a.max_inference_ops = Some(0), "--max-inference-ops"),
+            (|a| a.eval_batch = 0, "--eval-batch"),
+            (
+                |a| a.max_class_ratio = Decimal::percent(50),
+                "--max-class-ratio",
+            ),
+            (
+                |a| a.deny_threshold = Some(Decimal::percent(101)),
+                "--deny-threshold",
+            ),
+            (
+                |a| {
+                    a.reward = RewardRule::BondShare {
+                        share: Decimal::percent(10_001),
+                    }
+                },
+                "--reward",
+            ),
+        ];
+        for (spoil, flag) in cases {
+            let mut a = args();
+            spoil(&mut a);
+            assert_eq!(a.validate().unwrap_err().flag, flag);
+            let e = instantiate(a).unwrap_err();
+            assert_eq!(e.downcast_ref::<InvalidFlag>().map(|f| f.flag), Some(flag));
+        }
+        let msg = instantiate(args()).unwrap();
+        assert!(msg.validate().is_ok());
+        assert_eq!(msg.max_inference_ops, 1_000_000);
+    }
+
+    #[test]
+    fn balance_order_follows_the_api_rule() {
+        let ratio = Decimal::percent(250);
+        let input: Vec<TestSample> = (0..9)
+            .map(|_| s(false))
+            .chain((0..3).map(|_| s(true)))
+            .collect();
+        let (ok, left) = balance_order(input, ratio, (0, 0));
+        let (mut pos, mut neg) = (0u32, 0u32);
+        for x in &ok {
+            assert!(class_balance::admits(ratio, pos, neg, x.label));
+            if x.label {
+                pos += 1;
+            } else {
+                neg += 1;
+            }
+        }
+        // A ninth negative would need 9 <= 2.5 x 3 before the eighth: no.
+        assert_eq!((pos, neg), (3, 8));
+        assert_eq!(left.len(), 1);
+        assert!(!class_balance::admits(ratio, pos, neg, false));
+    }
+
     #[test]
     fn class_ratio_is_at_least_one() {
         assert_eq!(class_ratio("1").unwrap(), Decimal::one());

@@ -173,14 +173,31 @@ pub(super) struct Artifact {
     pub sha256: String,
 }
 
-/// The artifact, located at run time ([`artifact::locate`]): `--artifact`,
-/// else `$VIGIL_GUARD_WASM`, else the checkout the current directory is in,
-/// whose artifact is built first if missing or stale.
-pub(super) fn load_artifact(a: &DemoArgs, o: &mut dyn Write) -> Result<Artifact> {
+/// Where the artifact comes from, decided at run time
+/// ([`artifact::locate`]): `--artifact`, else `$VIGIL_GUARD_WASM`, else the
+/// checkout the current directory is in. A named file must exist. Called
+/// first, so a run without an artifact stops before any training.
+pub(super) fn locate_artifact(a: &DemoArgs) -> Result<Source> {
     let cwd = std::env::current_dir()?;
     let env = std::env::var_os(artifact::ENV_VAR);
     let source = artifact::locate(a.artifact.as_deref(), env.as_deref(), &cwd)
         .map_err(DemoError::NoArtifact)?;
+    if let Source::Flag(path) | Source::Env(path) = &source {
+        if !path.is_file() {
+            return Err(DemoError::Artifact(format!(
+                "{} (from {}) is not a file",
+                path.display(),
+                source.origin()
+            ))
+            .into());
+        }
+    }
+    Ok(source)
+}
+
+/// The artifact's bytes: a named file as it is, a checkout's built first
+/// if missing or stale.
+pub(super) fn load_artifact(source: Source, a: &DemoArgs, o: &mut dyn Write) -> Result<Artifact> {
     let wasm = match &source {
         Source::Flag(path) | Source::Env(path) => std::fs::read(path).map_err(|e| {
             DemoError::Artifact(format!(

@@ -70,7 +70,7 @@ pub use report::DemoReport;
 pub use stream::Guarded;
 
 use data::{chain_samples, class_ratio, stream_from_table, StreamTx};
-use guard::{load_artifact, GasLog, Guard};
+use guard::{load_artifact, locate_artifact, GasLog, Guard};
 use models::train_models;
 use poim::propose;
 use report::print_report;
@@ -80,6 +80,7 @@ use text::{bar, money, say};
 /// Run the demo, writing its text to `o`.
 pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     let start = Instant::now();
+    let artifact_source = locate_artifact(a)?;
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
 
@@ -160,7 +161,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         o,
         "[3/5] chain: the shipped contract in cosmwasm-vm 3.0 with wasmd's gas"
     );
-    let artifact = load_artifact(a, o)?;
+    let artifact = load_artifact(artifact_source, a, o)?;
     let wasm = &artifact.wasm;
     let t0 = Instant::now();
     let chain = Chain::new(wasm, &a.out.join("cosmwasm-cache"), WasmdGas::DEFAULT)
