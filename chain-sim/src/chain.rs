@@ -475,7 +475,7 @@ impl Chain {
     ) -> Outcome {
         let msg = match to_json(msg) {
             Ok(msg) => msg,
-            Err(error) => return error,
+            Err(error) => return unsent(error),
         };
         let env = self.env();
         let info = Chain::info(sender, funds);
@@ -576,7 +576,7 @@ impl Chain {
     pub fn query_with_limit(&mut self, msg: &impl Serialize, limit: u64) -> Outcome {
         let msg = match to_json(msg) {
             Ok(msg) => msg,
-            Err(error) => return error,
+            Err(error) => return unsent(error),
         };
         let env = self.env();
         let (raw, gas) = self.call(limit, |instance| {
@@ -608,23 +608,15 @@ impl Chain {
     pub fn migrate(&mut self, new_wasm: &[u8], msg: &impl Serialize, limit: u64) -> Outcome {
         let msg = match to_json(msg) {
             Ok(msg) => msg,
-            Err(error) => return error,
+            Err(error) => return unsent(error),
         };
         let new = match self.cache.store_code(new_wasm, true, true) {
             Ok(checksum) => checksum,
-            Err(e) => {
-                return Outcome {
-                    result: Err(format!("the chain rejects the new code: {e}")),
-                    gas: Gas::default(),
-                }
-            }
+            Err(e) => return unsent(format!("the chain rejects the new code: {e}")),
         };
         if self.pinned {
             if let Err(e) = self.cache.pin(&new) {
-                return Outcome {
-                    result: Err(format!("pin the new code: {e}")),
-                    gas: Gas::default(),
-                };
+                return unsent(format!("pin the new code: {e}"));
             }
         }
         let old = std::mem::replace(&mut self.checksum, new);
@@ -646,13 +638,17 @@ impl Chain {
     }
 }
 
-/// `msg` as JSON bytes, or the failed [`Outcome`] of a call that could not
-/// be sent.
-fn to_json(msg: &impl Serialize) -> Result<Vec<u8>, Outcome> {
-    serde_json::to_vec(msg).map_err(|e| Outcome {
-        result: Err(format!("the message does not serialise: {e}")),
+/// `msg` as JSON bytes, or why it cannot be sent.
+fn to_json(msg: &impl Serialize) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(msg).map_err(|e| format!("the message does not serialise: {e}"))
+}
+
+/// The outcome of a call that never ran (nothing charged).
+fn unsent(error: String) -> Outcome {
+    Outcome {
+        result: Err(error),
         gas: Gas::default(),
-    })
+    }
 }
 
 /// The error of a call that ran out of gas.

@@ -39,8 +39,8 @@ pub struct CallError {
     /// The contract's error, or the VM's (e.g. out of gas), or why its
     /// answer is not the response type.
     pub error: String,
-    /// What the call cost.
-    pub gas: Gas,
+    /// What the call cost (boxed: keeps the error small).
+    pub gas: Box<Gas>,
 }
 
 impl fmt::Display for CallError {
@@ -87,7 +87,7 @@ impl Step {
             .ok_or_else(|| CallError {
                 call: call.into(),
                 error: "the response has no proposal_id attribute".into(),
-                gas: outcome.gas,
+                gas: Box::new(outcome.gas),
             })?;
         Ok(Step {
             proposal_id,
@@ -131,7 +131,7 @@ impl SimGuard {
         outcome.result.map_err(|error| CallError {
             call: "instantiate".into(),
             error,
-            gas,
+            gas: Box::new(gas),
         })?;
         Ok((
             SimGuard {
@@ -177,7 +177,7 @@ impl SimGuard {
             Err(error) => Err(CallError {
                 call: name_of(msg),
                 error: error.clone(),
-                gas: outcome.gas,
+                gas: Box::new(outcome.gas),
             }),
         }
     }
@@ -189,7 +189,7 @@ impl SimGuard {
         let answer = outcome.parse().map_err(|error| CallError {
             call: name_of(msg),
             error,
-            gas,
+            gas: Box::new(gas),
         })?;
         Ok((answer, gas))
     }
@@ -302,7 +302,7 @@ impl SimGuard {
             Err(error) => Err(CallError {
                 call: "migrate".into(),
                 error: error.clone(),
-                gas: outcome.gas,
+                gas: Box::new(outcome.gas),
             }),
         }
     }

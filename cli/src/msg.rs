@@ -547,7 +547,8 @@ mod tests {
     /// is one the contract's rule accepts.
     #[test]
     fn the_contract_rules_name_the_flag() {
-        let cases: [(fn(&mut InstantiateArgs), &str); 8] = [
+        type Spoil = fn(&mut InstantiateArgs);
+        let cases: [(Spoil, &str); 8] = [
             (|a| a.n_features = Some(0), "--n-features"),
             (|a| a.bond_denom.clear(), "--bond-denom"),
             (|a| a.min_bond = 0, "--min-bond"),

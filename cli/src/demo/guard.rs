@@ -90,7 +90,7 @@ impl Guard {
 
     /// The error of a failed call of `kind`, its gas logged.
     fn failed(&mut self, kind: &str, e: CallError) -> anyhow::Error {
-        self.gas.add(kind, e.gas);
+        self.gas.add(kind, *e.gas);
         DemoError::Chain {
             call: kind.to_string(),
             error: e.error,
@@ -146,7 +146,7 @@ impl Guard {
             }
             Err(e) => {
                 if let Some(kind) = kind {
-                    self.gas.add(kind, e.gas);
+                    self.gas.add(kind, *e.gas);
                 }
                 Err(DemoError::Chain {
                     call: format!("{msg:?}"),
