@@ -14,7 +14,7 @@ use vigil_cli::quant::{self, Targets, WeightChoice};
 use vigil_cli::report::{check_requirements, hex, print_sets, set_figure, CostInfo, SetReport};
 use vigil_cli::train::{self, Family, TrainArgs};
 use vigil_cli::{eval, inspect};
-use vigil_guard::msg::PausedCheck;
+use vigil_guard_api::msg::PausedCheck;
 use vigil_inference_core::float::QuantizeOptions;
 
 /// Train, import, evaluate and deploy Vigil fixed-point models.
@@ -95,6 +95,12 @@ struct DemoCmd {
     /// system's temporary directory).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// The contract artifact to run (a vigil_guard.wasm). Default:
+    /// $VIGIL_GUARD_WASM if set, else artifacts/vigil_guard.wasm of the
+    /// repository checkout the current directory is in (built with
+    /// scripts/build-contract.sh when missing or stale).
+    #[arg(long, value_name = "PATH")]
+    artifact: Option<PathBuf>,
     /// Print the report as one JSON object after the text.
     #[arg(long)]
     json: bool,
@@ -471,6 +477,7 @@ fn demo_cmd(c: DemoCmd) -> Result<()> {
     a.eval_batch = c.eval_batch;
     a.sample_batch = c.sample_batch;
     a.max_chain_samples = c.max_chain_samples;
+    a.artifact = c.artifact;
     if !(0.0..1.0).contains(&a.attack_share) || a.attack_share == 0.0 {
         bail!("--attack-share must be in (0, 1)");
     }

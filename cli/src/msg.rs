@@ -1,5 +1,8 @@
-//! `vigil msg`: the contract's own message types (`vigil_guard::msg`),
-//! filled in and serialised, so the JSON is exactly what the guard parses.
+//! `vigil msg`: the guard's message types (`vigil_guard_api::msg`, the
+//! interface crate the contract itself uses), filled in and serialised, so
+//! the JSON is exactly what the guard parses. The settings are checked with
+//! the contract's own rules (`InstantiateMsg::validate`) and test samples
+//! ordered by its class-balance rule (`vigil_guard_api::class_balance`).
 //! Models travel as base64 (`Binary`), test samples as the decimal strings
 //! of the CSV, checked with `decimal::Exact::parse` as the contract checks
 //! them.
@@ -8,9 +11,12 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 use cosmwasm_std::{Binary, Decimal, Uint128};
-use vigil_guard::msg::{
+use vigil_guard_api::class_balance;
+use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, RewardRule, TestSample,
 };
+use vigil_guard_api::settings::MAX_REWARD_SHARE;
+use vigil_guard_api::InvalidSetting;
 use vigil_inference_core::decimal::Exact;
 
 use crate::data::{LabelMode, Table};
@@ -92,26 +98,23 @@ pub fn samples(table: &Table) -> Result<Vec<TestSample>> {
     }
 }
 
-/// Order samples so the contract's class-balance rule accepts each in turn:
-/// a sample of class c is refused while c already outnumbers the other class
-/// by more than `ratio × max(other, 1)`. Keeps the given order where it can;
-/// otherwise takes the next sample of the other class. `start` is the test
-/// set's `(positives, negatives)` before these samples. Samples that can
-/// never be added are returned separately (second value), in order.
+/// Order samples so the contract's class-balance rule
+/// ([`class_balance::admits`]) accepts each in turn: a sample of class c is
+/// refused while c already outnumbers the other class by more than
+/// `ratio × max(other, 1)`. Keeps the given order where it can; otherwise
+/// takes the next sample of the other class. `start` is the test set's
+/// `(positives, negatives)` before these samples. Samples that can never be
+/// added are returned separately (second value), in order.
 pub fn balance_order(
     samples: Vec<TestSample>,
     ratio: Decimal,
     start: (u64, u64),
 ) -> (Vec<TestSample>, Vec<TestSample>) {
+    // The contract counts its test set in u32s.
+    let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     let (mut pos, mut neg) = start;
     let allowed = |label: bool, pos: u64, neg: u64| {
-        let (major, minor) = if label { (pos, neg) } else { (neg, pos) };
-        // Same arithmetic as the contract: Decimal × minority, compared with
-        // the majority as a Decimal.
-        match ratio.checked_mul(Decimal::from_ratio(minor.max(1), 1u128)) {
-            Ok(limit) => Decimal::from_ratio(major, 1u128) <= limit,
-            Err(_) => true,
-        }
+        class_balance::admits(ratio, count(pos), count(neg), label)
     };
     let mut queue: std::collections::VecDeque<TestSample> = samples.into();
     let mut out = Vec::with_capacity(queue.len());
@@ -344,61 +347,73 @@ pub fn uniform_margins(min_gain: Decimal, tolerance: Decimal) -> Margins {
 }
 
 impl InstantiateArgs {
-    /// The checks the contract makes of its configuration at instantiation
-    /// (`validate_config` in `contract/src/contract.rs`, which is private:
-    /// replicated here, keep the two in step), on these settings, plus
-    /// one of ours: a zero operation budget would refuse every model.
-    /// [`instantiate`] calls it first.
+    /// The checks the contract makes of its settings at instantiation
+    /// (`vigil_guard_api::InstantiateMsg::validate`, the contract's own
+    /// rules), on these flags, before any file is read: settings not given
+    /// yet (`n_features` and `max_inference_ops`, taken from the model
+    /// later) are checked when [`instantiate`] has them. Errors name the
+    /// flag. [`instantiate`] calls it first.
     pub fn validate(&self) -> Result<(), InvalidFlag> {
-        if self.n_features == Some(0) {
-            return Err(InvalidFlag::new("--n-features", "at least 1", 0));
-        }
-        if self.bond_denom.is_empty() {
-            return Err(InvalidFlag::new(
-                "--bond-denom",
-                "a non-empty denom, e.g. ustake",
-                "\"\"",
-            ));
-        }
-        if self.min_bond == 0 {
-            return Err(InvalidFlag::new("--min-bond", "at least 1", 0));
-        }
-        if self.eval_batch == 0 {
-            return Err(InvalidFlag::new(
+        let settings = vigil_guard_api::Settings {
+            n_features: self.n_features.unwrap_or(1),
+            bond_denom: self.bond_denom.clone(),
+            min_bond: Uint128::new(self.min_bond),
+            margins: self.margins.clone(),
+            reward: self.reward.clone(),
+            max_inference_ops: self.max_inference_ops.unwrap_or(1),
+            deny_threshold: self.deny_threshold,
+            paused_check: self.paused_check,
+            max_class_ratio: self.max_class_ratio,
+            eval_batch: self.eval_batch,
+        };
+        settings.validate().map_err(|e| self.flag_of(e))
+    }
+
+    /// The flag behind a setting the contract refuses, and what it accepts.
+    fn flag_of(&self, e: InvalidSetting) -> InvalidFlag {
+        match e {
+            InvalidSetting::NoFeatures => InvalidFlag::new("--n-features", "at least 1", 0),
+            InvalidSetting::EmptyDenom => {
+                InvalidFlag::new("--bond-denom", "a non-empty denom, e.g. ustake", "\"\"")
+            }
+            InvalidSetting::ZeroBond => InvalidFlag::new("--min-bond", "at least 1", 0),
+            InvalidSetting::ZeroBudget => InvalidFlag::new("--max-inference-ops", "at least 1", 0),
+            InvalidSetting::ZeroBatch => InvalidFlag::new(
                 "--eval-batch",
                 "at least 1 (test rows per evaluation step)",
                 0,
-            ));
-        }
-        if self.max_class_ratio < Decimal::one() {
-            return Err(InvalidFlag::new(
+            ),
+            InvalidSetting::ClassRatioBelowOne => InvalidFlag::new(
                 "--max-class-ratio",
                 ">= 1 (the largest majority:minority ratio of the test set)",
                 self.max_class_ratio,
-            ));
+            ),
+            InvalidSetting::ThresholdAboveOne => InvalidFlag::new(
+                "--deny-threshold",
+                "a score in [0, 1]",
+                self.deny_threshold.unwrap_or_default(),
+            ),
+            InvalidSetting::RewardShareTooLarge => InvalidFlag::new(
+                "--reward",
+                format!(
+                    "none, fixed:AMOUNT or share:DECIMAL with a share in [0, {MAX_REWARD_SHARE}]"
+                ),
+                match &self.reward {
+                    RewardRule::BondShare { share } => format!("share:{share}"),
+                    other => format!("{other:?}"),
+                },
+            ),
         }
-        if let Some(t) = self.deny_threshold.filter(|&t| t > Decimal::one()) {
-            return Err(InvalidFlag::new("--deny-threshold", "a score in [0, 1]", t));
-        }
-        if let RewardRule::BondShare { share } = &self.reward {
-            if *share > Decimal::percent(10_000) {
-                return Err(InvalidFlag::new(
-                    "--reward",
-                    "none, fixed:AMOUNT or share:DECIMAL with a share in [0, 100]",
-                    format!("share:{share}"),
-                ));
-            }
-        }
-        if self.max_inference_ops == Some(0) {
-            return Err(InvalidFlag::new("--max-inference-ops", "at least 1", 0));
-        }
-        Ok(())
     }
 }
 
 /// Build the instantiate message.
 pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
     a.validate()?;
+    // The CLI's own checks below (the model file against the flags and the
+    // samples, the default budget) are about inputs the contract sees only
+    // inside the message; the contract's rules are `validate` above and at
+    // the end.
     let blob = a.model.as_deref().map(read_model).transpose()?;
     let parsed = blob
         .as_deref()
@@ -430,21 +445,25 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
     if let Some(b) = bound.filter(|&b| b > max_inference_ops) {
         bail!("the initial model's cost bound {b} exceeds --max-inference-ops {max_inference_ops}");
     }
-    Ok(InstantiateMsg {
-        admin: a.admin,
+    let msg = InstantiateMsg {
+        admin: a.admin.clone(),
         n_features,
-        bond_denom: a.bond_denom,
+        bond_denom: a.bond_denom.clone(),
         min_bond: Uint128::new(a.min_bond),
-        margins: a.margins,
-        reward: a.reward,
+        margins: a.margins.clone(),
+        reward: a.reward.clone(),
         max_inference_ops,
         deny_threshold: a.deny_threshold,
         paused_check: a.paused_check,
         max_class_ratio: a.max_class_ratio,
         eval_batch: a.eval_batch,
         initial_model: blob.map(Binary::from),
-        initial_test_set: a.test_samples,
-    })
+        initial_test_set: a.test_samples.clone(),
+    };
+    // The whole message, as the contract will check it (n_features and the
+    // budget are known now).
+    msg.validate().map_err(|e| a.flag_of(e))?;
+    Ok(msg)
 }
 
 #[cfg(test)]
@@ -503,6 +522,88 @@ mod tests {
         );
         assert_eq!(check_chunk(Some(0)).unwrap_err().flag, "--chunk");
         assert!(check_chunk(Some(1)).is_ok() && check_chunk(None).is_ok());
+    }
+
+    fn args() -> InstantiateArgs {
+        InstantiateArgs {
+            admin: None,
+            n_features: Some(3),
+            model: None,
+            bond_denom: "uvigil".into(),
+            min_bond: 1,
+            margins: Margins::default(),
+            reward: RewardRule::None,
+            max_inference_ops: None,
+            deny_threshold: None,
+            paused_check: PausedCheck::Deny,
+            max_class_ratio: Decimal::one(),
+            eval_batch: 1,
+            test_samples: Vec::new(),
+        }
+    }
+
+    /// Every setting the contract refuses (`Settings::validate`) comes
+    /// back naming its flag; what it accepts passes, and the message built
+    /// is one the contract's rule accepts.
+    #[test]
+    fn the_contract_rules_name_the_flag() {
+        type Spoil = fn(&mut InstantiateArgs);
+        let cases: [(Spoil, &str); 8] = [
+            (|a| a.n_features = Some(0), "--n-features"),
+            (|a| a.bond_denom.clear(), "--bond-denom"),
+            (|a| a.min_bond = 0, "--min-bond"),
+            (|a| a.max_inference_ops = Some(0), "--max-inference-ops"),
+            (|a| a.eval_batch = 0, "--eval-batch"),
+            (
+                |a| a.max_class_ratio = Decimal::percent(50),
+                "--max-class-ratio",
+            ),
+            (
+                |a| a.deny_threshold = Some(Decimal::percent(101)),
+                "--deny-threshold",
+            ),
+            (
+                |a| {
+                    a.reward = RewardRule::BondShare {
+                        share: Decimal::percent(10_001),
+                    }
+                },
+                "--reward",
+            ),
+        ];
+        for (spoil, flag) in cases {
+            let mut a = args();
+            spoil(&mut a);
+            assert_eq!(a.validate().unwrap_err().flag, flag);
+            let e = instantiate(a).unwrap_err();
+            assert_eq!(e.downcast_ref::<InvalidFlag>().map(|f| f.flag), Some(flag));
+        }
+        let msg = instantiate(args()).unwrap();
+        assert!(msg.validate().is_ok());
+        assert_eq!(msg.max_inference_ops, 1_000_000);
+    }
+
+    #[test]
+    fn balance_order_follows_the_api_rule() {
+        let ratio = Decimal::percent(250);
+        let input: Vec<TestSample> = (0..9)
+            .map(|_| s(false))
+            .chain((0..3).map(|_| s(true)))
+            .collect();
+        let (ok, left) = balance_order(input, ratio, (0, 0));
+        let (mut pos, mut neg) = (0u32, 0u32);
+        for x in &ok {
+            assert!(class_balance::admits(ratio, pos, neg, x.label));
+            if x.label {
+                pos += 1;
+            } else {
+                neg += 1;
+            }
+        }
+        // A ninth negative would need 9 <= 2.5 x 3 before the eighth: no.
+        assert_eq!((pos, neg), (3, 8));
+        assert_eq!(left.len(), 1);
+        assert!(!class_balance::admits(ratio, pos, neg, false));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 use vigil_guard::gas::{check_gas, check_message_bytes_for};
+use vigil_guard_api::gas::{WasmdGas, QUOTE_VALUE_CHARS};
 use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
@@ -9,9 +10,10 @@ use crate::metrics::Metrics;
 use crate::quant::{agreement, Agreement, Scored};
 
 /// Characters per feature value the quoted `Check` bound assumes when the
-/// inputs are not known (`-123456789012.123456` is 20): longer values add
+/// inputs are not known (the api's `QUOTE_VALUE_CHARS`, as the contract's
+/// `Model` and `Cost` answers): longer values add
 /// [`CheckGasInfo::per_extra_char`] each.
-pub const QUOTED_CHARS_PER_VALUE: usize = 20;
+pub const QUOTED_CHARS_PER_VALUE: usize = QUOTE_VALUE_CHARS;
 
 /// The cost bound of one inference and the gas it implies.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -91,13 +93,22 @@ impl CostInfo {
     pub fn of(blob: &[u8]) -> Result<CostInfo> {
         let m = Model::parse(blob).context("the model blob does not validate")?;
         let c = m.cost();
+        let g = WasmdGas::DEFAULT;
+        // The model's compute: its cosmwasm-vm units in SDK gas, rounded
+        // up (a bound).
+        let compute_sdk_gas =
+            g.sdk_gas_ceil(u128::from(c.cosmwasm_units) * u128::from(g.vm_gas_per_op));
+        // Reading the blob: one read per storage value it spans, plus every
+        // byte (keys and wasmd's prefix are the contract's, not the model's).
+        let records = c.model_bytes / g.max_value_bytes as u64 + 1;
+        let read_sdk_gas = g.read_flat * records + g.read_per_byte * c.model_bytes;
         Ok(CostInfo {
             ops: c.ops,
             cosmwasm_units: c.cosmwasm_units,
             model_bytes: c.model_bytes,
-            compute_sdk_gas: c.compute_sdk_gas(),
-            read_sdk_gas: c.read_sdk_gas(),
-            sdk_gas: c.sdk_gas(),
+            compute_sdk_gas,
+            read_sdk_gas,
+            sdk_gas: read_sdk_gas + compute_sdk_gas,
             check: CheckGasInfo::of(&c, m.n_features(), QUOTED_CHARS_PER_VALUE),
         })
     }

@@ -11,7 +11,7 @@ use vigil_cli::onnx::proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     ValueInfoProto,
 };
-use vigil_guard::msg::TestSample;
+use vigil_guard_api::msg::TestSample;
 use vigil_inference_core::Model;
 
 fn data(name: &str) -> PathBuf {
@@ -1022,4 +1022,48 @@ fn train_names_the_family_and_eval_creates_the_roc_directory() {
         p(&roc),
     ]);
     assert!(std::fs::read_to_string(&roc).unwrap().starts_with("<svg"));
+}
+
+/// `vigil demo` finds its artifact at run time: outside a checkout, with
+/// no `--artifact` and no `$VIGIL_GUARD_WASM`, it stops at once (before any
+/// training) and says how to get one; a named file that is not there is
+/// an error naming where the name came from.
+#[test]
+fn demo_outside_a_checkout_says_how_to_get_an_artifact() {
+    let out = scratch("demo-no-artifact");
+    let run = |extra: &[&str], env: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+        c.arg("demo")
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            // The filesystem root holds no checkout.
+            .current_dir("/")
+            .env_remove("VIGIL_GUARD_WASM");
+        if let Some(v) = env {
+            c.env("VIGIL_GUARD_WASM", v);
+        }
+        let o = c.output().expect("run vigil");
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let e = run(&[], None);
+    for needle in [
+        "--artifact PATH",
+        "VIGIL_GUARD_WASM",
+        "scripts/build-contract.sh",
+    ] {
+        assert!(e.contains(needle), "{e}");
+    }
+    assert!(!out.join("incumbent.vgm").exists(), "nothing was trained");
+    let e = run(&["--artifact", "/nonexistent/guard.wasm"], None);
+    assert!(
+        e.contains("/nonexistent/guard.wasm (from --artifact) is not a file"),
+        "{e}"
+    );
+    let e = run(&[], Some("/nonexistent/env.wasm"));
+    assert!(
+        e.contains("/nonexistent/env.wasm (from $VIGIL_GUARD_WASM) is not a file"),
+        "{e}"
+    );
 }

@@ -12,7 +12,7 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let mut a = DemoArgs::new(tmp.join("demo-test"));
     // Shared with host-tests' contract tests: one artifact build.
-    a.contract_target_dir = tmp.join("contract-wasm");
+    a.contract_target_dir = Some(tmp.join("contract-wasm"));
     a.train_rows = 1_500;
     a.test_rows = 400;
     a.trees = 40;

@@ -10,15 +10,19 @@
 //!   wasmd's KV gas), split into setup, storage and compute.
 //!
 //! Every figure is measured; nothing here is typed in except the model
-//! shapes and the wasmd parameters ([`WasmdGas`]).
+//! shapes and the wasmd parameters ([`vigil_chain_sim::WasmdGas`]).
 
-use serde_json::{json, Value};
-use vigil_inference_core::cost::{Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS};
+use cosmwasm_std::{Decimal, Uint128};
+use vigil_chain_sim::{is_out_of_gas, Chain, Gas, Outcome};
+use vigil_guard_api::msg::{
+    CheckResponse, ExecuteMsg, InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule,
+    TestSample,
+};
+use vigil_inference_core::cost::Cost;
 use vigil_inference_core::float::{FloatModel, QuantizeOptions};
 use vigil_inference_core::format::{Activation, Family as TreeFamily};
 use vigil_inference_core::{decimal, Act, Model, Output, Wide};
 
-use crate::chain::{base64, is_out_of_gas, Chain, Gas, Outcome};
 use crate::fuel::{Export, Runner};
 use crate::models::{self, Dense, Prep, Rng};
 
@@ -243,20 +247,22 @@ pub fn decimal_inputs(rng: &mut Rng, n: usize) -> Vec<String> {
 }
 
 /// The instantiate message of a guard for `n_features` inputs.
-pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32) -> Value {
-    json!({
-        "admin": null,
-        "n_features": n_features,
-        "bond_denom": DENOM,
-        "min_bond": MIN_BOND.to_string(),
-        "reward": "none",
-        "max_inference_ops": u64::MAX / 2,
-        "deny_threshold": null,
-        "paused_check": "deny",
-        "max_class_ratio": "10",
-        "eval_batch": eval_batch,
-        "initial_model": model.map(base64),
-    })
+pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32) -> InstantiateMsg {
+    InstantiateMsg {
+        admin: None,
+        n_features: u16::try_from(n_features).expect("a guard takes at most 65,535 features"),
+        bond_denom: DENOM.into(),
+        min_bond: Uint128::new(MIN_BOND),
+        margins: Margins::default(),
+        reward: RewardRule::None,
+        max_inference_ops: u64::MAX / 2,
+        deny_threshold: None,
+        paused_check: PausedCheck::Deny,
+        max_class_ratio: Decimal::from_ratio(10u32, 1u32),
+        eval_batch,
+        initial_model: model.map(|m| m.to_vec().into()),
+        initial_test_set: Vec::new(),
+    }
 }
 
 /// One model measured on both engines.
@@ -325,7 +331,12 @@ pub fn install(chain: &mut Chain, n_features: usize, blob: &[u8]) -> Result<Outc
 
 /// A `Check` query with `features`, within `limit` SDK gas.
 pub fn check(chain: &mut Chain, features: &[String], limit: u64) -> Outcome {
-    chain.query_with_limit(&json!({ "check": { "features": features } }), limit)
+    chain.query_with_limit(
+        &QueryMsg::Check {
+            features: features.to_vec(),
+        },
+        limit,
+    )
 }
 
 /// Measures `family` at `size` on both engines.
@@ -518,7 +529,9 @@ pub fn propose(
     let propose = chain.execute(
         &proposer,
         &[(DENOM, MIN_BOND)],
-        &json!({ "propose_model": { "model": base64(blob) } }),
+        &ExecuteMsg::ProposeModel {
+            model: blob.to_vec().into(),
+        },
         TX_LIMIT,
     );
     let mut steps = vec![propose.gas];
@@ -534,7 +547,7 @@ pub fn propose(
         let outcome = chain.execute(
             &admin,
             &[],
-            &json!({ "continue_evaluation": { "proposal_id": id } }),
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
             TX_LIMIT,
         );
         steps.push(outcome.gas);
@@ -598,20 +611,25 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
     let (mut pos, mut neg): (Vec<_>, Vec<_>) = data.iter().zip(&labels).partition(|(_, &l)| l);
     pos.reverse();
     neg.reverse();
-    let mut samples: Vec<Value> = Vec::with_capacity(data.len());
+    let mut samples: Vec<TestSample> = Vec::with_capacity(data.len());
     while let Some((features, &label)) = if samples.len().is_multiple_of(2) {
         pos.pop().or_else(|| neg.pop())
     } else {
         neg.pop().or_else(|| pos.pop())
     } {
-        samples.push(json!({ "features": features, "label": label }));
+        samples.push(TestSample {
+            features: features.clone(),
+            label,
+        });
     }
     let mut loading = Vec::new();
     for chunk in samples.chunks(250) {
         let outcome = chain.execute(
             &admin,
             &[],
-            &json!({ "add_test_samples": { "samples": chunk } }),
+            &ExecuteMsg::AddTestSamples {
+                samples: chunk.to_vec(),
+            },
             TX_LIMIT,
         );
         loading.push(outcome.gas);
@@ -621,9 +639,13 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
     }
     let accepted = propose(chain, &teacher_blob, batch, n_rows)?;
     let rejected = propose(chain, &models::blob(&loser, &options), batch, n_rows)?;
-    let score = chain.query(&json!({ "score": { "features": data[0] } }));
+    let score = chain.query(&QueryMsg::Score {
+        features: data[0].clone(),
+    });
     score.result.clone().map_err(|e| format!("score: {e}"))?;
-    let check = chain.query(&json!({ "check": { "features": data[0] } }));
+    let check = chain.query(&QueryMsg::Check {
+        features: data[0].clone(),
+    });
     check.result.clone().map_err(|e| format!("check: {e}"))?;
     Ok(Round {
         instantiate: instantiate_gas,
@@ -684,9 +706,11 @@ pub fn guarded_inference(
     let inputs = parse_row(&features)?;
     let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
     let outcome = check(chain, &features, chain.gas().query_limit);
-    let answer = outcome.result.clone()?;
-    if answer["allow"] != json!(!native.label) {
-        return Err(format!("Check answered {answer}, the core says {native:?}"));
+    let answer: CheckResponse = outcome.parse()?;
+    if answer.allow != !native.label {
+        return Err(format!(
+            "Check answered {answer:?}, the core says {native:?}"
+        ));
     }
     let core_cosmwasm_units = cosmwasm_priced
         .measure(
@@ -698,13 +722,13 @@ pub fn guarded_inference(
         .map_err(|e| e.to_string())?
         .fuel;
     let gas = chain.gas();
-    let compute = (core_cosmwasm_units * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS);
+    let compute = gas.sdk_gas_ceil(u128::from(core_cosmwasm_units) * u128::from(gas.vm_gas_per_op));
     Ok(GuardedInference {
         blob_bytes: blob.len() as u64,
         check: outcome.gas,
         core_ops,
         core_cosmwasm_units,
-        floor: gas.read(1 + blob.len()) + compute,
+        floor: gas.read(1, blob.len()) + compute,
     })
 }
 

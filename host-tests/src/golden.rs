@@ -46,9 +46,9 @@ use vigil_inference_core::float::{
 use vigil_inference_core::format::{Activation, Family};
 use vigil_inference_core::{decimal, Act, Model};
 
-use crate::chain::base64;
 use crate::models::{self, Dense, Prep, Rng};
 use crate::shim::workspace_root;
+use vigil_chain_sim::base64;
 
 /// The committed file, relative to the workspace root.
 pub const PATH: &str = "host-tests/golden/vectors.json";

@@ -8,7 +8,13 @@
 //!   drive their expensive paths;
 //! * [`golden`] builds the golden vectors (`golden/vectors.json`) every
 //!   engine must reproduce bit for bit (`tests/bit_exact.rs`);
-//! * [`scan`] (below) finds forbidden instructions.
+//! * [`scan`] (below) finds forbidden instructions;
+//! * [`artifact_root`]: the checkout whose `artifacts/vigil_guard.wasm`
+//!   the contract tests load through `vigil_chain_sim::artifact`.
+//!
+//! The chain simulator (cosmwasm-vm with wasmd's gas) is the
+//! `vigil-chain-sim` crate; [`gas`] and the contract tests run the shipped
+//! artifact on it.
 //!
 //! Tools: `cargo run -p host-tests --bin cost-calibration` derives
 //! the cost coefficients; `--bin profile-report` measures the `wasm`
@@ -31,8 +37,6 @@
 //! Vigil; bulk memory is reported separately because recent Rust toolchains
 //! enable it by default on `wasm32-unknown-unknown`.
 
-pub mod artifact;
-pub mod chain;
 #[cfg(feature = "fuel")]
 pub mod fuel;
 #[cfg(feature = "fuel")]
@@ -40,6 +44,12 @@ pub mod gas;
 pub mod golden;
 pub mod models;
 pub mod shim;
+
+/// The repository checkout these tests belong to (the workspace root), for
+/// `vigil_chain_sim::artifact`'s functions.
+pub fn artifact_root() -> std::path::PathBuf {
+    shim::workspace_root()
+}
 
 use std::collections::HashMap;
 use std::fmt;

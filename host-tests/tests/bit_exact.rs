@@ -6,7 +6,7 @@
 //! 2. **wasmtime**: the core compiled to wasm as shipped (the shim,
 //!    `vigil_infer`: parse with checksum, then infer), run by wasmtime;
 //! 3. **contract**: the shipped artifact `artifacts/vigil_guard.wasm` under
-//!    cosmwasm-vm 3.0 (`vigil_host_tests::chain::Chain`), instantiated with
+//!    cosmwasm-vm 3.0 (`vigil_chain_sim::Chain`), instantiated with
 //!    the model and asked the `Score` query, whose `score_bits` is exact. The
 //!    contract parses the decimal strings itself, so its decimal parser is
 //!    held to the native one too.
@@ -37,9 +37,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
+use cosmwasm_std::{Decimal, Uint128};
 use proptest::prelude::*;
-use serde_json::{json, Value};
-use vigil_host_tests::chain::{base64, Chain, WasmdGas};
+use serde_json::Value;
+use vigil_chain_sim::{Chain, WasmdGas};
+use vigil_guard_api::msg::{
+    InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule, ScoreResponse,
+};
 use vigil_host_tests::fuel::{Export, Meter, Runner, VIGIL_ERROR};
 use vigil_host_tests::golden;
 use vigil_host_tests::models::{self, Rng};
@@ -90,7 +94,8 @@ fn chain() -> MutexGuard<'static, Chain> {
         .get_or_init(|| {
             let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
             let wasm =
-                vigil_host_tests::artifact::load(&target_dir).unwrap_or_else(|e| panic!("{e}"));
+                vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
+                    .unwrap_or_else(|e| panic!("{e}"));
             let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cosmwasm-cache-bit-exact");
             Mutex::new(
                 Chain::new(&wasm, &dir, WasmdGas::DEFAULT).expect("the chain stores the code"),
@@ -134,19 +139,21 @@ fn wasmtime(
 fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), String> {
     chain.reset();
     let admin = chain.addr("admin");
-    let msg = json!({
-        "admin": null,
-        "n_features": n_features,
-        "bond_denom": "uvigil",
-        "min_bond": "1000000",
-        "reward": "none",
-        "max_inference_ops": 1_000_000_000_000u64,
-        "deny_threshold": null,
-        "paused_check": "deny",
-        "max_class_ratio": "3",
-        "eval_batch": 50,
-        "initial_model": base64(blob),
-    });
+    let msg = InstantiateMsg {
+        admin: None,
+        n_features: u16::try_from(n_features).map_err(|e| e.to_string())?,
+        bond_denom: "uvigil".into(),
+        min_bond: Uint128::new(1_000_000),
+        margins: Margins::default(),
+        reward: RewardRule::None,
+        max_inference_ops: 1_000_000_000_000,
+        deny_threshold: None,
+        paused_check: PausedCheck::Deny,
+        max_class_ratio: Decimal::from_ratio(3u32, 1u32),
+        eval_batch: 50,
+        initial_model: Some(blob.to_vec().into()),
+        initial_test_set: Vec::new(),
+    };
     chain
         .instantiate(&admin, &[], &msg, TX_GAS_LIMIT_SDK)
         .result
@@ -156,17 +163,15 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
 
 /// Engine 3: the contract's `Score` query.
 fn contract(chain: &mut Chain, inputs: &[String]) -> Result<Bits, String> {
-    let answer = chain
-        .query(&json!({ "score": { "features": inputs } }))
-        .result?;
-    let score_bits = answer["score_bits"]
-        .as_u64()
-        .and_then(|b| u32::try_from(b).ok())
-        .ok_or_else(|| format!("no score_bits in {answer}"))?;
-    let label = answer["label"]
-        .as_bool()
-        .ok_or_else(|| format!("no label in {answer}"))?;
-    Ok(Bits { score_bits, label })
+    let answer: ScoreResponse = chain
+        .query(&QueryMsg::Score {
+            features: inputs.to_vec(),
+        })
+        .parse()?;
+    Ok(Bits {
+        score_bits: answer.score_bits,
+        label: answer.label,
+    })
 }
 
 /// Compares the engines on one row; `Err` names the model, the row and

@@ -11,15 +11,14 @@
 
 use std::path::Path;
 
+use vigil_chain_sim::{Chain, WasmdGas};
 use vigil_guard::gas::{
     check_gas, check_message_bytes, CALL_VM_GAS, FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS,
     RECORD_BYTE_VM_GAS, SPLIT_RECORD_BYTE_VM_GAS,
 };
 use vigil_guard::state::ACTIVE_HEADER_LEN;
-use vigil_host_tests::chain::{Chain, WasmdGas};
 use vigil_host_tests::gas::{self, rows_for};
 use vigil_host_tests::models::{self, Dense, Prep, Rng};
-use vigil_inference_core::cost::COSMWASM_GAS_PER_OP;
 use vigil_inference_core::float::{FloatModel, QuantizeOptions};
 use vigil_inference_core::format::{Activation, Family};
 use vigil_inference_core::Model;
@@ -114,7 +113,8 @@ fn models() -> Vec<(String, FloatModel, QuantizeOptions)> {
 #[test]
 fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-    let wasm = vigil_host_tests::artifact::load(&target_dir).unwrap_or_else(|e| panic!("{e}"));
+    let wasm = vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
+        .unwrap_or_else(|e| panic!("{e}"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-gas");
     let mut chain = Chain::new(&wasm, &dir, WasmdGas::DEFAULT).expect("the chain stores the code");
 
@@ -162,7 +162,7 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
                 if ratio > loosest.0 {
                     loosest = (ratio, what.clone());
                 }
-                let model_vm = cost.cosmwasm_units * COSMWASM_GAS_PER_OP;
+                let model_vm = cost.cosmwasm_units * WasmdGas::DEFAULT.vm_gas_per_op;
                 let record = (ACTIVE_HEADER_LEN + blob.len()) as u64;
                 let call = g.vm_internal.saturating_sub(model_vm).saturating_sub(
                     FEATURE_VM_GAS * n as u64

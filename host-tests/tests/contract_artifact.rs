@@ -12,7 +12,7 @@
 //! * our own instruction scan: no float, SIMD, bulk-memory or
 //!   reference-types instruction, and no sign-extension instruction either
 //!   (wasm-opt lowers both bulk memory and sign-ext to MVP code);
-//! * instantiated on a simulated wasmd chain (`vigil_host_tests::chain`:
+//! * instantiated on a simulated wasmd chain (`vigil_chain_sim`:
 //!   cosmwasm-vm with wasmd's KV gas) with a small logistic-regression
 //!   guard, then asked `Check` for a benign and an attack-like transaction:
 //!   the answers must parse, must agree bit for bit with the core run
@@ -27,10 +27,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use cosmwasm_std::{Decimal, Uint128};
 use cosmwasm_vm::testing::{MockApi, MockQuerier, MockStorage};
 use cosmwasm_vm::{capabilities_from_csv, Cache, CacheOptions, Size};
-use serde_json::json;
-use vigil_host_tests::chain::{base64, Chain, WasmdGas, CAPABILITIES};
+use vigil_chain_sim::{Chain, WasmdGas, CAPABILITIES};
+use vigil_guard_api::msg::{
+    CheckResponse, InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule,
+};
 use vigil_host_tests::{of_category, report, scan, summary, Category};
 use vigil_inference_core::float::QuantizeOptions;
 use vigil_inference_core::{decimal, Act, Model};
@@ -46,7 +49,8 @@ fn artifact() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
     WASM.get_or_init(|| {
         let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-        vigil_host_tests::artifact::load(&target_dir).unwrap_or_else(|e| panic!("{e}"))
+        vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
+            .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
@@ -198,19 +202,21 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
     let mut chain = Chain::new(wasm, &dir, WasmdGas::DEFAULT).expect("the chain stores the code");
     let blob = guard_blob();
     let admin = chain.addr("admin");
-    let msg = json!({
-        "admin": null,
-        "n_features": 4,
-        "bond_denom": "uvigil",
-        "min_bond": "1000000",
-        "reward": "none",
-        "max_inference_ops": 1_000_000u64,
-        "deny_threshold": null,
-        "paused_check": "deny",
-        "max_class_ratio": "3",
-        "eval_batch": 50,
-        "initial_model": base64(&blob),
-    });
+    let msg = InstantiateMsg {
+        admin: None,
+        n_features: 4,
+        bond_denom: "uvigil".into(),
+        min_bond: Uint128::new(1_000_000),
+        margins: Margins::default(),
+        reward: RewardRule::None,
+        max_inference_ops: 1_000_000,
+        deny_threshold: None,
+        paused_check: PausedCheck::Deny,
+        max_class_ratio: Decimal::from_ratio(3u32, 1u32),
+        eval_batch: 50,
+        initial_model: Some(blob.clone().into()),
+        initial_test_set: Vec::new(),
+    };
     let outcome = chain.instantiate(&admin, &[], &msg, TX_GAS_LIMIT_SDK);
     let gas = outcome.gas;
     let response = outcome.expect("instantiate");
@@ -229,24 +235,26 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         ("attack", ["15605352.04", "2400", "2", "300"], false),
     ];
     for (name, features, expect_allow) in cases {
-        let outcome = chain.query(&json!({ "check": { "features": features } }));
+        let outcome = chain.query(&QueryMsg::Check {
+            features: features.iter().map(|f| f.to_string()).collect(),
+        });
         let gas = outcome.gas;
-        let answer = outcome.expect("check query");
+        let answer: CheckResponse = outcome.expect_parsed("check query");
         eprintln!(
-            "Check ({name}): {answer}\n  {gas:?} = {} SDK gas",
+            "Check ({name}): {answer:?}\n  {gas:?} = {} SDK gas",
             gas.total()
         );
 
         let expected = score_decimal_string(native_score_bits(&blob, &features));
         assert_eq!(
-            answer["score"],
-            json!(expected),
+            answer.score.to_string(),
+            expected,
             "{name}: chain and native scores differ"
         );
-        assert_eq!(answer["allow"], json!(expect_allow), "{name}: allow");
-        assert_eq!(answer["threshold"], json!("0.5"), "{name}: threshold");
-        assert_eq!(answer["model_version"], json!(1), "{name}: model_version");
-        assert_eq!(answer["paused"], json!(false), "{name}: paused");
+        assert_eq!(answer.allow, expect_allow, "{name}: allow");
+        assert_eq!(answer.threshold, Decimal::percent(50), "{name}: threshold");
+        assert_eq!(answer.model_version, 1, "{name}: model_version");
+        assert!(!answer.paused, "{name}: paused");
         // Check reads exactly one record: the active model.
         assert_eq!(gas.kv.reads, 1, "{name}: Check reads one record");
         assert_eq!(gas.kv.writes, 0, "{name}: a query writes nothing");

@@ -1,7 +1,7 @@
 //! Gas budgets of the shipped contract, asserted (gas counts are
 //! deterministic, so these are exact checks, not timings). Run on the exact
 //! artifact (`artifacts/vigil_guard.wasm`, built if missing or stale) in
-//! cosmwasm-vm with wasmd's gas (`vigil_host_tests::chain`). The figures
+//! cosmwasm-vm with wasmd's gas (`vigil_chain_sim`). The figures
 //! are reported by `cargo run --release -p host-tests --bin gas-report`.
 //!
 //! * a guarded inference (`Check`) of the eth-fraud-shaped MLP costs at most
@@ -17,19 +17,20 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use vigil_host_tests::chain::{Chain, WasmdGas};
+use vigil_chain_sim::{Chain, WasmdGas};
 use vigil_host_tests::fuel::{Meter, Runner};
 use vigil_host_tests::gas::{self, Family};
 use vigil_host_tests::models;
 use vigil_host_tests::shim::{build_shim, nested_target_dir};
-use vigil_inference_core::cost::{Cost, COSMWASM_GAS_PER_OP, COSMWASM_GAS_PER_SDK_GAS};
+use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
 fn artifact() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
     WASM.get_or_init(|| {
         let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-        vigil_host_tests::artifact::load(&target_dir).unwrap_or_else(|e| panic!("{e}"))
+        vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
+            .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
@@ -125,8 +126,9 @@ fn evaluating_a_candidate_on_1857_rows_fits_one_transaction() {
     }
 }
 
-/// `Cost::compute_sdk_gas` is an upper bound on what cosmwasm-vm charges
-/// for the core's parse and inference: the core priced as cosmwasm-vm
+/// The core's `Cost::cosmwasm_units` in SDK gas (`WasmdGas`) is an upper
+/// bound on what cosmwasm-vm charges for the core's parse and inference:
+/// the core priced as cosmwasm-vm
 /// prices it (wasmtime fuel with `gas::cosmwasm_operator_cost`), worst
 /// input, never exceeds it, for every family at several sizes and the
 /// eth-fraud-shaped MLP.
@@ -144,15 +146,13 @@ fn the_compute_estimate_covers_cosmwasm_pricing() {
         let blob = models::blob(&model, &options);
         let cost = Cost::of(&Model::parse(&blob).expect("valid blob"));
         let units = gas::measure_ops(&mut priced, &model, &blob).unwrap_or_else(|e| panic!("{e}"));
-        let charged = (units * COSMWASM_GAS_PER_OP).div_ceil(COSMWASM_GAS_PER_SDK_GAS);
-        eprintln!(
-            "{name}: cosmwasm-priced {units} units = {charged} SDK gas; estimate {}",
-            cost.compute_sdk_gas()
-        );
+        let g = WasmdGas::DEFAULT;
+        let sdk = |units: u64| g.sdk_gas_ceil(u128::from(units) * u128::from(g.vm_gas_per_op));
+        let (charged, estimate) = (sdk(units), sdk(cost.cosmwasm_units));
+        eprintln!("{name}: cosmwasm-priced {units} units = {charged} SDK gas; estimate {estimate}");
         assert!(
-            charged <= cost.compute_sdk_gas(),
-            "{name}: cosmwasm-vm would charge {charged} SDK gas of compute, over the estimate {}",
-            cost.compute_sdk_gas()
+            charged <= estimate,
+            "{name}: cosmwasm-vm would charge {charged} SDK gas of compute, over the estimate {estimate}"
         );
     }
 }

@@ -14,7 +14,7 @@
 //! Engines: wasm operations are wasmtime fuel on the core compiled to wasm
 //! (the shim, built by this tool with the `wasm` profile); SDK gas is the
 //! shipped contract (`artifacts/vigil_guard.wasm`, built first if missing
-//! or stale) in cosmwasm-vm with wasmd's gas (`vigil_host_tests::chain`).
+//! or stale) in cosmwasm-vm with wasmd's gas (`vigil_chain_sim`).
 //! Gas counts are deterministic: the same tree gives the same report.
 //! Progress goes to stderr, the report to stdout.
 
@@ -24,7 +24,8 @@ use std::time::Instant;
 
 use plotters::prelude::*;
 use serde_json::json;
-use vigil_host_tests::chain::{Chain, Gas, WasmdGas};
+use vigil_chain_sim::{artifact, Chain, Gas, WasmdGas};
+use vigil_host_tests::artifact_root;
 use vigil_host_tests::fuel::Meter;
 use vigil_host_tests::gas::{self, Family, Point};
 use vigil_host_tests::shim::{build_shim, default_target_dir};
@@ -109,7 +110,7 @@ fn run() -> Result<(), String> {
     let mut cosmwasm_priced = cosmwasm_meter.runner().map_err(|e| e.to_string())?;
 
     step("loading artifacts/vigil_guard.wasm (building it if missing or stale)");
-    let wasm = vigil_host_tests::artifact::load(&target.join("tmp/contract-wasm"))?;
+    let wasm = artifact::load(&artifact_root(), &target.join("tmp/contract-wasm"))?;
     let mut chain = Chain::new(
         &wasm,
         &target.join("tmp/gas-report-cache"),

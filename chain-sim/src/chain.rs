@@ -39,98 +39,14 @@ use base64::Engine as _;
 use cosmwasm_std::Checksum;
 use cosmwasm_vm::testing::{mock_env, MockApi, MockQuerier};
 use cosmwasm_vm::{
-    call_execute_raw, call_instantiate_raw, call_query_raw, capabilities_from_csv, Backend,
-    BackendError, BackendResult, Cache, CacheOptions, GasInfo, InstanceOptions, Size, Storage,
-    VmError,
+    call_execute_raw, call_instantiate_raw, call_migrate_raw, call_query_raw,
+    capabilities_from_csv, Backend, BackendError, BackendResult, Cache, CacheOptions, GasInfo,
+    InstanceOptions, Size, Storage, VmError,
 };
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
-
-/// wasmd's gas parameters (wasmd `x/wasm/types/gas_register.go` and the
-/// SDK's `KVGasConfig`), in SDK gas unless named otherwise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WasmdGas {
-    /// CosmWasm gas per SDK gas (`DefaultGasMultiplier`).
-    pub multiplier: u64,
-    /// Setup of a call to an unpinned contract (`DefaultInstanceCost`).
-    pub instance_cost: u64,
-    /// Setup of a call to a pinned contract (`DefaultInstanceCostDiscount`).
-    pub instance_cost_pinned: u64,
-    /// Flat cost of a read (`ReadCostFlat`).
-    pub read_flat: u64,
-    /// Per byte of key and value read (`ReadCostPerByte`).
-    pub read_per_byte: u64,
-    /// Flat cost of a write (`WriteCostFlat`).
-    pub write_flat: u64,
-    /// Per byte of key and value written (`WriteCostPerByte`).
-    pub write_per_byte: u64,
-    /// A delete (`DeleteCost`).
-    pub delete: u64,
-    /// An existence check (`HasCost`; CosmWasm has no such import).
-    pub has: u64,
-    /// Iterator creation and each step (`IterNextCostFlat`).
-    pub iter_next_flat: u64,
-    /// wasmd's default smart-query gas limit (`SmartQueryGasLimit`).
-    pub query_limit: u64,
-    /// Bytes wasmd puts before every key of a contract's storage
-    /// (`GetContractStorePrefix`: `0x03` and the 32-byte contract address).
-    /// The contract's store is a `prefix.Store` over the gas-metered
-    /// (`gaskv`) module store, so every read, write and iterator step is
-    /// charged for these bytes too.
-    pub key_prefix: usize,
-}
-
-impl WasmdGas {
-    /// wasmd's defaults (CosmWasm >= 2).
-    pub const DEFAULT: WasmdGas = WasmdGas {
-        multiplier: 140_000,
-        instance_cost: 60_000,
-        instance_cost_pinned: 2_000,
-        read_flat: 1_000,
-        read_per_byte: 3,
-        write_flat: 2_000,
-        write_per_byte: 30,
-        delete: 1_000,
-        has: 1_000,
-        iter_next_flat: 30,
-        query_limit: 3_000_000,
-        key_prefix: 33,
-    };
-
-    /// SDK gas of reading one record of `bytes` bytes (the contract's key
-    /// and the value; [`WasmdGas::key_prefix`] is added here).
-    pub fn read(&self, bytes: usize) -> u64 {
-        self.read_flat + self.read_per_byte * (self.key_prefix + bytes) as u64
-    }
-
-    /// SDK gas of writing one record of `bytes` bytes (the contract's key
-    /// and the value; [`WasmdGas::key_prefix`] is added here).
-    pub fn write(&self, bytes: usize) -> u64 {
-        self.write_flat + self.write_per_byte * (self.key_prefix + bytes) as u64
-    }
-
-    /// SDK gas of an iterator passing over one record of `bytes` bytes (the
-    /// contract's key and the value), or of its creation (`bytes` of the
-    /// first record, if any).
-    pub fn iter_step(&self, record_bytes: Option<usize>) -> u64 {
-        self.iter_next_flat
-            + record_bytes.map_or(0, |b| self.read_per_byte * (self.key_prefix + b) as u64)
-    }
-
-    /// SDK gas of a call's setup.
-    pub fn setup(&self, pinned: bool) -> u64 {
-        if pinned {
-            self.instance_cost_pinned
-        } else {
-            self.instance_cost
-        }
-    }
-}
-
-impl Default for WasmdGas {
-    fn default() -> Self {
-        WasmdGas::DEFAULT
-    }
-}
+use vigil_guard_api::gas::WasmdGas;
 
 /// What one call did to storage, and the SDK gas it was charged for it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -202,8 +118,9 @@ impl KvStore {
 impl Storage for KvStore {
     fn get(&self, key: &[u8]) -> BackendResult<Option<Vec<u8>>> {
         let value = self.data.get(key).cloned();
-        let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
-        let gas = self.charge(self.gas.read(bytes), |t| {
+        let value_bytes = value.as_ref().map_or(0, Vec::len);
+        let bytes = key.len() + value_bytes;
+        let gas = self.charge(self.gas.read(key.len(), value_bytes), |t| {
             t.reads += 1;
             t.read_bytes += bytes as u64;
         });
@@ -262,7 +179,7 @@ impl Storage for KvStore {
     fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
         let bytes = key.len() + value.len();
         self.data.insert(key.to_vec(), value.to_vec());
-        let gas = self.charge(self.gas.write(bytes), |t| {
+        let gas = self.charge(self.gas.write(key.len(), value.len()), |t| {
             t.writes += 1;
             t.write_bytes += bytes as u64;
         });
@@ -302,11 +219,12 @@ impl Gas {
         self.storage + self.compute
     }
 
-    /// Wasm operations equivalent of the internal VM gas (115 per
-    /// operation; control flow costs 14 times that, so this overstates the
-    /// count of operations for branchy code).
-    pub fn vm_operations(&self) -> u64 {
-        self.vm_internal / 115
+    /// Wasm operations equivalent of the internal VM gas
+    /// ([`WasmdGas::vm_gas_per_op`] per operation; control flow costs 14
+    /// times that, so this overstates the count of operations for branchy
+    /// code).
+    pub fn vm_operations(&self, prices: &WasmdGas) -> u64 {
+        self.vm_internal / prices.vm_gas_per_op.max(1)
     }
 }
 
@@ -328,6 +246,20 @@ impl Outcome {
             Ok(value) => value,
             Err(e) => panic!("{what}: {e}"),
         }
+    }
+
+    /// The answer as a `T` (an api response type for a query, e.g.
+    /// `vigil_guard_api::msg::CheckResponse`), or the call's error, or why
+    /// the answer is not a `T`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, String> {
+        let value = self.result.as_ref().map_err(Clone::clone)?;
+        T::deserialize(value)
+            .map_err(|e| format!("the answer is not a {}: {e}", std::any::type_name::<T>()))
+    }
+
+    /// The answer as a `T`, or a panic naming `what` and the error.
+    pub fn expect_parsed<T: DeserializeOwned>(&self, what: &str) -> T {
+        self.parse().unwrap_or_else(|e| panic!("{what}: {e}"))
     }
 
     /// The value of the first attribute named `key` in the response's
@@ -539,11 +471,14 @@ impl Chain {
         funds: &[(&str, u128)],
         limit: u64,
         instantiate: bool,
-        msg: &Value,
+        msg: &impl Serialize,
     ) -> Outcome {
+        let msg = match to_json(msg) {
+            Ok(msg) => msg,
+            Err(error) => return unsent(error),
+        };
         let env = self.env();
         let info = Chain::info(sender, funds);
-        let msg = serde_json::to_vec(msg).expect("message serialises");
         let before = self.storage().data.clone();
         let (raw, gas) = self.call(limit, |instance| {
             if instantiate {
@@ -604,37 +539,46 @@ impl Chain {
     }
 
     /// `instantiate` from `sender` with `funds`, within `limit` SDK gas.
+    /// `msg` is any serialisable message, normally
+    /// `vigil_guard_api::msg::InstantiateMsg`.
     pub fn instantiate(
         &mut self,
         sender: &str,
         funds: &[(&str, u128)],
-        msg: &Value,
+        msg: &impl Serialize,
         limit: u64,
     ) -> Outcome {
         self.transact(sender, funds, limit, true, msg)
     }
 
-    /// `execute` from `sender` with `funds`, within `limit` SDK gas.
+    /// `execute` from `sender` with `funds`, within `limit` SDK gas. `msg`
+    /// is normally a `vigil_guard_api::msg::ExecuteMsg`.
     pub fn execute(
         &mut self,
         sender: &str,
         funds: &[(&str, u128)],
-        msg: &Value,
+        msg: &impl Serialize,
         limit: u64,
     ) -> Outcome {
         self.transact(sender, funds, limit, false, msg)
     }
 
-    /// A smart query within wasmd's default query limit (3,000,000).
-    pub fn query(&mut self, msg: &Value) -> Outcome {
+    /// A smart query within wasmd's default query limit
+    /// ([`WasmdGas::query_limit`]). `msg` is normally a
+    /// `vigil_guard_api::msg::QueryMsg`; [`Outcome::parse`] reads the
+    /// answer as its response type.
+    pub fn query(&mut self, msg: &impl Serialize) -> Outcome {
         let limit = self.gas.query_limit;
         self.query_with_limit(msg, limit)
     }
 
     /// A smart query within `limit` SDK gas.
-    pub fn query_with_limit(&mut self, msg: &Value, limit: u64) -> Outcome {
+    pub fn query_with_limit(&mut self, msg: &impl Serialize, limit: u64) -> Outcome {
+        let msg = match to_json(msg) {
+            Ok(msg) => msg,
+            Err(error) => return unsent(error),
+        };
         let env = self.env();
-        let msg = serde_json::to_vec(msg).expect("query serialises");
         let (raw, gas) = self.call(limit, |instance| {
             instance.set_storage_readonly(true);
             call_query_raw(instance, &env, &msg)
@@ -647,6 +591,63 @@ impl Chain {
             serde_json::from_slice(&bytes).map_err(|e| format!("query answer is not JSON: {e}"))
         });
         Outcome { result, gas }
+    }
+
+    /// The checksum (SHA-256) of the code the contract runs.
+    pub fn checksum(&self) -> Checksum {
+        self.checksum
+    }
+
+    /// wasmd's `MigrateContract`: stores `new_wasm` (with the same static
+    /// checks as [`Chain::new`], as `StoreCode` runs them; the same code
+    /// again is the same checksum) and calls the new code's `migrate`
+    /// export with `msg` (normally `vigil_guard_api::msg::MigrateMsg`)
+    /// over the contract's state, within `limit` SDK gas. On success every
+    /// later call runs the new code; on failure (code refused, `migrate`
+    /// erring, out of gas) the state and the code stay as they were.
+    pub fn migrate(&mut self, new_wasm: &[u8], msg: &impl Serialize, limit: u64) -> Outcome {
+        let msg = match to_json(msg) {
+            Ok(msg) => msg,
+            Err(error) => return unsent(error),
+        };
+        let new = match self.cache.store_code(new_wasm, true, true) {
+            Ok(checksum) => checksum,
+            Err(e) => return unsent(format!("the chain rejects the new code: {e}")),
+        };
+        if self.pinned {
+            if let Err(e) = self.cache.pin(&new) {
+                return unsent(format!("pin the new code: {e}"));
+            }
+        }
+        let old = std::mem::replace(&mut self.checksum, new);
+        let env = self.env();
+        let before = self.storage().data.clone();
+        let (raw, gas) = self.call(limit, |instance| call_migrate_raw(instance, &env, &msg));
+        self.height += 1;
+        let result = raw.and_then(|raw| contract_result(&raw));
+        match &result {
+            Ok(response) => self.settle(response),
+            Err(_) => {
+                self.checksum = old;
+                if let Some(storage) = self.storage.as_mut() {
+                    storage.data = before;
+                }
+            }
+        }
+        Outcome { result, gas }
+    }
+}
+
+/// `msg` as JSON bytes, or why it cannot be sent.
+fn to_json(msg: &impl Serialize) -> Result<Vec<u8>, String> {
+    serde_json::to_vec(msg).map_err(|e| format!("the message does not serialise: {e}"))
+}
+
+/// The outcome of a call that never ran (nothing charged).
+fn unsent(error: String) -> Outcome {
+    Outcome {
+        result: Err(error),
+        gas: Gas::default(),
     }
 }
 

@@ -1,0 +1,309 @@
+//! [`SimGuard`]: the guard on a simulated chain, with typed calls.
+//!
+//! Messages are `vigil_guard_api::msg` types, answers are its response
+//! types, and every call reports the SDK gas wasmd would charge ([`Gas`]).
+//! Transactions are sent with one gas limit ([`SimGuard::limit`]); queries
+//! run within wasmd's smart-query limit.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use vigil_chain_sim::{artifact, Chain, SimGuard, WasmdGas};
+//! use vigil_guard_api::msg::InstantiateMsg;
+//! # let root = std::path::Path::new(".");
+//! # let init: InstantiateMsg = unimplemented!();
+//! let wasm = artifact::load(root, &artifact::default_build_dir(root))?;
+//! let chain = Chain::new(&wasm, std::path::Path::new("/tmp/vm-cache"), WasmdGas::DEFAULT)?;
+//! let admin = chain.addr("admin");
+//! let (mut guard, gas) = SimGuard::instantiate(chain, &admin, &init, 100_000_000)?;
+//! let (check, gas) = guard.check(&["1.5".into(), "-2".into()])?;
+//! println!("allow {} for {} SDK gas", check.allow, gas.total());
+//! # Ok(()) }
+//! ```
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use vigil_guard_api::msg::{
+    CheckResponse, ConfigResponse, CostResponse, ExecuteMsg, InstantiateMsg, MigrateMsg,
+    ModelBlobResponse, ModelResponse, ProposalsResponse, QueryMsg, ScoreResponse, TestSample,
+    TestSetResponse,
+};
+
+use crate::chain::{Chain, Gas, Outcome};
+
+/// A call the contract (or the VM) refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallError {
+    /// The call: the message's name (`propose_model`, `check`, ...).
+    pub call: String,
+    /// The contract's error, or the VM's (e.g. out of gas), or why its
+    /// answer is not the response type.
+    pub error: String,
+    /// What the call cost (boxed: keeps the error small).
+    pub gas: Box<Gas>,
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed on chain: {}", self.call, self.error)
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// One step of a proposal's evaluation (`ProposeModel` or
+/// `ContinueEvaluation`), read from the response's attributes.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// The proposal.
+    pub proposal_id: u64,
+    /// `evaluating`, `accepted` or `rejected`.
+    pub status: String,
+    /// Test rows evaluated so far, when the contract says.
+    pub evaluated: Option<u32>,
+    /// The whole response and gas (further attributes: `reward`,
+    /// `accuracy_movement`, ...).
+    pub outcome: Outcome,
+}
+
+impl Step {
+    /// Still evaluating: another `ContinueEvaluation` is needed.
+    pub fn is_evaluating(&self) -> bool {
+        self.status == "evaluating"
+    }
+
+    /// The step's gas.
+    pub fn gas(&self) -> Gas {
+        self.outcome.gas
+    }
+
+    /// The step of `outcome`; `known` is the proposal's id when the call
+    /// named it (`ContinueEvaluation`'s response need not repeat it).
+    fn read(call: &str, outcome: Outcome, known: Option<u64>) -> Result<Step, CallError> {
+        let proposal_id = outcome
+            .attribute("proposal_id")
+            .and_then(|v| v.parse().ok())
+            .or(known)
+            .ok_or_else(|| CallError {
+                call: call.into(),
+                error: "the response has no proposal_id attribute".into(),
+                gas: Box::new(outcome.gas),
+            })?;
+        Ok(Step {
+            proposal_id,
+            status: outcome.attribute("status").unwrap_or_default(),
+            evaluated: outcome.attribute("evaluated").and_then(|v| v.parse().ok()),
+            outcome,
+        })
+    }
+}
+
+/// The guard instantiated on a [`Chain`]. See the module documentation.
+pub struct SimGuard {
+    chain: Chain,
+    admin: String,
+    /// SDK gas limit of every transaction.
+    pub limit: u64,
+}
+
+/// The name of a message: its JSON object's one key (`{"check": {...}}`).
+fn name_of(msg: &impl Serialize) -> String {
+    match serde_json::to_value(msg) {
+        Ok(serde_json::Value::Object(map)) if map.len() == 1 => {
+            map.keys().next().cloned().unwrap_or_default()
+        }
+        _ => std::any::type_name_of_val(msg).to_string(),
+    }
+}
+
+impl SimGuard {
+    /// Instantiates the guard on `chain` (its stored code) from `admin`
+    /// (an address, e.g. `chain.addr("admin")`) within `limit` SDK gas;
+    /// later transactions use the same limit.
+    pub fn instantiate(
+        mut chain: Chain,
+        admin: &str,
+        msg: &InstantiateMsg,
+        limit: u64,
+    ) -> Result<(SimGuard, Gas), CallError> {
+        let outcome = chain.instantiate(admin, &[], msg, limit);
+        let gas = outcome.gas;
+        outcome.result.map_err(|error| CallError {
+            call: "instantiate".into(),
+            error,
+            gas: Box::new(gas),
+        })?;
+        Ok((
+            SimGuard {
+                chain,
+                admin: admin.to_owned(),
+                limit,
+            },
+            gas,
+        ))
+    }
+
+    /// The chain (balances, addresses, storage).
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// The chain, to mint funds or change its settings.
+    pub fn chain_mut(&mut self) -> &mut Chain {
+        &mut self.chain
+    }
+
+    /// The chain back.
+    pub fn into_chain(self) -> Chain {
+        self.chain
+    }
+
+    /// The admin's address.
+    pub fn admin(&self) -> &str {
+        &self.admin
+    }
+
+    /// `msg` from `sender` with `funds`: the response and gas, or the
+    /// contract's error.
+    pub fn execute(
+        &mut self,
+        sender: &str,
+        funds: &[(&str, u128)],
+        msg: &ExecuteMsg,
+    ) -> Result<Outcome, CallError> {
+        let outcome = self.chain.execute(sender, funds, msg, self.limit);
+        match &outcome.result {
+            Ok(_) => Ok(outcome),
+            Err(error) => Err(CallError {
+                call: name_of(msg),
+                error: error.clone(),
+                gas: Box::new(outcome.gas),
+            }),
+        }
+    }
+
+    /// A query, its answer read as `T` (the response type `msg` returns).
+    pub fn query<T: DeserializeOwned>(&mut self, msg: &QueryMsg) -> Result<(T, Gas), CallError> {
+        let outcome = self.chain.query(msg);
+        let gas = outcome.gas;
+        let answer = outcome.parse().map_err(|error| CallError {
+            call: name_of(msg),
+            error,
+            gas: Box::new(gas),
+        })?;
+        Ok((answer, gas))
+    }
+
+    /// `Check`: allow or deny.
+    pub fn check(&mut self, features: &[String]) -> Result<(CheckResponse, Gas), CallError> {
+        self.query(&QueryMsg::Check {
+            features: features.to_vec(),
+        })
+    }
+
+    /// `Score`: the score and the top contributions.
+    pub fn score(&mut self, features: &[String]) -> Result<(ScoreResponse, Gas), CallError> {
+        self.query(&QueryMsg::Score {
+            features: features.to_vec(),
+        })
+    }
+
+    /// `Config`.
+    pub fn config(&mut self) -> Result<(ConfigResponse, Gas), CallError> {
+        self.query(&QueryMsg::Config {})
+    }
+
+    /// `Model`: a version's record (`None`: the active model).
+    pub fn model(&mut self, version: Option<u32>) -> Result<(ModelResponse, Gas), CallError> {
+        self.query(&QueryMsg::Model { version })
+    }
+
+    /// `ModelBlob`: one chunk of a version's blob.
+    pub fn model_blob(
+        &mut self,
+        version: Option<u32>,
+        chunk: Option<u32>,
+    ) -> Result<(ModelBlobResponse, Gas), CallError> {
+        self.query(&QueryMsg::ModelBlob { version, chunk })
+    }
+
+    /// `Cost`: what a model would cost, without storing it.
+    pub fn cost(&mut self, model: &[u8]) -> Result<(CostResponse, Gas), CallError> {
+        self.query(&QueryMsg::Cost {
+            model: model.to_vec().into(),
+        })
+    }
+
+    /// `TestSet`: a page of the test samples.
+    pub fn test_set(
+        &mut self,
+        start_after: Option<u32>,
+        limit: Option<u32>,
+    ) -> Result<(TestSetResponse, Gas), CallError> {
+        self.query(&QueryMsg::TestSet { start_after, limit })
+    }
+
+    /// `Proposals`: a page of the proposals.
+    pub fn proposals(
+        &mut self,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    ) -> Result<(ProposalsResponse, Gas), CallError> {
+        self.query(&QueryMsg::Proposals { start_after, limit })
+    }
+
+    /// `Fund` from `sender`: `funds` into the reward vault.
+    pub fn fund(&mut self, sender: &str, funds: &[(&str, u128)]) -> Result<Gas, CallError> {
+        Ok(self.execute(sender, funds, &ExecuteMsg::Fund {})?.gas)
+    }
+
+    /// `AddTestSamples` from the admin.
+    pub fn add_test_samples(&mut self, samples: Vec<TestSample>) -> Result<Gas, CallError> {
+        let admin = self.admin.clone();
+        Ok(self
+            .execute(&admin, &[], &ExecuteMsg::AddTestSamples { samples })?
+            .gas)
+    }
+
+    /// `ProposeModel` from `proposer` with `bond`: the first evaluation
+    /// step.
+    pub fn propose(
+        &mut self,
+        proposer: &str,
+        bond: &[(&str, u128)],
+        model: &[u8],
+    ) -> Result<Step, CallError> {
+        let outcome = self.execute(
+            proposer,
+            bond,
+            &ExecuteMsg::ProposeModel {
+                model: model.to_vec().into(),
+            },
+        )?;
+        Step::read("propose_model", outcome, None)
+    }
+
+    /// `ContinueEvaluation` of `proposal_id` from `sender`: the next step.
+    pub fn continue_evaluation(
+        &mut self,
+        sender: &str,
+        proposal_id: u64,
+    ) -> Result<Step, CallError> {
+        let outcome = self.execute(sender, &[], &ExecuteMsg::ContinueEvaluation { proposal_id })?;
+        Step::read("continue_evaluation", outcome, Some(proposal_id))
+    }
+
+    /// Migrates the guard to `new_wasm` ([`Chain::migrate`]) within the
+    /// transaction limit.
+    pub fn migrate(&mut self, new_wasm: &[u8], msg: &MigrateMsg) -> Result<Outcome, CallError> {
+        let outcome = self.chain.migrate(new_wasm, msg, self.limit);
+        match &outcome.result {
+            Ok(_) => Ok(outcome),
+            Err(error) => Err(CallError {
+                call: "migrate".into(),
+                error: error.clone(),
+                gas: Box::new(outcome.gas),
+            }),
+        }
+    }
+}
