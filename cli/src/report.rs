@@ -2,7 +2,7 @@
 use anyhow::{Context, Result};
 use serde::Serialize;
 use vigil_guard::gas::{check_gas, check_message_bytes_for};
-use vigil_guard_api::gas::{WasmdGas, QUOTE_VALUE_CHARS};
+use vigil_guard_api::gas::QUOTE_VALUE_CHARS;
 use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
@@ -25,13 +25,9 @@ pub struct CostInfo {
     pub cosmwasm_units: u64,
     /// Blob size.
     pub model_bytes: u64,
-    /// SDK gas of the model's computation alone.
-    pub compute_sdk_gas: u64,
-    /// SDK gas of reading the blob alone (the model-dependent part).
-    pub read_sdk_gas: u64,
-    /// Their sum: the model-dependent SDK gas of one guarded inference.
-    pub sdk_gas: u64,
-    /// The whole `Check` call on the guard, bounded.
+    /// The whole `Check` call on the guard, bounded: the one gas figure
+    /// (`vigil_guard::gas::check_gas`, wasmd's prices from
+    /// `vigil_guard_api::gas`).
     pub check: CheckGasInfo,
 }
 
@@ -93,22 +89,10 @@ impl CostInfo {
     pub fn of(blob: &[u8]) -> Result<CostInfo> {
         let m = Model::parse(blob).context("the model blob does not validate")?;
         let c = m.cost();
-        let g = WasmdGas::DEFAULT;
-        // The model's compute: its cosmwasm-vm units in SDK gas, rounded
-        // up (a bound).
-        let compute_sdk_gas =
-            g.sdk_gas_ceil(u128::from(c.cosmwasm_units) * u128::from(g.vm_gas_per_op));
-        // Reading the blob: one read per storage value it spans, plus every
-        // byte (keys and wasmd's prefix are the contract's, not the model's).
-        let records = c.model_bytes / g.max_value_bytes as u64 + 1;
-        let read_sdk_gas = g.read_flat * records + g.read_per_byte * c.model_bytes;
         Ok(CostInfo {
             ops: c.ops,
             cosmwasm_units: c.cosmwasm_units,
             model_bytes: c.model_bytes,
-            compute_sdk_gas,
-            read_sdk_gas,
-            sdk_gas: read_sdk_gas + compute_sdk_gas,
             check: CheckGasInfo::of(&c, m.n_features(), QUOTED_CHARS_PER_VALUE),
         })
     }

@@ -47,7 +47,7 @@ fn accept(family: Family, min_f1: f64, min_auc: f64) {
     let test = r.sets.iter().find(|s| s.name == "test").unwrap();
     println!(
         "{family:?} {}: test fixed F1 {:.4} AUC {:.4} (float F1 {:.4} AUC {:.4}), labels agree {:.4}% (max |score diff| {:.2e}); \
-         {} bytes, cost bound {} ops, SDK gas {}; trained in {:.1} s",
+         {} bytes, cost bound {} ops, Check <= {} SDK gas; trained in {:.1} s",
         r.shape,
         test.fixed.f1,
         test.fixed.auc,
@@ -57,7 +57,7 @@ fn accept(family: Family, min_f1: f64, min_auc: f64) {
         test.agreement.max_score_diff,
         r.cost.model_bytes,
         r.cost.ops,
-        r.cost.sdk_gas,
+        r.cost.check.total,
         r.train_seconds
     );
     assert!(test.fixed.f1 >= min_f1, "{family:?}: F1 {}", test.fixed.f1);

@@ -181,8 +181,8 @@ pub const WASM_OPS: OpCoefficients = OpCoefficients {
     per_node_explain: 32,
 };
 
-/// The same parts metered as cosmwasm-vm meters them, in units of
-/// [`COSMWASM_GAS_PER_OP`] (115 CosmWasm gas): 1 per operator, and 14 per
+/// The same parts metered as cosmwasm-vm meters them, in units of its
+/// base price per operation (115 CosmWasm gas): 1 per operator, and 14 per
 /// "accounting" operator, where its metering middleware checks the gas
 /// left (`loop`, `end`, `if`, `else`, `br`, `br_if`, `br_table`, `call`,
 /// `call_indirect`, `return`). Branchy code (tree walks, validation loops)
@@ -212,28 +212,6 @@ pub const COSMWASM_UNITS: OpCoefficients = OpCoefficients {
     per_node_explain: 100,
 };
 
-/// CosmWasm gas per wasm operation (cosmwasm-vm).
-///
-/// deprecated: wasmd prices live in vigil_guard_api::gas
-pub const COSMWASM_GAS_PER_OP: u64 = 115;
-/// CosmWasm gas per Cosmos SDK gas unit (wasmd, CosmWasm >= 2).
-///
-/// deprecated: wasmd prices live in vigil_guard_api::gas
-pub const COSMWASM_GAS_PER_SDK_GAS: u64 = 140_000;
-/// SDK gas for one KV read, plus [`SDK_GAS_PER_READ_BYTE`] per byte.
-///
-/// deprecated: wasmd prices live in vigil_guard_api::gas
-pub const SDK_GAS_PER_READ: u64 = 1_000;
-/// SDK gas per byte read from the KV store.
-///
-/// deprecated: wasmd prices live in vigil_guard_api::gas
-pub const SDK_GAS_PER_READ_BYTE: u64 = 3;
-/// The largest value one storage record holds (cosmwasm-vm refuses larger
-/// writes): a larger model is stored, and read, as several records.
-///
-/// deprecated: wasmd prices live in vigil_guard_api::gas
-pub const KV_MAX_VALUE_BYTES: u64 = 128 * 1024;
-
 /// The cost bound of one inference of a model ([`Model::cost`](crate::Model::cost)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cost {
@@ -241,38 +219,10 @@ pub struct Cost {
     /// ([`WASM_OPS`]).
     pub ops: u64,
     /// Upper bound on the same work as cosmwasm-vm meters it, in units of
-    /// [`COSMWASM_GAS_PER_OP`] ([`COSMWASM_UNITS`]: control flow costs 14).
+    /// its base price per operation ([`COSMWASM_UNITS`]: control flow costs
+    /// 14). What that costs in gas is the chain's price list
+    /// (`vigil_guard_api::gas::WasmdGas`), not the core's.
     pub cosmwasm_units: u64,
     /// Model blob size in bytes.
     pub model_bytes: u64,
-}
-
-impl Cost {
-    /// SDK gas of the computation alone, an upper bound: the cosmwasm-vm
-    /// units at [`COSMWASM_GAS_PER_OP`] each, over
-    /// [`COSMWASM_GAS_PER_SDK_GAS`], rounded up.
-    ///
-    /// deprecated: wasmd prices live in vigil_guard_api::gas
-    pub fn compute_sdk_gas(&self) -> u64 {
-        let gas = u128::from(self.cosmwasm_units) * u128::from(COSMWASM_GAS_PER_OP);
-        let sdk = gas.div_ceil(u128::from(COSMWASM_GAS_PER_SDK_GAS));
-        u64::try_from(sdk).unwrap_or(u64::MAX)
-    }
-
-    /// SDK gas of reading the model: one read per storage record (models of
-    /// [`KV_MAX_VALUE_BYTES`] or more span several) plus every byte.
-    ///
-    /// deprecated: wasmd prices live in vigil_guard_api::gas
-    pub fn read_sdk_gas(&self) -> u64 {
-        let records = self.model_bytes / KV_MAX_VALUE_BYTES + 1;
-        SDK_GAS_PER_READ * records + SDK_GAS_PER_READ_BYTE * self.model_bytes
-    }
-
-    /// Read plus compute: the model-dependent SDK gas of one guarded
-    /// inference, above the call's fixed setup and message parsing.
-    ///
-    /// deprecated: wasmd prices live in vigil_guard_api::gas
-    pub fn sdk_gas(&self) -> u64 {
-        self.read_sdk_gas() + self.compute_sdk_gas()
-    }
 }
