@@ -245,8 +245,10 @@ pub enum QueryMsg {
         model: Binary,
     },
     /// A stored model's blob, in chunks of [`MODEL_BLOB_CHUNK_BYTES`]
-    /// (most models are one chunk). Verify the assembled blob against
-    /// `hash` before use.
+    /// (most models are one chunk). Before use, check that the assembled
+    /// blob parses and that its checksum is `hash` (the core's
+    /// `Model::parse` verifies the checksum the blob carries; compare that
+    /// with `hash`).
     #[returns(ModelBlobResponse)]
     ModelBlob {
         /// A version; the active one when absent.
@@ -269,7 +271,8 @@ pub struct MigrateMsg {}
 pub struct ModelBlobResponse {
     /// Model version.
     pub version: u32,
-    /// Checksum of the whole blob (SHA-256, hex).
+    /// The model's checksum (hex): the SHA-256 the blob carries, over every
+    /// byte of it but the checksum itself; the same as `Model`'s `hash`.
     pub hash: String,
     /// Bytes of the whole blob.
     pub size: u32,
@@ -351,7 +354,8 @@ pub struct ModelResponse {
     pub version: u32,
     /// Whether this is the active model.
     pub active: bool,
-    /// Model checksum (SHA-256, hex).
+    /// The model's checksum (hex): the SHA-256 its blob carries, over every
+    /// byte but the checksum itself (the model's identity).
     pub hash: String,
     /// Family name.
     pub family: String,
