@@ -657,7 +657,7 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
     })
 }
 
-/// The guarded inference of the eth-fraud-shaped MLP against its floor.
+/// A guarded inference (the eth-fraud-shaped MLP or GBDT) against its floor.
 #[derive(Clone, Debug)]
 pub struct GuardedInference {
     /// Blob bytes.
@@ -697,6 +697,34 @@ pub fn guarded_inference(
     chain: &mut Chain,
 ) -> Result<GuardedInference, String> {
     let (model, options) = eth_fraud_mlp(1);
+    guarded_inference_of(runner, cosmwasm_priced, chain, &model, &options)
+}
+
+/// The eth-fraud-shaped GBDT: 100 trees of depth 3 on the same 38
+/// signed-log1p features (the shape `vigil train --family gbdt` gives the
+/// eth-fraud table), with explanation values as `vigil train` stores them.
+pub fn eth_fraud_gbdt(seed: u64) -> (FloatModel, QuantizeOptions) {
+    let mut model = models::ensemble(
+        &mut Rng::new(seed),
+        TreeFamily::Gbdt,
+        100,
+        3,
+        38,
+        Prep::Log1p,
+    );
+    model.features = models::features(&mut Rng::new(0xfea7), 38, Prep::Log1p);
+    (model, QuantizeOptions::default())
+}
+
+/// [`GuardedInference`] of any model: installed as the guard's, asked
+/// `Check` on one generated row, against its floor.
+pub fn guarded_inference_of(
+    runner: &mut Runner,
+    cosmwasm_priced: &mut Runner,
+    chain: &mut Chain,
+    model: &FloatModel,
+    options: &QuantizeOptions,
+) -> Result<GuardedInference, String> {
     let blob = models::blob(&model, &options);
     let core_ops = measure_ops(runner, &model, &blob)?;
     install(chain, model.features.len(), &blob)?;

@@ -230,30 +230,44 @@ fn run() -> Result<(), String> {
     );
 
     // --- eth-fraud MLP against its floor ------------------------------------
-    step("eth-fraud-shaped MLP 38-32-16-1: Check against its floor");
+    step("eth-fraud-shaped MLP 38-32-16-1 and GBDT 100x3: Check against its floor");
     let guarded = gas::guarded_inference(&mut runner, &mut cosmwasm_priced, &mut chain)?;
+    let (gbdt_model, gbdt_options) = gas::eth_fraud_gbdt(1);
+    let guarded_gbdt = gas::guarded_inference_of(
+        &mut runner,
+        &mut cosmwasm_priced,
+        &mut chain,
+        &gbdt_model,
+        &gbdt_options,
+    )?;
     let _ = writeln!(
         w,
-        "## Guarded inference, eth-fraud-shaped MLP 38-32-16-1 (i8)\n"
+        "## Guarded inference against its floor, eth-fraud-shaped models (38 features)\n"
     );
     let _ = writeln!(
         w,
-        "| blob bytes | core wasm ops | core, cosmwasm-priced | setup | storage | compute | SDK gas above setup | floor | above setup / floor |"
+        "| model | blob bytes | core wasm ops | core, cosmwasm-priced | setup | storage | compute | SDK gas above setup | floor | above setup / floor |"
     );
-    let _ = writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let _ = writeln!(
-        w,
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |\n",
-        guarded.blob_bytes,
-        guarded.core_ops,
-        guarded.core_cosmwasm_units,
-        guarded.check.setup,
-        guarded.check.storage,
-        guarded.check.compute,
-        guarded.above_setup(),
-        guarded.floor,
-        guarded.over_floor()
-    );
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, g) in [
+        ("MLP 38-32-16-1 (i8)", &guarded),
+        ("GBDT 100 trees x depth 3", &guarded_gbdt),
+    ] {
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} |",
+            g.blob_bytes,
+            g.core_ops,
+            g.core_cosmwasm_units,
+            g.check.setup,
+            g.check.storage,
+            g.check.compute,
+            g.above_setup(),
+            g.floor,
+            g.over_floor()
+        );
+    }
+    let _ = writeln!(w);
     let _ = writeln!(
         w,
         "Floor: one read of the model under a one-byte key (1,000 + 3 x (33-byte wasmd prefix + key + blob bytes)) + the core's own parse and \
@@ -261,7 +275,7 @@ fn run() -> Result<(), String> {
          times that for branches, calls and block ends: `gas::cosmwasm_operator_cost`; \
          wasmtime fuel with that table) / 140,000. Above it: reading the query, decimal \
          parsing, the answer. Pinned, the setup is {} instead of {}: \
-         {} SDK gas per guarded inference in all.\n",
+         {} SDK gas per guarded inference of the MLP in all.\n",
         wasmd.instance_cost_pinned,
         wasmd.instance_cost,
         wasmd.instance_cost_pinned + guarded.above_setup()
@@ -430,6 +444,9 @@ fn run() -> Result<(), String> {
             "mlp_floor_sdk_gas": guarded.floor,
             "mlp_above_setup_over_floor": guarded.over_floor(),
             "mlp_inference_sdk_gas": guarded.check.total(),
+            "gbdt_inference_sdk_gas_above_setup": guarded_gbdt.above_setup(),
+            "gbdt_floor_sdk_gas": guarded_gbdt.floor,
+            "gbdt_above_setup_over_floor": guarded_gbdt.over_floor(),
             "contract_bytes": wasm.len(),
             "per_inference": points.iter().map(|p| json!({
                 "family": p.family.name(), "size": p.size, "params": p.params,
