@@ -725,10 +725,10 @@ pub fn guarded_inference_of(
     model: &FloatModel,
     options: &QuantizeOptions,
 ) -> Result<GuardedInference, String> {
-    let blob = models::blob(&model, &options);
-    let core_ops = measure_ops(runner, &model, &blob)?;
+    let blob = models::blob(model, options);
+    let core_ops = measure_ops(runner, model, &blob)?;
     install(chain, model.features.len(), &blob)?;
-    let features = rows_for(&model, 1, 7).remove(0);
+    let features = rows_for(model, 1, 7).remove(0);
     // The native answer, to be sure the query did the inference.
     let native = native_outputs(&blob, std::slice::from_ref(&features))?.remove(0);
     let inputs = parse_row(&features)?;
