@@ -19,6 +19,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use vigil_chain_sim::{Chain, WasmdGas};
+use vigil_guard_api::msg::{ModelBlobResponse, QueryMsg};
 use vigil_host_tests::fuel::{Meter, Runner};
 use vigil_host_tests::gas::{self, Family};
 use vigil_host_tests::models;
@@ -104,6 +105,47 @@ fn an_mlp_of_half_a_million_parameters_runs_in_one_query() {
         "a blob above 128 KiB is stored in several records ({} read)",
         g.kv.reads
     );
+    // A client fetches that blob through the contract's API, chunk by
+    // chunk, each a smart query within wasmd's limit reading one record.
+    let first: ModelBlobResponse = chain
+        .query(&QueryMsg::ModelBlob {
+            version: None,
+            chunk: None,
+        })
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(first.chunks >= 2, "{} chunks", first.chunks);
+    let mut blob = Vec::with_capacity(first.size as usize);
+    for chunk in 0..first.chunks {
+        let outcome = chain.query(&QueryMsg::ModelBlob {
+            version: Some(first.version),
+            chunk: Some(chunk),
+        });
+        let gas = outcome.gas;
+        let part: ModelBlobResponse = outcome.parse().unwrap_or_else(|e| panic!("{e}"));
+        eprintln!(
+            "ModelBlob chunk {chunk} of {}: {} bytes, {gas:?}",
+            part.chunks,
+            part.data.len()
+        );
+        // One record of the blob, plus the version and the model's info.
+        assert!(
+            gas.kv.reads <= 3 && (gas.kv.read_bytes as usize) < part.data.len() + 1_024,
+            "a chunk reads one record of the blob: {:?}",
+            gas.kv
+        );
+        assert!(gas.total() <= WasmdGas::DEFAULT.query_limit);
+        assert_eq!((part.chunk, &part.hash), (chunk, &first.hash));
+        blob.extend_from_slice(part.data.as_slice());
+    }
+    assert_eq!(blob.len(), first.size as usize);
+    let model = Model::parse(&blob).expect("the reassembled blob parses, checksum verified");
+    let checksum: String = model
+        .checksum()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(checksum, first.hash);
 }
 
 #[test]
