@@ -278,17 +278,18 @@ impl Suite {
         steps
     }
 
+    /// The guard as other contracts see it: the api's typed helper.
+    pub fn guard(&self) -> vigil_guard_api::GuardContract {
+        vigil_guard_api::GuardContract(self.guard.clone())
+    }
+
     pub fn q<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
-        self.app
-            .wrap()
-            .query_wasm_smart(self.guard.clone(), msg)
-            .unwrap()
+        self.guard().query(&self.app.wrap(), msg).unwrap()
     }
 
     pub fn q_err(&self, msg: &QueryMsg) -> String {
-        self.app
-            .wrap()
-            .query_wasm_smart::<cosmwasm_std::Empty>(self.guard.clone(), msg)
+        self.guard()
+            .query::<cosmwasm_std::Empty, _>(&self.app.wrap(), msg)
             .unwrap_err()
             .to_string()
     }
