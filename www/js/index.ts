@@ -562,13 +562,27 @@ export function riskLevel(result: ScoreResult, info: ModelInfo, thresholds: Leve
   return 'safe';
 }
 
+/** Options of {@link topContributions}. */
+export interface TopOptions {
+  /**
+   * `'raises'`: only the contributions that raise the score (largest
+   * first); `'lowers'`: only those that lower it (most negative first).
+   * Default: the raising ones, or the lowering ones when none raises.
+   */
+  direction?: 'raises' | 'lowers';
+}
+
 /**
  * The `count` contributions that raise the score most (largest first; only
  * positive ones), or, when none is positive, the `count` that lower it
- * most. Ties keep feature order.
+ * most; `{ direction }` asks for one side only (the widget lists what
+ * lowered the risk for a `safe` verdict, what raised it otherwise). Ties
+ * keep feature order.
  */
-export function topContributions(result: ScoreResult, count = 3): Contribution[] {
-  const sorted = [...result.contributions].sort((a, b) => b.bits - a.bits || a.feature - b.feature);
-  const raising = sorted.filter((c) => c.bits > 0);
-  return (raising.length ? raising : sorted.reverse().filter((c) => c.bits < 0)).slice(0, count);
+export function topContributions(result: ScoreResult, count = 3, options: TopOptions = {}): Contribution[] {
+  const raising = [...result.contributions].filter((c) => c.bits > 0).sort((a, b) => b.bits - a.bits || a.feature - b.feature);
+  const lowering = [...result.contributions].filter((c) => c.bits < 0).sort((a, b) => a.bits - b.bits || a.feature - b.feature);
+  const { direction } = options;
+  const chosen = direction === 'lowers' ? lowering : direction === 'raises' || raising.length ? raising : lowering;
+  return chosen.slice(0, count);
 }

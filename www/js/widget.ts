@@ -4,30 +4,55 @@
  * phishing. Importing this module defines the element.
  *
  * ```html
- * <script type="module" src="@vigil-ml/web/widget"></script>
+ * <script type="module">import '@vigil-ml/web/widget';</script>
  * <vigil-warning model="/models/eth-fraud.vgl"
  *                feature-names='["sent_tnx", ...]'
- *                features='{"sent_tnx": "3", ...}'></vigil-warning>
+ *                features='{"sent_tnx": "3", ...}'>
+ *   Shown only if the widget cannot load.
+ * </vigil-warning>
  * ```
  *
- * It makes no network request other than fetching the `model` URL it is
- * given (the engine is inlined in the package). Themable with CSS custom
- * properties (`--vigil-danger`, `--vigil-radius`, ...) and `::part()`.
+ * (Without a bundler, map `@vigil-ml/web/widget` to `dist/widget.js` with an
+ * import map, or import that path; see the README.) This module defines the
+ * element at once and loads the engine (`./index.js` and the wasm inlined
+ * in it) on first use: when the engine, the model or the figures fail, the
+ * element shows an error state and fires `vigil-error`, never nothing.
+ *
+ * It makes no network request other than its own modules and the `model`
+ * URL it is given (the engine is inlined in the package). Themable with CSS
+ * custom properties (`--vigil-danger`, `--vigil-radius`, ...) and `::part()`.
  *
  * @module
  */
-import {
-  loadModel,
-  riskLevel,
-  topContributions,
-  VigilError,
-  VigilModel,
-  type Contribution,
-  type Features,
-  type ModelInfo,
-  type RiskLevel,
-  type ScoreResult,
-} from './index.js';
+import type { Contribution, Features, ModelInfo, RiskLevel, ScoreResult, VigilError, VigilModel } from './index.js';
+
+type Api = typeof import('./index.js');
+
+/**
+ * The engine module, imported on first use (not statically, so that a
+ * page that cannot load it, e.g. a missing `dist/wasm/` or a blocked
+ * script, still gets the element and its error state).
+ */
+let api: Promise<Api> | undefined;
+let vigil: Api;
+
+function loadApi(): Promise<Api> {
+  api ??= import('./index.js').then(
+    (m) => (vigil = m),
+    (e: unknown) => {
+      api = undefined;
+      const error = new Error(`cannot load the Vigil engine (${new URL('index.js', import.meta.url).href}): ${errorText(e)}`, {
+        cause: e,
+      });
+      throw Object.assign(error, { name: 'VigilError', code: 'ENGINE' }) as VigilError;
+    },
+  );
+  return api;
+}
+
+function vigilError(code: VigilError['code'], message: string): VigilError {
+  return new vigil.VigilError(code, message);
+}
 
 /** What the `model` property accepts. */
 export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | VigilModel;
@@ -67,6 +92,8 @@ export interface WarningMessages {
   idle: string;
   reasonsToggle: string;
   reasonsLabel: string;
+  /** The label of the reasons list of a `safe` verdict (what lowered the risk). */
+  safeReasonsLabel: string;
   noReasons: string;
   raises: string;
   lowers: string;
@@ -85,7 +112,8 @@ export const DEFAULT_MESSAGES: Readonly<WarningMessages> = Object.freeze({
   loading: 'Checking {subject}…',
   idle: 'No verdict yet: waiting for the model and the figures to check.',
   reasonsToggle: 'Why?',
-  reasonsLabel: 'Main reasons',
+  reasonsLabel: 'What raised the risk',
+  safeReasonsLabel: 'What lowered the risk',
   noReasons: 'This model does not report per-feature reasons.',
   raises: 'raises the risk',
   lowers: 'lowers the risk',
@@ -163,6 +191,7 @@ const STYLE = `
 .icon { flex: none; width: 1.5em; height: 1.5em; color: var(--_accent); }
 .icon svg { width: 100%; height: 100%; fill: none; stroke: currentColor; stroke-width: 2; stroke-linecap: round; stroke-linejoin: round; }
 .text { flex: 1; min-width: 0; }
+.title, .detail, .note { overflow-wrap: anywhere; }
 .title { margin: 0; font-weight: 650; font-size: 1.05em; color: var(--_accent); }
 :host([state="idle"]) .title, :host([state="loading"]) .title { color: var(--_fg); }
 .detail { margin: 0.2em 0 0; color: var(--_fg); }
@@ -182,10 +211,10 @@ button[aria-expanded="true"]::after { content: " ▴"; }
 :focus-visible { outline: 3px solid var(--_focus); outline-offset: 2px; }
 .reasons { margin: 0.6em 0 0; padding: 0; list-style: none; display: grid; gap: 0.35em; }
 .reasons[hidden] { display: none; }
-.reasons li { display: grid; grid-template-columns: 1fr auto; gap: 0.1em 0.75em; padding: 0.35em 0.5em; border-radius: 6px; background: color-mix(in srgb, var(--_track) 60%, transparent); }
-.reason-label { font-weight: 600; }
-.reason-input { font-variant-numeric: tabular-nums; color: var(--_muted); text-align: end; overflow-wrap: anywhere; }
-.reason-effect { grid-column: 1 / -1; color: var(--_muted); font-size: 0.9em; }
+.reasons li { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.1em 0.75em; padding: 0.35em 0.5em; border-radius: 6px; background: color-mix(in srgb, var(--_track) 60%, transparent); }
+.reason-label { flex: 1 1 10em; min-width: 0; font-weight: 600; overflow-wrap: anywhere; }
+.reason-input { flex: 0 1 auto; min-width: 0; margin-inline-start: auto; font-variant-numeric: tabular-nums; color: var(--_muted); text-align: end; overflow-wrap: anywhere; }
+.reason-effect { flex: 1 1 100%; min-width: 0; color: var(--_muted); font-size: 0.9em; overflow-wrap: anywhere; }
 .reason-effect.up { color: var(--_danger); }
 .reason-effect.down { color: var(--_safe); }
 .note { margin: 0.6em 0 0; color: var(--_muted); font-size: 0.9em; }
@@ -228,7 +257,7 @@ function fetchModel(url: string, signal: AbortSignal): Promise<Uint8Array> {
   let p = fetched.get(url);
   if (!p) {
     p = fetch(url, { credentials: 'same-origin' }).then(async (r) => {
-      if (!r.ok) throw new VigilError('BAD_ARGUMENT', `could not fetch the model from ${url}: HTTP ${r.status}`);
+      if (!r.ok) throw vigilError('BAD_ARGUMENT', `could not fetch the model from ${url}: HTTP ${r.status}`);
       return new Uint8Array(await r.arrayBuffer());
     });
     fetched.set(url, p);
@@ -246,14 +275,14 @@ function parseJsonAttribute(name: string, value: string): unknown {
   try {
     return JSON.parse(value);
   } catch (e) {
-    throw new VigilError('BAD_ARGUMENT', `the ${name} attribute is not valid JSON: ${(e as Error).message}`);
+    throw vigilError('BAD_ARGUMENT', `the ${name} attribute is not valid JSON: ${(e as Error).message}`);
   }
 }
 
 function parseThreshold(name: string, value: string | null): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const t = Number(value);
-  if (!(t >= 0 && t <= 1)) throw new VigilError('BAD_ARGUMENT', `${name} must be a number in [0, 1], got ${JSON.stringify(value)}`);
+  if (!(t >= 0 && t <= 1)) throw vigilError('BAD_ARGUMENT', `${name} must be a number in [0, 1], got ${JSON.stringify(value)}`);
   return t;
 }
 
@@ -419,6 +448,7 @@ export class VigilWarning extends HTMLElement {
         this.#show('loading');
         this.#abort?.abort();
         const abort = (this.#abort = new AbortController());
+        const { VigilModel } = await loadApi();
         model = await this.#load(source, names, abort.signal);
         if (generation !== this.#generation) {
           if (!(source instanceof VigilModel)) model.free();
@@ -434,14 +464,16 @@ export class VigilWarning extends HTMLElement {
       }
       const result = model.score(features);
       const info = model.info();
-      const level = riskLevel(result, info, {
+      const level = vigil.riskLevel(result, info, {
         caution: parseThreshold('caution-threshold', this.getAttribute('caution-threshold')),
         danger: parseThreshold('danger-threshold', this.getAttribute('danger-threshold')),
       });
       const max = Number(this.getAttribute('max-reasons') ?? 3);
       const values = this.#inputs(features, info);
       const labels = this.#featureLabels ?? this.#labelsAttribute();
-      this.#reasons = topContributions(result, Number.isInteger(max) && max >= 0 ? max : 3).map((c) => ({
+      // A safe verdict says what lowered the risk; caution and danger what raised it.
+      const direction = level === 'safe' ? 'lowers' : 'raises';
+      this.#reasons = vigil.topContributions(result, Number.isInteger(max) && max >= 0 ? max : 3, { direction }).map((c) => ({
         ...c,
         label: (c.name && labels?.[c.name]) || c.name || `Feature ${c.feature + 1}`,
         input: values[c.feature] ?? '',
@@ -472,10 +504,11 @@ export class VigilWarning extends HTMLElement {
   }
 
   async #load(source: ModelSource, names: readonly string[] | null, signal: AbortSignal): Promise<VigilModel> {
+    const { loadModel, VigilModel } = vigil;
     const options = names ? { featureNames: names } : {};
     if (source instanceof VigilModel) {
       if (names && source.info().featureNames?.join('\n') !== names.join('\n')) {
-        throw new VigilError('BAD_ARGUMENT', 'featureNames differ from the names the given model was loaded with');
+        throw vigilError('BAD_ARGUMENT', 'featureNames differ from the names the given model was loaded with');
       }
       return source;
     }
@@ -572,7 +605,7 @@ export class VigilWarning extends HTMLElement {
       if (this.#reasons.length) {
         actions.hidden = false;
         toggle.textContent = this.#text('reasonsToggle');
-        list.setAttribute('aria-label', this.#text('reasonsLabel'));
+        list.setAttribute('aria-label', this.#text(level === 'safe' ? 'safeReasonsLabel' : 'reasonsLabel'));
         for (const r of this.#reasons) list.append(this.#reasonItem(r));
       } else {
         note.hidden = false;
@@ -614,7 +647,13 @@ export class VigilWarning extends HTMLElement {
     li.setAttribute('part', 'reason');
     const label = document.createElement('span');
     label.className = 'reason-label';
-    label.textContent = r.label;
+    // Break opportunities after '_' (and '.', '/'), so that a raw snake_case
+    // name wraps between its words at narrow widths (CSS breaks it anywhere
+    // only as a last resort).
+    for (const [i, part] of r.label.split(/(?<=[_./])/).entries()) {
+      if (i) label.append(document.createElement('wbr'));
+      label.append(part);
+    }
     const input = document.createElement('span');
     input.className = 'reason-input';
     input.textContent = r.input;
