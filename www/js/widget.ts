@@ -34,24 +34,24 @@ type Api = typeof import('./index.js');
  * script, still gets the element and its error state).
  */
 let api: Promise<Api> | undefined;
-let vigil: Api;
+let vigil: Api | undefined;
 
 function loadApi(): Promise<Api> {
   api ??= import('./index.js').then(
     (m) => (vigil = m),
     (e: unknown) => {
       api = undefined;
-      const error = new Error(`cannot load the Vigil engine (${new URL('index.js', import.meta.url).href}): ${errorText(e)}`, {
-        cause: e,
-      });
-      throw Object.assign(error, { name: 'VigilError', code: 'ENGINE' }) as VigilError;
+      const url = new URL('index.js', import.meta.url).href;
+      throw Object.assign(vigilError('ENGINE', `cannot load the Vigil engine (${url}): ${errorText(e)}`), { cause: e });
     },
   );
   return api;
 }
 
+/** A `VigilError` (a look-alike until the engine module is loaded, e.g. for a bad attribute). */
 function vigilError(code: VigilError['code'], message: string): VigilError {
-  return new vigil.VigilError(code, message);
+  if (vigil) return new vigil.VigilError(code, message);
+  return Object.assign(new Error(message), { name: 'VigilError', code }) as VigilError;
 }
 
 /** What the `model` property accepts. */
@@ -448,8 +448,9 @@ export class VigilWarning extends HTMLElement {
         this.#show('loading');
         this.#abort?.abort();
         const abort = (this.#abort = new AbortController());
-        const { VigilModel } = await loadApi();
-        model = await this.#load(source, names, abort.signal);
+        const api = await loadApi();
+        const { VigilModel } = api;
+        model = await this.#load(api, source, names, abort.signal);
         if (generation !== this.#generation) {
           if (!(source instanceof VigilModel)) model.free();
           return;
@@ -464,7 +465,9 @@ export class VigilWarning extends HTMLElement {
       }
       const result = model.score(features);
       const info = model.info();
-      const level = vigil.riskLevel(result, info, {
+      // Loaded with the model (no await here: the verdict belongs to this generation).
+      const { riskLevel, topContributions } = vigil!;
+      const level = riskLevel(result, info, {
         caution: parseThreshold('caution-threshold', this.getAttribute('caution-threshold')),
         danger: parseThreshold('danger-threshold', this.getAttribute('danger-threshold')),
       });
@@ -473,7 +476,7 @@ export class VigilWarning extends HTMLElement {
       const labels = this.#featureLabels ?? this.#labelsAttribute();
       // A safe verdict says what lowered the risk; caution and danger what raised it.
       const direction = level === 'safe' ? 'lowers' : 'raises';
-      this.#reasons = vigil.topContributions(result, Number.isInteger(max) && max >= 0 ? max : 3, { direction }).map((c) => ({
+      this.#reasons = topContributions(result, Number.isInteger(max) && max >= 0 ? max : 3, { direction }).map((c) => ({
         ...c,
         label: (c.name && labels?.[c.name]) || c.name || `Feature ${c.feature + 1}`,
         input: values[c.feature] ?? '',
@@ -503,14 +506,15 @@ export class VigilWarning extends HTMLElement {
     }
   }
 
-  async #load(source: ModelSource, names: readonly string[] | null, signal: AbortSignal): Promise<VigilModel> {
-    const { loadModel, VigilModel } = vigil;
+  async #load(api: Api, source: ModelSource, names: readonly string[] | null, signal: AbortSignal): Promise<VigilModel> {
+    const { loadModel, VigilModel } = api;
     const options = names ? { featureNames: names } : {};
     if (source instanceof VigilModel) {
-      if (names && source.info().featureNames?.join('\n') !== names.join('\n')) {
+      const given = source as VigilModel;
+      if (names && given.info().featureNames?.join('\n') !== names.join('\n')) {
         throw vigilError('BAD_ARGUMENT', 'featureNames differ from the names the given model was loaded with');
       }
-      return source;
+      return given;
     }
     if (typeof source === 'string' || source instanceof URL) {
       const url = new URL(String(source), document.baseURI).href;
