@@ -75,7 +75,12 @@ fn assert_exact(name: &str) {
         .zip(&ort.score)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0f64, f64::max);
-    let core_labels = fixed.label.iter().zip(&ort.label).filter(|(a, b)| a != b).count();
+    let core_labels = fixed
+        .label
+        .iter()
+        .zip(&ort.label)
+        .filter(|(a, b)| a != b)
+        .count();
     let generated = check::generated_rows(&imp, check::GENERATED_ROWS, 1);
     let g = check::check(&imp, &blob, &generated, "generated", DEFAULT_MAX_SCORE_DIFF).unwrap();
     println!(
@@ -93,11 +98,22 @@ fn assert_exact(name: &str) {
         100.0 * g.labels_agree,
         g.max_score_diff,
     );
-    assert!(ref_vs_ort <= 1e-5, "{name}: reference vs onnxruntime {ref_vs_ort:e}");
+    assert!(
+        ref_vs_ort <= 1e-5,
+        "{name}: reference vs onnxruntime {ref_vs_ort:e}"
+    );
     assert_eq!(ref_labels, 0, "{name}: reference labels vs onnxruntime");
     assert!(e.passed(), "{name}: {} {:?}", e.line(), e.faults);
-    assert!(g.passed(), "{name} (generated rows): {} {:?}", g.line(), g.faults);
-    assert!(core_vs_ort <= DEFAULT_MAX_SCORE_DIFF, "{name}: core vs onnxruntime {core_vs_ort:e}");
+    assert!(
+        g.passed(),
+        "{name} (generated rows): {} {:?}",
+        g.line(),
+        g.faults
+    );
+    assert!(
+        core_vs_ort <= DEFAULT_MAX_SCORE_DIFF,
+        "{name}: core vs onnxruntime {core_vs_ort:e}"
+    );
     assert_eq!(core_labels, 0, "{name}: core labels vs onnxruntime");
 }
 
@@ -134,4 +150,500 @@ fn torch_mlp_relu() {
 #[test]
 fn torch_mlp_tanh() {
     assert_exact("torch_mlp_tanh");
+}
+
+// ---------------------------------------------------------------------------
+// Graphs built here (prost), for what the committed fixtures do not show.
+
+use prost::Message;
+use vigil_cli::onnx::proto::{
+    AttributeProto, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, TypeTensor, ValueInfoProto,
+};
+use vigil_inference_core::float::FloatBody;
+
+fn tensor(name: &str, dims: &[i64], v: &[f32]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: 1,
+        float_data: v.to_vec(),
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+fn node(
+    op: &str,
+    name: &str,
+    ins: &[&str],
+    outs: &[&str],
+    attribute: Vec<AttributeProto>,
+) -> NodeProto {
+    NodeProto {
+        input: ins.iter().map(|s| s.to_string()).collect(),
+        output: outs.iter().map(|s| s.to_string()).collect(),
+        name: name.into(),
+        op_type: op.into(),
+        domain: if op.starts_with("TreeEnsemble") {
+            "ai.onnx.ml".into()
+        } else {
+            String::new()
+        },
+        attribute,
+    }
+}
+
+fn value(name: &str, features: Option<i64>) -> ValueInfoProto {
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TypeTensor {
+                elem_type: 1,
+                shape: features.map(|f| TensorShapeProto {
+                    dim: vec![
+                        Dimension {
+                            dim_value: None,
+                            dim_param: Some("N".into()),
+                        },
+                        Dimension {
+                            dim_value: Some(f),
+                            dim_param: None,
+                        },
+                    ],
+                }),
+            }),
+        }),
+    }
+}
+
+fn model(nodes: Vec<NodeProto>, init: Vec<TensorProto>, features: i64, output: &str) -> Vec<u8> {
+    ModelProto {
+        ir_version: 8,
+        producer_name: "vigil tests".into(),
+        opset_import: vec![
+            OperatorSetIdProto {
+                domain: String::new(),
+                version: 17,
+            },
+            OperatorSetIdProto {
+                domain: "ai.onnx.ml".into(),
+                version: 3,
+            },
+        ],
+        graph: Some(GraphProto {
+            name: "g".into(),
+            node: nodes,
+            initializer: init,
+            input: vec![value("X", Some(features))],
+            output: vec![value(output, None)],
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+fn ints(name: &str, v: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        ints: v.to_vec(),
+        r#type: 7,
+        ..Default::default()
+    }
+}
+fn floats(name: &str, v: &[f32]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        floats: v.to_vec(),
+        r#type: 6,
+        ..Default::default()
+    }
+}
+fn string(name: &str, v: &str) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        s: v.as_bytes().to_vec(),
+        r#type: 3,
+        ..Default::default()
+    }
+}
+fn strings(name: &str, v: &[&str]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        strings: v.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        r#type: 8,
+        ..Default::default()
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vigil-import-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn vigil(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A PyTorch-style MLP with the standardisation folded into its first
+/// Linear layer: inputs of scales 1e-3, 1 and 1e4, so the first layer's
+/// weights span 1.6e-4 .. 9.4e2, as in issue 13.
+fn wide_mlp() -> Vec<u8> {
+    let mu = [0.002f32, 1.0, 5.0e4];
+    let sigma = [1.0e-3f32, 1.0, 1.0e4];
+    // Standardised weights, 3 inputs -> 8 hidden (row-major [in, out]).
+    let w: [[f32; 8]; 3] = [
+        [0.94, -0.41, 0.33, 0.27, -0.52, 0.61, -0.18, 0.75],
+        [-0.63, 0.88, 0.12, -0.37, 0.49, -0.22, 0.71, 0.16],
+        [1.6, -0.29, 0.81, -0.95, 0.58, 0.44, -0.67, -1.2],
+    ];
+    let b = [0.1f32, -0.2, 0.05, 0.3, -0.1, 0.0, 0.2, -0.05];
+    let mut wf = Vec::new();
+    for (i, row) in w.iter().enumerate() {
+        for &v in row {
+            wf.push(v / sigma[i]);
+        }
+    }
+    let bf: Vec<f32> = (0..8)
+        .map(|k| b[k] - (0..3).map(|i| w[i][k] * mu[i] / sigma[i]).sum::<f32>())
+        .collect();
+    let w2 = [1.3f32, -0.9, 0.8, -1.1, 0.6, 0.95, -0.7, -1.4];
+    model(
+        vec![
+            node("MatMul", "linear0", &["X", "W0"], &["h0"], vec![]),
+            node("Add", "linear0_bias", &["h0", "B0"], &["h1"], vec![]),
+            node("Relu", "relu0", &["h1"], &["h2"], vec![]),
+            node("Gemm", "linear1", &["h2", "W1", "B1"], &["h3"], vec![]),
+            node("Sigmoid", "sigmoid", &["h3"], &["p"], vec![]),
+        ],
+        vec![
+            tensor("W0", &[3, 8], &wf),
+            tensor("B0", &[8], &bf),
+            tensor("W1", &[8, 1], &w2),
+            tensor("B1", &[1], &[0.05]),
+        ],
+        3,
+        "p",
+    )
+}
+
+/// Rows like the wide MLP's training data: mean ± 3σ per column, as
+/// 6-significant-digit decimals.
+fn wide_rows(mu: &[f64], sigma: &[f64], n: usize) -> Vec<vigil_cli::data::Row> {
+    let mut rng = vigil_cli::rng::Rng::new(5);
+    (0..n)
+        .map(|i| {
+            let x: Vec<f64> = mu
+                .iter()
+                .zip(sigma)
+                .map(|(m, s)| {
+                    let v = m + s * rng.range(-3.0, 3.0);
+                    format!("{v:.6e}").parse::<f64>().unwrap()
+                })
+                .collect();
+            let raw: Vec<String> = x.iter().map(|v| format!("{v}")).collect();
+            vigil_cli::data::Row {
+                line: i + 2,
+                wide: raw
+                    .iter()
+                    .map(|s| vigil_inference_core::decimal::parse(s).unwrap())
+                    .collect(),
+                raw,
+                x,
+                label: None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn folded_standardisation_mlp_imports_exactly() {
+    let dir = scratch("wide-mlp");
+    let path = dir.join("wide_mlp.onnx");
+    std::fs::write(&path, wide_mlp()).unwrap();
+    let imp = import_file(&path, &ImportOptions::default()).unwrap();
+    let rows = wide_rows(&[0.002, 1.0, 5.0e4], &[1e-3, 1.0, 1e4], 2000);
+    let b = blob(&imp);
+    let e = check::check(&imp, &b, &rows, "rows", DEFAULT_MAX_SCORE_DIFF).unwrap();
+    let g = check::generated_rows(&imp, check::GENERATED_ROWS, 1);
+    let eg = check::check(&imp, &b, &g, "generated", DEFAULT_MAX_SCORE_DIFF).unwrap();
+    // The same model without the per-column scaling (the weights as the
+    // file holds them, the raw inputs fed to them), as import did before.
+    let mut old = imp.clone();
+    if let FloatBody::Mlp(ls) = &mut old.model.body {
+        let n = old.model.features.len();
+        for (j, f) in old.model.features.iter_mut().enumerate() {
+            let c = 1.0 / f.std;
+            for k in 0..ls[0].biases.len() {
+                ls[0].weights[k * n + j] *= c;
+            }
+            f.std = 1.0;
+        }
+    }
+    let eo = check::check(&imp, &blob(&old), &rows, "rows", DEFAULT_MAX_SCORE_DIFF).unwrap();
+    println!(
+        "| wide_mlp (folded standardisation) | {:.3}% | {:.2e} | {} | generated: {:.3}% {:.2e} | without column scaling: {:.3}% {:.2e} |",
+        100.0 * e.labels_agree,
+        e.max_score_diff,
+        b.len(),
+        100.0 * eg.labels_agree,
+        eg.max_score_diff,
+        100.0 * eo.labels_agree,
+        eo.max_score_diff
+    );
+    assert!(e.passed(), "{}: {:?}", e.line(), e.faults);
+    assert!(eg.passed(), "{}: {:?}", eg.line(), eg.faults);
+    assert!(
+        !eo.passed(),
+        "without column scaling the wide MLP should not be exact"
+    );
+}
+
+/// A random forest (three trees) on a feature whose thresholds span 1e-2 ..
+/// 1e7, beside an ordinary one.
+fn wide_forest() -> Vec<u8> {
+    // Each tree: a chain of splits on feature 0 with one split on feature 1.
+    let th0: [f32; 8] = [0.015, 0.37, 2.5, 130.0, 4200.0, 99_000.0, 2.2e6, 9.5e6];
+    let (mut tid, mut nid, mut fid, mut modes, mut vals, mut tr, mut fa) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut ct, mut cn, mut ci, mut cw) = (vec![], vec![], vec![], vec![]);
+    for t in 0..3i64 {
+        // Node k (k < 8) splits feature 0 at th0[(k + t) % 8]: true -> leaf,
+        // false -> next split; node 8 splits feature 1 at 0.5.
+        let mut id = 0;
+        for k in 0..8 {
+            let leaf = 100 + k;
+            tid.push(t);
+            nid.push(id);
+            fid.push(0);
+            modes.push("BRANCH_LEQ");
+            // Thresholds sorted so the chain is a proper partition.
+            let mut ts = th0;
+            ts.rotate_left(t as usize);
+            ts.sort_by(f32::total_cmp);
+            vals.push(ts[k as usize]);
+            tr.push(leaf);
+            fa.push(if k == 7 { 8 } else { id + 1 });
+            tid.push(t);
+            nid.push(leaf);
+            fid.push(0);
+            modes.push("LEAF");
+            vals.push(0.0);
+            tr.push(0);
+            fa.push(0);
+            ct.push(t);
+            cn.push(leaf);
+            ci.push(1);
+            cw.push(((k as f32 * 0.37 + t as f32 * 0.21) % 1.0) / 3.0);
+            id += 1;
+        }
+        // Node 8: feature 1.
+        tid.push(t);
+        nid.push(8);
+        fid.push(1);
+        modes.push("BRANCH_LEQ");
+        vals.push(0.5);
+        tr.push(9);
+        fa.push(10);
+        for (leaf, w) in [(9, 0.9f32), (10, 0.1)] {
+            tid.push(t);
+            nid.push(leaf);
+            fid.push(0);
+            modes.push("LEAF");
+            vals.push(0.0);
+            tr.push(0);
+            fa.push(0);
+            ct.push(t);
+            cn.push(leaf);
+            ci.push(1);
+            cw.push(w / 3.0);
+        }
+    }
+    model(
+        vec![node(
+            "TreeEnsembleClassifier",
+            "forest",
+            &["X"],
+            &["label", "probabilities"],
+            vec![
+                ints("classlabels_int64s", &[0, 1]),
+                ints("nodes_treeids", &tid),
+                ints("nodes_nodeids", &nid),
+                ints("nodes_featureids", &fid),
+                strings("nodes_modes", &modes),
+                floats("nodes_values", &vals),
+                ints("nodes_truenodeids", &tr),
+                ints("nodes_falsenodeids", &fa),
+                ints("class_treeids", &ct),
+                ints("class_nodeids", &cn),
+                ints("class_ids", &ci),
+                floats("class_weights", &cw),
+                string("post_transform", "NONE"),
+            ],
+        )],
+        vec![],
+        2,
+        "probabilities",
+    )
+}
+
+#[test]
+fn forest_with_thresholds_from_1e_2_to_1e7_imports_exactly() {
+    let dir = scratch("wide-forest");
+    let path = dir.join("wide_forest.onnx");
+    std::fs::write(&path, wide_forest()).unwrap();
+    let imp = import_file(&path, &ImportOptions::default()).unwrap();
+    assert!(
+        imp.model.features[0].log1p,
+        "feature 0 should go through log1p"
+    );
+    assert!(!imp.model.features[1].log1p, "feature 1 stays linear");
+    let b = blob(&imp);
+    let g = check::generated_rows(&imp, 5000, 3);
+    let e = check::check(&imp, &b, &g, "generated", DEFAULT_MAX_SCORE_DIFF).unwrap();
+    println!(
+        "| wide_forest (thresholds 1e-2..1e7) | {:.3}% ({} ties) | {:.2e} | {} |",
+        100.0 * e.labels_agree,
+        e.ties,
+        e.max_score_diff,
+        b.len()
+    );
+    assert!(e.passed(), "{}: {:?}", e.line(), e.faults);
+    // Every threshold keeps a resolution finer than 5e-6 relative (a
+    // linear map of 1e-2 .. 1e7 into I16F16 resolves 2^-7 = 0.0078: half
+    // the smallest threshold).
+    let f = &imp.model.features[0];
+    for s in &imp.splits[0] {
+        let res = check::resolution(f, s.threshold);
+        assert!(res <= 5e-6 * s.threshold.abs().max(1e-2), "{s:?}: {res}");
+    }
+}
+
+/// A layer the quantiser cannot hold to the bound: one output row with
+/// weights 3 and 4.5e-5 on hidden units of 1 and 1000 (the small weight
+/// is below half an i16 step of its row).
+fn unrepresentable() -> Vec<u8> {
+    model(
+        vec![
+            node("Gemm", "hidden", &["X", "W0", "B0"], &["h0"], vec![]),
+            node("Relu", "relu", &["h0"], &["h1"], vec![]),
+            node("Gemm", "head", &["h1", "W1", "B1"], &["h2"], vec![]),
+            node("Sigmoid", "sigmoid", &["h2"], &["p"], vec![]),
+        ],
+        vec![
+            tensor("W0", &[2, 2], &[1.0, 0.0, 0.0, 1.0]),
+            tensor("B0", &[2], &[0.0, 1000.0]),
+            tensor("W1", &[2, 1], &[3.0, 4.5e-5]),
+            tensor("B1", &[1], &[-3.0]),
+        ],
+        2,
+        "p",
+    )
+}
+
+#[test]
+fn an_unrepresentable_layer_is_refused_naming_it() {
+    let dir = scratch("refuse");
+    let path = dir.join("bad.onnx");
+    std::fs::write(&path, unrepresentable()).unwrap();
+    let out = dir.join("bad.vgm");
+    let o = vigil(&[
+        "import",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    println!("{err}");
+    assert!(!o.status.success());
+    assert!(err.contains("refusing to write"), "{err}");
+    assert!(err.contains("layer 1 (ONNX node `head`)"), "{err}");
+    assert!(!out.exists(), "a refused import wrote {}", out.display());
+    // --accept-loss writes it, saying so.
+    let o = vigil(&[
+        "import",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--accept-loss",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("--accept-loss: written"), "{text}");
+    assert!(out.exists());
+    // A looser stated bound accepts it too.
+    let o = vigil(&[
+        "import",
+        path.to_str().unwrap(),
+        "--out",
+        dir.join("loose.vgm").to_str().unwrap(),
+        "--max-score-diff",
+        "0.5",
+    ]);
+    // Labels may still differ near the threshold: either way nothing is
+    // silent.
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("against the ONNX graph"), "{all}");
+}
+
+#[test]
+fn eval_compares_with_the_onnx_graph() {
+    let dir = scratch("eval-onnx");
+    let path = dir.join("bad.onnx");
+    std::fs::write(&path, unrepresentable()).unwrap();
+    let out = dir.join("bad.vgm");
+    assert!(vigil(&[
+        "import",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--accept-loss"
+    ])
+    .status
+    .success());
+    // Labelled rows: x0 around 1 (the head's threshold), x1 small.
+    let mut csv = String::from("x0,x1,label\n");
+    for i in 0..200 {
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            0.95 + i as f64 * 0.0005,
+            (i % 7) as f64 * 0.1,
+            i % 2
+        ));
+    }
+    let data = dir.join("rows.csv");
+    std::fs::write(&data, csv).unwrap();
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut a = vec![
+            "eval",
+            "--model",
+            out.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--no-roc",
+            "--json",
+        ];
+        a.extend(extra);
+        let o = vigil(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let stored = json(&[]);
+    let onnx = json(&["--onnx", path.to_str().unwrap()]);
+    // Against its own stored parameters the model looks perfect; against
+    // the graph it came from, it is not.
+    assert!(
+        stored["max_score_diff"].as_f64().unwrap() < 1e-3,
+        "{stored}"
+    );
+    assert!(onnx["max_score_diff"].as_f64().unwrap() > 1e-3, "{onnx}");
+    assert!(onnx["reference"].as_str().unwrap().contains("ONNX graph"));
 }

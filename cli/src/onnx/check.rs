@@ -130,7 +130,13 @@ pub fn compare(
     let (worst, max) = diffs
         .iter()
         .enumerate()
-        .fold((0, 0.0f64), |(w, m), (i, &d)| if d > m || d.is_nan() { (i, d) } else { (w, m) });
+        .fold((0, 0.0f64), |(w, m), (i, &d)| {
+            if d > m || d.is_nan() {
+                (i, d)
+            } else {
+                (w, m)
+            }
+        });
     let mut sorted = diffs.clone();
     sorted.sort_by(f64::total_cmp);
     let p99 = sorted
@@ -154,11 +160,22 @@ pub fn compare(
         let bad: Vec<usize> = (0..rows.len())
             .filter(|&i| (fixed.label[i] != reference.label[i] && !is_tie(i)) || diffs[i] > bound)
             .collect();
-        e.faults = diagnose(imp, blob, rows, &bad, reference).unwrap_or_else(|err| {
-            vec![format!("(no diagnosis: {err:#})")]
-        });
+        e.faults = diagnose(imp, blob, rows, &bad, reference)
+            .unwrap_or_else(|err| vec![format!("(no diagnosis: {err:#})")]);
     }
     Ok(e)
+}
+
+/// The input step the stored transform of `f` resolves near `x` (input
+/// units): the `I16F16` step of the preprocessed feature, and for a
+/// `log1p` feature the core's logarithm's own step (2^-24 of a binary
+/// logarithm) too.
+pub fn resolution(f: &vigil_inference_core::float::FloatFeature, x: f64) -> f64 {
+    if f.log1p {
+        (1.0 + x.abs()) * (f.std / 65536.0 + 2f64.powi(-24) * std::f64::consts::LN_2)
+    } else {
+        f.std / 65536.0
+    }
 }
 
 fn feature_name(j: usize) -> String {
@@ -225,7 +242,10 @@ fn diagnose(
         let mut parts: Vec<(f64, String)> = Vec::new();
         let mut m = float.clone();
         m.features = deq.features.clone();
-        parts.push((effect(&m), "the input preprocessing (standardisation)".into()));
+        parts.push((
+            effect(&m),
+            "the input preprocessing (standardisation)".into(),
+        ));
         let layers = |b: &FloatBody| match b {
             FloatBody::Linear(l) => vec![l.clone()],
             FloatBody::Mlp(ls) => ls.clone(),
@@ -241,19 +261,24 @@ fn diagnose(
             } else {
                 FloatBody::Mlp(ls)
             };
-            let node = imp.layer_nodes.get(k).map_or(String::new(), |s| format!(" (ONNX node `{s}`)"));
+            let node = imp
+                .layer_nodes
+                .get(k)
+                .map_or(String::new(), |s| format!(" (ONNX node `{s}`)"));
             let (lo, hi) = fl[k]
                 .weights
                 .iter()
                 .filter(|w| **w != 0.0)
-                .fold((f64::INFINITY, 0.0f64), |(lo, hi), w| (lo.min(w.abs()), hi.max(w.abs())));
+                .fold((f64::INFINITY, 0.0f64), |(lo, hi), w| {
+                    (lo.min(w.abs()), hi.max(w.abs()))
+                });
             parts.push((
                 effect(&m),
                 format!("layer {k}{node}: its weights (|w| from {lo:.2e} to {hi:.2e}) lose resolution when quantised"),
             ));
         }
         parts.sort_by(|a, b| b.0.total_cmp(&a.0));
-        for (d, what) in parts.into_iter().filter(|(d, _)| *d > 0.0).take(2) {
+        for (d, what) in parts.into_iter().filter(|(d, _)| *d > 1e-6).take(2) {
             out.push(format!("{what}; alone it moves the score by up to {d:.2e}"));
         }
     } else {
@@ -273,7 +298,11 @@ fn diagnose(
                 let x32 = f64::from(x as f32);
                 let z = t.apply(w).to_bits();
                 if let Some(s) = splits.iter().find(|s| {
-                    let exact = if s.strict { x32 < s.threshold } else { x32 <= s.threshold };
+                    let exact = if s.strict {
+                        x32 < s.threshold
+                    } else {
+                        x32 <= s.threshold
+                    };
                     exact != (z <= s.bits)
                 }) {
                     count += 1;
@@ -287,11 +316,7 @@ fn diagnose(
         wrong.sort_by(|a, b| b.1.cmp(&a.1));
         for (j, count, at) in wrong.into_iter().take(3) {
             let f = &float.features[j];
-            let res = if f.log1p {
-                (1.0 + at.abs()) * f.std / 65536.0
-            } else {
-                f.std / 65536.0
-            };
+            let res = resolution(f, at);
             out.push(format!(
                 "{}: the core decides {count} of the {} differing rows on the other side of a split (e.g. the threshold {at:.6e}); the stored transform resolves steps of about {res:.2e} there",
                 feature_name(j),
@@ -327,15 +352,27 @@ pub fn generated_rows(imp: &Imported, n: usize, seed: u64) -> Vec<Row> {
         for (j, f) in features.iter().enumerate() {
             let splits = imp.splits.get(j).map_or(&[][..], Vec::as_slice);
             let v = if !splits.is_empty() {
-                let (lo, hi) = splits.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), s| {
-                    (l.min(s.threshold), h.max(s.threshold))
-                });
+                let (lo, hi) = splits
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), s| {
+                        (l.min(s.threshold), h.max(s.threshold))
+                    });
                 let span = (hi - lo).max(hi.abs().max(lo.abs()) * 0.1).max(1e-3);
                 match rng.below(3) {
                     0 => rng.range(lo - 0.1 * span, hi + 0.1 * span),
                     1 => {
+                        // Close to a threshold, but beyond the transform's
+                        // stated resolution (inside it, the core's rounding
+                        // decides, as f32 rounding does in onnxruntime).
                         let t = splits[rng.below(splits.len() as u64) as usize].threshold;
-                        t + (rng.unit() - 0.5) * 2e-4 * t.abs().max(1e-2)
+                        let near = 4.0 * resolution(f, t);
+                        let far = (1e-4 * t.abs().max(1e-2)).max(2.0 * near);
+                        let d = near + rng.unit() * (far - near);
+                        if rng.below(2) == 0 {
+                            t + d
+                        } else {
+                            t - d
+                        }
                     }
                     _ => {
                         // Log-uniform over the magnitudes the thresholds span.

@@ -32,9 +32,9 @@ use prost::Message;
 use vigil_inference_core::float::{
     FloatBody, FloatEnsemble, FloatFeature, FloatLayer, FloatModel, FloatNode, QuantizeOptions,
 };
+use vigil_inference_core::format::{Activation, LEAF};
 use vigil_inference_core::preprocess::FeatureTransform;
 use vigil_inference_core::Wide;
-use vigil_inference_core::format::{Activation, LEAF};
 
 use crate::train::trees::avg_path_length;
 use proto::{AttributeProto, GraphProto, ModelProto, NodeProto};
@@ -1098,11 +1098,8 @@ fn trees_to_ensemble(
         // Resolution at each threshold, in input units, against the f32
         // spacing the graph itself has there.
         let tol = |x: f64| x.abs().max(1e-3) * f64::EPSILON * 2f64.powi(29);
-        let worst = |band: &dyn Fn(f64) -> f64| {
-            r.iter()
-                .map(|&x| band(x) / tol(x))
-                .fold(0.0f64, f64::max)
-        };
+        let worst =
+            |band: &dyn Fn(f64) -> f64| r.iter().map(|&x| band(x) / tol(x)).fold(0.0f64, f64::max);
         let lin = worst(&|_| 2f64.powi(-16) / m);
         let log = worst(&|x: f64| (1.0 + x.abs()) * (2f64.powi(-16) / ml + 6e-8));
         let use_log = lin > 1.0 && log * 4.0 < lin;
@@ -1398,11 +1395,7 @@ mod iforest {
     /// Convert: leaves hold `depth + c(samples)`, the normaliser is the
     /// graph's divisor over the number of trees, the threshold the graph's
     /// offset (`-offset_`).
-    pub(super) fn convert(
-        graph: &Graph<'_>,
-        slice: &[usize],
-        output: &str,
-    ) -> Result<Converted> {
+    pub(super) fn convert(graph: &Graph<'_>, slice: &[usize], output: &str) -> Result<Converted> {
         let g = graph.g;
         let consumers = |t: &str| -> Vec<&NodeProto> {
             slice
@@ -1585,4 +1578,3 @@ pub fn import_file(path: &std::path::Path, opts: &ImportOptions) -> Result<Impor
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     import(&bytes, opts).with_context(|| format!("{}", path.display()))
 }
-

@@ -76,8 +76,16 @@ fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for k in 0..n {
-        let da = if k + a.len() >= n { a[k + a.len() - n] } else { 1 };
-        let db = if k + b.len() >= n { b[k + b.len() - n] } else { 1 };
+        let da = if k + a.len() >= n {
+            a[k + a.len() - n]
+        } else {
+            1
+        };
+        let db = if k + b.len() >= n {
+            b[k + b.len() - n]
+        } else {
+            1
+        };
         out[k] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -175,7 +183,10 @@ pub fn evaluate(g: &GraphProto, output: &str, x: &[Vec<f64>]) -> Result<Tensor> 
         .filter(|n| !vals.contains_key(*n))
         .collect();
     let [input] = inputs.as_slice() else {
-        bail!("the graph has {} inputs; the reference reads one", inputs.len());
+        bail!(
+            "the graph has {} inputs; the reference reads one",
+            inputs.len()
+        );
     };
     let f = x.first().map_or(0, Vec::len);
     let data: Vec<f64> = x
@@ -211,7 +222,11 @@ pub fn evaluate(g: &GraphProto, output: &str, x: &[Vec<f64>]) -> Result<Tensor> 
         let outs = op(n, &ins).with_context(|| {
             format!(
                 "float reference: ONNX node `{}` ({})",
-                if n.name.is_empty() { n.output.first().map_or("", String::as_str) } else { &n.name },
+                if n.name.is_empty() {
+                    n.output.first().map_or("", String::as_str)
+                } else {
+                    &n.name
+                },
                 n.op_type
             )
         })?;
@@ -280,18 +295,32 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
         "Mul" => one(zip_with(x()?, need(ins, 1)?, |a, b| a * b)?),
         "Div" => one(zip_with(x()?, need(ins, 1)?, |a, b| a / b)?),
         "Pow" => one(zip_with(x()?, need(ins, 1)?, f64::powf)?),
-        "Less" => one(zip_with(x()?, need(ins, 1)?, |a, b| f64::from(u8::from(a < b)))?),
-        "LessOrEqual" => one(zip_with(x()?, need(ins, 1)?, |a, b| f64::from(u8::from(a <= b)))?),
-        "Greater" => one(zip_with(x()?, need(ins, 1)?, |a, b| f64::from(u8::from(a > b)))?),
-        "GreaterOrEqual" => {
-            one(zip_with(x()?, need(ins, 1)?, |a, b| f64::from(u8::from(a >= b)))?)
-        }
-        "Equal" => one(zip_with(x()?, need(ins, 1)?, |a, b| f64::from(u8::from(a == b)))?),
+        "Less" => one(zip_with(x()?, need(ins, 1)?, |a, b| {
+            f64::from(u8::from(a < b))
+        })?),
+        "LessOrEqual" => one(zip_with(x()?, need(ins, 1)?, |a, b| {
+            f64::from(u8::from(a <= b))
+        })?),
+        "Greater" => one(zip_with(x()?, need(ins, 1)?, |a, b| {
+            f64::from(u8::from(a > b))
+        })?),
+        "GreaterOrEqual" => one(zip_with(x()?, need(ins, 1)?, |a, b| {
+            f64::from(u8::from(a >= b))
+        })?),
+        "Equal" => one(zip_with(x()?, need(ins, 1)?, |a, b| {
+            f64::from(u8::from(a == b))
+        })?),
         "Not" => one(map(x()?, |v| f64::from(u8::from(v == 0.0)))),
         "Where" => {
             let c = x()?;
             let picked = zip_with(c, need(ins, 1)?, |c, a| if c != 0.0 { a } else { f64::NAN })?;
-            one(zip_with(&picked, need(ins, 2)?, |p, b| if p.is_nan() { b } else { p })?)
+            one(zip_with(&picked, need(ins, 2)?, |p, b| {
+                if p.is_nan() {
+                    b
+                } else {
+                    p
+                }
+            })?)
         }
         "Sum" | "Max" | "Min" | "Mean" => {
             let mut acc = x()?.clone();
@@ -311,7 +340,15 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
         }
         "Neg" => one(map(x()?, |v| -v)),
         "Abs" => one(map(x()?, f64::abs)),
-        "Sign" => one(map(x()?, |v| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 })),
+        "Sign" => one(map(x()?, |v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        })),
         "Exp" => one(map(x()?, f64::exp)),
         "Log" => one(map(x()?, f64::ln)),
         "Sqrt" => one(map(x()?, f64::sqrt)),
@@ -342,7 +379,10 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
             if k != k2 || b.shape.len() > 2 {
                 bail!("MatMul of {:?} and {:?}", a.shape, b.shape);
             }
-            one(Tensor::new(vec![r, c], matmul(&a.data, &b.data, r, k, c, false)))
+            one(Tensor::new(
+                vec![r, c],
+                matmul(&a.data, &b.data, r, k, c, false),
+            ))
         }
         "Gemm" => {
             let (a, b) = (x()?, need(ins, 1)?);
@@ -365,7 +405,9 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
             one(out)
         }
         "Concat" => {
-            let parts: Vec<&Tensor> = (0..ins.len()).map(|i| need(ins, i)).collect::<Result<_>>()?;
+            let parts: Vec<&Tensor> = (0..ins.len())
+                .map(|i| need(ins, i))
+                .collect::<Result<_>>()?;
             let rank = parts[0].shape.len();
             let axis = axis_of(attr_i(n, "axis", 1), rank);
             let outer: usize = parts[0].shape[..axis].iter().product();
@@ -389,7 +431,11 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
             let mut data = Vec::new();
             for o in 0..outer {
                 for &i in &idx.data {
-                    let i = if i < 0.0 { dim as i64 + i as i64 } else { i as i64 } as usize;
+                    let i = if i < 0.0 {
+                        dim as i64 + i as i64
+                    } else {
+                        i as i64
+                    } as usize;
                     let at = (o * dim + i) * inner;
                     data.extend_from_slice(&d.data[at..at + inner]);
                 }
@@ -411,7 +457,13 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
             let known: i64 = shape.iter().filter(|&&v| v > 0).product();
             let shape: Vec<usize> = shape
                 .iter()
-                .map(|&v| if v < 0 { total / known.max(1) as usize } else { v as usize })
+                .map(|&v| {
+                    if v < 0 {
+                        total / known.max(1) as usize
+                    } else {
+                        v as usize
+                    }
+                })
                 .collect();
             one(Tensor::new(shape, d.data.clone()))
         }
@@ -419,7 +471,10 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
             let d = x()?;
             let axis = axis_of(attr_i(n, "axis", 1), d.shape.len());
             let a: usize = d.shape[..axis].iter().product();
-            one(Tensor::new(vec![a, d.data.len() / a.max(1)], d.data.clone()))
+            one(Tensor::new(
+                vec![a, d.data.len() / a.max(1)],
+                d.data.clone(),
+            ))
         }
         "Squeeze" | "Unsqueeze" => {
             let d = x()?;
@@ -492,7 +547,10 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
             let icpt = attr_floats(n, "intercepts");
             let t = attr_i(n, "targets", 1) as usize;
             if coef.len() != t * f {
-                bail!("{} coefficients for {t} targets of {f} features", coef.len());
+                bail!(
+                    "{} coefficients for {t} targets of {f} features",
+                    coef.len()
+                );
             }
             let mut out = matmul(&d.data, &coef, r, f, t, true);
             for (k, v) in out.iter_mut().enumerate() {
@@ -506,14 +564,20 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
         "LabelEncoder" => {
             let d = x()?;
             let keys: Vec<f64> = if attr(n, "keys_int64s").is_some() {
-                attr_ints(n, "keys_int64s").iter().map(|&v| v as f64).collect()
+                attr_ints(n, "keys_int64s")
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect()
             } else {
                 attr_floats(n, "keys_floats")
             };
             let values: Vec<f64> = if attr(n, "values_floats").is_some() {
                 attr_floats(n, "values_floats")
             } else {
-                attr_ints(n, "values_int64s").iter().map(|&v| v as f64).collect()
+                attr_ints(n, "values_int64s")
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect()
             };
             if keys.len() != values.len() || keys.is_empty() {
                 bail!("a LabelEncoder on other than numeric keys and values");
@@ -550,7 +614,11 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
         }
         other => bail!(
             "op `{other}` (domain `{}`) has no float reference in vigil",
-            if n.domain.is_empty() { "ai.onnx" } else { &n.domain }
+            if n.domain.is_empty() {
+                "ai.onnx"
+            } else {
+                &n.domain
+            }
         ),
     }
 }
@@ -668,9 +736,16 @@ fn tree_ensemble(n: &NodeProto, d: &Tensor) -> Result<Vec<Option<Tensor>>> {
     let trues = attr_ints(n, "nodes_truenodeids");
     let falses = attr_ints(n, "nodes_falsenodeids");
     let len = tree_ids.len();
-    if [node_ids.len(), feats.len(), modes.len(), values.len(), trues.len(), falses.len()]
-        .iter()
-        .any(|&l| l != len)
+    if [
+        node_ids.len(),
+        feats.len(),
+        modes.len(),
+        values.len(),
+        trues.len(),
+        falses.len(),
+    ]
+    .iter()
+    .any(|&l| l != len)
     {
         bail!("node attribute arrays of different lengths");
     }
@@ -684,10 +759,9 @@ fn tree_ensemble(n: &NodeProto, d: &Tensor) -> Result<Vec<Option<Tensor>>> {
             if modes[k] == "LEAF" {
                 return Ok(0);
             }
-            index
-                .get(&(tree_ids[k], id))
-                .copied()
-                .with_context(|| format!("tree {} node {}: no child {id}", tree_ids[k], node_ids[k]))
+            index.get(&(tree_ids[k], id)).copied().with_context(|| {
+                format!("tree {} node {}: no child {id}", tree_ids[k], node_ids[k])
+            })
         };
         nodes.push(Node {
             feature: feats[k].max(0) as usize,
