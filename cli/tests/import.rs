@@ -414,8 +414,8 @@ fn wide_forest() -> Vec<u8> {
     for t in 0..3i64 {
         // Node k (k < 8) splits feature 0 at th0[(k + t) % 8]: true -> leaf,
         // false -> next split; node 8 splits feature 1 at 0.5.
-        let mut id = 0;
-        for k in 0..8 {
+        for k in 0..8i64 {
+            let id = k;
             let leaf = 100 + k;
             tid.push(t);
             nid.push(id);
@@ -439,7 +439,6 @@ fn wide_forest() -> Vec<u8> {
             cn.push(leaf);
             ci.push(1);
             cw.push(((k as f32 * 0.37 + t as f32 * 0.21) % 1.0) / 3.0);
-            id += 1;
         }
         // Node 8: feature 1.
         tid.push(t);

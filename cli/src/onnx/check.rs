@@ -313,7 +313,7 @@ fn diagnose(
                 wrong.push((j, count, at));
             }
         }
-        wrong.sort_by(|a, b| b.1.cmp(&a.1));
+        wrong.sort_by_key(|w| std::cmp::Reverse(w.1));
         for (j, count, at) in wrong.into_iter().take(3) {
             let f = &float.features[j];
             let res = resolution(f, at);

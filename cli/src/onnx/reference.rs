@@ -778,9 +778,9 @@ fn tree_ensemble(n: &NodeProto, d: &Tensor) -> Result<Vec<Option<Tensor>>> {
         .filter(|x| x.mode != "LEAF")
         .flat_map(|x| [x.t, x.f])
         .collect();
-    for k in 0..len {
-        if !referenced.contains(&k) && !roots.iter().any(|(t, _)| *t == tree_ids[k]) {
-            roots.push((tree_ids[k], k));
+    for (k, &tree) in tree_ids.iter().enumerate() {
+        if !referenced.contains(&k) && !roots.iter().any(|(t, _)| *t == tree) {
+            roots.push((tree, k));
         }
     }
     let prefix = if classifier { "class" } else { "target" };
