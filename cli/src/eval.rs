@@ -1,7 +1,10 @@
 //! `vigil eval`: score a labelled CSV with a model blob exactly as the
 //! chain would (decimal strings → `decimal::parse` → `Model::infer`), and
-//! with the `f64` evaluation of the same stored parameters
-//! (`ModelSpec::dequantize`) to show the fixed-point arithmetic's effect.
+//! compare with a float reference: the ONNX graph the model was imported
+//! from (`--onnx`, evaluated in float from the file's own parameters), or
+//! else the `f64` evaluation of the blob's own stored parameters
+//! (`ModelSpec::dequantize`), which shows the fixed-point arithmetic's
+//! effect but not the quantisation's.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -12,6 +15,7 @@ use vigil_inference_core::{Act, Model};
 use crate::chart;
 use crate::data::{LabelMode, Table};
 use crate::metrics::{roc_curve, Confusion, Metrics};
+use crate::onnx::{check, Imported};
 use crate::quant::{agreement, Scored};
 use crate::report::{hex, thousands, CostInfo};
 
@@ -43,6 +47,10 @@ pub struct EvalReport {
     pub rows: u64,
     /// Metrics of the float evaluation.
     pub float: Metrics,
+    /// What the float reference is: `onnx FILE` or `stored parameters`.
+    pub reference: String,
+    /// 99th percentile of |fixed score - float score|.
+    pub p99_score_diff: f64,
     /// Model family.
     pub family: String,
     /// Model threshold.
@@ -68,6 +76,7 @@ pub fn evaluate(
     table: &Table,
     roc: Option<&Path>,
     progress: bool,
+    onnx: Option<&Imported>,
 ) -> Result<EvalReport> {
     let model = Model::parse(blob)?;
     table.check_features(model.n_features())?;
@@ -92,12 +101,43 @@ pub fn evaluate(
             .with_context(|| format!("{}:{}", table.path.display(), r.line))?;
         fixed.score.push(o.score.to_num());
         fixed.label.push(o.label);
-        let s = float_model.predict(&r.x);
-        float.score.push(s);
-        float.label.push(s >= float_model.threshold);
+        if onnx.is_none() {
+            let s = float_model.predict(&r.x);
+            float.score.push(s);
+            float.label.push(s >= float_model.threshold);
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let reference = match onnx {
+        Some(imp) => {
+            if imp.model.features.len() != model.n_features() {
+                anyhow::bail!(
+                    "the ONNX graph reads {} features, the model {}: not the model's source",
+                    imp.model.features.len(),
+                    model.n_features()
+                );
+            }
+            float.score = check::reference(imp, &table.rows)?.score;
+            // Labels at the blob's threshold (what the chain decides with).
+            let t: f64 = model.threshold().to_num();
+            float.label = float.score.iter().map(|&s| s >= t).collect();
+            format!("the ONNX graph (`{}`)", imp.output)
+        }
+        None => "the model's stored parameters in f64".to_string(),
+    };
+    let p99 = {
+        let mut d: Vec<f64> = fixed
+            .score
+            .iter()
+            .zip(&float.score)
+            .map(|(a, b)| (a - b).abs())
+            .collect();
+        d.sort_by(f64::total_cmp);
+        d.get(((d.len() as f64 * 0.99).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0.0)
+    };
     let m = Metrics::of(&fixed.score, &fixed.label, &truth);
     let fm = Metrics::of(&float.score, &float.label, &truth);
     let a = agreement(&fixed, &float);
@@ -131,6 +171,8 @@ pub fn evaluate(
         confusion: m.confusion,
         rows: m.n,
         float: fm,
+        reference,
+        p99_score_diff: p99,
         family: model.family().name().to_string(),
         threshold: model.threshold().to_num(),
         hash: hex(&model.checksum()),
@@ -146,10 +188,11 @@ pub fn run(
     label: &str,
     roc: Option<&Path>,
     progress: bool,
+    onnx: Option<&Imported>,
 ) -> Result<EvalReport> {
     let blob = read_model(model)?;
     let table = Table::load(data, label, LabelMode::Required)?;
-    evaluate(&blob, &table, roc, progress)
+    evaluate(&blob, &table, roc, progress, onnx)
 }
 
 /// Print a report as text.
@@ -158,6 +201,7 @@ pub fn print(r: &EvalReport) {
         "{} model (threshold {:.6}) on {} rows",
         r.family, r.threshold, r.rows
     );
+    println!("  float reference: {}", r.reference);
     println!("  {:<12} {:>9} {:>9}", "", "fixed", "float");
     for (name, a, b) in [
         ("accuracy", r.accuracy, r.float.accuracy),
@@ -169,10 +213,11 @@ pub fn print(r: &EvalReport) {
         println!("  {name:<12} {a:>9.4} {b:>9.4}");
     }
     println!(
-        "  fixed and float labels agree on {:.2}% ({} differ); largest score difference {:.2e} (mean {:.2e})",
+        "  fixed and float labels agree on {:.3}% ({} differ); largest score difference {:.2e} (p99 {:.2e}, mean {:.2e})",
         100.0 * r.agreement,
         r.disagreements,
         r.max_score_diff,
+        r.p99_score_diff,
         r.mean_score_diff
     );
     let c = r.confusion;

@@ -15,7 +15,6 @@ use vigil_cli::report::{check_requirements, hex, print_sets, set_figure, CostInf
 use vigil_cli::train::{self, Family, TrainArgs};
 use vigil_cli::{eval, inspect};
 use vigil_guard_api::msg::PausedCheck;
-use vigil_inference_core::float::QuantizeOptions;
 
 /// Train, import, evaluate and deploy Vigil fixed-point models.
 ///
@@ -223,6 +222,14 @@ struct ImportCmd {
     /// Label column of --data.
     #[arg(long, default_value = "label")]
     label: String,
+    /// Largest |score difference| allowed between the imported model (the
+    /// core's fixed-point inference) and the ONNX graph evaluated in float.
+    #[arg(long, default_value_t = onnx::check::DEFAULT_MAX_SCORE_DIFF)]
+    max_score_diff: f64,
+    /// Write the model even when it does not reproduce the ONNX graph
+    /// (a label differs, or a score by more than --max-score-diff).
+    #[arg(long)]
+    accept_loss: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -239,6 +246,13 @@ struct EvalCmd {
     /// Label column.
     #[arg(long, default_value = "label")]
     label: String,
+    /// The ONNX file the model was imported from: compare with its graph
+    /// evaluated in float (else with the model's own stored parameters).
+    #[arg(long)]
+    onnx: Option<PathBuf>,
+    /// Graph output of --onnx (as given to `vigil import --output`).
+    #[arg(long, requires = "onnx")]
+    output: Option<String>,
     /// Where to write the ROC chart (default: next to the model, .roc.svg;
     /// missing directories are created).
     #[arg(long)]
@@ -534,6 +548,7 @@ fn train_cmd(c: TrainCmd) -> Result<()> {
         max_score_diff: c.max_score_diff,
     };
     a.test = c.test;
+    a.require = c.require.clone();
     a.progress = !c.json;
     a.validate()?;
     if let (false, Some(test)) = (c.require.is_empty(), &a.test) {
@@ -572,6 +587,8 @@ struct ImportReport<'a> {
     threshold: f64,
     quantization: Option<Vec<quant::Candidate>>,
     calibration: Option<SetReport>,
+    exactness: onnx::check::Exactness,
+    written: bool,
     out: &'a Path,
     hash: String,
     cost: CostInfo,
@@ -585,16 +602,27 @@ fn import_cmd(c: ImportCmd) -> Result<()> {
             t
         ));
     }
+    if !(c.max_score_diff.is_finite() && c.max_score_diff >= 0.0) {
+        bail!(train::InvalidFlag::new(
+            "--max-score-diff",
+            "a finite number >= 0",
+            c.max_score_diff
+        ));
+    }
     let opts = ImportOptions {
         output: c.output.clone(),
         threshold: c.threshold,
     };
     let imp = onnx::import_file(&c.model, &opts)?;
-    let (blob, candidates, calibration) = match &c.data {
+    let targets = Targets {
+        min_agreement: 1.0,
+        max_score_diff: c.max_score_diff,
+    };
+    let (blob, candidates, calibration, rows, rows_from) = match &c.data {
         Some(path) => {
             let t = Table::load(path, &c.label, LabelMode::Optional)?;
             t.check_inputs(imp.model.features.len(), &c.label)?;
-            let q = quant::quantize(&imp.model, &t.rows, c.weights, &Targets::default())?;
+            let q = quant::quantize(&imp.model, &t.rows, c.weights, &targets)?;
             let cal = match t.labels() {
                 Ok(y) => Some(SetReport::new(
                     &format!("{} (calibration)", path.display()),
@@ -604,24 +632,33 @@ fn import_cmd(c: ImportCmd) -> Result<()> {
                 )),
                 Err(_) => None,
             };
-            (q.blob, Some(q.candidates), cal)
+            let from = path.display().to_string();
+            (q.blob, Some(q.candidates), cal, t.rows, from)
         }
         None => {
             if c.weights == WeightChoice::Auto {
                 bail!("--weights auto needs --data to calibrate on");
             }
-            let spec = imp.model.quantize(&QuantizeOptions {
-                wide_weights: c.weights == WeightChoice::I16,
-                per_channel: true,
-                explain: true,
-            });
+            let spec = onnx::check::spec_of(&imp, c.weights == WeightChoice::I16);
             let blob = spec
                 .to_bytes()
                 .map_err(|e| anyhow::anyhow!("the imported model does not serialise: {e}"))?;
-            (blob, None, None)
+            let rows = onnx::check::generated_rows(&imp, onnx::check::GENERATED_ROWS, 1);
+            (
+                blob,
+                None,
+                None,
+                rows,
+                "generated across each feature's range; pass --data for rows like yours".into(),
+            )
         }
     };
-    write_file(&c.out, &blob)?;
+    let exactness = onnx::check::check(&imp, &blob, &rows, &rows_from, c.max_score_diff)
+        .context("comparing the imported model with the ONNX graph")?;
+    let refused = !exactness.passed() && !c.accept_loss;
+    if !refused {
+        write_file(&c.out, &blob)?;
+    }
     let model = vigil_inference_core::Model::parse(&blob)?;
     let r = ImportReport {
         source: &c.model,
@@ -632,42 +669,70 @@ fn import_cmd(c: ImportCmd) -> Result<()> {
         threshold: model.threshold().to_num(),
         quantization: candidates,
         calibration,
+        exactness,
+        written: !refused,
         out: &c.out,
         hash: hex(&model.checksum()),
         cost: CostInfo::of(&blob)?,
     };
     if c.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
-        return Ok(());
-    }
-    println!("imported {} (producer: {})", c.model.display(), r.producer);
-    println!("  recognised: {}", r.recognised);
-    println!(
-        "  score: graph output `{}`; {} model, threshold {:.6}",
-        r.output, r.family, r.threshold
-    );
-    if let Some(q) = &r.quantization {
-        for (i, cand) in q.iter().enumerate() {
+    } else {
+        println!("imported {} (producer: {})", c.model.display(), r.producer);
+        println!("  recognised: {}", r.recognised);
+        println!(
+            "  score: graph output `{}`; {} model, threshold {:.6}",
+            r.output, r.family, r.threshold
+        );
+        if let Some(q) = &r.quantization {
+            for (i, cand) in q.iter().enumerate() {
+                println!(
+                    "  quantisation {} {:<5} {:>7} bytes; against the unquantised import: labels agree {:.3}%, max |score diff| {:.2e}",
+                    if i == 0 { "chosen:" } else { "tried: " },
+                    cand.name,
+                    cand.bytes,
+                    100.0 * cand.agreement.agreement,
+                    cand.agreement.max_score_diff
+                );
+            }
+        }
+        if let Some(cal) = &r.calibration {
+            print_sets(std::slice::from_ref(cal));
+        }
+        println!("  {}", r.exactness.line());
+        if !refused {
+            if !r.exactness.passed() {
+                println!("  --accept-loss: written although it does not reproduce the graph:");
+                for f in &r.exactness.faults {
+                    println!("    - {f}");
+                }
+            }
             println!(
-                "  quantisation {} {:<5} {:>7} bytes; labels agree {:.3}%, max |score diff| {:.2e}",
-                if i == 0 { "chosen:" } else { "tried: " },
-                cand.name,
-                cand.bytes,
-                100.0 * cand.agreement.agreement,
-                cand.agreement.max_score_diff
+                "wrote {}: {} bytes, sha256 {}",
+                c.out.display(),
+                blob.len(),
+                r.hash
             );
+            println!("  {}", r.cost.line());
         }
     }
-    if let Some(cal) = &r.calibration {
-        print_sets(std::slice::from_ref(cal));
+    if refused {
+        let e = &r.exactness;
+        let mut msg = format!(
+            "refusing to write {}: the imported model does not reproduce the ONNX graph: {}",
+            c.out.display(),
+            e.line()
+        );
+        for f in &e.faults {
+            msg.push_str(&format!("\n  - {f}"));
+        }
+        msg.push_str(&format!(
+            "\nthe largest difference is on row {} of the {}; nothing was written. Pass --accept-loss to write it anyway, or --max-score-diff to state another bound.",
+            e.worst_row,
+            if c.data.is_some() { "data" } else { "generated rows" }
+        ));
+        bail!(msg);
     }
-    println!(
-        "wrote {}: {} bytes, sha256 {}",
-        c.out.display(),
-        blob.len(),
-        r.hash
-    );
-    println!("  {}", r.cost.line());
     Ok(())
 }
 
@@ -699,7 +764,24 @@ fn eval_cmd(c: EvalCmd) -> Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let r = eval::run(&c.model, &c.data, &c.label, roc.as_deref(), !c.json)?;
+    let reference = match &c.onnx {
+        Some(path) => Some(onnx::import_file(
+            path,
+            &ImportOptions {
+                output: c.output.clone(),
+                threshold: None,
+            },
+        )?),
+        None => None,
+    };
+    let r = eval::run(
+        &c.model,
+        &c.data,
+        &c.label,
+        roc.as_deref(),
+        !c.json,
+        reference.as_ref(),
+    )?;
     if c.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
     } else {

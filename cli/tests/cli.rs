@@ -510,12 +510,21 @@ fn require_fails_when_figures_are_not_met() {
         "max_score_diff=0.5",
     ]);
     ok(&args);
+    // A failed --require writes nothing.
+    let missed = dir.join("missed.vgm");
     let mut args = base.to_vec();
+    args[8] = p(&missed);
     args.extend(["--require", "f1=0.999,recall=0.999"]);
     let err = fails(&args);
     assert!(
         err.contains("requirements not met: f1 = ") && err.contains("recall = "),
         "{err}"
+    );
+    assert!(err.contains("was not written"), "{err}");
+    assert!(
+        !missed.exists(),
+        "a failed --require wrote {}",
+        missed.display()
     );
     let err = fails(&[
         "eval",

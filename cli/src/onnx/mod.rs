@@ -21,16 +21,20 @@
 //! per-tree `TreeEnsembleRegressor`s that output leaf ids, is recognised as
 //! a whole. Any other op on the path is an error naming the op
 //! and the node.
+pub mod check;
 pub mod proto;
+pub mod reference;
 
 use std::collections::{HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context, Result};
 use prost::Message;
 use vigil_inference_core::float::{
-    FloatBody, FloatEnsemble, FloatFeature, FloatLayer, FloatModel, FloatNode,
+    FloatBody, FloatEnsemble, FloatFeature, FloatLayer, FloatModel, FloatNode, QuantizeOptions,
 };
 use vigil_inference_core::format::{Activation, LEAF};
+use vigil_inference_core::preprocess::FeatureTransform;
+use vigil_inference_core::Wide;
 
 use crate::train::trees::avg_path_length;
 use proto::{AttributeProto, GraphProto, ModelProto, NodeProto};
@@ -51,6 +55,64 @@ pub struct Imported {
     pub output: String,
     /// Producer recorded in the file.
     pub producer: String,
+    /// The graph itself, for the float reference ([`Imported::reference_scores`]).
+    pub graph: GraphProto,
+    /// How the reference's output tensor becomes Vigil's score.
+    pub score_map: ScoreMap,
+    /// The ONNX node of each dense layer, in order (for messages).
+    pub layer_nodes: Vec<String>,
+    /// Per feature: the tree splits on it (raw threshold, bits stored).
+    pub splits: Vec<Vec<Split>>,
+}
+
+/// How the graph output maps to Vigil's score in `[0, 1]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ScoreMap {
+    /// The probability of class 1: column 1 of two, or the only column.
+    Probability,
+    /// skl2onnx's isolation forest: score = `k - output` (`k = -offset_`).
+    Anomaly {
+        /// The constant added in the graph.
+        k: f64,
+    },
+}
+
+/// One tree split as imported: the ONNX threshold in input units and how
+/// the core compares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Split {
+    /// Threshold as in the file (input units).
+    pub threshold: f64,
+    /// The core's threshold on the preprocessed feature (`I16F16` bits).
+    pub bits: i32,
+    /// Left (the core's `<=` side) when `x < threshold` rather than `<=`.
+    pub strict: bool,
+}
+
+impl Imported {
+    /// The float reference: the ONNX graph evaluated on `x` (one row per
+    /// input row, the model's feature order), mapped to Vigil's score.
+    pub fn reference_scores(&self, x: &[Vec<f64>]) -> Result<Vec<f64>> {
+        if x.is_empty() {
+            return Ok(Vec::new());
+        }
+        let t = reference::evaluate(&self.graph, &self.output, x)?;
+        let cols = match t.shape.as_slice() {
+            [_] => 1,
+            [_, c] => *c,
+            s => bail!("float reference: output of shape {s:?}"),
+        };
+        let col = match cols {
+            1 => 0,
+            2 => 1,
+            c => bail!("float reference: the output has {c} columns; a binary score has 1 or 2"),
+        };
+        let v = t.column(col)?;
+        Ok(match self.score_map {
+            ScoreMap::Probability => v,
+            ScoreMap::Anomaly { k } => v.into_iter().map(|s| k - s).collect(),
+        })
+    }
 }
 
 /// Options.
@@ -80,6 +142,8 @@ struct Affine {
 #[derive(Clone, Debug)]
 struct Dense {
     input: Affine,
+    /// ONNX node name of each layer.
+    names: Vec<String>,
     layers: Vec<FloatLayer>,
     /// The last layer has no activation applied yet (bias/scale may still
     /// be added).
@@ -379,12 +443,13 @@ pub fn import(bytes: &[u8], opts: &ImportOptions) -> Result<Imported> {
         let n = &g.node[i];
         n.op_type == "TreeEnsembleRegressor" && iforest::leaf_id_trick(n)
     });
-    let (mut model, description) = if is_iforest {
+    let c = if is_iforest {
         iforest::convert(&graph, &slice, &output)?
     } else {
         let val = evaluate(&graph, &slice, &output)?;
         to_model(val, &graph)?
     };
+    let mut model = c.model;
     if let Some(t) = opts.threshold {
         if !(0.0..=1.0).contains(&t) {
             bail!("--threshold must be in [0, 1]");
@@ -393,9 +458,13 @@ pub fn import(bytes: &[u8], opts: &ImportOptions) -> Result<Imported> {
     }
     Ok(Imported {
         model,
-        description,
+        description: c.description,
         output,
         producer,
+        graph: g.clone(),
+        score_map: c.score_map,
+        layer_nodes: c.layer_nodes,
+        splits: c.splits,
     })
 }
 
@@ -560,6 +629,7 @@ fn apply(n: &NodeProto, ins: Vec<Val>, graph: &Graph<'_>) -> Result<Vec<Option<V
                     }
                     one(Val::Dense(Dense {
                         input: a,
+                        names: vec![node_name(n)],
                         layers: vec![layer],
                         open: true,
                     }))
@@ -570,6 +640,7 @@ fn apply(n: &NodeProto, ins: Vec<Val>, graph: &Graph<'_>) -> Result<Vec<Option<V
                         return Err(err_at(n, format!("weights for {fan_in} inputs after a layer of {prev}")));
                     }
                     d.layers.push(layer);
+                    d.names.push(node_name(n));
                     d.open = true;
                     one(Val::Dense(d))
                 }
@@ -637,6 +708,7 @@ fn apply(n: &NodeProto, ins: Vec<Val>, graph: &Graph<'_>) -> Result<Vec<Option<V
             };
             let dense = Val::Dense(Dense {
                 input: a,
+                names: vec![node_name(n)],
                 layers: vec![FloatLayer {
                     weights: w,
                     biases: vec![b],
@@ -916,9 +988,86 @@ fn tree_ensemble(n: &NodeProto, input: Affine) -> Result<Trees> {
     })
 }
 
+/// The core's stored transform for a real one (what quantisation writes).
+fn core_feature(f: &FloatFeature) -> FeatureTransform {
+    let probe = FloatModel {
+        threshold: 0.5,
+        features: vec![f.clone()],
+        body: FloatBody::Linear(FloatLayer {
+            weights: vec![0.0],
+            biases: vec![0.0],
+            activation: Activation::Identity,
+        }),
+    };
+    probe.quantize(&QuantizeOptions::default()).features[0]
+}
+
+/// The decision boundary in exact input units that reproduces
+/// onnxruntime's comparison of the `f32`-rounded input with an `f32`
+/// threshold: `f32(x) <= t` ⇔ `x <=` the midpoint to the next `f32` up;
+/// `f32(x) < t` ⇔ `x <` the midpoint to the next `f32` down.
+fn f32_boundary(t: f64, strict: bool) -> f64 {
+    let f = t as f32;
+    if f64::from(f) != t || !f.is_finite() {
+        return t;
+    }
+    let bits = f.to_bits();
+    let step = |up: bool| {
+        // The neighbouring f32 in the direction `up` (sign-magnitude bits).
+        let b = match (f >= 0.0, up) {
+            (true, true) => bits + 1,
+            (true, false) if f == 0.0 => 0x8000_0001,
+            (true, false) => bits - 1,
+            (false, true) if bits == 0x8000_0000 => 1,
+            (false, true) => bits - 1,
+            (false, false) => bits + 1,
+        };
+        f64::from(f32::from_bits(b))
+    };
+    let other = step(!strict);
+    if !other.is_finite() {
+        return t;
+    }
+    (t + other) / 2.0
+}
+
+/// Signed `log1p`, as the core's preprocessing computes it.
+fn slog1p(x: f64) -> f64 {
+    x.signum() * x.abs().ln_1p()
+}
+
+/// `z = (y - c) · m` with `y`'s thresholds within ±16384 of the centre and
+/// the offset `-c·m` inside the `I16F16` range: comparisons with every
+/// threshold survive saturation of far-away inputs.
+fn centre_and_multiplier(lo: f64, hi: f64) -> (f64, f64) {
+    let c = (lo + hi) / 2.0;
+    let h = (hi - lo) / 2.0;
+    // As fine as the thresholds allow: onnxruntime decides on the input
+    // rounded to f32, whose rounding boundaries the core must resolve.
+    let mut m = 2f64.powi(30);
+    if h > 0.0 {
+        m = m.min(16384.0 / h);
+    }
+    if c != 0.0 {
+        m = m.min(16384.0 / c.abs());
+    }
+    (c, m.log2().floor().exp2())
+}
+
 /// Choose per-feature transforms for trees from the thresholds (in raw
 /// input units) each feature is compared with, and lay the trees out.
-fn trees_to_ensemble(t: &Trees, n_features: usize) -> Result<(Vec<FloatFeature>, FloatEnsemble)> {
+///
+/// Each feature is mapped linearly, `z = (x - c)·m`, or, when its
+/// thresholds span orders of magnitude that a linear map into `I16F16`
+/// cannot resolve, through the core's signed `log1p` first (monotone, so
+/// every comparison keeps its direction). Each stored threshold is then the
+/// core's own transform of the threshold (the boundary onnxruntime's `f32`
+/// comparison draws), so the core's decision differs from the graph's only
+/// for inputs within the transform's resolution of a threshold.
+fn trees_to_ensemble(
+    t: &Trees,
+    n_features: usize,
+) -> Result<(Vec<FloatFeature>, FloatEnsemble, Vec<Vec<Split>>)> {
     // Raw thresholds per feature: v = s·x + o, so v <= t ⇔ x <= (t - o)/s.
     let mut raw: Vec<Vec<f64>> = vec![Vec::new(); n_features];
     for tree in &t.trees {
@@ -936,41 +1085,37 @@ fn trees_to_ensemble(t: &Trees, n_features: usize) -> Result<(Vec<FloatFeature>,
             raw[nd.feature].push((nd.threshold - o) / s);
         }
     }
-    // z = (x - c) · m with thresholds inside ±16384 and the offset -c·m
-    // inside the I16F16 range: comparisons with every threshold survive
-    // saturation of far-away inputs.
     let mut features = Vec::with_capacity(n_features);
-    let mut maps = Vec::with_capacity(n_features);
     for r in &raw {
         if r.is_empty() {
             features.push(FloatFeature::IDENTITY);
-            maps.push((0.0, 1.0));
             continue;
         }
         let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let c = (lo + hi) / 2.0;
-        let h = (hi - lo) / 2.0;
-        let mut m = 65536.0f64;
-        if h > 0.0 {
-            m = m.min(16384.0 / h);
-        }
-        if c != 0.0 {
-            m = m.min(16384.0 / c.abs());
-        }
-        // A power of two keeps the multiplier exact, and a centre on the
-        // 2^-16 grid of z keeps the stored offset exact.
-        let m = m.log2().floor().exp2();
+        let (c, m) = centre_and_multiplier(lo, hi);
+        let (cl, ml) = centre_and_multiplier(slog1p(lo), slog1p(hi));
+        // Resolution at each threshold, in input units, against the f32
+        // spacing the graph itself has there.
+        let tol = |x: f64| x.abs().max(1e-3) * f64::EPSILON * 2f64.powi(29);
+        let worst =
+            |band: &dyn Fn(f64) -> f64| r.iter().map(|&x| band(x) / tol(x)).fold(0.0f64, f64::max);
+        let lin = worst(&|_| 2f64.powi(-16) / m);
+        let log = worst(&|x: f64| (1.0 + x.abs()) * (2f64.powi(-16) / ml + 6e-8));
+        let use_log = lin > 1.0 && log * 4.0 < lin;
+        let (c, m) = if use_log { (cl, ml) } else { (c, m) };
+        // A centre on the 2^-16 grid of z keeps the stored offset exact.
         let c = (c * m * 65536.0).round() / (m * 65536.0);
         features.push(FloatFeature {
             clip_lo: None,
             clip_hi: None,
-            log1p: false,
+            log1p: use_log,
             mean: c,
             std: 1.0 / m,
         });
-        maps.push((c, m));
     }
+    let cores: Vec<FeatureTransform> = features.iter().map(core_feature).collect();
+    let mut splits: Vec<Vec<Split>> = vec![Vec::new(); n_features];
     let mut trees = Vec::with_capacity(t.trees.len());
     for (k, tree) in t.trees.iter().enumerate() {
         let root = tree
@@ -985,7 +1130,14 @@ fn trees_to_ensemble(t: &Trees, n_features: usize) -> Result<(Vec<FloatFeature>,
             })
             .with_context(|| format!("tree {k} has no root"))?;
         let mut out = Vec::new();
-        emit(tree, root, &t.input, &maps, &mut out, 0).with_context(|| format!("tree {k}"))?;
+        let mut ctx = Emit {
+            tree,
+            input: &t.input,
+            cores: &cores,
+            out: &mut out,
+            splits: &mut splits,
+        };
+        ctx.emit(root, 0).with_context(|| format!("tree {k}"))?;
         if out.len() > usize::from(u16::MAX) {
             bail!("tree {k} has {} nodes; the format allows 65535", out.len());
         }
@@ -997,63 +1149,90 @@ fn trees_to_ensemble(t: &Trees, n_features: usize) -> Result<(Vec<FloatFeature>,
             base: t.base,
             trees,
         },
+        splits,
     ))
 }
 
-/// Emit a subtree in pre-order; returns (mean leaf value, weight).
-fn emit(
-    tree: &RawTree,
-    id: i64,
-    input: &Affine,
-    maps: &[(f64, f64)],
-    out: &mut Vec<FloatNode>,
-    depth: usize,
-) -> Result<(f64, f64)> {
-    if depth > 32 {
-        bail!("deeper than 32 levels (the format's limit)");
-    }
-    let nd = tree
-        .nodes
-        .get(&id)
-        .with_context(|| format!("missing node {id}"))?;
-    if nd.mode == "LEAF" {
-        out.push(FloatNode {
-            feature: LEAF,
-            right: 0,
-            value: nd.leaf,
-            mean: nd.leaf,
+struct Emit<'a> {
+    tree: &'a RawTree,
+    input: &'a Affine,
+    cores: &'a [FeatureTransform],
+    out: &'a mut Vec<FloatNode>,
+    splits: &'a mut Vec<Vec<Split>>,
+}
+
+impl Emit<'_> {
+    /// Emit a subtree in pre-order; returns (mean leaf value, weight).
+    fn emit(&mut self, id: i64, depth: usize) -> Result<(f64, f64)> {
+        if depth > 32 {
+            bail!("deeper than 32 levels (the format's limit)");
+        }
+        let nd = self
+            .tree
+            .nodes
+            .get(&id)
+            .with_context(|| format!("missing node {id}"))?;
+        if nd.mode == "LEAF" {
+            self.out.push(FloatNode {
+                feature: LEAF,
+                right: 0,
+                value: nd.leaf,
+                mean: nd.leaf,
+            });
+            return Ok((nd.leaf, nd.weight));
+        }
+        let (s, o) = (self.input.scale[nd.feature], self.input.offset[nd.feature]);
+        // The core sends x left when its I16F16 bits are <= the threshold bits.
+        let (strict, left, right) = match nd.mode.as_str() {
+            "BRANCH_LEQ" => (false, nd.true_id, nd.false_id),
+            "BRANCH_LT" => (true, nd.true_id, nd.false_id),
+            "BRANCH_GT" => (false, nd.false_id, nd.true_id),
+            "BRANCH_GTE" => (true, nd.false_id, nd.true_id),
+            other => bail!("node {id}: split mode {other} is not supported (LEQ, LT, GT, GTE)"),
+        };
+        let raw = (nd.threshold - o) / s;
+        let identity = s == 1.0 && o == 0.0;
+        let boundary = if identity {
+            f32_boundary(raw, strict)
+        } else {
+            raw
+        };
+        let core = self.cores[nd.feature]
+            .apply(Wide::saturating_from_num(boundary))
+            .to_bits();
+        // x <= b ⇒ core(x) <= core(b) (the transform is monotone); for a
+        // strict boundary, b itself goes right.
+        let bits = if strict { core.saturating_sub(1) } else { core };
+        self.splits[nd.feature].push(Split {
+            threshold: raw,
+            bits,
+            strict,
         });
-        return Ok((nd.leaf, nd.weight));
+        let at = self.out.len();
+        self.out.push(FloatNode {
+            feature: nd.feature as u16,
+            right: 0,
+            value: f64::from(bits) / 65536.0,
+            mean: 0.0,
+        });
+        let (ml, wl) = self.emit(left, depth + 1)?;
+        self.out[at].right = self.out.len() as u16;
+        let (mr, wr) = self.emit(right, depth + 1)?;
+        let w = wl + wr;
+        self.out[at].mean = (ml * wl + mr * wr) / w;
+        Ok((self.out[at].mean, w))
     }
-    let (s, o) = (input.scale[nd.feature], input.offset[nd.feature]);
-    let (c, m) = maps[nd.feature];
-    let z = ((nd.threshold - o) / s - c) * m * 65536.0;
-    // The core sends x left when its I16F16 bits are <= the threshold bits.
-    let (bits, left, right) = match nd.mode.as_str() {
-        "BRANCH_LEQ" => (z.floor(), nd.true_id, nd.false_id),
-        "BRANCH_LT" => (z.ceil() - 1.0, nd.true_id, nd.false_id),
-        "BRANCH_GT" => (z.floor(), nd.false_id, nd.true_id),
-        "BRANCH_GTE" => (z.ceil() - 1.0, nd.false_id, nd.true_id),
-        other => bail!("node {id}: split mode {other} is not supported (LEQ, LT, GT, GTE)"),
-    };
-    let bits = bits.clamp(-2_147_483_648.0, 2_147_483_647.0);
-    let at = out.len();
-    out.push(FloatNode {
-        feature: nd.feature as u16,
-        right: 0,
-        value: bits / 65536.0,
-        mean: 0.0,
-    });
-    let (ml, wl) = emit(tree, left, input, maps, out, depth + 1)?;
-    out[at].right = out.len() as u16;
-    let (mr, wr) = emit(tree, right, input, maps, out, depth + 1)?;
-    let w = wl + wr;
-    out[at].mean = (ml * wl + mr * wr) / w;
-    Ok((out[at].mean, w))
 }
 
 /// Feature transforms of a dense model from the input affine map, folding
 /// signs and zero scales into the first layer.
+///
+/// Each input column is then scaled by its largest first-layer weight: the
+/// column's scale moves into the feature's standardisation and the column's
+/// weights become at most 1 in magnitude. A standardisation folded into the
+/// first layer (`W · diag(1/σ)`, weights spanning many orders of magnitude)
+/// is thereby undone, and the per-row `i16` weights keep their resolution
+/// for every input.
 fn dense_model(mut d: Dense) -> Result<(Vec<FloatFeature>, Vec<FloatLayer>)> {
     let n = d.input.scale.len();
     let first = d.layers.first_mut().context("no layer")?;
@@ -1075,19 +1254,36 @@ fn dense_model(mut d: Dense) -> Result<(Vec<FloatFeature>, Vec<FloatLayer>)> {
                     first.weights[k * n + j] = -first.weights[k * n + j];
                 }
             }
+            // Column scale: v' = c·v with c the column's largest weight.
+            let c = (0..fan_out)
+                .map(|k| first.weights[k * n + j].abs())
+                .fold(0.0f64, f64::max);
+            let c = if c > 0.0 && c.is_finite() { c } else { 1.0 };
+            for k in 0..fan_out {
+                first.weights[k * n + j] /= c;
+            }
             features.push(FloatFeature {
                 clip_lo: None,
                 clip_hi: None,
                 log1p: false,
                 mean: -o / s,
-                std: 1.0 / s.abs(),
+                std: 1.0 / (s.abs() * c),
             });
         }
     }
     Ok((features, d.layers))
 }
 
-fn to_model(v: Val, graph: &Graph<'_>) -> Result<(FloatModel, String)> {
+/// A converted model and what import needs to check it.
+struct Converted {
+    model: FloatModel,
+    description: String,
+    layer_nodes: Vec<String>,
+    splits: Vec<Vec<Split>>,
+    score_map: ScoreMap,
+}
+
+fn to_model(v: Val, graph: &Graph<'_>) -> Result<Converted> {
     let v = match v {
         Val::Pair(p) => *p,
         other => other,
@@ -1116,6 +1312,7 @@ fn to_model(v: Val, graph: &Graph<'_>) -> Result<(FloatModel, String)> {
                 .collect();
             let scaled =
                 d.input.scale.iter().any(|&s| s != 1.0) || d.input.offset.iter().any(|&o| o != 0.0);
+            let layer_nodes = d.names.clone();
             let (features, layers) = dense_model(d)?;
             let (body, what) = if layers.len() == 1 {
                 (
@@ -1125,37 +1322,43 @@ fn to_model(v: Val, graph: &Graph<'_>) -> Result<(FloatModel, String)> {
             } else {
                 (FloatBody::Mlp(layers), "MLP")
             };
-            Ok((
-                FloatModel {
+            Ok(Converted {
+                model: FloatModel {
                     threshold: 0.5,
                     features,
                     body,
                 },
-                format!(
+                description: format!(
                     "{}{what} {}",
                     if scaled { "input scaling + " } else { "" },
                     shape.join("-")
                 ),
-            ))
+                layer_nodes,
+                splits: Vec::new(),
+                score_map: ScoreMap::Probability,
+            })
         }
         Val::Trees(t) => {
             let n = graph.n_features.unwrap_or(t.input.scale.len());
-            let (features, e) = trees_to_ensemble(&t, n)?;
+            let (features, e, splits) = trees_to_ensemble(&t, n)?;
             let body = if t.gbdt {
                 FloatBody::Gbdt(e)
             } else {
                 FloatBody::RandomForest(e)
             };
-            Ok((
-                FloatModel {
+            Ok(Converted {
+                model: FloatModel {
                     // scikit-learn labels class 1 when p1 > p0, i.e. p > 1/2
                     // strictly: the threshold is one U1F31 step above 1/2.
                     threshold: 0.5 + 2f64.powi(-31),
                     features,
                     body,
                 },
-                t.what,
-            ))
+                description: t.what,
+                layer_nodes: Vec::new(),
+                splits,
+                score_map: ScoreMap::Probability,
+            })
         }
         other => bail!("the output is {}, not a score", other.kind()),
     }
@@ -1192,11 +1395,7 @@ mod iforest {
     /// Convert: leaves hold `depth + c(samples)`, the normaliser is the
     /// graph's divisor over the number of trees, the threshold the graph's
     /// offset (`-offset_`).
-    pub(super) fn convert(
-        graph: &Graph<'_>,
-        slice: &[usize],
-        output: &str,
-    ) -> Result<(FloatModel, String)> {
+    pub(super) fn convert(graph: &Graph<'_>, slice: &[usize], output: &str) -> Result<Converted> {
         let g = graph.g;
         let consumers = |t: &str| -> Vec<&NodeProto> {
             slice
@@ -1357,16 +1556,19 @@ mod iforest {
             trees,
             what: String::new(),
         };
-        let (features, mut e) = trees_to_ensemble(&t, n_features)?;
+        let (features, mut e, splits) = trees_to_ensemble(&t, n_features)?;
         e.base = base;
-        Ok((
-            FloatModel {
+        Ok(Converted {
+            model: FloatModel {
                 threshold,
                 features,
                 body: FloatBody::IsolationForest(e),
             },
-            format!("isolation forest ({n_trees} trees, c(psi) = {base:.6}); score = 2^(-E[h]/c) = -score_samples"),
-        ))
+            description: format!("isolation forest ({n_trees} trees, c(psi) = {base:.6}); score = 2^(-E[h]/c) = -score_samples"),
+            layer_nodes: Vec::new(),
+            splits,
+            score_map: ScoreMap::Anomaly { k: threshold },
+        })
     }
 }
 

@@ -167,6 +167,9 @@ pub struct TrainArgs {
     pub targets: Targets,
     /// Optional test CSV to report on.
     pub test: Option<PathBuf>,
+    /// `--require` figures on the test set (METRIC=VALUE); the model is
+    /// written only when they are met.
+    pub require: Vec<String>,
     /// Output blob.
     pub out: PathBuf,
     /// Progress bars.
@@ -200,6 +203,7 @@ impl TrainArgs {
             weights: WeightChoice::Auto,
             targets: Targets::default(),
             test: None,
+            require: Vec::new(),
             out,
             progress: false,
         }
@@ -659,11 +663,6 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
 
     // Quantise, calibrated on the training rows.
     let q = quant::quantize(&model, &table.rows, a.weights, &a.targets)?;
-    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    std::fs::write(&a.out, &q.blob).with_context(|| format!("cannot write {}", a.out.display()))?;
 
     // Float and fixed, side by side.
     let mut sets = Vec::new();
@@ -686,6 +685,21 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
     if let Some(t) = &test_table {
         add("test", t)?;
     }
+    // `--require`: checked before anything is written, so a model that
+    // misses its figures leaves no file behind.
+    if !a.require.is_empty() {
+        let test = sets
+            .iter()
+            .find(|s| s.name == "test")
+            .context("--require needs a labelled --test file")?;
+        crate::report::check_requirements(&a.require, |k| crate::report::set_figure(test, k))
+            .with_context(|| format!("{} was not written", a.out.display()))?;
+    }
+    if let Some(parent) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(&a.out, &q.blob).with_context(|| format!("cannot write {}", a.out.display()))?;
     let parsed = Model::parse(&q.blob)?;
     Ok(TrainReport {
         family: a.family,
