@@ -4,8 +4,10 @@ use cosmwasm_std::{coins, BankMsg, Decimal, Uint128};
 use cw_multi_test::Executor;
 use vigil_guard::msg::{
     ConfigUpdate, CostResponse, ExecuteMsg, InstantiateMsg, Margin, Margins, ProposalStatus,
-    QueryMsg,
+    QueryMsg, MAX_FEATURE_CHARS,
 };
+use vigil_guard::ContractError;
+use vigil_guard_api::InvalidSetting;
 use vigil_inference_core::float::{FloatBody, FloatFeature, FloatLayer, FloatModel};
 use vigil_inference_core::format::Activation;
 
@@ -19,7 +21,7 @@ const VAULT: u128 = 10_000;
 fn low_threshold() -> FloatModel {
     FloatModel {
         threshold: 0.00005,
-        ..logistic(&[0.0, 4.0], -11.0)
+        ..logistic(&[0.0, 3.0], -10.0)
     }
 }
 
@@ -58,9 +60,10 @@ fn judged_at_one_threshold_enforced_at_another() {
     let p = s.last_proposal();
     assert_eq!(p.status, ProposalStatus::Rejected, "{p:?}");
     assert_eq!(p.candidate.tp, 0);
-    for a in attacks() {
-        assert!(!check_strings(&s, &a).allow, "{a:?} allowed");
-    }
+    assert_eq!(p.threshold_bits, Some(1 << 30));
+    assert_eq!(p.deny_threshold, Some(dec("0.5")));
+    // The incumbent stays: Check never ran the candidate.
+    assert_eq!(s.config().active_version, 1);
     s.assert_conserved();
 }
 
@@ -76,7 +79,8 @@ fn a_threshold_change_mid_evaluation_does_not_change_the_judgement() {
         VAULT,
     );
     let alice = s.alice.clone();
-    s.propose(&alice, &blob(&low_threshold()), MIN_BOND).unwrap();
+    s.propose(&alice, &blob(&low_threshold()), MIN_BOND)
+        .unwrap();
     // The admin sets 0.5 while it is open: at 0.5 the candidate would flag
     // nothing, yet it was proposed (and is judged) at its own.
     s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
@@ -85,21 +89,24 @@ fn a_threshold_change_mid_evaluation_does_not_change_the_judgement() {
     }));
     let bob = s.bob.clone();
     while s.last_proposal().status == ProposalStatus::Evaluating {
-        s.exec(&bob, &ExecuteMsg::ContinueEvaluation { proposal_id: 1 }, &[])
-            .unwrap();
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 1 },
+            &[],
+        )
+        .unwrap();
     }
-    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
-    // What Check applies is what was judged: every attack denied.
+    let p = s.last_proposal();
+    assert_eq!(p.status, ProposalStatus::Accepted);
+    assert_eq!(p.deny_threshold, None);
+    assert!(p.threshold.unwrap() < dec("0.0001"), "{p:?}");
+    // What Check applies is what was judged: the update made while it was
+    // open is superseded by the threshold it was judged at.
+    assert_eq!(s.config().deny_threshold, None);
     for a in attacks() {
         assert!(!check_strings(&s, &a).allow, "{a:?} allowed");
     }
     s.assert_conserved();
-}
-
-/// `cut(k)` with its bias moved by `eps`: the same labels on the test set,
-/// another blob (another hash).
-fn cut_variant(k: u32, eps: f64) -> FloatModel {
-    logistic(&[2.0, 0.0], 1.0 - 2.0 * f64::from(k) + eps)
 }
 
 #[test]
@@ -124,21 +131,26 @@ fn reward_farming_with_an_alternating_precision_recall_pair() {
     // each count as better than the other under these margins.
     let (mut app, admin, alice, _) = new_app();
     let code = app.store_code(guard_contract());
-    let refused = app.instantiate_contract(code, admin.clone(), &msg, &[], "g", None);
-    assert!(refused.is_err(), "tolerance >= min_gain instantiated");
+    let refused = app
+        .instantiate_contract(code, admin.clone(), &msg, &[], "g", None)
+        .expect_err("tolerance >= min_gain instantiated");
+    let invalid =
+        ContractError::InvalidConfig(InvalidSetting::GainNotAboveTolerance { metric: "accuracy" });
+    assert_eq!(refused.downcast::<ContractError>().unwrap(), invalid);
     // And UpdateConfig cannot bring them in either.
     let mut s = Suite::with_model(&cut(7), VAULT);
     let admin = s.admin.clone();
-    assert!(s
-        .exec(
+    assert_eq!(
+        s.exec_err(
             &admin,
             &ExecuteMsg::UpdateConfig(ConfigUpdate {
                 margins: Some(margins),
                 ..ConfigUpdate::default()
             }),
             &[],
-        )
-        .is_err());
+        ),
+        invalid
+    );
     // Margins that satisfy the rule: alternating the pair (fresh blobs each
     // time) earns at most one reward.
     let _ = alice;
@@ -168,13 +180,22 @@ fn rollback_then_reproposing_the_rolled_back_over_model_earns_nothing() {
     assert_eq!(after_first, START + 500);
     s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
     // The same blob again: refused outright (no bond taken).
-    assert!(s.propose(&alice, &blob(&perfect()), MIN_BOND).is_err());
+    let err = s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap_err();
+    assert_eq!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::KnownModel { version: 2 }
+    );
+    assert_eq!(s.balance(&alice), after_first);
     // Another blob with the same predictions: judged against the best ever
     // accepted on this test set, it improves nothing.
     let copy = logistic(&[0.0, 2.5], 0.0);
-    s.propose_and_decide(&alice, &blob(&copy), MIN_BOND);
-    assert_ne!(s.last_proposal().status, ProposalStatus::Accepted);
-    assert!(s.balance(&alice) <= after_first);
+    let steps = s.propose_and_decide(&alice, &blob(&copy), MIN_BOND);
+    assert_eq!(s.last_proposal().status, ProposalStatus::Rejected);
+    let ev = poim_event(&steps);
+    assert_eq!(attr(&ev, "best_recall"), "1");
+    assert_eq!(attr(&ev, "recall_movement"), "unchanged");
+    assert_eq!(s.balance(&alice), after_first - MIN_BOND);
+    assert_eq!(s.config().active_version, 1);
     s.assert_conserved();
 }
 
@@ -194,17 +215,26 @@ fn removing_every_positive_then_allowing_everything_is_refused() {
         .map(|x| x.id)
         .collect();
     let admin = s.admin.clone();
-    assert!(
-        s.exec(
+    assert_eq!(
+        s.exec_err(
             &admin,
             &ExecuteMsg::RemoveTestSamples {
                 ids: positives.clone()
             },
             &[]
-        )
-        .is_err(),
-        "removal beyond the class ratio allowed"
+        ),
+        ContractError::RemovalImbalance {
+            positives: 0,
+            negatives: 6
+        }
     );
+    assert_eq!(s.config().positives, 6);
+    // Removing only majority samples is always allowed (here: balanced
+    // before, 5 negatives left against 6 positives).
+    let one_negative = s.test_set().samples.iter().find(|x| !x.label).unwrap().id;
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples {
+        ids: vec![one_negative],
+    });
     // A ratio that allows the removal: still no proposal while a class is
     // empty.
     let mut s = Suite::new(
@@ -217,7 +247,13 @@ fn removing_every_positive_then_allowing_everything_is_refused() {
     );
     s.admin_exec(&ExecuteMsg::RemoveTestSamples { ids: positives });
     let alice = s.alice.clone();
-    assert!(s.propose(&alice, &blob(&allow_everything()), MIN_BOND).is_err());
+    let err = s
+        .propose(&alice, &blob(&allow_everything()), MIN_BOND)
+        .unwrap_err();
+    assert_eq!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::ClassEmpty { class: "positive" }
+    );
     assert_eq!(s.balance(&alice), START);
     s.assert_conserved();
 }
@@ -256,7 +292,14 @@ fn a_huge_mlp_under_the_operation_budget_is_refused_by_the_read_budget() {
     assert!(q.check_gas.above_setup() > 300_000, "{q:?}");
     assert!(!q.within_budget, "{q:?}");
     let alice = s.alice.clone();
-    assert!(s.propose(&alice, &big, MIN_BOND).is_err());
+    let err = s.propose(&alice, &big, MIN_BOND).unwrap_err();
+    assert_eq!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::CheckGasOverBudget {
+            bound: q.check_gas.above_setup(),
+            budget: 100_000
+        }
+    );
     assert_eq!(s.balance(&alice), START);
     // Nor as the initial model.
     let (mut app, admin, _, _) = new_app();
@@ -265,25 +308,35 @@ fn a_huge_mlp_under_the_operation_budget_is_refused_by_the_read_budget() {
         initial_model: Some(big.into()),
         ..base_msg()
     };
-    assert!(app
+    let err = app
         .instantiate_contract(code, admin, &msg, &[], "g", None)
-        .is_err());
+        .unwrap_err();
+    assert!(matches!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::CheckGasOverBudget { .. }
+    ));
 }
 
 #[test]
 fn a_200kb_feature_string_is_refused_before_any_parse() {
-    let s = Suite::with_model(&cut(7), 0);
+    let mut s = Suite::with_model(&cut(7), 0);
     let long = format!("{}1", "0".repeat(200_000));
+    let want = ContractError::FeatureTooLong {
+        index: 0,
+        len: 200_001,
+        max: MAX_FEATURE_CHARS,
+    }
+    .to_string();
     let features = vec![long.clone(), "1".to_string()];
     let err = s.q_err(&QueryMsg::Check {
         features: features.clone(),
     });
-    assert!(err.contains("feature 0"), "{err}");
-    assert!(s.q_err(&QueryMsg::Score { features }).contains("feature 0"));
-    let mut s = s;
+    assert!(err.ends_with(&want), "{err}");
+    let err = s.q_err(&QueryMsg::Score { features });
+    assert!(err.ends_with(&want), "{err}");
     let admin = s.admin.clone();
-    assert!(s
-        .exec(
+    assert_eq!(
+        s.exec_err(
             &admin,
             &ExecuteMsg::AddTestSamples {
                 samples: vec![vigil_guard::msg::TestSample {
@@ -292,27 +345,110 @@ fn a_200kb_feature_string_is_refused_before_any_parse() {
                 }],
             },
             &[]
-        )
-        .is_err());
+        ),
+        ContractError::FeatureTooLong {
+            index: 1,
+            len: 200_001,
+            max: MAX_FEATURE_CHARS
+        }
+    );
+    // 64 characters still parse (e.g. a long fraction).
+    let ok = format!("0.{}", "1".repeat(MAX_FEATURE_CHARS - 2));
+    let err = s.q_err(&QueryMsg::Check {
+        features: vec![format!("{ok}1"), "1".into()],
+    });
+    assert!(err.contains("feature 0"), "{err}");
+    let _ = check_strings(&s, &["1".into(), format!("0.{}", "1".repeat(17))]);
 }
 
-#[test]
-fn stranded_funds_sent_by_plain_bank_transfer() {
-    let mut s = Suite::with_model(&cut(7), VAULT);
+fn bank_send(s: &mut Suite, amount: u128) {
     let alice = s.alice.clone();
     let guard = s.guard.clone();
     s.app
         .execute(
-            alice.clone(),
+            alice,
             BankMsg::Send {
                 to_address: guard.to_string(),
-                amount: coins(777, DENOM),
+                amount: coins(amount, DENOM),
             }
             .into(),
         )
         .unwrap();
+}
+
+#[test]
+fn stranded_funds_sent_by_plain_bank_transfer_are_swept_into_the_vault() {
+    let mut s = Suite::with_model(&cut(7), VAULT);
+    bank_send(&mut s, 777);
     // Stranded: the bank holds more than the vault and the open bonds.
-    assert_eq!(s.balance(&guard), VAULT + 777);
+    assert_eq!(s.balance(&s.guard.clone()), VAULT + 777);
     assert_eq!(s.config().vault, Uint128::new(VAULT));
+    // Anyone may sweep; funds attached are refused.
+    let bob = s.bob.clone();
+    assert_eq!(
+        s.exec_err(&bob, &ExecuteMsg::Sweep {}, &coins(1, DENOM)),
+        ContractError::UnexpectedFunds
+    );
+    let r = s
+        .exec(&bob, &ExecuteMsg::Sweep {}, &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let swept = r
+        .events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == "swept")
+        .unwrap();
+    assert_eq!(swept.value, "777");
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 777));
+    s.assert_conserved();
+    // Nothing stranded: a no-op.
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 777));
+    s.assert_conserved();
+}
+
+#[test]
+fn a_sweep_never_moves_an_open_bond_into_the_vault() {
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            eval_batch: 4,
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let alice = s.alice.clone();
+    let bond = 3 * MIN_BOND;
+    s.propose(&alice, &blob(&perfect()), bond).unwrap();
+    bank_send(&mut s, 50);
+    let bob = s.bob.clone();
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    // Only the stranded 50 moved; the bond is still held for its proposal.
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 50));
+    s.assert_conserved();
+    // Cancelled after the sweep: refunded in full.
+    let admin = s.admin.clone();
+    let before = s.balance(&alice);
+    s.exec(&admin, &ExecuteMsg::CancelProposal { proposal_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(s.balance(&alice), before + bond);
+    s.assert_conserved();
+    // An accepted proposal after a sweep: bond and reward paid in full.
+    s.propose(&alice, &blob(&perfect()), bond).unwrap();
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    let before = s.balance(&alice);
+    while s.last_proposal().status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), before + bond + 500);
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 50 - 500));
+    s.assert_conserved();
     let _ = Decimal::one();
 }
