@@ -41,6 +41,7 @@ fn init() -> InstantiateMsg {
         margins: Margins::default(),
         reward: RewardRule::None,
         max_inference_ops: 1_000_000,
+        max_check_gas: 100_000,
         deny_threshold: Some(Decimal::percent(70)),
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::percent(300),

@@ -134,6 +134,7 @@ fn old_guard(dir: &Path) -> Chain {
             amount: 500u128.into(),
         },
         max_inference_ops: 5_000_000,
+        max_check_gas: 100_000,
         deny_threshold: Some("0.6".parse().unwrap()),
         paused_check: PausedCheck::Deny,
         max_class_ratio: "3".parse().unwrap(),
