@@ -11,7 +11,8 @@ use crate::gas::quoted_check_gas;
 use crate::poim;
 use crate::state::{
     blob_key, candidate_key, chunked, Best, ModelInfo, ACTIVE_VERSION, BEST, CONFIG,
-    LATEST_VERSION, MODELS, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+    LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
+    VAULT,
 };
 
 /// The smallest `max_check_gas` a converted 0.1 store gets (SDK gas above
@@ -118,6 +119,7 @@ pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), Contrac
                 best = Some(poim::reference(&m, best.as_ref()));
             }
         }
+        MODEL_BY_HASH.save(storage, &old.hash, &old.version)?;
         MODELS.save(
             storage,
             old.version,

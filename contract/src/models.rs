@@ -9,7 +9,7 @@ use vigil_inference_core::Model;
 use crate::error::{invalid_model, ContractError};
 use crate::gas::quoted_check_gas;
 use crate::state::active::{save_active, ActiveHeader, MODEL_THRESHOLD};
-use crate::state::{save_blob, Config, Counts, ModelInfo, LATEST_VERSION, MODELS};
+use crate::state::{save_blob, Config, Counts, ModelInfo, LATEST_VERSION, MODELS, MODEL_BY_HASH};
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
@@ -105,7 +105,9 @@ pub fn install_model(
         .unwrap_or(0)
         .checked_add(1)
         .ok_or_else(|| StdError::generic_err("model versions exhausted"))?;
-    MODELS.save(storage, version, &model_info(model, proposer, accepted))?;
+    let info = model_info(model, proposer, accepted);
+    MODEL_BY_HASH.save(storage, &info.hash, &version)?;
+    MODELS.save(storage, version, &info)?;
     LATEST_VERSION.save(storage, &version)?;
     save_blob(storage, version, model.bytes());
     save_active(storage, &header_for(config, version), model.bytes())?;

@@ -1,8 +1,7 @@
 //! Proof-of-Improvement proposals: propose (bond attached), continue the
 //! evaluation, cancel, and the decision with its payout.
 use cosmwasm_std::{
-    BankMsg, Binary, Coin, DepsMut, Event, MessageInfo, Order, Response, StdError, StdResult,
-    Storage, Uint128,
+    BankMsg, Binary, Coin, DepsMut, Event, MessageInfo, Response, StdError, Storage, Uint128,
 };
 use vigil_guard_api::msg::{ProposalStatus, RewardRule};
 use vigil_guard_api::units::{score_decimal, threshold_bits};
@@ -15,20 +14,8 @@ use crate::poim;
 use crate::state::active::active_version;
 use crate::state::{
     load_blob, load_candidate, remove_candidate, save_candidate, Best, Config, Counts, Proposal,
-    BEST, CONFIG, MODELS, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+    BEST, CONFIG, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
 };
-
-/// The stored version whose checksum is `hash`, if any. A walk over the
-/// model infos: one per accepted proposal (each bonded) or admin install.
-fn known_version(storage: &dyn Storage, hash: &str) -> StdResult<Option<u32>> {
-    for item in MODELS.range(storage, None, None, Order::Ascending) {
-        let (version, info) = item?;
-        if info.hash == hash {
-            return Ok(Some(version));
-        }
-    }
-    Ok(None)
-}
 
 /// `ProposeModel`: open a proposal and run its first evaluation step on
 /// the blob in hand.
@@ -54,7 +41,7 @@ pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Respons
     let model = validate_model(&blob, settings)?;
     let hash = hex(&model.checksum());
     // A stored model earns nothing: refused before its bond is taken.
-    if let Some(version) = known_version(deps.storage, &hash)? {
+    if let Some(version) = MODEL_BY_HASH.may_load(deps.storage, &hash)? {
         return Err(ContractError::KnownModel { version });
     }
     let meta = TEST_SET.load(deps.storage)?;

@@ -156,6 +156,9 @@ pub const CONFIG: Item<Config> = Item::new("config");
 pub const VAULT: Item<Uint128> = Item::new("vault");
 /// Stored models' info by version.
 pub const MODELS: Map<u32, ModelInfo> = Map::new("models");
+/// Stored model versions by checksum (hex): a candidate identical to a
+/// stored model is refused with one read.
+pub const MODEL_BY_HASH: Map<&str, u32> = Map::new("model_by_hash");
 /// Highest version stored.
 pub const LATEST_VERSION: Item<u32> = Item::new("latest_version");
 /// Test-set bookkeeping.
