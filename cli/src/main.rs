@@ -269,7 +269,7 @@ struct InspectCmd {
 #[derive(Subcommand)]
 enum MsgCmd {
     /// InstantiateMsg (`wasmd tx wasm instantiate $CODE_ID "$(vigil msg instantiate ...)" --label vigil --admin ...`).
-    Instantiate(InstantiateCmd),
+    Instantiate(Box<InstantiateCmd>),
     /// ExecuteMsg::ProposeModel with the blob as base64 (attach the bond with --amount).
     Propose(ProposeCmd),
     /// ExecuteMsg::AddTestSamples from a labelled CSV.
@@ -800,6 +800,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
             emit_json(&msg::add_samples(samples, a.chunk), &a.out)
         }
         MsgCmd::Instantiate(i) => {
+            let i = *i;
             let ratio = msg::class_ratio(&i.max_class_ratio)?;
             let mut args = InstantiateArgs {
                 admin: i.admin,

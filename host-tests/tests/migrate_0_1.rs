@@ -314,10 +314,7 @@ fn a_0_1_store_survives_migration_to_this_code() {
     assert_eq!(samples.samples.len(), 12);
     // Proposals: identical but for the threshold fields, new in 0.2 (judged
     // at each model's own, as 0.1 judged).
-    assert_eq!(
-        without_thresholds(&after["proposals"]),
-        before["proposals"]
-    );
+    assert_eq!(without_thresholds(&after["proposals"]), before["proposals"]);
     let proposals: ProposalsResponse = serde_json::from_value(after["proposals"].clone()).unwrap();
     let statuses: Vec<_> = proposals
         .proposals
