@@ -283,11 +283,20 @@ struct InspectCmd {
 #[derive(Subcommand)]
 enum MsgCmd {
     /// InstantiateMsg (`wasmd tx wasm instantiate $CODE_ID "$(vigil msg instantiate ...)" --label vigil --admin ...`).
-    Instantiate(InstantiateCmd),
+    Instantiate(Box<InstantiateCmd>),
     /// ExecuteMsg::ProposeModel with the blob as base64 (attach the bond with --amount).
     Propose(ProposeCmd),
     /// ExecuteMsg::AddTestSamples from a labelled CSV.
     AddSamples(AddSamplesCmd),
+    /// ExecuteMsg::Sweep: anyone moves funds stranded by plain bank
+    /// transfers (above the vault and the open bond) into the vault.
+    Sweep(SweepCmd),
+}
+
+#[derive(Args)]
+struct SweepCmd {
+    #[command(flatten)]
+    out: OutArgs,
 }
 
 #[derive(Args)]
@@ -354,6 +363,11 @@ struct InstantiateCmd {
     /// model's, at least 1,000,000).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
     max_inference_ops: Option<u64>,
+    /// Largest SDK gas a model's Check may cost above setup (reads and
+    /// compute, inputs of 20 characters; default: four times the initial
+    /// model's, at least 100,000).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    max_check_gas: Option<u64>,
     /// Deny at or above this score in [0, 1] (default: the model's threshold).
     #[arg(long, allow_negative_numbers = true)]
     deny_threshold: Option<String>,
@@ -842,6 +856,7 @@ fn paused_check(s: &str) -> Result<PausedCheck> {
 fn msg_cmd(c: MsgCmd) -> Result<()> {
     match c {
         MsgCmd::Propose(p) => emit_json(&[msg::propose(&p.model)?], &p.out),
+        MsgCmd::Sweep(s) => emit_json(&[msg::sweep()], &s.out),
         MsgCmd::AddSamples(a) => {
             let ratio = a
                 .max_class_ratio
@@ -867,6 +882,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
             emit_json(&msg::add_samples(samples, a.chunk), &a.out)
         }
         MsgCmd::Instantiate(i) => {
+            let i = *i;
             let ratio = msg::class_ratio(&i.max_class_ratio)?;
             let mut args = InstantiateArgs {
                 admin: i.admin,
@@ -880,6 +896,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                 ),
                 reward: msg::parse_reward(&i.reward)?,
                 max_inference_ops: i.max_inference_ops,
+                max_check_gas: i.max_check_gas,
                 deny_threshold: i
                     .deny_threshold
                     .as_deref()

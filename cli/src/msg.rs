@@ -12,8 +12,10 @@ use std::str::FromStr;
 use anyhow::{bail, Context, Result};
 use cosmwasm_std::{Binary, Decimal, Uint128};
 use vigil_guard_api::class_balance;
+use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, RewardRule, TestSample,
+    MAX_FEATURE_CHARS,
 };
 use vigil_guard_api::settings::MAX_REWARD_SHARE;
 use vigil_guard_api::InvalidSetting;
@@ -61,18 +63,23 @@ pub fn checked_samples(table: &Table) -> Result<(Vec<TestSample>, Vec<Refused>)>
     let mut ok = Vec::with_capacity(table.rows.len());
     let mut refused = Vec::new();
     for (r, label) in table.rows.iter().zip(labels) {
-        let bad = r
-            .raw
-            .iter()
-            .enumerate()
-            .find_map(|(j, v)| Exact::parse(v).err().map(|e| (j, v, e)));
+        let bad = r.raw.iter().enumerate().find_map(|(j, v)| {
+            if v.len() > MAX_FEATURE_CHARS {
+                return Some((
+                    j,
+                    v,
+                    format!("{} characters, at most {MAX_FEATURE_CHARS}", v.len()),
+                ));
+            }
+            Exact::parse(v).err().map(|e| (j, v, e.to_string()))
+        });
         match bad {
-            Some((j, v, e)) => refused.push(Refused {
+            Some((j, v, reason)) => refused.push(Refused {
                 path: table.path.clone(),
                 line: r.line,
                 column: table.columns[j].clone(),
                 value: v.clone(),
-                reason: e.to_string(),
+                reason,
             }),
             None => ok.push(TestSample {
                 features: r.raw.clone(),
@@ -235,6 +242,12 @@ pub fn propose(model: &Path) -> Result<ExecuteMsg> {
     })
 }
 
+/// `{"sweep": {}}`: anyone moves funds stranded by plain bank transfers
+/// into the vault.
+pub fn sweep() -> ExecuteMsg {
+    ExecuteMsg::Sweep {}
+}
+
 /// `{"add_test_samples": {"samples": [...]}}`, in chunks of `chunk`
 /// samples (`None`: one message). `vigil msg add-samples` refuses
 /// `--chunk 0` ([`check_chunk`]); here 0 counts as 1.
@@ -320,6 +333,10 @@ pub struct InstantiateArgs {
     /// Operation budget (`None`: twice the initial model's bound, at least
     /// 1,000,000).
     pub max_inference_ops: Option<u64>,
+    /// `Check` gas budget, SDK gas above setup (`None`: four times the
+    /// initial model's quoted bound, at least
+    /// [`DEFAULT_MAX_CHECK_GAS_FLOOR`]).
+    pub max_check_gas: Option<u64>,
     /// Deny threshold override.
     pub deny_threshold: Option<Decimal>,
     /// Paused behaviour.
@@ -361,6 +378,7 @@ impl InstantiateArgs {
             margins: self.margins.clone(),
             reward: self.reward.clone(),
             max_inference_ops: self.max_inference_ops.unwrap_or(1),
+            max_check_gas: self.max_check_gas.unwrap_or(1),
             deny_threshold: self.deny_threshold,
             paused_check: self.paused_check,
             max_class_ratio: self.max_class_ratio,
@@ -378,6 +396,16 @@ impl InstantiateArgs {
             }
             InvalidSetting::ZeroBond => InvalidFlag::new("--min-bond", "at least 1", 0),
             InvalidSetting::ZeroBudget => InvalidFlag::new("--max-inference-ops", "at least 1", 0),
+            InvalidSetting::ZeroCheckGas => InvalidFlag::new("--max-check-gas", "at least 1", 0),
+            InvalidSetting::GainNotAboveTolerance { metric } => InvalidFlag::new(
+                "--tolerance",
+                format!("below --min-gain (the smallest gain that counts, on {metric})"),
+                self.margins
+                    .named()
+                    .iter()
+                    .find(|(n, _)| *n == metric)
+                    .map_or(Decimal::zero(), |(_, m)| m.tolerance),
+            ),
             InvalidSetting::ZeroBatch => InvalidFlag::new(
                 "--eval-batch",
                 "at least 1 (test rows per evaluation step)",
@@ -405,6 +433,14 @@ impl InstantiateArgs {
             ),
         }
     }
+}
+
+/// The default `max_check_gas` for a model whose quoted `Check` bound above
+/// setup is `bound`: four times it, at least [`DEFAULT_MAX_CHECK_GAS_FLOOR`].
+pub fn default_max_check_gas(bound: Option<u64>) -> u64 {
+    bound.map_or(DEFAULT_MAX_CHECK_GAS_FLOOR, |g| {
+        g.saturating_mul(4).max(DEFAULT_MAX_CHECK_GAS_FLOOR)
+    })
 }
 
 /// Build the instantiate message.
@@ -445,6 +481,16 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
     if let Some(b) = bound.filter(|&b| b > max_inference_ops) {
         bail!("the initial model's cost bound {b} exceeds --max-inference-ops {max_inference_ops}");
     }
+    // The whole-Check bound above setup, as the contract quotes it.
+    let gas = parsed
+        .as_ref()
+        .map(|m| vigil_guard::gas::quoted_check_gas(&m.cost(), n_features).above_setup());
+    let max_check_gas = a
+        .max_check_gas
+        .unwrap_or_else(|| default_max_check_gas(gas));
+    if let Some(g) = gas.filter(|&g| g > max_check_gas) {
+        bail!("the initial model's Check bound {g} SDK gas (above setup) exceeds --max-check-gas {max_check_gas}");
+    }
     let msg = InstantiateMsg {
         admin: a.admin.clone(),
         n_features,
@@ -453,6 +499,7 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
         margins: a.margins.clone(),
         reward: a.reward.clone(),
         max_inference_ops,
+        max_check_gas,
         deny_threshold: a.deny_threshold,
         paused_check: a.paused_check,
         max_class_ratio: a.max_class_ratio,
@@ -534,6 +581,7 @@ mod tests {
             margins: Margins::default(),
             reward: RewardRule::None,
             max_inference_ops: None,
+            max_check_gas: None,
             deny_threshold: None,
             paused_check: PausedCheck::Deny,
             max_class_ratio: Decimal::one(),
@@ -548,7 +596,12 @@ mod tests {
     #[test]
     fn the_contract_rules_name_the_flag() {
         type Spoil = fn(&mut InstantiateArgs);
-        let cases: [(Spoil, &str); 8] = [
+        let cases: [(Spoil, &str); 10] = [
+            (|a| a.max_check_gas = Some(0), "--max-check-gas"),
+            (
+                |a| a.margins = uniform_margins(Decimal::percent(1), Decimal::percent(1)),
+                "--tolerance",
+            ),
             (|a| a.n_features = Some(0), "--n-features"),
             (|a| a.bond_denom.clear(), "--bond-denom"),
             (|a| a.min_bond = 0, "--min-bond"),
@@ -581,6 +634,9 @@ mod tests {
         let msg = instantiate(args()).unwrap();
         assert!(msg.validate().is_ok());
         assert_eq!(msg.max_inference_ops, 1_000_000);
+        assert_eq!(msg.max_check_gas, DEFAULT_MAX_CHECK_GAS_FLOOR);
+        assert_eq!(default_max_check_gas(Some(30_000)), 120_000);
+        assert_eq!(serde_json::to_string(&sweep()).unwrap(), r#"{"sweep":{}}"#);
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn instantiate(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
@@ -77,6 +77,7 @@ pub fn execute(
         ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
         ExecuteMsg::Fund {} => admin::fund(deps, info),
+        ExecuteMsg::Sweep {} => admin::sweep(deps, env, info),
     }
 }
 

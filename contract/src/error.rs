@@ -37,6 +37,53 @@ pub enum ContractError {
         reason: String,
     },
 
+    /// A feature value longer than `MAX_FEATURE_CHARS`: refused before it
+    /// is parsed.
+    #[error("feature {index}: {len} characters, at most {max}")]
+    FeatureTooLong {
+        /// Feature index.
+        index: usize,
+        /// Its length.
+        len: usize,
+        /// The limit (`MAX_FEATURE_CHARS`).
+        max: usize,
+    },
+
+    /// The model's `Check` (reads and compute, above setup) would cost more
+    /// SDK gas than `max_check_gas`.
+    #[error("model Check bound {bound} SDK gas (above setup) exceeds max_check_gas {budget}")]
+    CheckGasOverBudget {
+        /// The model's quoted bound, above setup.
+        bound: u64,
+        /// The configured budget.
+        budget: u64,
+    },
+
+    /// A candidate identical (same checksum) to a stored model version: it
+    /// can earn no reward, so it is refused before a bond is taken.
+    #[error("the model is already stored as version {version}; a known model earns nothing")]
+    KnownModel {
+        /// The stored version with this checksum.
+        version: u32,
+    },
+
+    /// A proposal needs both classes in the test set to be judged.
+    #[error("the test set has no {class} sample; no proposal is judged while a class is empty")]
+    ClassEmpty {
+        /// The empty class.
+        class: &'static str,
+    },
+
+    /// A removal that leaves one class beyond `max_class_ratio` times the
+    /// other.
+    #[error("removal refused: it leaves {positives} positive and {negatives} negative samples, beyond the configured class ratio")]
+    RemovalImbalance {
+        /// Positives after the removal.
+        positives: u32,
+        /// Negatives after the removal.
+        negatives: u32,
+    },
+
     /// The model's cost bound exceeds the budget.
     #[error("model cost bound {bound} wasm ops exceeds the budget of {budget}")]
     CostOverBudget {

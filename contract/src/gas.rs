@@ -81,6 +81,20 @@ pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: b
     }
 }
 
+/// The quoted `Check` bound of a model of cost `cost` on a guard of
+/// `n_features` inputs: inputs of `QUOTE_VALUE_CHARS` characters, code not
+/// pinned (what `Model` and `Cost` answer, and what `max_check_gas` bounds
+/// above setup).
+pub fn quoted_check_gas(cost: &Cost, n_features: u16) -> CheckGas {
+    let n = usize::from(n_features);
+    check_gas(
+        cost,
+        n,
+        check_message_bytes_for(n, vigil_guard_api::gas::QUOTE_VALUE_CHARS),
+        false,
+    )
+}
+
 /// The compact `Check` query without its values.
 const CHECK_FRAME: usize = r#"{"check":{"features":[]}}"#.len();
 

@@ -7,10 +7,17 @@ use semver::Version;
 use vigil_inference_core::Model;
 
 use crate::error::{invalid_model, ContractError};
+use crate::gas::quoted_check_gas;
+use crate::poim;
 use crate::state::{
-    blob_key, chunked, ModelInfo, ACTIVE_VERSION, CONFIG, LATEST_VERSION, MODELS, NEXT_PROPOSAL,
-    OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+    blob_key, candidate_key, chunked, Best, ModelInfo, ACTIVE_VERSION, BEST, CONFIG,
+    LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
+    VAULT,
 };
+
+/// The smallest `max_check_gas` a converted 0.1 store gets (SDK gas above
+/// setup): what the CLI gives a guard without an initial model.
+pub const MIGRATED_MAX_CHECK_GAS_FLOOR: u64 = vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 
 pub mod v0_1;
 
@@ -65,8 +72,7 @@ pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), Contrac
             .get(key)
             .ok_or_else(|| ContractError::CorruptRecord(format!("0.1 {what} missing")))
     };
-    let config = v0_1::config(&get(storage, v0_1::CONFIG_KEY, "config")?)?;
-    CONFIG.save(storage, &config)?;
+    let mut config = v0_1::config(&get(storage, v0_1::CONFIG_KEY, "config")?)?;
     let vault = v0_1::uint128_item("vault", &get(storage, v0_1::VAULT_KEY, "vault")?)?;
     VAULT.save(storage, &vault)?;
     let meta = v0_1::test_set(&get(storage, v0_1::TEST_SET_KEY, "test set")?)?;
@@ -88,6 +94,13 @@ pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), Contrac
     }
 
     let infos = v0_1::records_by_id(storage, v0_1::INFO_PREFIX)?;
+    // max_check_gas (new in 0.2): four times the largest stored model's
+    // quoted Check bound above setup, at least the floor, so every stored
+    // model stays within it.
+    let mut max_check_gas = MIGRATED_MAX_CHECK_GAS_FLOOR;
+    // The ratchet starts from the best stored metrics on the current
+    // test-set version.
+    let mut best: Option<[cosmwasm_std::Decimal; 4]> = None;
     for (id, record) in &infos {
         let old = v0_1::model_info(record)?;
         // 0.2 records the cost in cosmwasm units: from the blob, which
@@ -98,6 +111,15 @@ pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), Contrac
         let cost = Model::parse_without_checksum(&blob)
             .map_err(invalid_model)?
             .cost();
+        let quoted = quoted_check_gas(&cost, config.settings.n_features).above_setup();
+        max_check_gas = max_check_gas.max(quoted.saturating_mul(4));
+        if let (Some(c), Some(v)) = (&old.counts, old.test_set_version) {
+            if v == meta.version {
+                let m = poim::ratios(&poim::metrics(c));
+                best = Some(poim::reference(&m, best.as_ref()));
+            }
+        }
+        MODEL_BY_HASH.save(storage, &old.hash, &old.version)?;
         MODELS.save(
             storage,
             old.version,
@@ -115,9 +137,32 @@ pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), Contrac
         storage.remove(&[v0_1::INFO_PREFIX, &id.to_be_bytes()].concat());
     }
 
+    config.settings.max_check_gas = max_check_gas;
+    CONFIG.save(storage, &config)?;
+    if let Some(metrics) = best {
+        BEST.save(
+            storage,
+            &Best {
+                test_set_version: meta.version,
+                metrics,
+            },
+        )?;
+    }
+
     let proposals = v0_1::records_by_id(storage, v0_1::PROPOSAL_PREFIX)?;
     for (id, record) in &proposals {
-        PROPOSALS.save(storage, *id, &v0_1::proposal(record)?)?;
+        let mut p = v0_1::proposal(record)?;
+        // The candidate's own threshold (what 0.1 judged it at), from its
+        // blob: the candidate's while open, the installed one if accepted.
+        let blob = match p.accepted_version {
+            Some(v) => chunked::load(storage, &blob_key(v)),
+            None => chunked::load(storage, &candidate_key(*id)),
+        };
+        p.threshold_bits = blob
+            .as_deref()
+            .and_then(|b| Model::parse_without_checksum(b).ok())
+            .map(|m| m.threshold().to_bits());
+        PROPOSALS.save(storage, *id, &p)?;
         storage.remove(&[v0_1::PROPOSAL_PREFIX, &id.to_be_bytes()].concat());
     }
     Ok((infos.len(), proposals.len()))

@@ -7,8 +7,9 @@ use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
 use crate::error::{invalid_model, ContractError};
+use crate::gas::quoted_check_gas;
 use crate::state::active::{save_active, ActiveHeader, MODEL_THRESHOLD};
-use crate::state::{save_blob, Config, Counts, ModelInfo, LATEST_VERSION, MODELS};
+use crate::state::{save_blob, Config, Counts, ModelInfo, LATEST_VERSION, MODELS, MODEL_BY_HASH};
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
@@ -22,7 +23,8 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Validate a blob completely (checksum, structure) and against the
-/// guard's settings (feature count, operation budget).
+/// guard's settings (feature count, operation budget, `Check` gas budget:
+/// what a `Check` on it costs to read as well as to compute).
 pub fn validate_model<'a>(blob: &'a [u8], settings: &Settings) -> Result<Model<'a>, ContractError> {
     let model = Model::parse(blob).map_err(invalid_model)?;
     let n = usize::from(settings.n_features);
@@ -37,6 +39,13 @@ pub fn validate_model<'a>(blob: &'a [u8], settings: &Settings) -> Result<Model<'
         return Err(ContractError::CostOverBudget {
             bound: cost.ops,
             budget: settings.max_inference_ops,
+        });
+    }
+    let gas = quoted_check_gas(&cost, settings.n_features).above_setup();
+    if gas > settings.max_check_gas {
+        return Err(ContractError::CheckGasOverBudget {
+            bound: gas,
+            budget: settings.max_check_gas,
         });
     }
     Ok(model)
@@ -96,7 +105,9 @@ pub fn install_model(
         .unwrap_or(0)
         .checked_add(1)
         .ok_or_else(|| StdError::generic_err("model versions exhausted"))?;
-    MODELS.save(storage, version, &model_info(model, proposer, accepted))?;
+    let info = model_info(model, proposer, accepted);
+    MODEL_BY_HASH.save(storage, &info.hash, &version)?;
+    MODELS.save(storage, version, &info)?;
     LATEST_VERSION.save(storage, &version)?;
     save_blob(storage, version, model.bytes());
     save_active(storage, &header_for(config, version), model.bytes())?;

@@ -4,7 +4,7 @@
 //! in one transaction or in many steps: counts only accumulate.
 use cosmwasm_std::{Decimal, StdError, StdResult, Storage};
 use vigil_inference_core::decimal::Exact;
-use vigil_inference_core::{Act, Model, Wide};
+use vigil_inference_core::{Act, Model, Score, Wide};
 
 use vigil_guard_api::msg::{Margin, Margins, Metrics};
 
@@ -59,21 +59,29 @@ impl Movement {
     }
 }
 
-fn movement(candidate: Decimal, incumbent: Decimal, m: &Margin) -> Movement {
-    if candidate > incumbent && candidate - incumbent >= m.min_gain {
-        Movement::Improved
-    } else if incumbent > candidate && incumbent - candidate > m.tolerance {
-        Movement::Worsened
-    } else {
-        Movement::Unchanged
-    }
-}
-
-/// The PoIm rule: accept when at least one metric improved and none
-/// worsened. Returns the decision and each metric's movement (accuracy, f1,
-/// precision, recall).
-pub fn judge(candidate: &Metrics, incumbent: &Metrics, margins: &Margins) -> (bool, [Movement; 4]) {
+/// The PoIm rule, with its ratchet. For each metric k (accuracy, f1,
+/// precision, recall), with `c` the candidate's value, `i` the incumbent's
+/// and `b` the best ever accepted on this test-set version (`best`; when
+/// there is none, `b = i`), and the reference `r = max(i, b)`:
+///
+/// - k **improved** when `c > r` and `c - r >= max(min_gain, 10^-18)`;
+/// - k **worsened** when `i > c` and `i - c > tolerance`.
+///
+/// Accept when at least one metric improved and none worsened. A candidate
+/// must therefore improve some metric beyond the best ever accepted on this
+/// test-set version, not only beyond the incumbent: a `Rollback` cannot make
+/// an improvement that was already rewarded count again, and two models that
+/// trade precision for recall cannot each count as better than the other
+/// (the settings also require `min_gain > tolerance`, which alone stops a
+/// pair). Returns the decision and each metric's movement.
+pub fn judge(
+    candidate: &Metrics,
+    incumbent: &Metrics,
+    best: Option<&[Decimal; 4]>,
+    margins: &Margins,
+) -> (bool, [Movement; 4]) {
     let (c, i) = (ratios(candidate), ratios(incumbent));
+    let r = reference(&i, best);
     let m = [
         &margins.accuracy,
         &margins.f1,
@@ -82,11 +90,33 @@ pub fn judge(candidate: &Metrics, incumbent: &Metrics, margins: &Margins) -> (bo
     ];
     let mut moves = [Movement::Unchanged; 4];
     for (k, mv) in moves.iter_mut().enumerate() {
-        *mv = movement(c[k], i[k], m[k]);
+        *mv = movement(c[k], i[k], r[k], m[k]);
     }
     let improved = moves.contains(&Movement::Improved);
     let worsened = moves.contains(&Movement::Worsened);
     (improved && !worsened, moves)
+}
+
+/// The per-metric reference of [`judge`]: the better of the incumbent and
+/// the best ever accepted.
+pub fn reference(incumbent: &[Decimal; 4], best: Option<&[Decimal; 4]>) -> [Decimal; 4] {
+    let mut r = *incumbent;
+    if let Some(b) = best {
+        for (x, y) in r.iter_mut().zip(b) {
+            *x = (*x).max(*y);
+        }
+    }
+    r
+}
+
+fn movement(candidate: Decimal, incumbent: Decimal, reference: Decimal, m: &Margin) -> Movement {
+    if candidate > reference && candidate - reference >= m.smallest_gain() {
+        Movement::Improved
+    } else if incumbent > candidate && incumbent - candidate > m.tolerance {
+        Movement::Worsened
+    } else {
+        Movement::Unchanged
+    }
 }
 
 /// Accuracy, F1, precision and recall, in that order.
@@ -129,12 +159,16 @@ pub struct Step {
 }
 
 /// Score up to `limit` samples after `cursor` with the candidate and (when
-/// there is one) the incumbent, adding to their counts.
+/// there is one) the incumbent, adding to their counts. A row is labelled
+/// positive as `Check` denies it: score at or above `threshold` when one is
+/// given (the configured `deny_threshold`), else at or above the model's
+/// own threshold.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     storage: &dyn Storage,
     candidate: &Model<'_>,
     incumbent: Option<&Model<'_>>,
+    threshold: Option<Score>,
     n_features: usize,
     cursor: Option<u32>,
     limit: u32,
@@ -150,8 +184,9 @@ pub fn evaluate(
     samples::for_each(storage, cursor, limit as usize, &mut |id, record| {
         let label = decode_sample(record, &mut inputs)?;
         let infer = |m: &Model<'_>, scratch: &mut [Act]| {
+            let t = threshold.unwrap_or_else(|| m.threshold());
             m.infer(&inputs, scratch)
-                .map(|o| o.label)
+                .map(|o| o.score >= t)
                 .map_err(|e| StdError::generic_err(e.to_string()))
         };
         cand_counts.add(infer(candidate, &mut scratch)?, label);
@@ -210,7 +245,7 @@ mod tests {
         let zero = Margins::default();
         let base = m("0.9", "0.8", "0.8", "0.8");
         // tie: nothing improved
-        assert!(!judge(&base, &base, &zero).0);
+        assert!(!judge(&base, &base, None, &zero).0);
         // each metric improving alone is enough
         for better in [
             m("0.91", "0.8", "0.8", "0.8"),
@@ -218,7 +253,7 @@ mod tests {
             m("0.9", "0.8", "0.81", "0.8"),
             m("0.9", "0.8", "0.8", "0.81"),
         ] {
-            assert!(judge(&better, &base, &zero).0, "{better:?}");
+            assert!(judge(&better, &base, None, &zero).0, "{better:?}");
             // ... and any metric worsening vetoes it
             for worse in [
                 Metrics {
@@ -231,7 +266,7 @@ mod tests {
                 },
             ] {
                 if worse != better {
-                    assert!(!judge(&worse, &base, &zero).0, "{worse:?}");
+                    assert!(!judge(&worse, &base, None, &zero).0, "{worse:?}");
                 }
             }
         }
@@ -248,8 +283,38 @@ mod tests {
             },
             ..Margins::default()
         };
-        assert!(!judge(&m("0.91", "0.8", "0.8", "0.8"), &base, &margins).0);
-        assert!(judge(&m("0.92", "0.8", "0.8", "0.795"), &base, &margins).0);
-        assert!(!judge(&m("0.92", "0.8", "0.8", "0.78"), &base, &margins).0);
+        assert!(!judge(&m("0.91", "0.8", "0.8", "0.8"), &base, None, &margins).0);
+        assert!(judge(&m("0.92", "0.8", "0.8", "0.795"), &base, None, &margins).0);
+        assert!(!judge(&m("0.92", "0.8", "0.8", "0.78"), &base, None, &margins).0);
+    }
+
+    /// The ratchet: with the attack's margins (tolerance >= min_gain, which
+    /// the settings now refuse, but a store migrated from 0.1 may hold), a
+    /// precision/recall pair alternates no more once one was accepted.
+    #[test]
+    fn the_ratchet_stops_an_alternating_pair() {
+        let lax = Margin {
+            min_gain: Decimal::percent(1),
+            tolerance: Decimal::percent(40),
+        };
+        let margins = Margins {
+            accuracy: lax.clone(),
+            f1: lax.clone(),
+            precision: lax.clone(),
+            recall: lax,
+        };
+        // k = 5 and k = 9 of the synthetic set: recall 1 vs precision 1.
+        let a = m("0.833333333333333333", "0.857142857142857142", "0.75", "1");
+        let b = m("0.833333333333333333", "0.8", "1", "0.666666666666666666");
+        // Judged against the incumbent alone, each beats the other.
+        assert!(judge(&b, &a, None, &margins).0);
+        assert!(judge(&a, &b, None, &margins).0);
+        // With the best ever accepted (a, then b), the swap back is refused.
+        let best = reference(&ratios(&a), Some(&ratios(&b)));
+        assert!(!judge(&a, &b, Some(&best), &margins).0);
+        assert!(!judge(&b, &a, Some(&best), &margins).0);
+        // A real improvement beyond the best still counts.
+        let c = m("0.9", "0.9", "1", "1");
+        assert!(judge(&c, &b, Some(&best), &margins).0);
     }
 }

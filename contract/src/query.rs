@@ -1,18 +1,17 @@
 //! Query handlers.
 use cosmwasm_std::{Binary, Decimal, Deps, StdResult};
 use cw_storage_plus::Bound;
-use vigil_guard_api::gas::QUOTE_VALUE_CHARS;
 use vigil_guard_api::msg::{
-    CheckGas, CheckResponse, ConfigResponse, Contribution, CostResponse, ModelBlobResponse,
-    ModelResponse, PausedCheck, ProposalResponse, ProposalsResponse, ScoreResponse, StoredSample,
-    TestSetResponse, MODEL_BLOB_CHUNK_BYTES,
+    CheckResponse, ConfigResponse, Contribution, CostResponse, ModelBlobResponse, ModelResponse,
+    PausedCheck, ProposalResponse, ProposalsResponse, ScoreResponse, StoredSample, TestSetResponse,
+    MODEL_BLOB_CHUNK_BYTES,
 };
 use vigil_guard_api::units::score_decimal;
 use vigil_inference_core::decimal::Exact;
 use vigil_inference_core::{Act, Model, Score, Wide};
 
 use crate::error::{inference_failed, invalid_model, ContractError};
-use crate::gas::{check_gas, check_message_bytes_for};
+use crate::gas::quoted_check_gas;
 use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
@@ -123,18 +122,6 @@ fn stored_info(deps: Deps, version: u32) -> Result<ModelInfo, ContractError> {
         .ok_or(ContractError::NoSuchVersion(version))
 }
 
-/// The quoted `Check` bound of a model: inputs of `QUOTE_VALUE_CHARS`
-/// characters, code not pinned.
-fn quoted_check_gas(cost: &vigil_inference_core::cost::Cost, n_features: u16) -> CheckGas {
-    let n = usize::from(n_features);
-    check_gas(
-        cost,
-        n,
-        check_message_bytes_for(n, QUOTE_VALUE_CHARS),
-        false,
-    )
-}
-
 /// `Model`.
 pub fn model(deps: Deps, version: Option<u32>) -> Result<ModelResponse, ContractError> {
     let (version, active) = version_or_active(deps, version)?;
@@ -199,6 +186,7 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         margins: s.margins,
         reward: s.reward,
         max_inference_ops: s.max_inference_ops,
+        max_check_gas: s.max_check_gas,
         deny_threshold: s.deny_threshold,
         paused_check: s.paused_check,
         max_class_ratio: s.max_class_ratio,
@@ -258,6 +246,9 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
         candidate: poim::metrics(&p.candidate),
         incumbent: poim::metrics(&p.incumbent),
         accepted_version: p.accepted_version,
+        threshold: p.threshold_bits.map(score_decimal),
+        threshold_bits: p.threshold_bits,
+        deny_threshold: p.deny_threshold,
     }
 }
 
@@ -286,12 +277,14 @@ pub fn cost(deps: Deps, blob: &Binary) -> Result<CostResponse, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let model = Model::parse(blob).map_err(invalid_model)?;
     let c = model.cost();
+    let check_gas = quoted_check_gas(&c, config.settings.n_features);
     Ok(CostResponse {
         ops: c.ops,
         cosmwasm_units: c.cosmwasm_units,
         model_bytes: c.model_bytes,
-        check_gas: quoted_check_gas(&c, config.settings.n_features),
-        within_budget: c.ops <= config.settings.max_inference_ops,
+        check_gas,
+        within_budget: c.ops <= config.settings.max_inference_ops
+            && check_gas.above_setup() <= config.settings.max_check_gas,
     })
 }
 

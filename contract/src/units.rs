@@ -6,6 +6,8 @@ use cosmwasm_std::SignedDecimal;
 use vigil_inference_core::decimal::{self, Exact};
 use vigil_inference_core::{Act, DecimalError, Wide};
 
+use vigil_guard_api::msg::MAX_FEATURE_CHARS;
+
 use crate::error::ContractError;
 
 /// An activation (`Act`, 16 fractional bits) as a `SignedDecimal`, exact.
@@ -14,7 +16,8 @@ pub fn act_decimal(a: Act) -> SignedDecimal {
     SignedDecimal::raw(i128::from(a.to_bits()) * 15_258_789_062_500)
 }
 
-/// Parse one decimal string per feature (`n` of them) with `parse`.
+/// Parse one decimal string per feature (`n` of them, each at most
+/// `MAX_FEATURE_CHARS` long) with `parse`.
 fn features<T>(
     features: &[String],
     n: usize,
@@ -28,6 +31,14 @@ fn features<T>(
     }
     let mut out = Vec::with_capacity(n);
     for (index, s) in features.iter().enumerate() {
+        // Before any parse: a long string costs its length in every step.
+        if s.len() > MAX_FEATURE_CHARS {
+            return Err(ContractError::FeatureTooLong {
+                index,
+                len: s.len(),
+                max: MAX_FEATURE_CHARS,
+            });
+        }
         match parse(s) {
             Ok(v) => out.push(v),
             Err(e) => {

@@ -130,6 +130,12 @@ impl Default for WasmdGas {
 /// `"-15605352.0412345678"` is 20.
 pub const QUOTE_VALUE_CHARS: usize = 20;
 
+/// The smallest `max_check_gas` the CLI proposes (SDK gas above setup): its
+/// default is four times the initial model's quoted `Check` bound, at least
+/// this (about the reads of a 25 KB model); a guard migrated from 0.1 gets
+/// the same from its stored models.
+pub const DEFAULT_MAX_CHECK_GAS_FLOOR: u64 = 100_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,15 +11,23 @@ use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
 
 use crate::settings::{InvalidSetting, Settings};
 
-/// How a metric must move for a candidate to count as better.
+/// Longest feature value (a decimal string) in `Check`, `Score` and test
+/// samples, in bytes (decimals are ASCII: characters). Longer is refused
+/// before any parse, naming the feature.
+pub const MAX_FEATURE_CHARS: usize = 64;
+
+/// How a metric must move for a candidate to count as better. The smallest
+/// counted gain must exceed the tolerance (`Settings::validate`), so no two
+/// models can each count as better than the other.
 #[cw_serde]
 #[derive(Default)]
 pub struct Margin {
-    /// A candidate improves this metric when it beats the incumbent by more
-    /// than zero and by at least this much.
+    /// A candidate improves this metric when it beats the reference (the
+    /// better of the incumbent and the best ever accepted on the test-set
+    /// version) by more than zero and by at least this much.
     pub min_gain: Decimal,
     /// A candidate worsens this metric when it falls below the incumbent by
-    /// more than this.
+    /// more than this. Must be below the smallest counted gain.
     pub tolerance: Decimal,
 }
 
@@ -94,6 +102,10 @@ pub struct InstantiateMsg {
     pub reward: RewardRule,
     /// Largest cost bound (wasm operations per inference) a model may have.
     pub max_inference_ops: u64,
+    /// Largest SDK gas a model's `Check` may cost above setup (reads and
+    /// compute, quoted for inputs of [`crate::gas::QUOTE_VALUE_CHARS`]
+    /// characters, code not pinned; see `Settings::max_check_gas`).
+    pub max_check_gas: u64,
     /// Score at or above which `Check` denies; `None` uses the model's own
     /// threshold.
     pub deny_threshold: Option<Decimal>,
@@ -163,6 +175,10 @@ pub enum ExecuteMsg {
     },
     /// Deposit reward funds (bond denom) into the vault.
     Fund {},
+    /// Anyone: move the contract's bank balance of the bond denom above the
+    /// vault plus the open proposal's bond (funds sent by plain bank
+    /// transfer) into the vault. Nothing stranded: a no-op (`swept` 0).
+    Sweep {},
 }
 
 /// Settings `UpdateConfig` may change. Unknown fields are refused, so a
@@ -180,7 +196,11 @@ pub struct ConfigUpdate {
     pub reward: Option<RewardRule>,
     /// New operation budget.
     pub max_inference_ops: Option<u64>,
-    /// New deny threshold: absent keeps it, `null` (`Some(None)`) returns to
+    /// New `Check` gas budget (applies to models proposed after it).
+    pub max_check_gas: Option<u64>,
+    /// New deny threshold (applies to proposals made after it; an open
+    /// proposal is judged, and if accepted enforced, at the threshold
+    /// recorded when it was made): absent keeps it, `null` (`Some(None)`) returns to
     /// the model's own, a value sets it.
     #[serde(
         default,
@@ -393,6 +413,8 @@ pub struct ConfigResponse {
     pub reward: RewardRule,
     /// Operation budget.
     pub max_inference_ops: u64,
+    /// `Check` gas budget (SDK gas above setup).
+    pub max_check_gas: u64,
     /// Deny threshold override.
     pub deny_threshold: Option<Decimal>,
     /// Paused behaviour.
@@ -473,6 +495,16 @@ pub struct ProposalResponse {
     pub incumbent: Metrics,
     /// Model version it became, if accepted.
     pub accepted_version: Option<u32>,
+    /// The threshold the candidate is judged at, which `Check` applies if
+    /// it is accepted: the configured `deny_threshold` when the proposal was
+    /// made, else the candidate's own. `None` only for proposals decided
+    /// before a migration from 0.1 (their blob is gone).
+    pub threshold: Option<Decimal>,
+    /// The same threshold as `U1F31` score bits (exact).
+    pub threshold_bits: Option<u32>,
+    /// The configured `deny_threshold` it was judged at, for candidate and
+    /// incumbent alike; `None`: each model at its own threshold.
+    pub deny_threshold: Option<Decimal>,
 }
 
 /// `Proposals` answer.
@@ -494,7 +526,8 @@ pub struct CostResponse {
     /// What a `Check` on this model would cost, bounded: inputs of
     /// [`crate::gas::QUOTE_VALUE_CHARS`] characters, code not pinned.
     pub check_gas: CheckGas,
-    /// Within the configured budget.
+    /// Within the configured budgets: `ops` within `max_inference_ops` and
+    /// `check_gas.above_setup()` within `max_check_gas`.
     pub within_budget: bool,
 }
 
@@ -534,6 +567,7 @@ impl InstantiateMsg {
             margins: self.margins.clone(),
             reward: self.reward.clone(),
             max_inference_ops: self.max_inference_ops,
+            max_check_gas: self.max_check_gas,
             deny_threshold: self.deny_threshold,
             paused_check: self.paused_check,
             max_class_ratio: self.max_class_ratio,
@@ -564,6 +598,9 @@ impl ConfigUpdate {
         if let Some(v) = self.max_inference_ops {
             s.max_inference_ops = v;
         }
+        if let Some(v) = self.max_check_gas {
+            s.max_check_gas = v;
+        }
         if let Some(v) = self.deny_threshold {
             s.deny_threshold = v;
         }
@@ -591,6 +628,7 @@ impl ConfigResponse {
             margins: self.margins.clone(),
             reward: self.reward.clone(),
             max_inference_ops: self.max_inference_ops,
+            max_check_gas: self.max_check_gas,
             deny_threshold: self.deny_threshold,
             paused_check: self.paused_check,
             max_class_ratio: self.max_class_ratio,
@@ -641,6 +679,7 @@ mod tests {
             margins: Margins::default(),
             reward: RewardRule::None,
             max_inference_ops: 1_000,
+            max_check_gas: 10_000,
             deny_threshold: None,
             paused_check: PausedCheck::Deny,
             max_class_ratio: Decimal::percent(300),
@@ -666,5 +705,55 @@ mod tests {
             ..ConfigUpdate::default()
         };
         assert_eq!(share.apply(&base), Err(InvalidSetting::RewardShareTooLarge));
+        let gas = ConfigUpdate {
+            max_check_gas: Some(0),
+            ..ConfigUpdate::default()
+        };
+        assert_eq!(gas.apply(&base), Err(InvalidSetting::ZeroCheckGas));
+    }
+
+    #[test]
+    fn gains_must_exceed_tolerances() {
+        let m = |g: u64, t: u64| Margin {
+            min_gain: Decimal::percent(g),
+            tolerance: Decimal::percent(t),
+        };
+        // Zero and zero: a gain is always above zero, so 10^-18 > 0.
+        assert!(Margins::default().validate().is_ok());
+        assert!(Margins {
+            f1: m(2, 1),
+            ..Margins::default()
+        }
+        .validate()
+        .is_ok());
+        for (bad, metric) in [
+            (
+                Margins {
+                    precision: m(5, 5),
+                    ..Margins::default()
+                },
+                "precision",
+            ),
+            (
+                Margins {
+                    recall: m(0, 1),
+                    ..Margins::default()
+                },
+                "recall",
+            ),
+            (
+                Margins {
+                    accuracy: m(1, 20),
+                    f1: m(1, 20),
+                    ..Margins::default()
+                },
+                "accuracy",
+            ),
+        ] {
+            assert_eq!(
+                bad.validate(),
+                Err(InvalidSetting::GainNotAboveTolerance { metric })
+            );
+        }
     }
 }

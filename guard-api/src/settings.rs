@@ -5,7 +5,7 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Decimal, Uint128};
 use thiserror::Error;
 
-use crate::msg::{Margins, PausedCheck, RewardRule};
+use crate::msg::{Margin, Margins, PausedCheck, RewardRule};
 
 /// Settings a guard is instantiated with and its admin may update.
 #[cw_serde]
@@ -22,6 +22,12 @@ pub struct Settings {
     pub reward: RewardRule,
     /// Largest cost bound (wasm operations per inference) a model may have.
     pub max_inference_ops: u64,
+    /// Largest `Check` a model may cost: the SDK gas bound of a whole
+    /// `Check` above its setup (storage reads of the active record and
+    /// compute, `CheckGas::above_setup`), quoted for inputs of
+    /// [`crate::gas::QUOTE_VALUE_CHARS`] characters, code not pinned. It
+    /// bounds what a model costs to read, which `max_inference_ops` does not.
+    pub max_check_gas: u64,
     /// Score at or above which `Check` denies; `None` uses the model's own.
     pub deny_threshold: Option<Decimal>,
     /// `Check` behaviour while paused.
@@ -62,6 +68,49 @@ pub enum InvalidSetting {
     /// A reward share above [`MAX_REWARD_SHARE`].
     #[error("reward share above 100x")]
     RewardShareTooLarge,
+    /// `max_check_gas` is zero: every model would be refused.
+    #[error("max_check_gas must be positive")]
+    ZeroCheckGas,
+    /// A metric whose smallest counted gain does not exceed its tolerance:
+    /// two models trading that metric against another could each count as
+    /// better than the other (reward farming).
+    #[error("{metric}: min_gain must exceed tolerance")]
+    GainNotAboveTolerance {
+        /// `accuracy`, `f1`, `precision` or `recall`.
+        metric: &'static str,
+    },
+}
+
+impl Margin {
+    /// The smallest gain that counts as an improvement: `min_gain`, and
+    /// always more than zero (a `min_gain` of 0 is the smallest `Decimal`
+    /// step, 10^-18).
+    pub fn smallest_gain(&self) -> Decimal {
+        self.min_gain.max(Decimal::raw(1))
+    }
+}
+
+impl Margins {
+    /// Each metric's name and margin: accuracy, f1, precision, recall.
+    pub fn named(&self) -> [(&'static str, &Margin); 4] {
+        [
+            ("accuracy", &self.accuracy),
+            ("f1", &self.f1),
+            ("precision", &self.precision),
+            ("recall", &self.recall),
+        ]
+    }
+
+    /// Every metric's smallest counted gain exceeds its tolerance
+    /// ([`Margin::smallest_gain`] > `tolerance`).
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        for (metric, m) in self.named() {
+            if m.smallest_gain() <= m.tolerance {
+                return Err(InvalidSetting::GainNotAboveTolerance { metric });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Settings {
@@ -79,9 +128,13 @@ impl Settings {
         if self.max_inference_ops == 0 {
             return Err(InvalidSetting::ZeroBudget);
         }
+        if self.max_check_gas == 0 {
+            return Err(InvalidSetting::ZeroCheckGas);
+        }
         if self.eval_batch == 0 {
             return Err(InvalidSetting::ZeroBatch);
         }
+        self.margins.validate()?;
         if self.max_class_ratio < Decimal::one() {
             return Err(InvalidSetting::ClassRatioBelowOne);
         }

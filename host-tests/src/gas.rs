@@ -256,6 +256,7 @@ pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32)
         margins: Margins::default(),
         reward: RewardRule::None,
         max_inference_ops: u64::MAX / 2,
+        max_check_gas: u64::MAX / 2,
         deny_threshold: None,
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(10u32, 1u32),

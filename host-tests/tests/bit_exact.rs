@@ -147,6 +147,7 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
         margins: Margins::default(),
         reward: RewardRule::None,
         max_inference_ops: 1_000_000_000_000,
+        max_check_gas: u64::MAX,
         deny_threshold: None,
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(3u32, 1u32),

@@ -210,6 +210,7 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         margins: Margins::default(),
         reward: RewardRule::None,
         max_inference_ops: 1_000_000,
+        max_check_gas: 100_000,
         deny_threshold: None,
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(3u32, 1u32),

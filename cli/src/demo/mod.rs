@@ -182,6 +182,13 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     let ratio = class_ratio(&samples);
     let (samples, left) = msg::balance_order(samples, Decimal::from_ratio(ratio, 1u64), (0, 0));
     let budget = models.iter().map(|m| m.cost.ops).max().unwrap_or(0);
+    let mut check_budget = 0;
+    for b in &blobs {
+        let m = vigil_inference_core::Model::parse(b)?;
+        let n = u16::try_from(m.n_features())?;
+        check_budget =
+            check_budget.max(vigil_guard::gas::quoted_check_gas(&m.cost(), n).above_setup());
+    }
     let init = msg::instantiate(InstantiateArgs {
         admin: None,
         n_features: None,
@@ -196,6 +203,8 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
             share: msg::decimal("share", REWARD_SHARE)?,
         },
         max_inference_ops: Some((2 * budget).max(1_000_000)),
+        // Four times the costliest Check of the models it will see.
+        max_check_gas: Some(msg::default_max_check_gas(Some(check_budget))),
         deny_threshold: None,
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(ratio, 1u64),

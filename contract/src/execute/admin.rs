@@ -1,13 +1,13 @@
 //! Governance: pause and unpause, settings, admin hand-over, rollback, and
 //! funding the vault.
-use cosmwasm_std::{DepsMut, MessageInfo, Response, StdError};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, StdError, Uint128};
 use vigil_guard_api::msg::ConfigUpdate;
 
-use super::{admin_call, single_coin};
+use super::{admin_call, ensure_no_funds, single_coin};
 use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
-use crate::state::{load_blob, CONFIG, OPEN_PROPOSAL, VAULT};
+use crate::state::{load_blob, CONFIG, OPEN_PROPOSAL, PROPOSALS, VAULT};
 
 /// `Pause` / `Unpause`: the circuit breaker, in the config and in the
 /// active record's header (what `Check` reads).
@@ -86,5 +86,35 @@ pub fn fund(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError>
     Ok(Response::new()
         .add_attribute("action", "fund")
         .add_attribute("amount", amount.to_string())
+        .add_attribute("vault", vault.to_string()))
+}
+
+/// `Sweep` (anyone): the contract's bank balance of the bond denom above
+/// the vault plus the open proposal's bond (funds sent by plain bank
+/// transfer, which no other message moves) joins the vault. The open bond
+/// is never touched: it stays refundable in full. Nothing stranded: a
+/// no-op answering `swept` 0.
+pub fn sweep(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
+    ensure_no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let denom = config.settings.bond_denom;
+    let balance = deps
+        .querier
+        .query_balance(env.contract.address, denom)?
+        .amount;
+    let open_bond = match OPEN_PROPOSAL.may_load(deps.storage)? {
+        Some(id) => PROPOSALS.load(deps.storage, id)?.bond,
+        None => Uint128::zero(),
+    };
+    let vault = VAULT.load(deps.storage)?;
+    let held = vault.checked_add(open_bond).map_err(StdError::from)?;
+    let swept = balance.saturating_sub(held);
+    let vault = vault + swept;
+    if !swept.is_zero() {
+        VAULT.save(deps.storage, &vault)?;
+    }
+    Ok(Response::new()
+        .add_attribute("action", "sweep")
+        .add_attribute("swept", swept.to_string())
         .add_attribute("vault", vault.to_string()))
 }

@@ -4,7 +4,8 @@ use cosmwasm_std::{
     BankMsg, Binary, Coin, DepsMut, Event, MessageInfo, Response, StdError, Storage, Uint128,
 };
 use vigil_guard_api::msg::{ProposalStatus, RewardRule};
-use vigil_inference_core::Model;
+use vigil_guard_api::units::{score_decimal, threshold_bits};
+use vigil_inference_core::{Model, Score};
 
 use super::{admin_call, ensure_no_funds, single_coin};
 use crate::error::{invalid_model, ContractError};
@@ -12,8 +13,8 @@ use crate::models::{hex, install_model, validate_model};
 use crate::poim;
 use crate::state::active::active_version;
 use crate::state::{
-    load_blob, load_candidate, remove_candidate, save_candidate, Config, Counts, Proposal, CONFIG,
-    NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
+    load_blob, load_candidate, remove_candidate, save_candidate, Best, Config, Counts, Proposal,
+    BEST, CONFIG, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
 };
 
 /// `ProposeModel`: open a proposal and run its first evaluation step on
@@ -38,16 +39,33 @@ pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Respons
         return Err(ContractError::ProposalInProgress { id });
     }
     let model = validate_model(&blob, settings)?;
+    let hash = hex(&model.checksum());
+    // A stored model earns nothing: refused before its bond is taken.
+    if let Some(version) = MODEL_BY_HASH.may_load(deps.storage, &hash)? {
+        return Err(ContractError::KnownModel { version });
+    }
     let meta = TEST_SET.load(deps.storage)?;
     if meta.total() == 0 {
         return Err(ContractError::TestSetEmpty);
     }
+    // With a class empty, precision, recall and F1 are 0 for every model
+    // and accuracy alone would decide.
+    for (count, class) in [(meta.positives, "positive"), (meta.negatives, "negative")] {
+        if count == 0 {
+            return Err(ContractError::ClassEmpty { class });
+        }
+    }
+    // Judged at the threshold Check will apply to it: recorded now, so a
+    // later change of the setting does not change this proposal.
+    let threshold = settings
+        .deny_threshold
+        .map_or(model.threshold().to_bits(), threshold_bits);
     let id = NEXT_PROPOSAL.load(deps.storage)?;
     NEXT_PROPOSAL.save(deps.storage, &id.saturating_add(1))?;
     let proposal = Proposal {
         proposer: info.sender,
         bond,
-        hash: hex(&model.checksum()),
+        hash,
         status: ProposalStatus::Evaluating,
         test_set_version: meta.version,
         incumbent_version: active_version(deps.storage)?,
@@ -59,6 +77,8 @@ pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Respons
         accepted_version: None,
         margins: settings.margins.clone(),
         reward: settings.reward.clone(),
+        deny_threshold: settings.deny_threshold,
+        threshold_bits: Some(threshold),
     };
     OPEN_PROPOSAL.save(deps.storage, &id)?;
     let hash = proposal.hash.clone();
@@ -143,10 +163,15 @@ fn evaluate_step(
         Some(b) => Some(Model::parse_without_checksum(b).map_err(invalid_model)?),
         None => None,
     };
+    // As Check compares: the override's bits, capped at one.
+    let threshold = proposal
+        .deny_threshold
+        .map(|d| Score::from_bits(threshold_bits(d).min(1 << 31)));
     let step = poim::evaluate(
         storage,
         &candidate,
         incumbent.as_ref(),
+        threshold,
         usize::from(config.settings.n_features),
         proposal.cursor,
         config.settings.eval_batch,
@@ -169,8 +194,11 @@ fn evaluate_step(
 }
 
 /// Judge a fully evaluated proposal (by the rules in force when it was
-/// proposed) and pay out: bond plus reward on acceptance, the bond to the
-/// vault on rejection.
+/// proposed, against the best metrics ever accepted on its test-set version)
+/// and pay out: bond plus reward on acceptance, the bond to the vault on
+/// rejection. An accepted model is enforced at the threshold it was judged
+/// at: if `deny_threshold` was changed while it was open, the setting
+/// returns to the value it was judged at.
 fn decide(
     storage: &mut dyn Storage,
     config: &Config,
@@ -181,22 +209,47 @@ fn decide(
 ) -> Result<(Response, bool), ContractError> {
     let cand = poim::metrics(&proposal.candidate);
     let inc = poim::metrics(&proposal.incumbent);
-    let (accept, moves) = poim::judge(&cand, &inc, &proposal.margins);
+    let best = BEST
+        .may_load(storage)?
+        .filter(|b| b.test_set_version == proposal.test_set_version)
+        .map(|b| b.metrics);
+    let (accept, moves) = poim::judge(&cand, &inc, best.as_ref(), &proposal.margins);
     let mut event = Event::new("vigil_poim")
         .add_attribute("proposal_id", id.to_string())
         .add_attribute("accepted", accept.to_string())
         .add_attribute("test_set_version", proposal.test_set_version.to_string());
+    if let Some(bits) = proposal.threshold_bits {
+        event = event.add_attribute("threshold", score_decimal(bits).to_string());
+    }
     const METRICS: [&str; 4] = ["accuracy", "f1", "precision", "recall"];
     let (c, i) = (poim::ratios(&cand), poim::ratios(&inc));
+    let r = poim::reference(&i, best.as_ref());
     for (k, name) in METRICS.iter().enumerate() {
         event = event
             .add_attribute(format!("candidate_{name}"), c[k].to_string())
             .add_attribute(format!("incumbent_{name}"), i[k].to_string())
+            .add_attribute(format!("best_{name}"), r[k].to_string())
             .add_attribute(format!("{name}_movement"), moves[k].as_str());
     }
     let mut vault = VAULT.load(storage)?;
     let denom = &config.settings.bond_denom;
     if accept {
+        // The ratchet moves up to what this candidate reached.
+        BEST.save(
+            storage,
+            &Best {
+                test_set_version: proposal.test_set_version,
+                metrics: poim::reference(&c, Some(&r)),
+            },
+        )?;
+        // Enforced at the threshold it was judged at.
+        let mut config = config.clone();
+        if config.settings.deny_threshold != proposal.deny_threshold {
+            config.settings.deny_threshold = proposal.deny_threshold;
+            CONFIG.save(storage, &config)?;
+            event = event.add_attribute("deny_threshold_restored", "true");
+        }
+        let config = &config;
         let version = install_model(
             storage,
             config,

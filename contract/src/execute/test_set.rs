@@ -1,5 +1,5 @@
-//! The test set: adding samples (the class-balance rule applies) and
-//! removing them.
+//! The test set: adding samples and removing them (the class-balance rule
+//! applies to both).
 use cosmwasm_std::{DepsMut, MessageInfo, Response, Storage};
 use vigil_guard_api::class_balance;
 use vigil_guard_api::msg::TestSample;
@@ -80,17 +80,34 @@ pub fn remove_test_samples(
     info: MessageInfo,
     ids: Vec<u32>,
 ) -> Result<Response, ContractError> {
-    admin_call(deps.as_ref(), &info)?;
+    let config = admin_call(deps.as_ref(), &info)?;
     ensure_unlocked(deps.storage)?;
     let mut meta = TEST_SET.load(deps.storage)?;
+    let (mut removed_pos, mut removed_neg) = (0u32, 0u32);
     for &id in &ids {
         let record = samples::load(deps.storage, id).ok_or(ContractError::NoSuchSample(id))?;
         if record.first().copied().unwrap_or(0) != 0 {
             meta.positives = meta.positives.saturating_sub(1);
+            removed_pos += 1;
         } else {
             meta.negatives = meta.negatives.saturating_sub(1);
+            removed_neg += 1;
         }
         samples::remove(deps.storage, id);
+    }
+    // The class-balance rule holds for removals too: a removal that takes
+    // samples of the class left in the minority may not leave the majority
+    // beyond `max_class_ratio x max(minority, 1)` (removing only majority
+    // samples can but improve the balance, so it is always allowed).
+    let ratio = config.settings.max_class_ratio;
+    let (pos, neg) = (meta.positives, meta.negatives);
+    if (removed_neg > 0 && class_balance::beyond(ratio, pos, neg))
+        || (removed_pos > 0 && class_balance::beyond(ratio, neg, pos))
+    {
+        return Err(ContractError::RemovalImbalance {
+            positives: pos,
+            negatives: neg,
+        });
     }
     if !ids.is_empty() {
         meta.version = meta.version.wrapping_add(1);

@@ -192,6 +192,9 @@ pub fn config(record: &[u8]) -> Result<Config, ContractError> {
                 margins,
                 reward,
                 max_inference_ops,
+                // Set by the conversion from the stored models
+                // (`super::migrated_max_check_gas`).
+                max_check_gas: u64::MAX,
                 deny_threshold,
                 paused_check,
                 max_class_ratio,
@@ -250,6 +253,10 @@ pub fn proposal(record: &[u8]) -> Result<Proposal, ContractError> {
             accepted_version: r.opt_u32()?,
             margins: r.margins()?,
             reward: r.reward()?,
+            // 0.1 judged every model at its own threshold; the candidate's
+            // is filled in from its blob where one is left.
+            deny_threshold: None,
+            threshold_bits: None,
         })
     })
 }

@@ -5,7 +5,7 @@
 //! - [`chunked`]: model and candidate blobs (raw bytes, 128 KiB records);
 //! - [`samples`]: the test samples an evaluation walks.
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Storage, Uint128};
+use cosmwasm_std::{Addr, Decimal, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
 use vigil_guard_api::msg::{Margins, ProposalStatus, RewardRule};
 use vigil_guard_api::Settings;
@@ -127,6 +127,27 @@ pub struct Proposal {
     pub margins: Margins,
     /// Reward rule in force when it was proposed.
     pub reward: RewardRule,
+    /// The configured `deny_threshold` when it was proposed: candidate and
+    /// incumbent are labelled at it (`None`: each at its own threshold), as
+    /// `Check` will label them. Absent in records from before it existed
+    /// (0.1 and early 0.2), which were judged at the models' own.
+    #[serde(default)]
+    pub deny_threshold: Option<Decimal>,
+    /// The candidate's threshold as judged (score bits): `deny_threshold`'s
+    /// bits, else the candidate's own. `None` when unknown (a proposal
+    /// decided before a migration from 0.1).
+    #[serde(default)]
+    pub threshold_bits: Option<u32>,
+}
+
+/// The best metrics ever accepted on one test-set version, per metric
+/// (accuracy, f1, precision, recall): the ratchet a candidate must beat.
+#[cw_serde]
+pub struct Best {
+    /// Test-set version they were measured on.
+    pub test_set_version: u32,
+    /// Accuracy, f1, precision, recall: each the highest accepted.
+    pub metrics: [Decimal; 4],
 }
 
 /// Configuration.
@@ -135,6 +156,9 @@ pub const CONFIG: Item<Config> = Item::new("config");
 pub const VAULT: Item<Uint128> = Item::new("vault");
 /// Stored models' info by version.
 pub const MODELS: Map<u32, ModelInfo> = Map::new("models");
+/// Stored model versions by checksum (hex): a candidate identical to a
+/// stored model is refused with one read.
+pub const MODEL_BY_HASH: Map<&str, u32> = Map::new("model_by_hash");
 /// Highest version stored.
 pub const LATEST_VERSION: Item<u32> = Item::new("latest_version");
 /// Test-set bookkeeping.
@@ -143,6 +167,9 @@ pub const TEST_SET: Item<TestSetMeta> = Item::new("test_set");
 pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
 /// Next proposal id.
 pub const NEXT_PROPOSAL: Item<u64> = Item::new("next_proposal");
+/// The best metrics accepted on the current test-set version (absent until
+/// a proposal is accepted; stale once the test set changes).
+pub const BEST: Item<Best> = Item::new("best");
 /// The proposal being evaluated, if any.
 pub const OPEN_PROPOSAL: Item<u64> = Item::new("open_proposal");
 pub use active::ACTIVE_VERSION;

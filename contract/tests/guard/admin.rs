@@ -466,9 +466,33 @@ fn rollback_to_an_earlier_version() {
     }
     assert_eq!(s.config().active_version, 1);
 
-    // the next proposal is judged against the rolled-back model and gets a
-    // fresh version
-    s.propose_and_decide(&alice, &blob(&cut(7)), 1_000);
+    // a stored model earns nothing: re-proposing it is refused (no bond
+    // taken); and a copy is judged against the best ever accepted on this
+    // test-set version (perfect's), so it cannot win again either
+    assert_eq!(
+        s.propose(&alice, &blob(&cut(7)), 1_000)
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
+        ContractError::KnownModel { version: 2 }
+    );
+    s.propose_and_decide(&alice, &blob(&cut_variant(7, 0.01)), 1_000);
+    assert_eq!(s.last_proposal().status, ProposalStatus::Rejected);
+    // a new test-set version starts a new ratchet: the next proposal is
+    // judged against the rolled-back model and gets a fresh version
+    s.admin_exec(&ExecuteMsg::AddTestSamples {
+        samples: vec![
+            TestSample {
+                features: strings(&["13", "1"]),
+                label: true,
+            },
+            TestSample {
+                features: strings(&["0", "-1"]),
+                label: false,
+            },
+        ],
+    });
+    s.propose_and_decide(&alice, &blob(&cut_variant(7, 0.02)), 1_000);
     let p = s.last_proposal();
     assert_eq!(p.status, ProposalStatus::Accepted);
     assert_eq!(p.accepted_version, Some(4));
@@ -586,8 +610,8 @@ fn update_config_fields_and_validation() {
 
     let margins = Margins {
         f1: vigil_guard::msg::Margin {
-            min_gain: dec("0.01"),
-            tolerance: dec("0.02"),
+            min_gain: dec("0.02"),
+            tolerance: dec("0.01"),
         },
         ..Margins::default()
     };
@@ -596,6 +620,7 @@ fn update_config_fields_and_validation() {
         margins: Some(margins.clone()),
         reward: Some(RewardRule::None),
         max_inference_ops: Some(12345),
+        max_check_gas: Some(54321),
         deny_threshold: Some(Some(dec("0.9"))),
         paused_check: Some(PausedCheck::Deny),
         max_class_ratio: Some(dec("3.5")),
@@ -606,6 +631,7 @@ fn update_config_fields_and_validation() {
     assert_eq!(c.margins, margins);
     assert_eq!(c.reward, RewardRule::None);
     assert_eq!(c.max_inference_ops, 12345);
+    assert_eq!(c.max_check_gas, 54321);
     assert_eq!(c.deny_threshold, Some(dec("0.9")));
     assert_eq!(c.paused_check, PausedCheck::Deny);
     assert_eq!(c.max_class_ratio, dec("3.5"));
@@ -649,6 +675,26 @@ fn update_config_fields_and_validation() {
                 ..Default::default()
             },
             "share",
+        ),
+        (
+            ConfigUpdate {
+                max_check_gas: Some(0),
+                ..Default::default()
+            },
+            "max_check_gas",
+        ),
+        (
+            ConfigUpdate {
+                margins: Some(Margins {
+                    recall: vigil_guard::msg::Margin {
+                        min_gain: dec("0.05"),
+                        tolerance: dec("0.05"),
+                    },
+                    ..Margins::default()
+                }),
+                ..Default::default()
+            },
+            "recall: min_gain must exceed tolerance",
         ),
     ] {
         let err = s.exec_err(&admin, &ExecuteMsg::UpdateConfig(update), &[]);

@@ -148,6 +148,7 @@ fn model_blob_multi_chunk() {
     let s = Suite::new(
         InstantiateMsg {
             max_inference_ops: ops,
+            max_check_gas: u64::MAX,
             initial_model: Some(want.clone().into()),
             ..base_msg()
         },

@@ -50,6 +50,12 @@ pub fn cut(k: u32) -> FloatModel {
     logistic(&[2.0, 0.0], 1.0 - 2.0 * f64::from(k))
 }
 
+/// `cut(k)` with its bias moved by `eps`: the same labels on the test set,
+/// another blob (another hash).
+pub fn cut_variant(k: u32, eps: f64) -> FloatModel {
+    logistic(&[2.0, 0.0], 1.0 - 2.0 * f64::from(k) + eps)
+}
+
 /// Separates the test set perfectly (on x1).
 pub fn perfect() -> FloatModel {
     logistic(&[0.0, 2.0], 0.0)
@@ -138,6 +144,7 @@ pub fn base_msg() -> InstantiateMsg {
             amount: Uint128::new(500),
         },
         max_inference_ops: 1_000_000,
+        max_check_gas: 100_000,
         deny_threshold: None,
         paused_check: PausedCheck::Error,
         max_class_ratio: dec("2"),

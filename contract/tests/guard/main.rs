@@ -12,6 +12,7 @@
 mod common;
 
 mod admin;
+mod attacks;
 mod blob;
 mod funds;
 mod input;

@@ -74,7 +74,19 @@ fn a_0_1_store_survives_migration() {
         from_json(query(deps.as_ref(), mock_env(), msg).unwrap()).unwrap()
     };
     // Config, vault, test-set bookkeeping: as the 0.1 contract answered.
-    assert_eq!(q(&deps, QueryMsg::Config {}), expect["config"]);
+    // (max_check_gas is new in 0.2: four times the largest stored model's
+    // quoted Check bound, at least the floor.)
+    let mut config = q(&deps, QueryMsg::Config {});
+    let max_check_gas = config
+        .as_object_mut()
+        .unwrap()
+        .remove("max_check_gas")
+        .unwrap();
+    assert_eq!(
+        max_check_gas.as_u64(),
+        Some(vigil_guard::migrate::MIGRATED_MAX_CHECK_GAS_FLOOR)
+    );
+    assert_eq!(config, expect["config"]);
     // Samples, byte for byte.
     assert_eq!(
         q(
@@ -88,16 +100,25 @@ fn a_0_1_store_survives_migration() {
     );
     // Proposals: the accepted, the rejected, and the open one (bond,
     // cursor, counts).
-    assert_eq!(
-        q(
-            &deps,
-            QueryMsg::Proposals {
-                start_after: None,
-                limit: None
-            }
-        ),
-        expect["proposals"]
+    // (The threshold fields are new in 0.2: judged at each model's own,
+    // as 0.1 judged, known where the candidate's blob is left: the accepted
+    // and the open one.)
+    let mut proposals = q(
+        &deps,
+        QueryMsg::Proposals {
+            start_after: None,
+            limit: None,
+        },
     );
+    let mut known = vec![];
+    for p in proposals["proposals"].as_array_mut().unwrap() {
+        let p = p.as_object_mut().unwrap();
+        assert_eq!(p.remove("deny_threshold"), Some(Value::Null));
+        p.remove("threshold");
+        known.push(!p.remove("threshold_bits").unwrap().is_null());
+    }
+    assert_eq!(known, [true, false, true]);
+    assert_eq!(proposals, expect["proposals"]);
     // Models: every 0.1 field but the SDK gas estimate, which 0.2 replaces
     // with the cosmwasm units and the Check bound.
     for (version, key) in [(1, "model_1"), (2, "model_2")] {

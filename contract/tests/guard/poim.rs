@@ -92,9 +92,9 @@ fn cases() -> Vec<Case> {
             moves: [I, I, I, U],
         },
         Case {
-            name: "identical model (tie)",
+            name: "same predictions, another blob (tie)",
             incumbent: Some(cut(7)),
-            candidate: cut(7),
+            candidate: cut_variant(7, 0.01),
             margins: m(),
             accept: false,
             moves: [U, U, U, U],
@@ -129,7 +129,7 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(7)),
             candidate: cut(5),
             margins: Margins {
-                precision: margin("0", "0.09"),
+                precision: margin("1", "0.09"),
                 ..m()
             },
             accept: true,
@@ -140,7 +140,7 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(7)),
             candidate: cut(5),
             margins: Margins {
-                precision: margin("0", "0.083333333333333333"),
+                precision: margin("1", "0.083333333333333333"),
                 ..m()
             },
             accept: true,
@@ -151,7 +151,7 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(7)),
             candidate: cut(5),
             margins: Margins {
-                precision: margin("0", "0.083333333333333332"),
+                precision: margin("1", "0.083333333333333332"),
                 ..m()
             },
             accept: false,
@@ -163,7 +163,7 @@ fn cases() -> Vec<Case> {
             candidate: cut(5),
             margins: Margins {
                 f1: margin("0.03", "0"),
-                precision: margin("0", "0.09"),
+                precision: margin("1", "0.09"),
                 recall: margin("0.2", "0"),
                 ..m()
             },
@@ -184,7 +184,7 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(7)),
             candidate: cut(9),
             margins: Margins {
-                recall: margin("0", "0.17"),
+                recall: margin("1", "0.17"),
                 ..m()
             },
             accept: false,
@@ -195,8 +195,8 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(7)),
             candidate: cut(9),
             margins: Margins {
-                f1: margin("0", "0.034"),
-                recall: margin("0", "0.17"),
+                f1: margin("1", "0.034"),
+                recall: margin("1", "0.17"),
                 ..m()
             },
             accept: true,
@@ -216,7 +216,7 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(6)),
             candidate: cut(9),
             margins: Margins {
-                recall: margin("0", "0.17"),
+                recall: margin("1", "0.17"),
                 ..m()
             },
             accept: true,
@@ -236,7 +236,7 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(12)),
             candidate: cut(1),
             margins: Margins {
-                precision: margin("0", "0.5"),
+                precision: margin("1", "0.5"),
                 ..m()
             },
             accept: false,
@@ -247,8 +247,8 @@ fn cases() -> Vec<Case> {
             incumbent: Some(cut(12)),
             candidate: cut(1),
             margins: Margins {
-                accuracy: margin("0", "0.09"),
-                precision: margin("0", "0.5"),
+                accuracy: margin("1", "0.09"),
+                precision: margin("1", "0.5"),
                 ..m()
             },
             accept: true,
@@ -471,7 +471,7 @@ fn chunked_evaluation_equals_one_shot() {
     for (incumbent, candidate, accept) in [
         (cut(6), cut(5), true),
         (cut(6), cut(9), false),
-        (cut(7), cut(7), false),
+        (cut(7), cut_variant(7, 0.01), false),
         (cut(7), perfect(), true),
     ] {
         let (reference, ref_event, tx) = run_chunked(&incumbent, &candidate, 100);

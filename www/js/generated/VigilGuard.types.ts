@@ -26,6 +26,7 @@ export interface InstantiateMsg {
   initial_model?: Binary | null;
   initial_test_set?: TestSample[];
   margins?: Margins;
+  max_check_gas: number;
   max_class_ratio: Decimal;
   max_inference_ops: number;
   min_bond: Uint128;
@@ -83,11 +84,14 @@ export type ExecuteMsg = {
   };
 } | {
   fund: {};
+} | {
+  sweep: {};
 };
 export interface ConfigUpdate {
   deny_threshold?: (Decimal | null) | null;
   eval_batch?: number | null;
   margins?: Margins | null;
+  max_check_gas?: number | null;
   max_class_ratio?: Decimal | null;
   max_inference_ops?: number | null;
   min_bond?: Uint128 | null;
@@ -143,6 +147,7 @@ export interface ConfigResponse {
   deny_threshold?: Decimal | null;
   eval_batch: number;
   margins: Margins;
+  max_check_gas: number;
   max_class_ratio: Decimal;
   max_inference_ops: number;
   min_bond: Uint128;
@@ -206,6 +211,7 @@ export interface ProposalResponse {
   accepted_version?: number | null;
   bond: Uint128;
   candidate: Metrics;
+  deny_threshold?: Decimal | null;
   evaluated: number;
   hash: string;
   id: number;
@@ -213,6 +219,8 @@ export interface ProposalResponse {
   proposer: string;
   status: ProposalStatus;
   test_set_version: number;
+  threshold?: Decimal | null;
+  threshold_bits?: number | null;
   total: number;
 }
 export type SignedDecimal = string;

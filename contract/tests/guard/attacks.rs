@@ -1,0 +1,454 @@
+//! Issue 12, the attacks on the guard's own governance: one test per
+//! attack, named for it, each showing it refused.
+use cosmwasm_std::{coins, BankMsg, Decimal, Uint128};
+use cw_multi_test::Executor;
+use vigil_guard::msg::{
+    ConfigUpdate, CostResponse, ExecuteMsg, InstantiateMsg, Margin, Margins, ProposalStatus,
+    QueryMsg, MAX_FEATURE_CHARS,
+};
+use vigil_guard::ContractError;
+use vigil_guard_api::InvalidSetting;
+use vigil_inference_core::float::{FloatBody, FloatFeature, FloatLayer, FloatModel};
+use vigil_inference_core::format::Activation;
+
+use crate::common::*;
+
+const VAULT: u128 = 10_000;
+
+/// Perfect on the test set at its own threshold 0.00005, but every score is
+/// below 0.5: at a configured `deny_threshold` of 0.5, `Check` allows every
+/// attack.
+fn low_threshold() -> FloatModel {
+    FloatModel {
+        threshold: 0.00005,
+        ..logistic(&[0.0, 3.0], -10.0)
+    }
+}
+
+/// Every positive sample of the synthetic test set, as `Check` inputs.
+fn attacks() -> Vec<Vec<String>> {
+    test_set()
+        .into_iter()
+        .filter(|s| s.label)
+        .map(|s| s.features)
+        .collect()
+}
+
+fn check_strings(s: &Suite, f: &[String]) -> vigil_guard::msg::CheckResponse {
+    s.q(&QueryMsg::Check {
+        features: f.to_vec(),
+    })
+}
+
+#[test]
+fn judged_at_one_threshold_enforced_at_another() {
+    // The candidate really is perfect at its own threshold...
+    let set = test_set();
+    assert_eq!(counts(&low_threshold(), &set), (6, 0, 6, 0));
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            deny_threshold: Some(dec("0.5")),
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let alice = s.alice.clone();
+    s.propose_and_decide(&alice, &blob(&low_threshold()), MIN_BOND);
+    // ...but Check will apply 0.5, at which it flags nothing: judged there,
+    // it is worse than the incumbent.
+    let p = s.last_proposal();
+    assert_eq!(p.status, ProposalStatus::Rejected, "{p:?}");
+    assert_eq!(p.candidate.tp, 0);
+    assert_eq!(p.threshold_bits, Some(1 << 30));
+    assert_eq!(p.deny_threshold, Some(dec("0.5")));
+    // The incumbent stays: Check never ran the candidate.
+    assert_eq!(s.config().active_version, 1);
+    s.assert_conserved();
+}
+
+#[test]
+fn a_threshold_change_mid_evaluation_does_not_change_the_judgement() {
+    // No override when proposed: judged at the candidate's own threshold.
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            eval_batch: 4,
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let alice = s.alice.clone();
+    s.propose(&alice, &blob(&low_threshold()), MIN_BOND)
+        .unwrap();
+    // The admin sets 0.5 while it is open: at 0.5 the candidate would flag
+    // nothing, yet it was proposed (and is judged) at its own.
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        deny_threshold: Some(Some(dec("0.5"))),
+        ..ConfigUpdate::default()
+    }));
+    let bob = s.bob.clone();
+    while s.last_proposal().status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 1 },
+            &[],
+        )
+        .unwrap();
+    }
+    let p = s.last_proposal();
+    assert_eq!(p.status, ProposalStatus::Accepted);
+    assert_eq!(p.deny_threshold, None);
+    assert!(p.threshold.unwrap() < dec("0.0001"), "{p:?}");
+    // What Check applies is what was judged: the update made while it was
+    // open is superseded by the threshold it was judged at.
+    assert_eq!(s.config().deny_threshold, None);
+    for a in attacks() {
+        assert!(!check_strings(&s, &a).allow, "{a:?} allowed");
+    }
+    s.assert_conserved();
+}
+
+#[test]
+fn reward_farming_with_an_alternating_precision_recall_pair() {
+    // The attack's margins: tolerance >= min_gain on every metric.
+    let m = Margin {
+        min_gain: dec("0.01"),
+        tolerance: dec("0.2"),
+    };
+    let margins = Margins {
+        accuracy: m.clone(),
+        f1: m.clone(),
+        precision: m.clone(),
+        recall: m,
+    };
+    let msg = InstantiateMsg {
+        initial_model: Some(blob(&cut(7)).into()),
+        margins: margins.clone(),
+        ..base_msg()
+    };
+    // k = 5 (recall 1, precision 3/4) and k = 9 (precision 1, recall 4/6)
+    // each count as better than the other under these margins.
+    let (mut app, admin, alice, _) = new_app();
+    let code = app.store_code(guard_contract());
+    let refused = app
+        .instantiate_contract(code, admin.clone(), &msg, &[], "g", None)
+        .expect_err("tolerance >= min_gain instantiated");
+    let invalid =
+        ContractError::InvalidConfig(InvalidSetting::GainNotAboveTolerance { metric: "accuracy" });
+    assert_eq!(refused.downcast::<ContractError>().unwrap(), invalid);
+    // And UpdateConfig cannot bring them in either.
+    let mut s = Suite::with_model(&cut(7), VAULT);
+    let admin = s.admin.clone();
+    assert_eq!(
+        s.exec_err(
+            &admin,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate {
+                margins: Some(margins),
+                ..ConfigUpdate::default()
+            }),
+            &[],
+        ),
+        invalid
+    );
+    // Margins that satisfy the rule: alternating the pair (fresh blobs each
+    // time) earns at most one reward.
+    let _ = alice;
+    let alice = s.alice.clone();
+    let start = s.balance(&alice);
+    let mut accepted = 0;
+    for round in 0..10 {
+        let k = if round % 2 == 0 { 5 } else { 9 };
+        let m = cut_variant(k, 0.001 * f64::from(round + 1));
+        s.propose_and_decide(&alice, &blob(&m), MIN_BOND);
+        if s.last_proposal().status == ProposalStatus::Accepted {
+            accepted += 1;
+        }
+    }
+    assert!(accepted <= 1, "{accepted} acceptances");
+    assert!(s.balance(&alice) <= start + 500);
+    s.assert_conserved();
+}
+
+#[test]
+fn rollback_then_reproposing_the_rolled_back_over_model_earns_nothing() {
+    let mut s = Suite::with_model(&cut(12), VAULT);
+    let alice = s.alice.clone();
+    s.propose_and_decide(&alice, &blob(&perfect()), MIN_BOND);
+    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
+    let after_first = s.balance(&alice);
+    assert_eq!(after_first, START + 500);
+    s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
+    // The same blob again: refused outright (no bond taken).
+    let err = s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap_err();
+    assert_eq!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::KnownModel { version: 2 }
+    );
+    assert_eq!(s.balance(&alice), after_first);
+    // Another blob with the same predictions: judged against the best ever
+    // accepted on this test set, it improves nothing.
+    let copy = logistic(&[0.0, 2.5], 0.0);
+    let steps = s.propose_and_decide(&alice, &blob(&copy), MIN_BOND);
+    assert_eq!(s.last_proposal().status, ProposalStatus::Rejected);
+    let ev = poim_event(&steps);
+    assert_eq!(attr(&ev, "best_recall"), "1");
+    assert_eq!(attr(&ev, "recall_movement"), "unchanged");
+    assert_eq!(s.balance(&alice), after_first - MIN_BOND);
+    assert_eq!(s.config().active_version, 1);
+    s.assert_conserved();
+}
+
+/// Everything allowed: scores near zero.
+fn allow_everything() -> FloatModel {
+    logistic(&[0.0, 0.0], -10.0)
+}
+
+#[test]
+fn removing_every_positive_then_allowing_everything_is_refused() {
+    let mut s = Suite::with_model(&cut(7), VAULT);
+    let positives: Vec<u32> = s
+        .test_set()
+        .samples
+        .iter()
+        .filter(|x| x.label)
+        .map(|x| x.id)
+        .collect();
+    let admin = s.admin.clone();
+    assert_eq!(
+        s.exec_err(
+            &admin,
+            &ExecuteMsg::RemoveTestSamples {
+                ids: positives.clone()
+            },
+            &[]
+        ),
+        ContractError::RemovalImbalance {
+            positives: 0,
+            negatives: 6
+        }
+    );
+    assert_eq!(s.config().positives, 6);
+    // Removing only majority samples is always allowed (here: balanced
+    // before, 5 negatives left against 6 positives).
+    let one_negative = s.test_set().samples.iter().find(|x| !x.label).unwrap().id;
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples {
+        ids: vec![one_negative],
+    });
+    // A ratio that allows the removal: still no proposal while a class is
+    // empty.
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            max_class_ratio: dec("100"),
+            ..base_msg()
+        },
+        VAULT,
+    );
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples { ids: positives });
+    let alice = s.alice.clone();
+    let err = s
+        .propose(&alice, &blob(&allow_everything()), MIN_BOND)
+        .unwrap_err();
+    assert_eq!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::ClassEmpty { class: "positive" }
+    );
+    assert_eq!(s.balance(&alice), START);
+    s.assert_conserved();
+}
+
+/// A 2-input MLP with two hidden layers of `h`: cheap per weight, a byte a
+/// weight to read.
+fn wide_mlp(h: usize) -> FloatModel {
+    let layer = |fan_in: usize, fan_out: usize, activation| FloatLayer {
+        weights: (0..fan_in * fan_out)
+            .map(|i| ((i * 7919) % 201) as f64 / 1000.0 - 0.1)
+            .collect(),
+        biases: vec![0.01; fan_out],
+        activation,
+    };
+    FloatModel {
+        threshold: 0.5,
+        features: vec![FloatFeature::IDENTITY; 2],
+        body: FloatBody::Mlp(vec![
+            layer(2, h, Activation::Relu),
+            layer(h, h, Activation::Relu),
+            layer(h, 1, Activation::Sigmoid),
+        ]),
+    }
+}
+
+#[test]
+fn a_huge_mlp_under_the_operation_budget_is_refused_by_the_read_budget() {
+    let big = blob(&wide_mlp(340));
+    assert!(big.len() > 110_000, "{}", big.len());
+    let cost = ops(&big);
+    assert!(cost <= 1_000_000, "{cost} ops");
+    let mut s = Suite::with_model(&cut(7), VAULT);
+    let q: CostResponse = s.q(&QueryMsg::Cost {
+        model: big.clone().into(),
+    });
+    assert!(q.check_gas.above_setup() > 300_000, "{q:?}");
+    assert!(!q.within_budget, "{q:?}");
+    let alice = s.alice.clone();
+    let err = s.propose(&alice, &big, MIN_BOND).unwrap_err();
+    assert_eq!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::CheckGasOverBudget {
+            bound: q.check_gas.above_setup(),
+            budget: 100_000
+        }
+    );
+    assert_eq!(s.balance(&alice), START);
+    // Nor as the initial model.
+    let (mut app, admin, _, _) = new_app();
+    let code = app.store_code(guard_contract());
+    let msg = InstantiateMsg {
+        initial_model: Some(big.into()),
+        ..base_msg()
+    };
+    let err = app
+        .instantiate_contract(code, admin, &msg, &[], "g", None)
+        .unwrap_err();
+    assert!(matches!(
+        err.downcast::<ContractError>().unwrap(),
+        ContractError::CheckGasOverBudget { .. }
+    ));
+}
+
+#[test]
+fn a_200kb_feature_string_is_refused_before_any_parse() {
+    let mut s = Suite::with_model(&cut(7), 0);
+    let long = format!("{}1", "0".repeat(200_000));
+    let want = ContractError::FeatureTooLong {
+        index: 0,
+        len: 200_001,
+        max: MAX_FEATURE_CHARS,
+    }
+    .to_string();
+    let features = vec![long.clone(), "1".to_string()];
+    let err = s.q_err(&QueryMsg::Check {
+        features: features.clone(),
+    });
+    assert!(err.ends_with(&want), "{err}");
+    let err = s.q_err(&QueryMsg::Score { features });
+    assert!(err.ends_with(&want), "{err}");
+    let admin = s.admin.clone();
+    assert_eq!(
+        s.exec_err(
+            &admin,
+            &ExecuteMsg::AddTestSamples {
+                samples: vec![vigil_guard::msg::TestSample {
+                    features: vec!["1".into(), long],
+                    label: false,
+                }],
+            },
+            &[]
+        ),
+        ContractError::FeatureTooLong {
+            index: 1,
+            len: 200_001,
+            max: MAX_FEATURE_CHARS
+        }
+    );
+    // 64 characters still parse (e.g. a long fraction).
+    let ok = format!("0.{}", "1".repeat(MAX_FEATURE_CHARS - 2));
+    let err = s.q_err(&QueryMsg::Check {
+        features: vec![format!("{ok}1"), "1".into()],
+    });
+    assert!(err.contains("feature 0"), "{err}");
+    let _ = check_strings(&s, &["1".into(), format!("0.{}", "1".repeat(17))]);
+}
+
+fn bank_send(s: &mut Suite, amount: u128) {
+    let alice = s.alice.clone();
+    let guard = s.guard.clone();
+    s.app
+        .execute(
+            alice,
+            BankMsg::Send {
+                to_address: guard.to_string(),
+                amount: coins(amount, DENOM),
+            }
+            .into(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn stranded_funds_sent_by_plain_bank_transfer_are_swept_into_the_vault() {
+    let mut s = Suite::with_model(&cut(7), VAULT);
+    bank_send(&mut s, 777);
+    // Stranded: the bank holds more than the vault and the open bonds.
+    assert_eq!(s.balance(&s.guard.clone()), VAULT + 777);
+    assert_eq!(s.config().vault, Uint128::new(VAULT));
+    // Anyone may sweep; funds attached are refused.
+    let bob = s.bob.clone();
+    assert_eq!(
+        s.exec_err(&bob, &ExecuteMsg::Sweep {}, &coins(1, DENOM)),
+        ContractError::UnexpectedFunds
+    );
+    let r = s
+        .exec(&bob, &ExecuteMsg::Sweep {}, &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let swept = r
+        .events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == "swept")
+        .unwrap();
+    assert_eq!(swept.value, "777");
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 777));
+    s.assert_conserved();
+    // Nothing stranded: a no-op.
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 777));
+    s.assert_conserved();
+}
+
+#[test]
+fn a_sweep_never_moves_an_open_bond_into_the_vault() {
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            eval_batch: 4,
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let alice = s.alice.clone();
+    let bond = 3 * MIN_BOND;
+    s.propose(&alice, &blob(&perfect()), bond).unwrap();
+    bank_send(&mut s, 50);
+    let bob = s.bob.clone();
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    // Only the stranded 50 moved; the bond is still held for its proposal.
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 50));
+    s.assert_conserved();
+    // Cancelled after the sweep: refunded in full.
+    let admin = s.admin.clone();
+    let before = s.balance(&alice);
+    s.exec(&admin, &ExecuteMsg::CancelProposal { proposal_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(s.balance(&alice), before + bond);
+    s.assert_conserved();
+    // An accepted proposal after a sweep: bond and reward paid in full.
+    s.propose(&alice, &blob(&perfect()), bond).unwrap();
+    s.exec(&bob, &ExecuteMsg::Sweep {}, &[]).unwrap();
+    let before = s.balance(&alice);
+    while s.last_proposal().status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), before + bond + 500);
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 50 - 500));
+    s.assert_conserved();
+    let _ = Decimal::one();
+}
