@@ -809,7 +809,7 @@ fn eval_cmd(c: EvalCmd) -> Result<()> {
             "f1" => r.f1,
             "precision" => r.precision,
             "recall" => r.recall,
-            "auc" => r.auc,
+            "auc" => r.auc.unwrap_or(f64::NAN),
             "agreement" => r.agreement,
             "max_score_diff" => r.max_score_diff,
             _ => return None,

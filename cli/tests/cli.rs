@@ -1257,3 +1257,94 @@ fn score_refuses_bad_rows_naming_row_and_column() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A test set with one class: AUC is undefined, reported as such in text
+/// and as `null` in JSON (not 0.5, not NaN), by `eval` and `train --test`;
+/// `--require auc=...` fails saying so.
+#[test]
+fn auc_is_undefined_on_one_class() {
+    let dir = scratch("one-class");
+    let text = std::fs::read_to_string(data("tiny_test.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let label_at = header.split(',').position(|c| c == "label").unwrap();
+    let ones: Vec<&str> = lines
+        .filter(|l| l.split(',').nth(label_at).unwrap().trim() == "1")
+        .collect();
+    assert!(ones.len() >= 5);
+    let csv = dir.join("ones.csv");
+    std::fs::write(&csv, format!("{header}\n{}\n", ones.join("\n"))).unwrap();
+    let (model, _) = train(&dir, "logreg", &[]);
+
+    let e: Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&csv),
+        "--no-roc",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(e["auc"].is_null(), "{e}");
+    assert!(e["float"]["auc"].is_null(), "{e}");
+    assert!(e["accuracy"].is_number(), "{e}");
+    let text = ok(&["eval", "--model", p(&model), "--data", p(&csv), "--no-roc"]);
+    let auc_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("auc"))
+        .unwrap();
+    assert!(auc_line.contains("undefined"), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
+    let err = fails(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&csv),
+        "--no-roc",
+        "--require",
+        "auc=0.5",
+    ]);
+    assert!(
+        err.contains("auc is undefined (the data has one class)"),
+        "{err}"
+    );
+
+    // train --test on the one-class file.
+    let out = dir.join("t.vgm");
+    let train_json: Value = serde_json::from_str(&ok(&[
+        "train",
+        "--data",
+        p(&data("tiny_train.csv")),
+        "--family",
+        "logreg",
+        "--test",
+        p(&csv),
+        "--out",
+        p(&out),
+        "--json",
+    ]))
+    .unwrap();
+    let test = test_set(&train_json, "test");
+    assert!(test["fixed"]["auc"].is_null(), "{test}");
+    assert!(test["float"]["auc"].is_null(), "{test}");
+    let text = ok(&[
+        "train",
+        "--data",
+        p(&data("tiny_train.csv")),
+        "--family",
+        "logreg",
+        "--test",
+        p(&csv),
+        "--out",
+        p(&out),
+    ]);
+    // The last AUC line is the test set's (the training set's comes first).
+    let auc_line = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("auc"))
+        .last()
+        .unwrap();
+    assert!(auc_line.contains("undefined"), "{text}");
+}
