@@ -275,9 +275,8 @@ pub fn score_file(blob: &[u8], path: &Path, label: Option<&str>, progress: bool)
     let mut inputs: Vec<Wide> = vec![Wide::ZERO; n];
     let mut out = Vec::new();
     let mut read = header_line.len() as u64 + 1;
-    let mut line_no = 1;
-    for l in lines {
-        line_no += 1;
+    for (k, l) in lines.enumerate() {
+        let line_no = k + 2;
         let l = l.with_context(|| format!("cannot read {file}"))?;
         read += l.len() as u64 + 1;
         if l.trim().is_empty() {

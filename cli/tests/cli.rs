@@ -1220,7 +1220,7 @@ fn score_refuses_bad_rows_naming_row_and_column() {
         ),
         (
             "columns",
-            format!("f0,f1,label\n1,2,0\n"),
+            "f0,f1,label\n1,2,0\n".to_string(),
             "label",
             "2 input columns (f0, f1) but the model takes 6",
         ),
@@ -1343,8 +1343,7 @@ fn auc_is_undefined_on_one_class() {
     // The last AUC line is the test set's (the training set's comes first).
     let auc_line = text
         .lines()
-        .filter(|l| l.trim_start().starts_with("auc"))
-        .last()
+        .rfind(|l| l.trim_start().starts_with("auc"))
         .unwrap();
     assert!(auc_line.contains("undefined"), "{text}");
 }
