@@ -14,7 +14,7 @@ use vigil_inference_core::{Act, Model};
 
 use crate::chart;
 use crate::data::{LabelMode, Table};
-use crate::metrics::{roc_curve, Confusion, Metrics};
+use crate::metrics::{fmt_auc, roc_curve, Confusion, Metrics};
 use crate::onnx::{check, Imported};
 use crate::quant::{agreement, Scored};
 use crate::report::{hex, thousands, CostInfo};
@@ -31,8 +31,8 @@ pub struct EvalReport {
     pub precision: f64,
     /// Recall of the fixed-point model.
     pub recall: f64,
-    /// ROC AUC of the fixed-point scores.
-    pub auc: f64,
+    /// ROC AUC of the fixed-point scores (`null`: one class, undefined).
+    pub auc: Option<f64>,
     /// Fraction of rows where fixed and float labels agree.
     pub agreement: f64,
     /// Rows where they differ.
@@ -148,8 +148,8 @@ pub fn evaluate(
             path,
             &format!("ROC: {} model, {} rows", model.family().name(), m.n),
             &[
-                ("fixed point (chain)", &fixed_roc, m.auc),
-                ("float reference", &float_roc, fm.auc),
+                ("fixed point (chain)", &fixed_roc, m.auc.unwrap_or(f64::NAN)),
+                ("float reference", &float_roc, fm.auc.unwrap_or(f64::NAN)),
             ],
             Some((
                 m.confusion.fp as f64 / (m.confusion.fp + m.confusion.tn).max(1) as f64,
@@ -208,10 +208,15 @@ pub fn print(r: &EvalReport) {
         ("f1", r.f1, r.float.f1),
         ("precision", r.precision, r.float.precision),
         ("recall", r.recall, r.float.recall),
-        ("auc", r.auc, r.float.auc),
     ] {
         println!("  {name:<12} {a:>9.4} {b:>9.4}");
     }
+    println!(
+        "  {:<12} {} {}",
+        "auc",
+        fmt_auc(r.auc, 9),
+        fmt_auc(r.float.auc, 9)
+    );
     println!(
         "  fixed and float labels agree on {:.3}% ({} differ); largest score difference {:.2e} (p99 {:.2e}, mean {:.2e})",
         100.0 * r.agreement,

@@ -17,5 +17,6 @@ pub mod prep;
 pub mod quant;
 pub mod report;
 pub mod rng;
+pub mod score;
 pub mod synthetic;
 pub mod train;

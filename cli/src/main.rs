@@ -49,6 +49,22 @@ enum Command {
     /// Write JSON messages for the vigil-guard contract (`wasmd tx wasm ...`).
     #[command(subcommand)]
     Msg(MsgCmd),
+    /// Score every row of a CSV with the core's exact fixed-point arithmetic
+    /// (the chain's); print `row,score,score_bits,label` CSV to stdout.
+    Score(ScoreCmd),
+}
+
+#[derive(Args)]
+struct ScoreCmd {
+    /// The model (.vgm).
+    #[arg(long)]
+    model: PathBuf,
+    /// CSV with a header row; input columns in the model's order.
+    #[arg(long)]
+    data: PathBuf,
+    /// A label column to leave out of the inputs (accuracy goes to stderr).
+    #[arg(long, value_name = "COL")]
+    label: Option<String>,
 }
 
 #[derive(Args)]
@@ -807,7 +823,7 @@ fn eval_cmd(c: EvalCmd) -> Result<()> {
             "f1" => r.f1,
             "precision" => r.precision,
             "recall" => r.recall,
-            "auc" => r.auc,
+            "auc" => r.auc.unwrap_or(f64::NAN),
             "agreement" => r.agreement,
             "max_score_diff" => r.max_score_diff,
             _ => return None,
@@ -928,6 +944,34 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
     }
 }
 
+fn score_cmd(c: ScoreCmd) -> Result<()> {
+    let blob = eval::read_model(&c.model)?;
+    let progress = std::fs::metadata(&c.data)
+        .map(|m| m.len() > vigil_cli::score::PROGRESS_BYTES)
+        .unwrap_or(false);
+    let s = vigil_cli::score::score_file(&blob, &c.data, c.label.as_deref(), progress)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    s.write_csv(&mut out)
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
+    let positive = s.rows.iter().filter(|r| r.label).count();
+    eprintln!(
+        "scored {} rows of {} ({} labelled 1)",
+        s.rows.len(),
+        c.data.display(),
+        positive
+    );
+    if let Some(a) = s.accuracy() {
+        eprintln!(
+            "accuracy against `{}`: {:.4}",
+            c.label.as_deref().unwrap_or_default(),
+            a
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -937,6 +981,7 @@ fn main() -> ExitCode {
         Command::Eval(c) => eval_cmd(c),
         Command::Inspect(c) => inspect_cmd(c),
         Command::Msg(c) => msg_cmd(c),
+        Command::Score(c) => score_cmd(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -57,8 +57,9 @@ pub struct Metrics {
     pub precision: f64,
     /// tp / (tp + fn) (0 when undefined).
     pub recall: f64,
-    /// Area under the ROC curve of the scores (ties count half).
-    pub auc: f64,
+    /// Area under the ROC curve of the scores (ties count half); `None`
+    /// (JSON `null`) when the data has one class only: it is undefined.
+    pub auc: Option<f64>,
     /// The confusion matrix.
     pub confusion: Confusion,
 }
@@ -86,13 +87,13 @@ fn by_score_desc(scores: &[f64]) -> Vec<usize> {
     idx
 }
 
-/// ROC AUC (the Mann–Whitney statistic; tied scores count half). 0.5 when
-/// one class is absent.
-pub fn auc(scores: &[f64], truth: &[bool]) -> f64 {
+/// ROC AUC (the Mann–Whitney statistic; tied scores count half). `None`
+/// when one class is absent: the AUC is then undefined (not 0.5).
+pub fn auc(scores: &[f64], truth: &[bool]) -> Option<f64> {
     let pos = truth.iter().filter(|&&t| t).count() as f64;
     let neg = truth.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {
-        return 0.5;
+        return None;
     }
     let idx = by_score_desc(scores);
     // For each group of tied scores: positives above it times its negatives,
@@ -114,7 +115,15 @@ pub fn auc(scores: &[f64], truth: &[bool]) -> f64 {
         above_pos += gp;
         i = j;
     }
-    area / (pos * neg)
+    Some(area / (pos * neg))
+}
+
+/// An AUC for text output: four decimals, or `undefined` (one class).
+pub fn fmt_auc(auc: Option<f64>, width: usize) -> String {
+    match auc {
+        Some(a) => format!("{a:>width$.4}"),
+        None => format!("{:>width$}", "undefined"),
+    }
 }
 
 /// The ROC curve: `(false positive rate, true positive rate)` from `(0, 0)`
@@ -223,15 +232,19 @@ mod tests {
         assert!((m.recall - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.f1 - 2.0 / 3.0).abs() < 1e-12);
         // Pairs (pos, neg): 0.9>0.1, 0.9>0.6, 0.4>0.1, 0.4<0.6, 0.8>0.1, 0.8>0.6.
-        assert!((m.auc - 5.0 / 6.0).abs() < 1e-12);
+        assert!((m.auc.unwrap() - 5.0 / 6.0).abs() < 1e-12);
     }
 
     #[test]
     fn auc_ties_and_extremes() {
-        assert_eq!(auc(&[0.5, 0.5], &[true, false]), 0.5);
-        assert_eq!(auc(&[0.9, 0.1], &[true, false]), 1.0);
-        assert_eq!(auc(&[0.1, 0.9], &[true, false]), 0.0);
-        assert_eq!(auc(&[0.1, 0.9], &[true, true]), 0.5);
+        assert_eq!(auc(&[0.5, 0.5], &[true, false]), Some(0.5));
+        assert_eq!(auc(&[0.9, 0.1], &[true, false]), Some(1.0));
+        assert_eq!(auc(&[0.1, 0.9], &[true, false]), Some(0.0));
+        // One class: undefined, not 0.5.
+        assert_eq!(auc(&[0.1, 0.9], &[true, true]), None);
+        assert_eq!(auc(&[0.1, 0.9], &[false, false]), None);
+        assert_eq!(fmt_auc(None, 9), "undefined");
+        assert_eq!(fmt_auc(Some(0.5), 9), "   0.5000");
         let roc = roc_curve(&[0.9, 0.5, 0.5, 0.1], &[true, true, false, false]);
         assert_eq!(roc, [(0.0, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 1.0)]);
     }

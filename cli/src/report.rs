@@ -164,16 +164,21 @@ pub fn print_sets(sets: &[SetReport]) {
     println!("  {:<22} {:>9} {:>9}", "", "float", "fixed");
     for s in sets {
         println!("  {} ({} rows)", s.name, s.fixed.n);
-        let rows: [(&str, f64, f64); 5] = [
+        let rows: [(&str, f64, f64); 4] = [
             ("accuracy", s.float.accuracy, s.fixed.accuracy),
             ("f1", s.float.f1, s.fixed.f1),
             ("precision", s.float.precision, s.fixed.precision),
             ("recall", s.float.recall, s.fixed.recall),
-            ("auc", s.float.auc, s.fixed.auc),
         ];
         for (name, a, b) in rows {
             println!("    {name:<20} {a:>9.4} {b:>9.4}");
         }
+        println!(
+            "    {:<20} {} {}",
+            "auc",
+            crate::metrics::fmt_auc(s.float.auc, 9),
+            crate::metrics::fmt_auc(s.fixed.auc, 9)
+        );
         println!(
             "    {:<20} {:>9.2}%  ({} of {} labels differ; max |score diff| {:.2e})",
             "fixed = float labels",
@@ -214,7 +219,11 @@ pub fn check_requirements(
         } else {
             got >= want
         };
-        if !ok {
+        if got.is_nan() {
+            failed.push(format!(
+                "{key} is undefined (the data has one class), required >= {want}"
+            ));
+        } else if !ok {
             let op = if key == "max_score_diff" { "<=" } else { ">=" };
             failed.push(format!("{key} = {got:.4}, required {op} {want}"));
         }
@@ -233,7 +242,8 @@ pub fn set_figure(s: &SetReport, key: &str) -> Option<f64> {
         "f1" => s.fixed.f1,
         "precision" => s.fixed.precision,
         "recall" => s.fixed.recall,
-        "auc" => s.fixed.auc,
+        // Undefined (one class): NaN, which no requirement accepts.
+        "auc" => s.fixed.auc.unwrap_or(f64::NAN),
         "agreement" => s.agreement.agreement,
         "max_score_diff" => s.agreement.max_score_diff,
         _ => return None,

@@ -1076,3 +1076,274 @@ fn demo_outside_a_checkout_says_how_to_get_an_artifact() {
         "{e}"
     );
 }
+
+/// `vigil score` prints, per row, the core's own score bits (what
+/// `Model::infer` returns on the decimal strings, as the chain computes),
+/// labels at the model's threshold, and the accuracy `vigil eval` reports.
+#[test]
+fn score_prints_the_cores_scores_per_row() {
+    let dir = scratch("score");
+    let model = dir.join("xgb.vgm");
+    let test = fixture("test.csv");
+    ok(&[
+        "import",
+        p(&fixture("xgb_gbm.onnx")),
+        "--data",
+        p(&test),
+        "--out",
+        p(&model),
+    ]);
+    let out = vigil(&[
+        "score",
+        "--model",
+        p(&model),
+        "--data",
+        p(&test),
+        "--label",
+        "label",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("row,score,score_bits,label"));
+    let printed: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+
+    // The core, directly, on the same decimal strings.
+    let blob = std::fs::read(&model).unwrap();
+    let core = Model::parse(&blob).unwrap();
+    let mut scratch = vec![vigil_inference_core::Act::ZERO; core.scratch_len()];
+    let table =
+        vigil_cli::data::Table::load(&test, "label", vigil_cli::data::LabelMode::Required).unwrap();
+    assert_eq!(printed.len(), table.rows.len());
+    let mut correct = 0;
+    for (i, (row, line)) in table.rows.iter().zip(&printed).enumerate() {
+        let wide: Vec<_> = row
+            .raw
+            .iter()
+            .map(|s| vigil_inference_core::decimal::parse(s).unwrap())
+            .collect();
+        let o = core.infer(&wide, &mut scratch).unwrap();
+        assert_eq!(line[0], i.to_string());
+        assert_eq!(line[2], o.score.to_bits().to_string(), "row {i}");
+        assert_eq!(
+            line[1].parse::<f64>().unwrap(),
+            o.score.to_num::<f64>(),
+            "row {i}"
+        );
+        assert_eq!(line[3], if o.label { "1" } else { "0" }, "row {i}");
+        correct += usize::from(Some(o.label) == row.label);
+    }
+    // Same scores as the library's scorer `vigil eval` uses.
+    let fixed = vigil_cli::quant::fixed_scores(&blob, &table.rows).unwrap();
+    for (s, line) in fixed.score.iter().zip(&printed) {
+        assert_eq!(line[1].parse::<f64>().unwrap(), *s);
+    }
+    let accuracy = correct as f64 / table.rows.len() as f64;
+    assert!(
+        stderr.contains(&format!("accuracy against `label`: {accuracy:.4}")),
+        "{stderr}"
+    );
+    let eval: Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&test),
+        "--no-roc",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(eval["accuracy"].as_f64().unwrap(), accuracy);
+
+    // Without --label on a table that has one: refused, with the fix named.
+    let err = fails(&["score", "--model", p(&model), "--data", p(&test)]);
+    assert!(err.contains("pass --label label"), "{err}");
+}
+
+#[test]
+fn score_refuses_bad_rows_naming_row_and_column() {
+    let dir = scratch("score-bad");
+    let model = dir.join("xgb.vgm");
+    ok(&[
+        "import",
+        p(&fixture("xgb_gbm.onnx")),
+        "--data",
+        p(&fixture("test.csv")),
+        "--out",
+        p(&model),
+    ]);
+    let header = "f0,f1,f2,f3,f4,f5,label\n";
+    let good = "1,2,3,0.004,5,6,1\n";
+    for (name, body, label, want) in [
+        (
+            "value",
+            format!("{header}{good}1,2,3e,4,5,6,0\n"),
+            "label",
+            "row 1, column `f2`: \"3e\"",
+        ),
+        (
+            "nan",
+            format!("{header}{good}{good}1,2,3,nan,5,6,0\n"),
+            "label",
+            "row 2, column `f3`",
+        ),
+        (
+            "empty",
+            format!("{header}1,,3,4,5,6,0\n"),
+            "label",
+            "row 0, column `f1`",
+        ),
+        (
+            "fields",
+            format!("{header}{good}1,2,3,4,5,0\n"),
+            "label",
+            ":3: row 1 has 6 fields, the header 7",
+        ),
+        (
+            "label",
+            format!("{header}1,2,3,4,5,6,yes\n"),
+            "label",
+            "row 0, label column `label`: \"yes\"",
+        ),
+        (
+            "no-label",
+            format!("{header}{good}"),
+            "target",
+            "no label column `target`",
+        ),
+        (
+            "columns",
+            "f0,f1,label\n1,2,0\n".to_string(),
+            "label",
+            "2 input columns (f0, f1) but the model takes 6",
+        ),
+        ("no-rows", header.to_string(), "label", "no data rows"),
+    ] {
+        let csv = dir.join(format!("{name}.csv"));
+        std::fs::write(&csv, body).unwrap();
+        let out = vigil(&[
+            "score",
+            "--model",
+            p(&model),
+            "--data",
+            p(&csv),
+            "--label",
+            label,
+        ]);
+        assert!(!out.status.success(), "{name}: should fail");
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: printed {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(want), "{name}: {err}");
+    }
+    // The typed error, through the library.
+    let blob = std::fs::read(&model).unwrap();
+    let csv = dir.join("value.csv");
+    let e = vigil_cli::score::score_file(&blob, &csv, Some("label"), false).unwrap_err();
+    match e.downcast_ref::<vigil_cli::score::ScoreError>() {
+        Some(vigil_cli::score::ScoreError::Value { row, column, .. }) => {
+            assert_eq!((*row, column.as_str()), (1, "f2"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A test set with one class: AUC is undefined, reported as such in text
+/// and as `null` in JSON (not 0.5, not NaN), by `eval` and `train --test`;
+/// `--require auc=...` fails saying so.
+#[test]
+fn auc_is_undefined_on_one_class() {
+    let dir = scratch("one-class");
+    let text = std::fs::read_to_string(data("tiny_test.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let label_at = header.split(',').position(|c| c == "label").unwrap();
+    let ones: Vec<&str> = lines
+        .filter(|l| l.split(',').nth(label_at).unwrap().trim() == "1")
+        .collect();
+    assert!(ones.len() >= 5);
+    let csv = dir.join("ones.csv");
+    std::fs::write(&csv, format!("{header}\n{}\n", ones.join("\n"))).unwrap();
+    let (model, _) = train(&dir, "logreg", &[]);
+
+    let e: Value = serde_json::from_str(&ok(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&csv),
+        "--no-roc",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(e["auc"].is_null(), "{e}");
+    assert!(e["float"]["auc"].is_null(), "{e}");
+    assert!(e["accuracy"].is_number(), "{e}");
+    let text = ok(&["eval", "--model", p(&model), "--data", p(&csv), "--no-roc"]);
+    let auc_line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("auc"))
+        .unwrap();
+    assert!(auc_line.contains("undefined"), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
+    let err = fails(&[
+        "eval",
+        "--model",
+        p(&model),
+        "--data",
+        p(&csv),
+        "--no-roc",
+        "--require",
+        "auc=0.5",
+    ]);
+    assert!(
+        err.contains("auc is undefined (the data has one class)"),
+        "{err}"
+    );
+
+    // train --test on the one-class file.
+    let out = dir.join("t.vgm");
+    let train_json: Value = serde_json::from_str(&ok(&[
+        "train",
+        "--data",
+        p(&data("tiny_train.csv")),
+        "--family",
+        "logreg",
+        "--test",
+        p(&csv),
+        "--out",
+        p(&out),
+        "--json",
+    ]))
+    .unwrap();
+    let test = test_set(&train_json, "test");
+    assert!(test["fixed"]["auc"].is_null(), "{test}");
+    assert!(test["float"]["auc"].is_null(), "{test}");
+    let text = ok(&[
+        "train",
+        "--data",
+        p(&data("tiny_train.csv")),
+        "--family",
+        "logreg",
+        "--test",
+        p(&csv),
+        "--out",
+        p(&out),
+    ]);
+    // The last AUC line is the test set's (the training set's comes first).
+    let auc_line = text
+        .lines()
+        .rfind(|l| l.trim_start().starts_with("auc"))
+        .unwrap();
+    assert!(auc_line.contains("undefined"), "{text}");
+}

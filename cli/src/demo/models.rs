@@ -123,7 +123,7 @@ pub(super) fn train_models(
         say!(
             o,
             "  {:<9}  {} ({}) in {:.1} s, {} bytes, threshold {:.4}; test F1 {:.4} fixed / {:.4} \
-             float, AUC {:.4} / {:.4}, labels agree {}",
+             float, AUC {} / {}, labels agree {}",
             "",
             match family {
                 Family::Logreg => "logreg",
@@ -135,8 +135,8 @@ pub(super) fn train_models(
             r.threshold,
             test.fixed.f1,
             test.float.f1,
-            test.fixed.auc,
-            test.float.auc,
+            crate::metrics::fmt_auc(test.fixed.auc, 0),
+            crate::metrics::fmt_auc(test.float.auc, 0),
             pct(test.agreement.agreement)
         );
         blobs.push(std::fs::read(&r.out)?);

@@ -202,15 +202,15 @@ pub(super) fn print_report(
         let (x, f) = (&m.test.fixed, &m.test.float);
         say!(
             o,
-            "  {:<10} {:>8.4} {:>7.4} {:>9.4} {:>7.4} {:>7.4}   {:>8.4} {:>7.4}   {:>13} {:>10.2e}",
+            "  {:<10} {:>8.4} {:>7.4} {:>9.4} {:>7.4} {:>7}   {:>8.4} {:>7}   {:>13} {:>10.2e}",
             m.role.name(),
             x.accuracy,
             x.f1,
             x.precision,
             x.recall,
-            x.auc,
+            crate::metrics::fmt_auc(x.auc, 7),
             f.f1,
-            f.auc,
+            crate::metrics::fmt_auc(f.auc, 7),
             pct(m.test.agreement.agreement),
             m.test.agreement.max_score_diff
         );

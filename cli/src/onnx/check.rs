@@ -377,10 +377,14 @@ pub fn generated_rows(imp: &Imported, n: usize, seed: u64) -> Vec<Row> {
                     _ => {
                         // Log-uniform over the magnitudes the thresholds span.
                         let a = lo.abs().max(hi.abs()).max(1e-6);
+                        // From the smallest threshold magnitude the
+                        // transform resolves: LightGBM's "zero" splits at
+                        // ±1e-35 would otherwise give inputs like -2e-33,
+                        // inside the resolution of the threshold.
                         let b = splits
                             .iter()
                             .map(|s| s.threshold.abs())
-                            .filter(|&t| t > 0.0)
+                            .filter(|&t| t > 64.0 * resolution(f, t))
                             .fold(a, f64::min);
                         let m = (b.ln() + rng.unit() * (a.ln() - b.ln())).exp();
                         if lo < 0.0 && rng.below(2) == 0 {

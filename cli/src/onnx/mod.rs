@@ -11,7 +11,8 @@
 //!   transforms;
 //! - dense layers (`MatMul` + `Add`, `Gemm`, then `Relu`, `Sigmoid`, `Tanh`)
 //!   → an MLP (or a logistic regression), and `LinearClassifier`;
-//! - tree ensembles (`TreeEnsembleClassifier`, `TreeEnsembleRegressor`) →
+//! - tree ensembles (`TreeEnsembleClassifier`, `TreeEnsembleRegressor`;
+//!   scikit-learn, XGBoost and LightGBM exports, base values, `LOGISTIC`) →
 //!   gradient boosting (logistic post-transform) or a random forest
 //!   (averaged probabilities);
 //! - the two-column probability tensor `[1 - p, p]` (`Sub`, `Concat`,
@@ -1197,12 +1198,35 @@ impl Emit<'_> {
         } else {
             raw
         };
-        let core = self.cores[nd.feature]
-            .apply(Wide::saturating_from_num(boundary))
-            .to_bits();
-        // x <= b ⇒ core(x) <= core(b) (the transform is monotone); for a
-        // strict boundary, b itself goes right.
-        let bits = if strict { core.saturating_sub(1) } else { core };
+        let ft = &self.cores[nd.feature];
+        let bits = if ft.clip_lo.is_none() && ft.clip_hi.is_none() {
+            // The boundary's real image `q = offset + y(b)·S` in `I16F16`
+            // bits (`y` the signed log1p or the identity, `S =
+            // scale·2^(16-shift)`), not the image of `b` rounded to the
+            // input grid first: a LightGBM threshold of -1e-35 (its "zero"
+            // split) must send an input of exactly 0 right. The core rounds
+            // to the nearest bit, so the bits `k <= q` (`k < q` when strict)
+            // are those whose inputs lie mostly on the left, and inputs that
+            // land exactly on a bit (0 among them) are decided exactly.
+            let y = if ft.log1p { slog1p(boundary) } else { boundary };
+            let p = y * f64::from(ft.scale) * 2f64.powi(16 - i32::from(ft.shift));
+            let k = if strict { p.ceil() - 1.0 } else { p.floor() };
+            let k = if k.is_finite() {
+                k.clamp(-(2f64.powi(40)), 2f64.powi(40)) as i64
+            } else {
+                0
+            };
+            (i64::from(ft.offset) + k).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+        } else {
+            let core = ft.apply(Wide::saturating_from_num(boundary)).to_bits();
+            // x <= b ⇒ core(x) <= core(b) (the transform is monotone); for a
+            // strict boundary, b itself goes right.
+            if strict {
+                core.saturating_sub(1)
+            } else {
+                core
+            }
+        };
         self.splits[nd.feature].push(Split {
             threshold: raw,
             bits,

@@ -522,6 +522,20 @@ fn op(n: &NodeProto, ins: &[Option<&Tensor>]) -> Result<Vec<Option<Tensor>>> {
                 .collect();
             one(Tensor::new(d.shape.clone(), data))
         }
+        // A sequence of `{class label: probability}` maps, one per row: the
+        // same numbers as its `[N, C]` input, columns in `classlabels_*`
+        // order, which is how the reference keeps them.
+        "ZipMap" => {
+            let d = x()?;
+            let labels = attr_ints(n, "classlabels_int64s")
+                .len()
+                .max(attr(n, "classlabels_strings").map_or(0, |a| a.strings.len()));
+            let (_, c) = d.rows_cols();
+            if labels != c {
+                bail!("ZipMap with {labels} class labels on {c} columns");
+            }
+            one(d.clone())
+        }
         "Normalizer" => {
             let d = x()?;
             let norm = attr_s(n, "norm").unwrap_or_else(|| "MAX".into());

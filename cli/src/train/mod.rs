@@ -745,8 +745,13 @@ pub fn print(r: &TrainReport, a: &TrainArgs, n_features: usize) {
     println!("  threshold {:.6}: {}", r.threshold, r.threshold_rule);
     if let Some(m) = &r.cv_metrics {
         println!(
-            "  out-of-fold (float, {} folds): accuracy {:.4}  f1 {:.4}  precision {:.4}  recall {:.4}  auc {:.4}",
-            r.cv_folds, m.accuracy, m.f1, m.precision, m.recall, m.auc
+            "  out-of-fold (float, {} folds): accuracy {:.4}  f1 {:.4}  precision {:.4}  recall {:.4}  auc {}",
+            r.cv_folds,
+            m.accuracy,
+            m.f1,
+            m.precision,
+            m.recall,
+            crate::metrics::fmt_auc(m.auc, 0)
         );
     }
     for (i, c) in r.quantization.iter().enumerate() {
