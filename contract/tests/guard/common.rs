@@ -8,8 +8,8 @@ use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use vigil_guard::contract::{execute, instantiate, migrate, query};
 use vigil_guard::msg::{
     CheckResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, Margins, ModelResponse, PausedCheck,
-    ProposalLimits, ProposalResponse, ProposalStatus, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse,
-    TestSample, TestSetResponse,
+    ProposalLimits, ProposalResponse, ProposalStatus, ProposalsResponse, QueryMsg, RewardRule,
+    ScoreResponse, TestSample, TestSetResponse,
 };
 use vigil_guard::ContractError;
 use vigil_inference_core::float::{
