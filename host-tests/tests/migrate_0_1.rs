@@ -139,6 +139,8 @@ fn old_guard(dir: &Path) -> Chain {
         paused_check: PausedCheck::Deny,
         max_class_ratio: "3".parse().unwrap(),
         eval_batch: 4,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         initial_model: Some(cut7.into()),
         initial_test_set: test_set(),
     };
@@ -150,6 +152,7 @@ fn old_guard(dir: &Path) -> Chain {
         .expect("fund");
     let propose = |model: &[u8]| ExecuteMsg::ProposeModel {
         model: model.to_vec().into(),
+        limits: None,
     };
     let cont = |id| ExecuteMsg::ContinueEvaluation { proposal_id: id };
     // 1: accepted as v2. 2: rejected. 3: open after its first step.
