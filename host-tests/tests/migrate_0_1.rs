@@ -184,7 +184,15 @@ fn without_thresholds(proposals: &Value) -> Value {
     let mut v = proposals.clone();
     for p in v["proposals"].as_array_mut().unwrap() {
         let p = p.as_object_mut().unwrap();
-        for k in ["threshold", "threshold_bits", "deny_threshold"] {
+        for k in [
+            "threshold",
+            "threshold_bits",
+            "deny_threshold",
+            "stall_blocks",
+            "stall_fee",
+            "last_step_height",
+            "closable_at",
+        ] {
             p.remove(k);
         }
     }
@@ -282,6 +290,10 @@ fn a_0_1_store_survives_migration_to_this_code() {
         .remove("max_check_gas")
         .unwrap();
     assert_eq!(max_check_gas.as_u64(), Some(100_000));
+    // So are the stall settings: their defaults.
+    let obj = after_config.as_object_mut().unwrap();
+    assert_eq!(obj.remove("stall_blocks").unwrap().as_u64(), Some(600));
+    assert_eq!(obj.remove("stall_fee").unwrap().as_str(), Some("0.05"));
     assert_eq!(after_config, before["config"]);
     let config: ConfigResponse = serde_json::from_value(after["config"].clone()).unwrap();
     assert_eq!(config.vault.u128(), 10_000 + 2_000 + 1_500 - 500);
@@ -315,8 +327,8 @@ fn a_0_1_store_survives_migration_to_this_code() {
     assert_eq!(after["test_set"], before["test_set"]);
     let samples: TestSetResponse = serde_json::from_value(after["test_set"].clone()).unwrap();
     assert_eq!(samples.samples.len(), 12);
-    // Proposals: identical but for the threshold fields, new in 0.2 (judged
-    // at each model's own, as 0.1 judged).
+    // Proposals: identical but for the threshold and stall fields, new in
+    // 0.2 (judged at each model's own, as 0.1 judged; no stall fee).
     assert_eq!(without_thresholds(&after["proposals"]), before["proposals"]);
     let proposals: ProposalsResponse = serde_json::from_value(after["proposals"].clone()).unwrap();
     let statuses: Vec<_> = proposals
