@@ -278,6 +278,7 @@ impl SimGuard {
             bond,
             &ExecuteMsg::ProposeModel {
                 model: model.to_vec().into(),
+                limits: None,
             },
         )?;
         Step::read("propose_model", outcome, None)

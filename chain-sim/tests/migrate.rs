@@ -46,6 +46,8 @@ fn init() -> InstantiateMsg {
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::percent(300),
         eval_batch: 17,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         initial_model: None,
         initial_test_set: Vec::new(),
     }

@@ -307,6 +307,18 @@ enum MsgCmd {
     /// ExecuteMsg::Sweep: anyone moves funds stranded by plain bank
     /// transfers (above the vault and the open bond) into the vault.
     Sweep(SweepCmd),
+    /// ExecuteMsg::CloseStalled: anyone closes a proposal with no
+    /// evaluation step for its stall window, and is paid its stall fee.
+    CloseStalled(CloseStalledCmd),
+}
+
+#[derive(Args)]
+struct CloseStalledCmd {
+    /// The proposal.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    proposal_id: u64,
+    #[command(flatten)]
+    out: OutArgs,
 }
 
 #[derive(Args)]
@@ -396,6 +408,14 @@ struct InstantiateCmd {
     /// Test rows evaluated per transaction step (>= 1).
     #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = whole::<u32>)]
     eval_batch: u32,
+    /// Blocks without an evaluation step after which anyone may close a
+    /// proposal (>= 1).
+    #[arg(long, default_value_t = 600, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    stall_blocks: u64,
+    /// Share of the bond in [0, 1] paid to whoever closes a stalled
+    /// proposal (an admin cancel moves it to the vault).
+    #[arg(long, default_value = "0.05", allow_negative_numbers = true)]
+    stall_fee: String,
     #[command(flatten)]
     samples: SampleArgs,
     #[command(flatten)]
@@ -407,6 +427,23 @@ struct ProposeCmd {
     /// The model (.vgm).
     #[arg(long)]
     model: PathBuf,
+    /// Limit: refuse (no bond taken) if any metric's configured min_gain is
+    /// above this.
+    #[arg(long, allow_negative_numbers = true)]
+    max_min_gain: Option<String>,
+    /// Limit: refuse if any metric's configured tolerance is below this.
+    #[arg(long, allow_negative_numbers = true)]
+    min_tolerance: Option<String>,
+    /// Limit: refuse if acceptance would pay less than this reward (for the
+    /// bond attached, capped by the vault).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u128>)]
+    min_reward: Option<u128>,
+    /// Limit: refuse if the configured stall_fee is above this.
+    #[arg(long, allow_negative_numbers = true)]
+    max_stall_fee: Option<String>,
+    /// Limit: refuse if the configured stall_blocks is below this.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    min_stall_blocks: Option<u64>,
     #[command(flatten)]
     out: OutArgs,
 }
@@ -871,8 +908,21 @@ fn paused_check(s: &str) -> Result<PausedCheck> {
 
 fn msg_cmd(c: MsgCmd) -> Result<()> {
     match c {
-        MsgCmd::Propose(p) => emit_json(&[msg::propose(&p.model)?], &p.out),
+        MsgCmd::Propose(p) => {
+            let dec = |flag: &str, v: &Option<String>| {
+                v.as_deref().map(|d| msg::decimal(flag, d)).transpose()
+            };
+            let limits = msg::proposal_limits(
+                dec("--max-min-gain", &p.max_min_gain)?,
+                dec("--min-tolerance", &p.min_tolerance)?,
+                p.min_reward,
+                dec("--max-stall-fee", &p.max_stall_fee)?,
+                p.min_stall_blocks,
+            );
+            emit_json(&[msg::propose(&p.model, limits)?], &p.out)
+        }
         MsgCmd::Sweep(s) => emit_json(&[msg::sweep()], &s.out),
+        MsgCmd::CloseStalled(c) => emit_json(&[msg::close_stalled(c.proposal_id)], &c.out),
         MsgCmd::AddSamples(a) => {
             let ratio = a
                 .max_class_ratio
@@ -921,6 +971,8 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                 paused_check: paused_check(&i.paused_check)?,
                 max_class_ratio: ratio,
                 eval_batch: i.eval_batch,
+                stall_blocks: i.stall_blocks,
+                stall_fee: msg::decimal("--stall-fee", &i.stall_fee)?,
                 test_samples: Vec::new(),
             };
             // The contract's checks of its settings, before reading samples.

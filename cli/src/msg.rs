@@ -14,8 +14,8 @@ use cosmwasm_std::{Binary, Decimal, Uint128};
 use vigil_guard_api::class_balance;
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 use vigil_guard_api::msg::{
-    ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, RewardRule, TestSample,
-    MAX_FEATURE_CHARS,
+    ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
+    TestSample, MAX_FEATURE_CHARS,
 };
 use vigil_guard_api::settings::MAX_REWARD_SHARE;
 use vigil_guard_api::InvalidSetting;
@@ -235,11 +235,44 @@ pub fn load_samples(path: &Path, label: &str, o: &SampleOptions) -> Result<Vec<T
     Ok(ok)
 }
 
-/// `{"propose_model": {"model": "<base64>"}}`.
-pub fn propose(model: &Path) -> Result<ExecuteMsg> {
+/// `{"propose_model": {"model": "<base64>", "limits": ...}}`: `limits`
+/// (the harshest rules the proposer accepts) only when one is stated.
+pub fn propose(model: &Path, limits: ProposalLimits) -> Result<ExecuteMsg> {
+    let limits = (limits != ProposalLimits::default()).then_some(limits);
     Ok(ExecuteMsg::ProposeModel {
         model: Binary::from(read_model(model)?),
+        limits,
     })
+}
+
+/// The proposer's limits from the `vigil msg propose` flags: margins are
+/// stated for every metric alike (`--max-min-gain`, `--min-tolerance`; one
+/// without the other leaves the other free).
+pub fn proposal_limits(
+    max_min_gain: Option<Decimal>,
+    min_tolerance: Option<Decimal>,
+    min_reward: Option<u128>,
+    max_stall_fee: Option<Decimal>,
+    min_stall_blocks: Option<u64>,
+) -> ProposalLimits {
+    let max_margins = (max_min_gain.is_some() || min_tolerance.is_some()).then(|| {
+        uniform_margins(
+            max_min_gain.unwrap_or(Decimal::MAX),
+            min_tolerance.unwrap_or_default(),
+        )
+    });
+    ProposalLimits {
+        max_margins,
+        min_reward: min_reward.map(Uint128::new),
+        max_stall_fee,
+        min_stall_blocks,
+    }
+}
+
+/// `{"close_stalled": {"proposal_id": N}}`: anyone closes a proposal with
+/// no evaluation step for its stall window and is paid its stall fee.
+pub fn close_stalled(proposal_id: u64) -> ExecuteMsg {
+    ExecuteMsg::CloseStalled { proposal_id }
 }
 
 /// `{"sweep": {}}`: anyone moves funds stranded by plain bank transfers
@@ -345,6 +378,10 @@ pub struct InstantiateArgs {
     pub max_class_ratio: Decimal,
     /// Rows per evaluation step.
     pub eval_batch: u32,
+    /// Blocks without a step after which anyone may close a proposal.
+    pub stall_blocks: u64,
+    /// Share of the bond the closer gets (an admin cancel: the vault).
+    pub stall_fee: Decimal,
     /// Initial test samples.
     pub test_samples: Vec<TestSample>,
 }
@@ -383,6 +420,8 @@ impl InstantiateArgs {
             paused_check: self.paused_check,
             max_class_ratio: self.max_class_ratio,
             eval_batch: self.eval_batch,
+            stall_blocks: self.stall_blocks,
+            stall_fee: self.stall_fee,
         };
         settings.validate().map_err(|e| self.flag_of(e))
     }
@@ -397,6 +436,16 @@ impl InstantiateArgs {
             InvalidSetting::ZeroBond => InvalidFlag::new("--min-bond", "at least 1", 0),
             InvalidSetting::ZeroBudget => InvalidFlag::new("--max-inference-ops", "at least 1", 0),
             InvalidSetting::ZeroCheckGas => InvalidFlag::new("--max-check-gas", "at least 1", 0),
+            InvalidSetting::ZeroStallBlocks => InvalidFlag::new(
+                "--stall-blocks",
+                "at least 1 (blocks without a step before a proposal may be closed)",
+                0,
+            ),
+            InvalidSetting::StallFeeAboveOne => InvalidFlag::new(
+                "--stall-fee",
+                "a share of the bond in [0, 1]",
+                self.stall_fee,
+            ),
             InvalidSetting::GainNotAboveTolerance { metric } => InvalidFlag::new(
                 "--tolerance",
                 format!("below --min-gain (the smallest gain that counts, on {metric})"),
@@ -504,6 +553,8 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
         paused_check: a.paused_check,
         max_class_ratio: a.max_class_ratio,
         eval_batch: a.eval_batch,
+        stall_blocks: a.stall_blocks,
+        stall_fee: a.stall_fee,
         initial_model: blob.map(Binary::from),
         initial_test_set: a.test_samples.clone(),
     };
@@ -586,6 +637,8 @@ mod tests {
             paused_check: PausedCheck::Deny,
             max_class_ratio: Decimal::one(),
             eval_batch: 1,
+            stall_blocks: 600,
+            stall_fee: Decimal::percent(5),
             test_samples: Vec::new(),
         }
     }
@@ -596,8 +649,10 @@ mod tests {
     #[test]
     fn the_contract_rules_name_the_flag() {
         type Spoil = fn(&mut InstantiateArgs);
-        let cases: [(Spoil, &str); 10] = [
+        let cases: [(Spoil, &str); 12] = [
             (|a| a.max_check_gas = Some(0), "--max-check-gas"),
+            (|a| a.stall_blocks = 0, "--stall-blocks"),
+            (|a| a.stall_fee = Decimal::percent(101), "--stall-fee"),
             (
                 |a| a.margins = uniform_margins(Decimal::percent(1), Decimal::percent(1)),
                 "--tolerance",
@@ -637,6 +692,30 @@ mod tests {
         assert_eq!(msg.max_check_gas, DEFAULT_MAX_CHECK_GAS_FLOOR);
         assert_eq!(default_max_check_gas(Some(30_000)), 120_000);
         assert_eq!(serde_json::to_string(&sweep()).unwrap(), r#"{"sweep":{}}"#);
+        assert_eq!(
+            serde_json::to_string(&close_stalled(7)).unwrap(),
+            r#"{"close_stalled":{"proposal_id":7}}"#
+        );
+        assert_eq!(
+            proposal_limits(None, None, None, None, None),
+            ProposalLimits::default()
+        );
+        let l = proposal_limits(
+            Some(Decimal::percent(2)),
+            None,
+            Some(500),
+            Some(Decimal::percent(5)),
+            Some(600),
+        );
+        assert_eq!(
+            l.max_margins,
+            Some(uniform_margins(Decimal::percent(2), Decimal::zero()))
+        );
+        assert_eq!(l.min_reward, Some(Uint128::new(500)));
+        assert_eq!(
+            serde_json::to_value(&l).unwrap()["max_stall_fee"],
+            serde_json::json!("0.05")
+        );
     }
 
     #[test]

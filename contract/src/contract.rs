@@ -64,11 +64,16 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     match msg {
-        ExecuteMsg::ProposeModel { model } => proposals::propose(deps, info, model),
+        ExecuteMsg::ProposeModel { model, limits } => {
+            proposals::propose(deps, env, info, model, limits)
+        }
         ExecuteMsg::ContinueEvaluation { proposal_id } => {
-            proposals::continue_evaluation(deps, info, proposal_id)
+            proposals::continue_evaluation(deps, env, info, proposal_id)
         }
         ExecuteMsg::CancelProposal { proposal_id } => proposals::cancel(deps, info, proposal_id),
+        ExecuteMsg::CloseStalled { proposal_id } => {
+            proposals::close_stalled(deps, env, info, proposal_id)
+        }
         ExecuteMsg::AddTestSamples { samples } => test_set::add_test_samples(deps, info, samples),
         ExecuteMsg::RemoveTestSamples { ids } => test_set::remove_test_samples(deps, info, ids),
         ExecuteMsg::Rollback { version } => admin::rollback(deps, info, version),
@@ -105,6 +110,6 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
 /// Migrate: from this contract only, never to an older version; a 0.1
 /// store is converted to this layout.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    migration::migrate(deps, CONTRACT_NAME, CONTRACT_VERSION)
+pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    migration::migrate(deps, env.block.height, CONTRACT_NAME, CONTRACT_VERSION)
 }

@@ -129,6 +129,27 @@ pub enum ContractError {
         id: u64,
     },
 
+    /// `CloseStalled` before the proposal's stall window has passed.
+    #[error("proposal {proposal_id} is not stalled: it may be closed from block {closable_at}")]
+    NotStalled {
+        /// The proposal.
+        proposal_id: u64,
+        /// First block height at which it may be closed.
+        closable_at: u64,
+    },
+
+    /// The settings in force are harsher than the proposer's stated
+    /// `ProposalLimits`: refused before any bond is taken.
+    #[error("{limit}: the proposer accepts {accepted}, the guard has {current}")]
+    LimitNotMet {
+        /// The limit, e.g. `margins.f1.min_gain`, `min_reward`.
+        limit: String,
+        /// What the proposer accepts.
+        accepted: String,
+        /// What is configured.
+        current: String,
+    },
+
     /// No proposal with this id.
     #[error("no proposal {0}")]
     NoSuchProposal(u64),

@@ -28,8 +28,14 @@ fn parse(version: &str) -> Result<Version, ContractError> {
     })
 }
 
-/// Migrate the store of contract `name` (ours) to `version` (ours).
-pub fn migrate(deps: DepsMut, name: &str, version: &str) -> Result<Response, ContractError> {
+/// Migrate the store of contract `name` (ours) to `version` (ours), at
+/// block `height` (an open 0.1 proposal's stall window starts there).
+pub fn migrate(
+    deps: DepsMut,
+    height: u64,
+    name: &str,
+    version: &str,
+) -> Result<Response, ContractError> {
     let stored = cw2::get_contract_version(deps.storage)?;
     if stored.contract != name {
         return Err(ContractError::WrongContract(stored.contract));
@@ -52,7 +58,7 @@ pub fn migrate(deps: DepsMut, name: &str, version: &str) -> Result<Response, Con
     // Every version before 0.2.0-0 has the 0.1 layout; 0.2 pre-releases
     // (0.2.0-rc.1, ...) are older than 0.2.0 but have its layout.
     if (from.major, from.minor) < (0, 2) {
-        let (models, proposals) = convert_v0_1(deps.storage)?;
+        let (models, proposals) = convert_v0_1(deps.storage, height)?;
         response = response
             .add_attribute("converted_models", models.to_string())
             .add_attribute("converted_proposals", proposals.to_string());
@@ -65,8 +71,12 @@ pub fn migrate(deps: DepsMut, name: &str, version: &str) -> Result<Response, Con
 /// way; the items keep their keys (overwritten), model info and proposals
 /// move to their maps (old keys removed). The active record, blobs,
 /// candidate blobs and samples are unchanged. Returns how many model
-/// versions and proposals were converted.
-pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), ContractError> {
+/// versions and proposals were converted. Open proposals' stall windows
+/// start at `height`.
+pub fn convert_v0_1(
+    storage: &mut dyn Storage,
+    height: u64,
+) -> Result<(usize, usize), ContractError> {
     let get = |storage: &dyn Storage, key: &[u8], what: &str| {
         storage
             .get(key)
@@ -162,6 +172,7 @@ pub fn convert_v0_1(storage: &mut dyn Storage) -> Result<(usize, usize), Contrac
             .as_deref()
             .and_then(|b| Model::parse_without_checksum(b).ok())
             .map(|m| m.threshold().to_bits());
+        p.last_step = height;
         PROPOSALS.save(storage, *id, &p)?;
         storage.remove(&[v0_1::PROPOSAL_PREFIX, &id.to_be_bytes()].concat());
     }

@@ -191,6 +191,8 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         paused_check: s.paused_check,
         max_class_ratio: s.max_class_ratio,
         eval_batch: s.eval_batch,
+        stall_blocks: s.stall_blocks,
+        stall_fee: s.stall_fee,
         paused: c.paused,
         vault: VAULT.load(deps.storage)?,
         active_version: active_version(deps.storage)?,
@@ -234,6 +236,8 @@ pub fn test_set(
 }
 
 fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
+    let closable_at =
+        (p.status == vigil_guard_api::msg::ProposalStatus::Evaluating).then(|| p.closable_at());
     ProposalResponse {
         id,
         proposer: p.proposer.into_string(),
@@ -249,6 +253,10 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
         threshold: p.threshold_bits.map(score_decimal),
         threshold_bits: p.threshold_bits,
         deny_threshold: p.deny_threshold,
+        stall_blocks: p.stall_blocks,
+        stall_fee: p.stall_fee,
+        last_step_height: p.last_step,
+        closable_at,
     }
 }
 

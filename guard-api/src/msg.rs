@@ -9,7 +9,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
 
-use crate::settings::{InvalidSetting, Settings};
+use crate::settings::{default_stall_blocks, default_stall_fee, InvalidSetting, Settings};
 
 /// Longest feature value (a decimal string) in `Check`, `Score` and test
 /// samples, in bytes (decimals are ASCII: characters). Longer is refused
@@ -116,6 +116,14 @@ pub struct InstantiateMsg {
     pub max_class_ratio: Decimal,
     /// Test rows evaluated per transaction step.
     pub eval_batch: u32,
+    /// Blocks without an evaluation step after which anyone may close an
+    /// open proposal (`CloseStalled`); default 600.
+    #[serde(default = "default_stall_blocks")]
+    pub stall_blocks: u64,
+    /// Share of the bond (at most 1) paid to the closer of a stalled
+    /// proposal, or moved to the vault by an admin cancel; default 0.05.
+    #[serde(default = "default_stall_fee")]
+    pub stall_fee: Decimal,
     /// A first model (admin-installed, no evaluation).
     pub initial_model: Option<Binary>,
     /// A first test set (checked by the class-balance rule like any other).
@@ -132,18 +140,32 @@ pub enum ExecuteMsg {
     /// Propose a model; attach at least `min_bond` of `bond_denom`. The
     /// contract evaluates it against the incumbent on the test set (in
     /// `eval_batch`-row steps), then accepts it (bond returned plus reward) or
-    /// rejects it (bond to the vault).
+    /// rejects it (bond to the vault). The rules it is judged and paid by
+    /// (margins, reward, threshold, stall settings) are those in force now;
+    /// `limits` refuses the proposal, before any bond is taken, when they
+    /// are harsher than the proposer accepts.
     ProposeModel {
         /// The model blob.
         model: Binary,
+        /// The harshest rules the proposer accepts (absent: any).
+        #[serde(default)]
+        limits: Option<ProposalLimits>,
     },
     /// Evaluate the next batch of an open proposal. Anyone may call it.
     ContinueEvaluation {
         /// The proposal.
         proposal_id: u64,
     },
-    /// Admin: withdraw an open proposal, refunding its bond.
+    /// Admin: withdraw an open proposal. The bond is refunded less the
+    /// proposal's `stall_fee` share, which goes to the vault.
     CancelProposal {
+        /// The proposal.
+        proposal_id: u64,
+    },
+    /// Anyone: close a proposal with no evaluation step for its
+    /// `stall_blocks` blocks. The sender receives its `stall_fee` share of
+    /// the bond, the proposer the rest; the guard is free for the next.
+    CloseStalled {
         /// The proposal.
         proposal_id: u64,
     },
@@ -181,6 +203,25 @@ pub enum ExecuteMsg {
     Sweep {},
 }
 
+/// The harshest rules a proposer accepts. Checked at `ProposeModel`
+/// against the settings in force (which the proposal then keeps): a proposal
+/// the admin's last change made harsher than this is refused, no bond taken.
+#[cw_serde]
+#[derive(Default)]
+pub struct ProposalLimits {
+    /// Largest margins: refused if a metric's configured `min_gain` is
+    /// above this one's, or its `tolerance` below this one's.
+    pub max_margins: Option<Margins>,
+    /// Smallest reward on acceptance, for the bond attached (the reward
+    /// rule applied to it, capped by the vault as it is now; the vault only
+    /// grows while a proposal is open).
+    pub min_reward: Option<Uint128>,
+    /// Largest `stall_fee`.
+    pub max_stall_fee: Option<Decimal>,
+    /// Smallest `stall_blocks`.
+    pub min_stall_blocks: Option<u64>,
+}
+
 /// Settings `UpdateConfig` may change. Unknown fields are refused, so a
 /// misspelt setting is an error rather than a silent no-op. Margins and
 /// reward apply to proposals made after the update.
@@ -214,6 +255,10 @@ pub struct ConfigUpdate {
     pub max_class_ratio: Option<Decimal>,
     /// New evaluation batch size.
     pub eval_batch: Option<u32>,
+    /// New stall window (applies to proposals made after it).
+    pub stall_blocks: Option<u64>,
+    /// New stall fee (applies to proposals made after it).
+    pub stall_fee: Option<Decimal>,
 }
 
 /// Queries.
@@ -423,6 +468,10 @@ pub struct ConfigResponse {
     pub max_class_ratio: Decimal,
     /// Evaluation batch.
     pub eval_batch: u32,
+    /// Stall window (blocks).
+    pub stall_blocks: u64,
+    /// Stall fee (share of a bond).
+    pub stall_fee: Decimal,
     /// Paused now.
     pub paused: bool,
     /// Vault balance (rewards available).
@@ -466,8 +515,12 @@ pub enum ProposalStatus {
     Accepted,
     /// Rejected: bond moved to the vault.
     Rejected,
-    /// Cancelled by the admin: bond refunded.
+    /// Cancelled by the admin: bond refunded less the stall fee (to the
+    /// vault).
     Cancelled,
+    /// Closed as stalled (`CloseStalled`): the closer got the stall fee,
+    /// the proposer the rest of the bond.
+    Closed,
 }
 
 /// A proposal.
@@ -505,6 +558,15 @@ pub struct ProposalResponse {
     /// The configured `deny_threshold` it was judged at, for candidate and
     /// incumbent alike; `None`: each model at its own threshold.
     pub deny_threshold: Option<Decimal>,
+    /// Stall window it was proposed under (blocks).
+    pub stall_blocks: u64,
+    /// Stall fee it was proposed under (share of its bond).
+    pub stall_fee: Decimal,
+    /// Block height of its last evaluation step (or of the migration that
+    /// converted it).
+    pub last_step_height: u64,
+    /// While open: the height from which `CloseStalled` may close it.
+    pub closable_at: Option<u64>,
 }
 
 /// `Proposals` answer.
@@ -572,6 +634,8 @@ impl InstantiateMsg {
             paused_check: self.paused_check,
             max_class_ratio: self.max_class_ratio,
             eval_batch: self.eval_batch,
+            stall_blocks: self.stall_blocks,
+            stall_fee: self.stall_fee,
         }
     }
 
@@ -613,6 +677,12 @@ impl ConfigUpdate {
         if let Some(v) = self.eval_batch {
             s.eval_batch = v;
         }
+        if let Some(v) = self.stall_blocks {
+            s.stall_blocks = v;
+        }
+        if let Some(v) = self.stall_fee {
+            s.stall_fee = v;
+        }
         s.validate()?;
         Ok(s)
     }
@@ -633,6 +703,8 @@ impl ConfigResponse {
             paused_check: self.paused_check,
             max_class_ratio: self.max_class_ratio,
             eval_batch: self.eval_batch,
+            stall_blocks: self.stall_blocks,
+            stall_fee: self.stall_fee,
         }
     }
 }
@@ -684,6 +756,8 @@ mod tests {
             paused_check: PausedCheck::Deny,
             max_class_ratio: Decimal::percent(300),
             eval_batch: 100,
+            stall_blocks: 600,
+            stall_fee: Decimal::percent(5),
         };
         base.validate().unwrap();
         let bad = ConfigUpdate {

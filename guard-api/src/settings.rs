@@ -36,6 +36,30 @@ pub struct Settings {
     pub max_class_ratio: Decimal,
     /// Test rows evaluated per transaction step.
     pub eval_batch: u32,
+    /// Blocks without an evaluation step after which an open proposal is
+    /// stalled: anyone may then close it (`CloseStalled`).
+    #[serde(default = "default_stall_blocks")]
+    pub stall_blocks: u64,
+    /// Share of a bond (at most 1) a stalled proposal's closer receives, and
+    /// an admin `CancelProposal` moves to the vault; the rest returns to the
+    /// proposer.
+    #[serde(default = "default_stall_fee")]
+    pub stall_fee: Decimal,
+}
+
+/// Default `stall_blocks`: 600 blocks (about an hour at 6 s blocks).
+pub const DEFAULT_STALL_BLOCKS: u64 = 600;
+/// Default `stall_fee`: 5% of the bond.
+pub const DEFAULT_STALL_FEE: Decimal = Decimal::percent(5);
+
+/// [`DEFAULT_STALL_BLOCKS`] (serde default).
+pub fn default_stall_blocks() -> u64 {
+    DEFAULT_STALL_BLOCKS
+}
+
+/// [`DEFAULT_STALL_FEE`] (serde default).
+pub fn default_stall_fee() -> Decimal {
+    DEFAULT_STALL_FEE
 }
 
 /// The largest reward share of a bond: 100 times the bond.
@@ -71,6 +95,12 @@ pub enum InvalidSetting {
     /// `max_check_gas` is zero: every model would be refused.
     #[error("max_check_gas must be positive")]
     ZeroCheckGas,
+    /// `stall_blocks` is zero: every proposal would be stalled at once.
+    #[error("stall_blocks must be positive")]
+    ZeroStallBlocks,
+    /// `stall_fee` above one (it is a share of the bond).
+    #[error("stall_fee must be at most 1")]
+    StallFeeAboveOne,
     /// A metric whose smallest counted gain does not exceed its tolerance:
     /// two models trading that metric against another could each count as
     /// better than the other (reward farming).
@@ -145,6 +175,12 @@ impl Settings {
             if share > MAX_REWARD_SHARE {
                 return Err(InvalidSetting::RewardShareTooLarge);
             }
+        }
+        if self.stall_blocks == 0 {
+            return Err(InvalidSetting::ZeroStallBlocks);
+        }
+        if self.stall_fee > Decimal::one() {
+            return Err(InvalidSetting::StallFeeAboveOne);
         }
         Ok(())
     }

@@ -261,6 +261,8 @@ pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32)
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(10u32, 1u32),
         eval_batch,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         initial_model: model.map(|m| m.to_vec().into()),
         initial_test_set: Vec::new(),
     }
@@ -532,6 +534,7 @@ pub fn propose(
         &[(DENOM, MIN_BOND)],
         &ExecuteMsg::ProposeModel {
             model: blob.to_vec().into(),
+            limits: None,
         },
         TX_LIMIT,
     );

@@ -152,6 +152,8 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(3u32, 1u32),
         eval_batch: 50,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         initial_model: Some(blob.to_vec().into()),
         initial_test_set: Vec::new(),
     };

@@ -215,6 +215,8 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(3u32, 1u32),
         eval_batch: 50,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         initial_model: Some(blob.clone().into()),
         initial_test_set: Vec::new(),
     };

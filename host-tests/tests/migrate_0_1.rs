@@ -139,6 +139,8 @@ fn old_guard(dir: &Path) -> Chain {
         paused_check: PausedCheck::Deny,
         max_class_ratio: "3".parse().unwrap(),
         eval_batch: 4,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         initial_model: Some(cut7.into()),
         initial_test_set: test_set(),
     };
@@ -150,6 +152,7 @@ fn old_guard(dir: &Path) -> Chain {
         .expect("fund");
     let propose = |model: &[u8]| ExecuteMsg::ProposeModel {
         model: model.to_vec().into(),
+        limits: None,
     };
     let cont = |id| ExecuteMsg::ContinueEvaluation { proposal_id: id };
     // 1: accepted as v2. 2: rejected. 3: open after its first step.
@@ -181,7 +184,15 @@ fn without_thresholds(proposals: &Value) -> Value {
     let mut v = proposals.clone();
     for p in v["proposals"].as_array_mut().unwrap() {
         let p = p.as_object_mut().unwrap();
-        for k in ["threshold", "threshold_bits", "deny_threshold"] {
+        for k in [
+            "threshold",
+            "threshold_bits",
+            "deny_threshold",
+            "stall_blocks",
+            "stall_fee",
+            "last_step_height",
+            "closable_at",
+        ] {
             p.remove(k);
         }
     }
@@ -279,6 +290,10 @@ fn a_0_1_store_survives_migration_to_this_code() {
         .remove("max_check_gas")
         .unwrap();
     assert_eq!(max_check_gas.as_u64(), Some(100_000));
+    // So are the stall settings: their defaults.
+    let obj = after_config.as_object_mut().unwrap();
+    assert_eq!(obj.remove("stall_blocks").unwrap().as_u64(), Some(600));
+    assert_eq!(obj.remove("stall_fee").unwrap().as_str(), Some("0.05"));
     assert_eq!(after_config, before["config"]);
     let config: ConfigResponse = serde_json::from_value(after["config"].clone()).unwrap();
     assert_eq!(config.vault.u128(), 10_000 + 2_000 + 1_500 - 500);
@@ -312,8 +327,8 @@ fn a_0_1_store_survives_migration_to_this_code() {
     assert_eq!(after["test_set"], before["test_set"]);
     let samples: TestSetResponse = serde_json::from_value(after["test_set"].clone()).unwrap();
     assert_eq!(samples.samples.len(), 12);
-    // Proposals: identical but for the threshold fields, new in 0.2 (judged
-    // at each model's own, as 0.1 judged).
+    // Proposals: identical but for the threshold and stall fields, new in
+    // 0.2 (judged at each model's own, as 0.1 judged; no stall fee).
     assert_eq!(without_thresholds(&after["proposals"]), before["proposals"]);
     let proposals: ProposalsResponse = serde_json::from_value(after["proposals"].clone()).unwrap();
     let statuses: Vec<_> = proposals

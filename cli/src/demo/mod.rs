@@ -209,6 +209,8 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         paused_check: PausedCheck::Deny,
         max_class_ratio: Decimal::from_ratio(ratio, 1u64),
         eval_batch: a.eval_batch,
+        stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+        stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         test_samples: Vec::new(),
     })?;
     let (sim, instantiate_gas) = SimGuard::instantiate(chain, &admin, &init, TX_GAS_LIMIT)

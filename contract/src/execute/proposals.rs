@@ -1,10 +1,11 @@
 //! Proof-of-Improvement proposals: propose (bond attached), continue the
 //! evaluation, cancel, and the decision with its payout.
 use cosmwasm_std::{
-    BankMsg, Binary, Coin, DepsMut, Event, MessageInfo, Response, StdError, Storage, Uint128,
+    BankMsg, Binary, Coin, DepsMut, Env, Event, MessageInfo, Response, StdError, Storage, Uint128,
 };
-use vigil_guard_api::msg::{ProposalStatus, RewardRule};
+use vigil_guard_api::msg::{Margins, ProposalLimits, ProposalStatus, RewardRule};
 use vigil_guard_api::units::{score_decimal, threshold_bits};
+use vigil_guard_api::Settings;
 use vigil_inference_core::{Model, Score};
 
 use super::{admin_call, ensure_no_funds, single_coin};
@@ -17,9 +18,101 @@ use crate::state::{
     BEST, CONFIG, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET, VAULT,
 };
 
+/// The reward rule's amount for `bond`, before the vault's cap.
+fn wanted_reward(rule: &RewardRule, bond: Uint128) -> Uint128 {
+    match rule {
+        RewardRule::None => Uint128::zero(),
+        RewardRule::Fixed { amount } => *amount,
+        // Saturating: capped by the vault anyway.
+        RewardRule::BondShare { share } => bond.checked_mul_floor(*share).unwrap_or(Uint128::MAX),
+    }
+}
+
+/// What an acceptance pays on top of `bond`: the rule's amount, at most the
+/// vault, never a payout beyond u128.
+fn reward_for(rule: &RewardRule, bond: Uint128, vault: Uint128) -> Uint128 {
+    wanted_reward(rule, bond)
+        .min(vault)
+        .min(Uint128::MAX - bond)
+}
+
+fn limit_not_met(limit: String, accepted: impl ToString, current: impl ToString) -> ContractError {
+    ContractError::LimitNotMet {
+        limit,
+        accepted: accepted.to_string(),
+        current: current.to_string(),
+    }
+}
+
+/// Refuse when `settings` are harsher than the proposer's `limits`. The
+/// reward is what acceptance of `bond` would pay with the vault as it is
+/// now (the vault does not shrink while a proposal is open).
+fn check_limits(
+    limits: &ProposalLimits,
+    settings: &Settings,
+    bond: Uint128,
+    vault: Uint128,
+) -> Result<(), ContractError> {
+    if let Some(max) = &limits.max_margins {
+        check_margins(max, &settings.margins)?;
+    }
+    if let Some(min) = limits.min_reward {
+        let reward = reward_for(&settings.reward, bond, vault);
+        if reward < min {
+            return Err(limit_not_met("min_reward".into(), min, reward));
+        }
+    }
+    if let Some(max) = limits.max_stall_fee {
+        if settings.stall_fee > max {
+            return Err(limit_not_met(
+                "max_stall_fee".into(),
+                max,
+                settings.stall_fee,
+            ));
+        }
+    }
+    if let Some(min) = limits.min_stall_blocks {
+        if settings.stall_blocks < min {
+            return Err(limit_not_met(
+                "min_stall_blocks".into(),
+                min,
+                settings.stall_blocks,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Harsher margins: a larger `min_gain` or a smaller `tolerance`.
+fn check_margins(max: &Margins, current: &Margins) -> Result<(), ContractError> {
+    for ((name, m), (_, c)) in max.named().into_iter().zip(current.named()) {
+        if c.min_gain > m.min_gain {
+            return Err(limit_not_met(
+                format!("margins.{name}.min_gain"),
+                m.min_gain,
+                c.min_gain,
+            ));
+        }
+        if c.tolerance < m.tolerance {
+            return Err(limit_not_met(
+                format!("margins.{name}.tolerance"),
+                m.tolerance,
+                c.tolerance,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `ProposeModel`: open a proposal and run its first evaluation step on
-/// the blob in hand.
-pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Response, ContractError> {
+/// the blob in hand. Every rule it is judged and paid by is recorded now.
+pub fn propose(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    blob: Binary,
+    limits: Option<ProposalLimits>,
+) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let settings = &config.settings;
     let bond = single_coin(&info, &settings.bond_denom)?;
@@ -37,6 +130,9 @@ pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Respons
     }
     if let Some(id) = OPEN_PROPOSAL.may_load(deps.storage)? {
         return Err(ContractError::ProposalInProgress { id });
+    }
+    if let Some(limits) = &limits {
+        check_limits(limits, settings, bond, VAULT.load(deps.storage)?)?;
     }
     let model = validate_model(&blob, settings)?;
     let hash = hex(&model.checksum());
@@ -79,6 +175,9 @@ pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Respons
         reward: settings.reward.clone(),
         deny_threshold: settings.deny_threshold,
         threshold_bits: Some(threshold),
+        stall_blocks: settings.stall_blocks,
+        stall_fee: settings.stall_fee,
+        last_step: env.block.height,
     };
     OPEN_PROPOSAL.save(deps.storage, &id)?;
     let hash = proposal.hash.clone();
@@ -100,12 +199,13 @@ pub fn propose(deps: DepsMut, info: MessageInfo, blob: Binary) -> Result<Respons
 /// `ContinueEvaluation`: anyone may advance an open proposal.
 pub fn continue_evaluation(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     id: u64,
 ) -> Result<Response, ContractError> {
     ensure_no_funds(&info)?;
     let config = CONFIG.load(deps.storage)?;
-    let proposal = PROPOSALS
+    let mut proposal = PROPOSALS
         .may_load(deps.storage, id)?
         .ok_or(ContractError::NoSuchProposal(id))?;
     if proposal.status != ProposalStatus::Evaluating {
@@ -113,6 +213,7 @@ pub fn continue_evaluation(
     }
     let blob = load_candidate(deps.storage, id)
         .ok_or_else(|| ContractError::CorruptRecord(format!("candidate blob of proposal {id}")))?;
+    proposal.last_step = env.block.height;
     let (response, decided) = evaluate_step(deps.storage, &config, id, proposal, &blob)?;
     if decided {
         remove_candidate(deps.storage, id, blob.len());
@@ -120,28 +221,96 @@ pub fn continue_evaluation(
     Ok(response)
 }
 
-/// `CancelProposal` (admin): withdraw an open proposal, refund its bond.
-pub fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
-    let config = admin_call(deps.as_ref(), &info)?;
-    let mut proposal = PROPOSALS
-        .may_load(deps.storage, id)?
+/// An open proposal, or why not.
+fn open_proposal(storage: &dyn Storage, id: u64) -> Result<Proposal, ContractError> {
+    let proposal = PROPOSALS
+        .may_load(storage, id)?
         .ok_or(ContractError::NoSuchProposal(id))?;
     if proposal.status != ProposalStatus::Evaluating {
         return Err(ContractError::NotEvaluating(id));
     }
-    proposal.status = ProposalStatus::Cancelled;
-    PROPOSALS.save(deps.storage, id, &proposal)?;
-    OPEN_PROPOSAL.remove(deps.storage);
-    if let Some(blob) = load_candidate(deps.storage, id) {
-        remove_candidate(deps.storage, id, blob.len());
+    Ok(proposal)
+}
+
+/// End an open proposal as `status`: saved, the guard freed, its candidate
+/// blob deleted.
+fn end(
+    storage: &mut dyn Storage,
+    id: u64,
+    mut proposal: Proposal,
+    status: ProposalStatus,
+) -> Result<Proposal, ContractError> {
+    proposal.status = status;
+    PROPOSALS.save(storage, id, &proposal)?;
+    OPEN_PROPOSAL.remove(storage);
+    if let Some(blob) = load_candidate(storage, id) {
+        remove_candidate(storage, id, blob.len());
     }
+    Ok(proposal)
+}
+
+/// A bank send, or none for a zero amount.
+fn send(to: &str, amount: Uint128, denom: &str) -> Option<BankMsg> {
+    (!amount.is_zero()).then(|| BankMsg::Send {
+        to_address: to.to_string(),
+        amount: vec![Coin::new(amount, denom)],
+    })
+}
+
+/// `CancelProposal` (admin): withdraw an open proposal; its bond is
+/// refunded less its stall fee, which goes to the vault (cancelling a
+/// griefer costs the griefer what closing it would have).
+pub fn cancel(deps: DepsMut, info: MessageInfo, id: u64) -> Result<Response, ContractError> {
+    let config = admin_call(deps.as_ref(), &info)?;
+    let proposal = open_proposal(deps.storage, id)?;
+    let proposal = end(deps.storage, id, proposal, ProposalStatus::Cancelled)?;
+    let fee = proposal.stall_fee_amount();
+    let vault = VAULT
+        .load(deps.storage)?
+        .checked_add(fee)
+        .map_err(StdError::from)?;
+    VAULT.save(deps.storage, &vault)?;
+    let refund = proposal.bond - fee;
+    let denom = &config.settings.bond_denom;
     Ok(Response::new()
         .add_attribute("action", "cancel_proposal")
         .add_attribute("proposal_id", id.to_string())
-        .add_message(BankMsg::Send {
-            to_address: proposal.proposer.to_string(),
-            amount: vec![Coin::new(proposal.bond, config.settings.bond_denom)],
-        }))
+        .add_attribute("refund", refund.to_string())
+        .add_attribute("fee_to_vault", fee.to_string())
+        .add_messages(send(proposal.proposer.as_str(), refund, denom)))
+}
+
+/// `CloseStalled` (anyone): close a proposal without an evaluation step for
+/// its `stall_blocks`; the sender receives its stall fee, the proposer the
+/// rest of the bond.
+pub fn close_stalled(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+) -> Result<Response, ContractError> {
+    ensure_no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let proposal = open_proposal(deps.storage, id)?;
+    let closable_at = proposal.closable_at();
+    if env.block.height < closable_at {
+        return Err(ContractError::NotStalled {
+            proposal_id: id,
+            closable_at,
+        });
+    }
+    let proposal = end(deps.storage, id, proposal, ProposalStatus::Closed)?;
+    let fee = proposal.stall_fee_amount();
+    let refund = proposal.bond - fee;
+    let denom = &config.settings.bond_denom;
+    Ok(Response::new()
+        .add_attribute("action", "close_stalled")
+        .add_attribute("proposal_id", id.to_string())
+        .add_attribute("closer", info.sender.as_str())
+        .add_attribute("fee", fee.to_string())
+        .add_attribute("refund", refund.to_string())
+        .add_messages(send(info.sender.as_str(), fee, denom))
+        .add_messages(send(proposal.proposer.as_str(), refund, denom)))
 }
 
 /// Evaluate the next batch of an open proposal and, after the last one,
@@ -257,17 +426,8 @@ fn decide(
             &proposal.proposer,
             Some((proposal.candidate, proposal.test_set_version)),
         )?;
-        let wanted = match &proposal.reward {
-            RewardRule::None => Uint128::zero(),
-            RewardRule::Fixed { amount } => *amount,
-            // Saturating: capped by the vault below anyway.
-            RewardRule::BondShare { share } => proposal
-                .bond
-                .checked_mul_floor(*share)
-                .unwrap_or(Uint128::MAX),
-        };
         // At most what the vault holds, and never a payout beyond u128.
-        let reward = wanted.min(vault).min(Uint128::MAX - proposal.bond);
+        let reward = reward_for(&proposal.reward, proposal.bond, vault);
         vault -= reward;
         let payout = proposal.bond + reward;
         proposal.status = ProposalStatus::Accepted;

@@ -199,6 +199,9 @@ pub fn config(record: &[u8]) -> Result<Config, ContractError> {
                 paused_check,
                 max_class_ratio,
                 eval_batch,
+                // New in 0.2: the defaults.
+                stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+                stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
             },
             paused,
         })
@@ -257,6 +260,12 @@ pub fn proposal(record: &[u8]) -> Result<Proposal, ContractError> {
             // is filled in from its blob where one is left.
             deny_threshold: None,
             threshold_bits: None,
+            // 0.1 had no deadline: the default window, counted from the
+            // migration (set by the conversion), and no fee (it was
+            // proposed without one).
+            stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
+            stall_fee: cosmwasm_std::Decimal::zero(),
+            last_step: 0,
         })
     })
 }

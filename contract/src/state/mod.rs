@@ -138,6 +138,34 @@ pub struct Proposal {
     /// decided before a migration from 0.1).
     #[serde(default)]
     pub threshold_bits: Option<u32>,
+    /// `stall_blocks` in force when it was proposed. Records from before
+    /// it existed get the default.
+    #[serde(default = "vigil_guard_api::settings::default_stall_blocks")]
+    pub stall_blocks: u64,
+    /// `stall_fee` in force when it was proposed. Records from before it
+    /// existed were proposed without one: zero.
+    #[serde(default)]
+    pub stall_fee: Decimal,
+    /// Block height of its last evaluation step (the proposal's own step
+    /// included), or of the migration that converted it.
+    #[serde(default)]
+    pub last_step: u64,
+}
+
+impl Proposal {
+    /// The first height at which `CloseStalled` may close it.
+    pub fn closable_at(&self) -> u64 {
+        self.last_step.saturating_add(self.stall_blocks)
+    }
+
+    /// Its stall fee in bond denom: `stall_fee x bond`, rounded down, at
+    /// most the bond.
+    pub fn stall_fee_amount(&self) -> Uint128 {
+        self.bond
+            .checked_mul_floor(self.stall_fee)
+            .unwrap_or(self.bond)
+            .min(self.bond)
+    }
 }
 
 /// The best metrics ever accepted on one test-set version, per metric

@@ -427,12 +427,14 @@ fn a_sweep_never_moves_an_open_bond_into_the_vault() {
     // Only the stranded 50 moved; the bond is still held for its proposal.
     assert_eq!(s.config().vault, Uint128::new(VAULT + 50));
     s.assert_conserved();
-    // Cancelled after the sweep: refunded in full.
+    // Cancelled after the sweep: refunded in full but the stall fee (5%,
+    // to the vault).
     let admin = s.admin.clone();
     let before = s.balance(&alice);
     s.exec(&admin, &ExecuteMsg::CancelProposal { proposal_id: 1 }, &[])
         .unwrap();
-    assert_eq!(s.balance(&alice), before + bond);
+    assert_eq!(s.balance(&alice), before + bond - bond / 20);
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 50 + bond / 20));
     s.assert_conserved();
     // An accepted proposal after a sweep: bond and reward paid in full.
     s.propose(&alice, &blob(&perfect()), bond).unwrap();
@@ -448,7 +450,438 @@ fn a_sweep_never_moves_an_open_bond_into_the_vault() {
     }
     assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
     assert_eq!(s.balance(&alice), before + bond + 500);
-    assert_eq!(s.config().vault, Uint128::new(VAULT + 50 - 500));
+    assert_eq!(s.config().vault, Uint128::new(VAULT + 50 + bond / 20 - 500));
     s.assert_conserved();
     let _ = Decimal::one();
+}
+
+// ------------------------------------------------- attack 6: no deadline
+
+/// A guard whose evaluation takes three steps (12 rows, 4 per step), with a
+/// 10-block stall window and a 5% stall fee, `cut(12)` active.
+fn stall_suite() -> Suite {
+    Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            eval_batch: 4,
+            stall_blocks: 10,
+            stall_fee: dec("0.05"),
+            ..base_msg()
+        },
+        VAULT,
+    )
+}
+
+fn close(s: &mut Suite, who: &cosmwasm_std::Addr, id: u64) -> ContractError {
+    s.exec_err(who, &ExecuteMsg::CloseStalled { proposal_id: id }, &[])
+}
+
+#[test]
+fn a_proposer_who_never_continues_blocks_every_other_proposal_until_closed_as_stalled() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let h0 = s.height();
+    // Alice proposes (one step runs) and never continues.
+    s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    let p = s.last_proposal();
+    assert_eq!(p.status, ProposalStatus::Evaluating);
+    assert_eq!(p.last_step_height, h0);
+    assert_eq!(p.closable_at, Some(h0 + 10));
+    // Bob's better model cannot be proposed while hers is open.
+    assert_eq!(
+        s.propose(&bob, &blob(&perfect()), MIN_BOND)
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
+        ContractError::ProposalInProgress { id: 1 }
+    );
+    // Too early: a typed error naming the block it becomes closable at.
+    s.advance(9);
+    assert_eq!(
+        close(&mut s, &bob, 1),
+        ContractError::NotStalled {
+            proposal_id: 1,
+            closable_at: h0 + 10
+        }
+    );
+    s.assert_conserved();
+    // At the window's end anyone may close it: the closer is paid exactly
+    // the fee, the proposer gets the rest.
+    s.advance(1);
+    let (a0, b0, v0) = (s.balance(&alice), s.balance(&bob), s.config().vault);
+    s.exec(&bob, &ExecuteMsg::CloseStalled { proposal_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(s.balance(&bob), b0 + 50);
+    assert_eq!(s.balance(&alice), a0 + 950);
+    assert_eq!(s.config().vault, v0);
+    let p = s.proposal(1);
+    assert_eq!(p.status, ProposalStatus::Closed);
+    assert_eq!(p.closable_at, None);
+    s.assert_conserved();
+    // The guard is free: Bob's proposal goes through, end to end.
+    s.propose_and_decide(&bob, &blob(&perfect()), MIN_BOND);
+    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
+    s.assert_conserved();
+}
+
+#[test]
+fn every_evaluation_step_restarts_the_stall_window() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let h0 = s.height();
+    s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    s.advance(7);
+    s.exec(
+        &alice,
+        &ExecuteMsg::ContinueEvaluation { proposal_id: 1 },
+        &[],
+    )
+    .unwrap();
+    s.advance(3);
+    // h0 + 10: closable had she not continued; she did at h0 + 7.
+    assert_eq!(
+        close(&mut s, &bob, 1),
+        ContractError::NotStalled {
+            proposal_id: 1,
+            closable_at: h0 + 17
+        }
+    );
+    s.advance(7);
+    s.exec(&bob, &ExecuteMsg::CloseStalled { proposal_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(s.proposal(1).status, ProposalStatus::Closed);
+    s.assert_conserved();
+}
+
+#[test]
+fn cancelling_a_griefer_costs_the_griefer_the_stall_fee() {
+    let mut s = stall_suite();
+    let alice = s.alice.clone();
+    s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    let (a0, v0) = (s.balance(&alice), s.config().vault.u128());
+    s.admin_exec(&ExecuteMsg::CancelProposal { proposal_id: 1 });
+    // Before: the griefer was refunded in full.
+    assert_eq!(s.balance(&alice), a0 + 950);
+    assert_eq!(s.config().vault.u128(), v0 + 50);
+    assert_eq!(s.proposal(1).status, ProposalStatus::Cancelled);
+    s.assert_conserved();
+}
+
+#[test]
+fn no_bond_is_paid_twice_by_close_cancel_or_decision() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let admin = s.admin.clone();
+    let cancel = ExecuteMsg::CancelProposal { proposal_id: 1 };
+    // Close after cancel.
+    s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    s.admin_exec(&cancel);
+    s.advance(100);
+    assert_eq!(close(&mut s, &bob, 1), ContractError::NotEvaluating(1));
+    // Cancel after close.
+    s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    s.advance(10);
+    s.exec(&bob, &ExecuteMsg::CloseStalled { proposal_id: 2 }, &[])
+        .unwrap();
+    assert_eq!(
+        s.exec_err(&admin, &ExecuteMsg::CancelProposal { proposal_id: 2 }, &[]),
+        ContractError::NotEvaluating(2)
+    );
+    assert_eq!(close(&mut s, &bob, 2), ContractError::NotEvaluating(2));
+    // Continue after close.
+    assert_eq!(
+        s.exec_err(
+            &alice,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+            &[]
+        ),
+        ContractError::NotEvaluating(2)
+    );
+    // Close after decision (rejected: its bond is in the vault).
+    s.propose_and_decide(&alice, &blob(&inverse()), MIN_BOND);
+    assert_eq!(s.proposal(3).status, ProposalStatus::Rejected);
+    s.advance(100);
+    assert_eq!(close(&mut s, &bob, 3), ContractError::NotEvaluating(3));
+    // Close after acceptance.
+    s.propose_and_decide(&alice, &blob(&perfect()), MIN_BOND);
+    assert_eq!(s.proposal(4).status, ProposalStatus::Accepted);
+    s.advance(100);
+    assert_eq!(close(&mut s, &bob, 4), ContractError::NotEvaluating(4));
+    assert_eq!(close(&mut s, &bob, 9), ContractError::NoSuchProposal(9));
+    // No funds with a close.
+    s.propose(&alice, &blob(&cut(7)), MIN_BOND).unwrap();
+    s.advance(10);
+    assert_eq!(
+        s.exec_err(
+            &bob,
+            &ExecuteMsg::CloseStalled { proposal_id: 5 },
+            &coins(1, DENOM)
+        ),
+        ContractError::UnexpectedFunds
+    );
+    s.assert_conserved();
+}
+
+#[test]
+fn stall_settings_are_validated() {
+    for (msg, err) in [
+        (
+            InstantiateMsg {
+                stall_blocks: 0,
+                ..base_msg()
+            },
+            InvalidSetting::ZeroStallBlocks,
+        ),
+        (
+            InstantiateMsg {
+                stall_fee: dec("1.01"),
+                ..base_msg()
+            },
+            InvalidSetting::StallFeeAboveOne,
+        ),
+    ] {
+        assert_eq!(msg.validate(), Err(err));
+    }
+    let mut s = stall_suite();
+    let admin = s.admin.clone();
+    assert_eq!(
+        s.exec_err(
+            &admin,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate {
+                stall_blocks: Some(0),
+                ..ConfigUpdate::default()
+            }),
+            &[]
+        ),
+        ContractError::InvalidConfig(InvalidSetting::ZeroStallBlocks)
+    );
+    // A fee of 1 is allowed: the whole bond to the closer.
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        stall_fee: Some(Decimal::one()),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(s.config().stall_fee, Decimal::one());
+}
+
+// ------------------------------- attack 5 (part): governance that ambushes
+
+/// Alice proposes `perfect()` over `cut(12)` (three steps), then the admin
+/// applies `update` while it is open, then it is continued to a decision.
+/// Returns the suite and Alice's balance before she proposed.
+fn ambushed(update: ConfigUpdate) -> (Suite, u128) {
+    let mut s = stall_suite();
+    let alice = s.alice.clone();
+    let a0 = s.balance(&alice);
+    s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    s.admin_exec(&ExecuteMsg::UpdateConfig(update));
+    let bob = s.bob.clone();
+    while s.proposal(1).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 1 },
+            &[],
+        )
+        .unwrap();
+    }
+    (s, a0)
+}
+
+/// Margins no candidate can meet (gains of 100% on every metric).
+fn impossible_margins() -> Margins {
+    let m = Margin {
+        min_gain: Decimal::one(),
+        tolerance: Decimal::zero(),
+    };
+    Margins {
+        accuracy: m.clone(),
+        f1: m.clone(),
+        precision: m.clone(),
+        recall: m,
+    }
+}
+
+#[test]
+fn an_admin_cannot_ambush_an_open_proposal_with_impossible_margins() {
+    let (s, a0) = ambushed(ConfigUpdate {
+        margins: Some(impossible_margins()),
+        ..ConfigUpdate::default()
+    });
+    // Judged by the margins it was proposed under: accepted, paid.
+    assert_eq!(s.proposal(1).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&s.alice), a0 + 500);
+    s.assert_conserved();
+}
+
+#[test]
+fn an_admin_cannot_ambush_an_open_proposal_by_cutting_the_reward() {
+    let (s, a0) = ambushed(ConfigUpdate {
+        reward: Some(vigil_guard::msg::RewardRule::None),
+        ..ConfigUpdate::default()
+    });
+    assert_eq!(s.proposal(1).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&s.alice), a0 + 500);
+    s.assert_conserved();
+}
+
+#[test]
+fn an_admin_cannot_ambush_an_open_proposal_by_shrinking_the_budgets() {
+    let (s, a0) = ambushed(ConfigUpdate {
+        max_inference_ops: Some(1),
+        max_check_gas: Some(1),
+        ..ConfigUpdate::default()
+    });
+    // Checked once, at proposal time, under the budgets then in force.
+    assert_eq!(s.proposal(1).status, ProposalStatus::Accepted);
+    assert_eq!(s.config().active_version, 2);
+    assert_eq!(s.balance(&s.alice), a0 + 500);
+    s.assert_conserved();
+}
+
+#[test]
+fn an_admin_cannot_ambush_an_open_proposal_with_a_shorter_stall_window_or_a_larger_fee() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let h0 = s.height();
+    s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        stall_blocks: Some(1),
+        stall_fee: Some(Decimal::one()),
+        ..ConfigUpdate::default()
+    }));
+    s.advance(1);
+    // Still its own 10-block window...
+    assert_eq!(
+        close(&mut s, &bob, 1),
+        ContractError::NotStalled {
+            proposal_id: 1,
+            closable_at: h0 + 10
+        }
+    );
+    // ...and its own 5% fee, on a cancel as on a close.
+    let a0 = s.balance(&alice);
+    s.admin_exec(&ExecuteMsg::CancelProposal { proposal_id: 1 });
+    assert_eq!(s.balance(&alice), a0 + 950);
+    let p = s.proposal(1);
+    assert_eq!((p.stall_blocks, p.stall_fee), (10, dec("0.05")));
+    s.assert_conserved();
+}
+
+// The threshold: `a_threshold_change_mid_evaluation_does_not_change_the_judgement`.
+
+/// Limits that accept exactly the stall suite's settings.
+fn limits_of_stall_suite() -> vigil_guard::msg::ProposalLimits {
+    vigil_guard::msg::ProposalLimits {
+        max_margins: Some(Margins::default()),
+        min_reward: Some(Uint128::new(500)),
+        max_stall_fee: Some(dec("0.05")),
+        min_stall_blocks: Some(10),
+    }
+}
+
+#[test]
+fn an_admin_front_running_a_proposal_with_harsher_rules_is_refused_by_its_limits() {
+    for (update, limit) in [
+        (
+            ConfigUpdate {
+                margins: Some(impossible_margins()),
+                ..ConfigUpdate::default()
+            },
+            "margins.accuracy.min_gain",
+        ),
+        (
+            ConfigUpdate {
+                reward: Some(vigil_guard::msg::RewardRule::Fixed {
+                    amount: Uint128::new(499),
+                }),
+                ..ConfigUpdate::default()
+            },
+            "min_reward",
+        ),
+        (
+            ConfigUpdate {
+                stall_fee: Some(dec("0.06")),
+                ..ConfigUpdate::default()
+            },
+            "max_stall_fee",
+        ),
+        (
+            ConfigUpdate {
+                stall_blocks: Some(9),
+                ..ConfigUpdate::default()
+            },
+            "min_stall_blocks",
+        ),
+    ] {
+        let mut s = stall_suite();
+        let alice = s.alice.clone();
+        let a0 = s.balance(&alice);
+        // The admin's change lands first, in the same block.
+        s.admin_exec(&ExecuteMsg::UpdateConfig(update));
+        let err = s
+            .propose_with_limits(&alice, &blob(&perfect()), MIN_BOND, limits_of_stall_suite())
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap();
+        match &err {
+            ContractError::LimitNotMet { limit: l, .. } => assert_eq!(l, limit, "{err}"),
+            other => panic!("{limit}: {other:?}"),
+        }
+        // Refused: no bond taken, no proposal.
+        assert_eq!(s.balance(&alice), a0);
+        assert!(s.proposals().is_empty());
+        s.assert_conserved();
+    }
+}
+
+#[test]
+fn a_proposal_whose_limits_hold_is_judged_as_usual() {
+    let mut s = stall_suite();
+    let alice = s.alice.clone();
+    let a0 = s.balance(&alice);
+    s.propose_with_limits(&alice, &blob(&perfect()), MIN_BOND, limits_of_stall_suite())
+        .unwrap();
+    // A vault too small for the stated reward fails the limit too.
+    let bob = s.bob.clone();
+    while s.proposal(1).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 1 },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(s.proposal(1).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), a0 + 500);
+    // Lax margins and a lower tolerance than accepted are fine; a larger
+    // tolerance is laxer too.
+    let mut t = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            ..base_msg()
+        },
+        100,
+    );
+    let alice = t.alice.clone();
+    let err = t
+        .propose_with_limits(
+            &alice,
+            &blob(&perfect()),
+            MIN_BOND,
+            vigil_guard::msg::ProposalLimits {
+                min_reward: Some(Uint128::new(500)),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .downcast::<ContractError>()
+        .unwrap();
+    // Fixed 500, but the vault holds 100: 100 is what acceptance would pay.
+    assert_eq!(
+        err,
+        ContractError::LimitNotMet {
+            limit: "min_reward".into(),
+            accepted: "500".into(),
+            current: "100".into()
+        }
+    );
 }

@@ -8,8 +8,8 @@ use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use vigil_guard::contract::{execute, instantiate, migrate, query};
 use vigil_guard::msg::{
     CheckResponse, ConfigResponse, ExecuteMsg, InstantiateMsg, Margins, ModelResponse, PausedCheck,
-    ProposalResponse, ProposalStatus, ProposalsResponse, QueryMsg, RewardRule, ScoreResponse,
-    TestSample, TestSetResponse,
+    ProposalLimits, ProposalResponse, ProposalStatus, ProposalsResponse, QueryMsg, RewardRule,
+    ScoreResponse, TestSample, TestSetResponse,
 };
 use vigil_guard::ContractError;
 use vigil_inference_core::float::{
@@ -149,6 +149,8 @@ pub fn base_msg() -> InstantiateMsg {
         paused_check: PausedCheck::Error,
         max_class_ratio: dec("2"),
         eval_batch: 100,
+        stall_blocks: 600,
+        stall_fee: dec("0.05"),
         initial_model: None,
         initial_test_set: test_set(),
     }
@@ -260,9 +262,41 @@ impl Suite {
             &sender,
             &ExecuteMsg::ProposeModel {
                 model: m.to_vec().into(),
+                limits: None,
             },
             &coins(bond, DENOM),
         )
+    }
+
+    /// Propose, stating the harshest rules the proposer accepts.
+    pub fn propose_with_limits(
+        &mut self,
+        sender: &Addr,
+        m: &[u8],
+        bond: u128,
+        limits: ProposalLimits,
+    ) -> AnyResult<AppResponse> {
+        let sender = sender.clone();
+        self.exec(
+            &sender,
+            &ExecuteMsg::ProposeModel {
+                model: m.to_vec().into(),
+                limits: Some(limits),
+            },
+            &coins(bond, DENOM),
+        )
+    }
+
+    /// Move the chain `blocks` blocks on.
+    pub fn advance(&mut self, blocks: u64) {
+        self.app.update_block(|b| {
+            b.height += blocks;
+            b.time = b.time.plus_seconds(6 * blocks);
+        });
+    }
+
+    pub fn height(&self) -> u64 {
+        self.app.block_info().height
     }
 
     /// Propose and, when needed, continue (as `bob`) until decided. Returns

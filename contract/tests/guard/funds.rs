@@ -113,8 +113,9 @@ fn open_proposal_holds_the_bond_and_cancel_refunds_it() {
     s.exec(&admin, &cancel, &[]).unwrap();
     let p = s.last_proposal();
     assert_eq!(p.status, ProposalStatus::Cancelled);
-    assert_eq!(s.balance(&alice), START);
-    assert_eq!(s.config().vault.u128(), 10_000);
+    // Refunded but the stall fee (5% of 3,000), which goes to the vault.
+    assert_eq!(s.balance(&alice), START - 150);
+    assert_eq!(s.config().vault.u128(), 10_150);
     s.assert_conserved();
     assert_eq!(
         s.exec_err(&admin, &cancel, &[]),
@@ -132,7 +133,7 @@ fn open_proposal_holds_the_bond_and_cancel_refunds_it() {
     assert_eq!(s.config().active_version, 1);
     s.propose_and_decide(&alice, &blob(&perfect()), 1_000);
     assert_eq!(s.proposal(2).status, ProposalStatus::Accepted);
-    assert_eq!(s.balance(&alice), START + 500);
+    assert_eq!(s.balance(&alice), START + 500 - 150);
     s.assert_conserved();
 }
 
@@ -158,6 +159,7 @@ fn refused_proposals_take_nothing() {
     *flipped.last_mut().unwrap() ^= 0x01;
     let propose = |m: &[u8]| ExecuteMsg::ProposeModel {
         model: m.to_vec().into(),
+        limits: None,
     };
     let denom = DENOM.to_string();
     for (funds, model, want) in [
@@ -381,12 +383,12 @@ fn many_rounds_conserve_everything() {
             ProposalStatus::Rejected,
         ]
     );
-    // vault: 1000 + 1500 (slash) - 2000 (half of 4000) + 1000 (slash)
-    // + 1200 (slash) + 5 × 10 (funding)
+    // vault: 1000 + 1500 (slash) + 100 (the cancel's 5% stall fee of 2000)
+    // - 2000 (half of 4000) + 1000 (slash) + 1200 (slash) + 5 × 10 (funding)
     assert_eq!(
         s.config().vault.u128(),
-        1_000 + 1_500 - 2_000 + 1_000 + 1_200 + 50
+        1_000 + 1_500 + 100 - 2_000 + 1_000 + 1_200 + 50
     );
     assert_eq!(s.balance(&alice), START - 1_500 + 2_000 - 1_200);
-    assert_eq!(s.balance(&bob), START - 1_000 - 50);
+    assert_eq!(s.balance(&bob), START - 1_000 - 50 - 100);
 }

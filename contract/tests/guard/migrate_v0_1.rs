@@ -86,6 +86,10 @@ fn a_0_1_store_survives_migration() {
         max_check_gas.as_u64(),
         Some(vigil_guard::migrate::MIGRATED_MAX_CHECK_GAS_FLOOR)
     );
+    // The stall settings are new too: the defaults.
+    let obj = config.as_object_mut().unwrap();
+    assert_eq!(obj.remove("stall_blocks").unwrap().as_u64(), Some(600));
+    assert_eq!(obj.remove("stall_fee").unwrap().as_str(), Some("0.05"));
     assert_eq!(config, expect["config"]);
     // Samples, byte for byte.
     assert_eq!(
@@ -111,13 +115,22 @@ fn a_0_1_store_survives_migration() {
         },
     );
     let mut known = vec![];
+    // (So are the stall fields: 0.1 proposals keep no fee, get the default
+    // window, counted from the migration's block.)
+    let height = mock_env().block.height;
+    let mut closable = vec![];
     for p in proposals["proposals"].as_array_mut().unwrap() {
         let p = p.as_object_mut().unwrap();
+        assert_eq!(p.remove("stall_blocks").unwrap().as_u64(), Some(600));
+        assert_eq!(p.remove("stall_fee").unwrap().as_str(), Some("0"));
+        assert_eq!(p.remove("last_step_height").unwrap().as_u64(), Some(height));
+        closable.push(p.remove("closable_at").unwrap().as_u64());
         assert_eq!(p.remove("deny_threshold"), Some(Value::Null));
         p.remove("threshold");
         known.push(!p.remove("threshold_bits").unwrap().is_null());
     }
     assert_eq!(known, [true, false, true]);
+    assert_eq!(closable, [None, None, Some(height + 600)]);
     assert_eq!(proposals, expect["proposals"]);
     // Models: every 0.1 field but the SDK gas estimate, which 0.2 replaces
     // with the cosmwasm units and the Check bound.

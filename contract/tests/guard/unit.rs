@@ -39,6 +39,7 @@ fn propose(deps: &mut Deps, who: &str, model: &[u8], bond: u128) -> Result<(), C
         message_info(&sender, &coins(bond, DENOM)),
         ExecuteMsg::ProposeModel {
             model: model.to_vec().into(),
+            limits: None,
         },
     )
     .map(|_| ())
@@ -340,6 +341,7 @@ fn huge_bonds_do_not_overflow() {
             message_info(&alice, &coins(bond, DENOM)),
             ExecuteMsg::ProposeModel {
                 model: blob(&perfect()).into(),
+                limits: None,
             },
         )
         .unwrap();

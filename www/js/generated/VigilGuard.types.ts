@@ -33,6 +33,8 @@ export interface InstantiateMsg {
   n_features: number;
   paused_check: PausedCheck;
   reward: RewardRule;
+  stall_blocks?: number;
+  stall_fee?: Decimal & string;
 }
 export interface TestSample {
   features: string[];
@@ -50,6 +52,7 @@ export interface Margin {
 }
 export type ExecuteMsg = {
   propose_model: {
+    limits?: ProposalLimits | null;
     model: Binary;
   };
 } | {
@@ -58,6 +61,10 @@ export type ExecuteMsg = {
   };
 } | {
   cancel_proposal: {
+    proposal_id: number;
+  };
+} | {
+  close_stalled: {
     proposal_id: number;
   };
 } | {
@@ -87,6 +94,12 @@ export type ExecuteMsg = {
 } | {
   sweep: {};
 };
+export interface ProposalLimits {
+  max_margins?: Margins | null;
+  max_stall_fee?: Decimal | null;
+  min_reward?: Uint128 | null;
+  min_stall_blocks?: number | null;
+}
 export interface ConfigUpdate {
   deny_threshold?: (Decimal | null) | null;
   eval_batch?: number | null;
@@ -97,6 +110,8 @@ export interface ConfigUpdate {
   min_bond?: Uint128 | null;
   paused_check?: PausedCheck | null;
   reward?: RewardRule | null;
+  stall_blocks?: number | null;
+  stall_fee?: Decimal | null;
 }
 export type QueryMsg = {
   score: {
@@ -157,6 +172,8 @@ export interface ConfigResponse {
   paused_check: PausedCheck;
   positives: number;
   reward: RewardRule;
+  stall_blocks: number;
+  stall_fee: Decimal;
   test_set_version: number;
   vault: Uint128;
 }
@@ -203,7 +220,7 @@ export interface ModelBlobResponse {
   size: number;
   version: number;
 }
-export type ProposalStatus = "evaluating" | "accepted" | "rejected" | "cancelled";
+export type ProposalStatus = "evaluating" | "accepted" | "rejected" | "cancelled" | "closed";
 export interface ProposalsResponse {
   proposals: ProposalResponse[];
 }
@@ -211,12 +228,16 @@ export interface ProposalResponse {
   accepted_version?: number | null;
   bond: Uint128;
   candidate: Metrics;
+  closable_at?: number | null;
   deny_threshold?: Decimal | null;
   evaluated: number;
   hash: string;
   id: number;
   incumbent: Metrics;
+  last_step_height: number;
   proposer: string;
+  stall_blocks: number;
+  stall_fee: Decimal;
   status: ProposalStatus;
   test_set_version: number;
   threshold?: Decimal | null;
