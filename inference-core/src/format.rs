@@ -17,7 +17,7 @@ pub const LEAF: u16 = 0xFFFF;
 /// Header flag: tree nodes carry explanation values (12-byte nodes).
 pub const FLAG_EXPLAIN: u8 = 1;
 /// Header flag: a metadata section (feature names, labels, units) follows
-/// the family body ([`crate::metadata`], `FORMAT.md` section 7).
+/// the family body ([`crate::metadata`], `FORMAT.md` section 10).
 pub const FLAG_METADATA: u8 = 2;
 /// Feature transform flag: clip below.
 pub const CLIP_LO: u8 = 1;

@@ -321,7 +321,7 @@ impl MetadataSpec {
 
 impl ModelSpec {
     /// [`to_bytes`](Self::to_bytes) with a metadata section (feature
-    /// names, labels, units; `FORMAT.md` section 7). `None` writes no
+    /// names, labels, units; `FORMAT.md` section 10). `None` writes no
     /// section, exactly the bytes of `to_bytes`. A section that breaks a
     /// rule (wrong count, empty, long, duplicate or non-text names) gives
     /// [`SpecError::Invalid`].
