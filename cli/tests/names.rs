@@ -242,3 +242,68 @@ fn a_model_without_names_matches_by_position() {
     let b = eval_json(&old_path, &data("tiny_test.csv"));
     assert_eq!(a["f1"], b["f1"]);
 }
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn names_of(model: &Path) -> Value {
+    let json: Value = serde_json::from_str(&ok(&["inspect", p(model), "--json"])).unwrap();
+    json["feature_names"].clone()
+}
+
+#[test]
+fn import_stores_names_from_the_flag_or_the_data_header() {
+    let dir = scratch("import");
+    let header: Vec<String> = std::fs::read_to_string(fixture("test.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .filter(|c| *c != "label")
+        .map(str::to_string)
+        .collect();
+    let n = header.len();
+    // No --data, no flag: no names (the graph's one input tensor is not
+    // per feature).
+    let plain = dir.join("plain.vgm");
+    ok(&["import", p(&fixture("sk_gbdt.onnx")), "--out", p(&plain)]);
+    assert_eq!(names_of(&plain), Value::Null);
+    // --feature-names.
+    let flagged = dir.join("flagged.vgm");
+    let list: Vec<String> = (0..n).map(|i| format!("f{i}")).collect();
+    ok(&[
+        "import",
+        p(&fixture("sk_gbdt.onnx")),
+        "--out",
+        p(&flagged),
+        "--feature-names",
+        &list.join(","),
+    ]);
+    assert_eq!(names_of(&flagged), serde_json::json!(list));
+    // Wrong count: refused, nothing written.
+    let err = fails(&[
+        "import",
+        p(&fixture("sk_gbdt.onnx")),
+        "--out",
+        p(&dir.join("bad.vgm")),
+        "--feature-names",
+        "a,b",
+    ]);
+    assert!(err.contains("--feature-names gives 2 names"), "{err}");
+    assert!(!dir.join("bad.vgm").exists());
+    // --data: its header.
+    let from_data = dir.join("data.vgm");
+    ok(&[
+        "import",
+        p(&fixture("sk_gbdt.onnx")),
+        "--out",
+        p(&from_data),
+        "--data",
+        p(&fixture("test.csv")),
+    ]);
+    assert_eq!(names_of(&from_data), serde_json::json!(header));
+}

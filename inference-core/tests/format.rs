@@ -33,7 +33,7 @@ use vigil_inference_core::format::{
 use vigil_inference_core::metadata::{MAX_LABEL_LEN, MAX_NAME_LEN, MAX_UNIT_LEN};
 use vigil_inference_core::preprocess::FeatureTransform;
 use vigil_inference_core::spec::{
-    BodySpec, EnsembleSpec, LayerSpec, ModelSpec, SpecError, Weights,
+    BodySpec, EnsembleSpec, LayerSpec, MetadataSpec, ModelSpec, SpecError, Weights,
 };
 use vigil_inference_core::tree::Node;
 use vigil_inference_core::{
@@ -751,6 +751,22 @@ fn format_md_worked_examples() {
         .unwrap();
     assert!((out.score.to_num::<f64>() - 0.6225).abs() < 1e-4);
     assert_eq!([c[0].to_bits(), c[1].to_bits()], [65536, 0]);
+
+    // Section 10's example: the same GBDT with names `a` and `bc`.
+    let named = gbdt
+        .to_bytes_with_metadata(Some(&MetadataSpec::from_names(["a", "bc"])))
+        .unwrap();
+    assert_eq!(named.len(), 154);
+    assert_eq!(named[7], 0x03);
+    assert_eq!(named[16..20], [0x66, 0, 0, 0]);
+    assert_eq!(named[..7], expected[..7]);
+    assert_eq!(named[52..142], expected[52..142]);
+    assert_eq!(named[0x8e..], hex("08 00 00 00 00 02 00 01 61 02 62 63"));
+    let m = Model::parse(&named).unwrap();
+    let out = m
+        .explain(&[wide(1), decimal("0.25")], &mut scratch, &mut c)
+        .unwrap();
+    assert_eq!(out.score.to_bits(), 0x1759_b836);
 }
 
 #[test]

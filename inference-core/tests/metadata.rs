@@ -1,4 +1,4 @@
-//! The metadata section (FORMAT.md section 7): names, labels and units
+//! The metadata section (FORMAT.md section 10): names, labels and units
 //! written by the spec API, read back borrowed, checked at `parse`, skipped
 //! (frame only) by `parse_without_checksum`, and absent blobs unchanged.
 use vigil_inference_core::format::{FLAG_METADATA, HEADER_LEN};
