@@ -595,8 +595,18 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
     // The test file too, before any training: a wrong file fails at once.
     let test_table = match &a.test {
         Some(test) => {
-            let t = Table::load(test, &a.label, LabelMode::Optional)?;
+            let mut t = Table::load(test, &a.label, LabelMode::Optional)?;
             t.check_inputs(table.n_features(), &a.label)?;
+            // Its columns by name, as `eval` will match them to the model.
+            if t.match_names(&table.columns)
+                .map_err(anyhow::Error::new)
+                .context("matching the --test columns to the training columns")?
+            {
+                eprintln!(
+                    "note: {}: columns reordered by name to the training order",
+                    test.display()
+                );
+            }
             Some(t)
         }
         None => None,
