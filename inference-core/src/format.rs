@@ -369,7 +369,7 @@ pub enum FormatError {
     },
     /// An isolation forest's normaliser `c(psi)` must be positive.
     BadNormaliser,
-    /// The metadata section's `meta_len` does not cover exactly the rest
+    /// The metadata section's `meta_len` (the blob's last 4 bytes) does not equal the section's bytes before it
     /// of the blob.
     MetadataLength {
         /// Length the section declares.
@@ -455,7 +455,7 @@ impl core::fmt::Display for FormatError {
             BadNormaliser => f.write_str("isolation forest normaliser must be positive"),
             MetadataLength { declared, actual } => write!(
                 f,
-                "metadata section declares {declared} bytes, but {actual} follow its length"
+                "metadata section declares {declared} bytes, but {actual} precede its length"
             ),
             MetadataCount { declared, expected } => write!(
                 f,

@@ -2,8 +2,8 @@
 //! feature, and optionally a human label and a unit per feature.
 //!
 //! It follows the family body and is present exactly when the header's
-//! [`FLAG_METADATA`](crate::format::FLAG_METADATA) bit is set. It starts
-//! with its own length, so [`Model::parse_without_checksum`]
+//! [`FLAG_METADATA`](crate::format::FLAG_METADATA) bit is set. It ends
+//! with its own length (the blob's last 4 bytes), so [`Model::parse_without_checksum`]
 //! (the per-query path) checks only that frame, in O(1), and never reads
 //! the text; [`Model::parse`] validates every byte of it (UTF-8, lengths,
 //! limits, one record per feature, unique names).
@@ -25,9 +25,9 @@ pub const MAX_UNIT_LEN: usize = 32;
 /// Most features a model with a metadata section may have (bounds the
 /// names' uniqueness check).
 pub const MAX_NAMED_FEATURES: usize = 4096;
-/// Bytes of the section before its records: `meta_len` (u32), `flags`
-/// (u8), `count` (u16).
-pub const META_HEADER_LEN: usize = 7;
+/// Bytes of the section besides its records: `flags` (u8), `count` (u16)
+/// before them, `meta_len` (u32) after.
+pub const META_FIXED_LEN: usize = 7;
 
 /// Worst-case operations of the section's frame check in
 /// [`Model::parse_without_checksum`](crate::Model::parse_without_checksum)
@@ -86,16 +86,41 @@ fn field<'a>(
     Ok(bytes)
 }
 
-/// The frame of section C, at the reader's position: `meta_len` must
-/// cover exactly the rest of the blob. O(1). Returns the section's bytes
-/// after `meta_len` and leaves the reader at the end of the blob.
-pub(crate) fn frame<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], FormatError> {
+/// The frame of section C, at the reader's position (the end of section
+/// B): at least 4 bytes remain and the blob's last 4 bytes, `meta_len`,
+/// equal the bytes between here and them. O(1). Returns the section's
+/// bytes before `meta_len` and their absolute offset, and leaves the
+/// reader at the end of the blob.
+pub(crate) fn frame<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], usize), FormatError> {
+    let at = r.pos();
+    let rest = r.rest().len();
+    let Some(actual) = rest.checked_sub(4) else {
+        return Err(FormatError::Truncated {
+            offset: at,
+            needed: 4,
+        });
+    };
+    let body = r.take(actual)?;
     let declared = r.u32()?;
-    let actual = r.rest().len();
     if declared as usize != actual {
         return Err(FormatError::MetadataLength { declared, actual });
     }
-    r.take(actual)
+    Ok((body, at))
+}
+
+/// Where a framed section is: its bytes before `meta_len` and their
+/// absolute offset, from the blob's last 4 bytes (empty if they do not
+/// fit, which a framed blob rules out).
+pub(crate) fn located(blob: &[u8]) -> (&[u8], usize) {
+    let n = blob.len();
+    let len = match n.checked_sub(4).and_then(|at| blob.get(at..)) {
+        Some(t) => u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize,
+        None => return (&[], n),
+    };
+    match n.checked_sub(4 + len) {
+        Some(at) if len <= n - 4 => (blob.get(at..n - 4).unwrap_or(&[]), at),
+        _ => (&[], n),
+    }
 }
 
 /// Validate a whole section body (the bytes after `meta_len`, which
@@ -169,20 +194,6 @@ fn validate_rel(body: &[u8], n_features: usize) -> Result<Metadata<'_>, FormatEr
         count,
         records: body.get(records_at..).unwrap_or(&[]),
     })
-}
-
-/// A view of a section body already validated by [`validate`].
-pub(crate) fn unchecked(body: &[u8]) -> Metadata<'_> {
-    let flags = body.first().copied().unwrap_or(0);
-    let count = match body.get(1..3) {
-        Some(c) => usize::from(u16::from_le_bytes([c[0], c[1]])),
-        None => 0,
-    };
-    Metadata {
-        flags,
-        count,
-        records: body.get(3..).unwrap_or(&[]),
-    }
 }
 
 fn skip_extras(r: &mut Reader<'_>, flags: u8) -> Result<(), FormatError> {

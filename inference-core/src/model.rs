@@ -18,14 +18,9 @@ pub struct Model<'a> {
     threshold: Score,
     features: &'a [u8],
     body: Body<'a>,
-    /// The metadata section after `meta_len` (empty when absent) and its
-    /// absolute offset.
-    meta: &'a [u8],
-    meta_at: usize,
-    has_meta: bool,
-    /// Whether `meta` was validated at parse (`parse` validates it,
-    /// `parse_without_checksum` checks only its frame).
-    meta_checked: bool,
+    // No field for the metadata section: it is found from the header flag
+    // and the blob's last 4 bytes (`meta_len`), so the view, copied a few
+    // times per inference, does not grow.
 }
 
 /// The family-specific part of a model.
@@ -121,11 +116,8 @@ impl<'a> Model<'a> {
         };
         // Section C (metadata): its frame in O(1) here; its text only when
         // the checksum is verified too (`parse`, e.g. once at upload).
-        let mut meta: &'a [u8] = &[];
-        let mut meta_at = 0;
         if has_meta {
-            meta = metadata::frame(&mut r)?;
-            meta_at = r.pos() - meta.len();
+            let (meta, meta_at) = metadata::frame(&mut r)?;
             if verify {
                 metadata::validate(meta, meta_at, n_features)?;
             }
@@ -140,31 +132,26 @@ impl<'a> Model<'a> {
             threshold: Score::from_bits(threshold),
             features,
             body,
-            meta,
-            meta_at,
-            has_meta,
-            meta_checked: verify,
         })
     }
 
     /// Whether the blob has a metadata section (header flag
     /// [`FLAG_METADATA`]).
     pub fn has_metadata(&self) -> bool {
-        self.has_meta
+        self.bytes.get(7).is_some_and(|f| f & FLAG_METADATA != 0)
     }
 
     /// The metadata section: `Ok(None)` when the model has none. After
     /// [`parse`](Self::parse) it was validated and this cannot fail; after
     /// [`parse_without_checksum`](Self::parse_without_checksum), which
-    /// checks only the section's frame, it is validated here, on each call.
+    /// checks only the section's frame, it may. Validated on each call
+    /// (linear in the section; the inference path never calls it).
     pub fn metadata(&self) -> Result<Option<Metadata<'a>>, FormatError> {
-        if !self.has_meta {
+        if !self.has_metadata() {
             return Ok(None);
         }
-        if self.meta_checked {
-            return Ok(Some(metadata::unchecked(self.meta)));
-        }
-        metadata::validate(self.meta, self.meta_at, self.n_features).map(Some)
+        let (meta, at) = metadata::located(self.bytes);
+        metadata::validate(meta, at, self.n_features).map(Some)
     }
 
     /// The features' names, in input order, when the model stores them
@@ -259,7 +246,7 @@ impl<'a> Model<'a> {
             Body::Trees(e) => e.cost(self.family, k),
         };
         // Section C's frame check (`metadata::frame`), only when present.
-        let meta = match (self.has_meta, *k == WASM_OPS) {
+        let meta = match (self.has_metadata(), *k == WASM_OPS) {
             (false, _) => 0,
             (true, true) => metadata::FRAME_COST[0],
             (true, false) => metadata::FRAME_COST[1],

@@ -284,7 +284,7 @@ impl MetadataSpec {
         }
     }
 
-    /// The section's bytes (`meta_len` first). Lengths that do not fit a
+    /// The section's bytes (`meta_len` last). Lengths that do not fit a
     /// u8 give [`SpecError::TooLarge`]; every other rule is checked by the
     /// parse in [`ModelSpec::to_bytes_with_metadata`].
     fn write(&self, out: &mut Vec<u8>) -> Result<(), SpecError> {
@@ -313,8 +313,8 @@ impl MetadataSpec {
             }
         }
         let len = u32::try_from(body.len()).map_err(|_| SpecError::TooLarge)?;
-        out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(&body);
+        out.extend_from_slice(&len.to_le_bytes());
         Ok(())
     }
 }

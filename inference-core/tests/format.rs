@@ -761,7 +761,7 @@ fn format_md_worked_examples() {
     assert_eq!(named[16..20], [0x66, 0, 0, 0]);
     assert_eq!(named[..7], expected[..7]);
     assert_eq!(named[52..142], expected[52..142]);
-    assert_eq!(named[0x8e..], hex("08 00 00 00 00 02 00 01 61 02 62 63"));
+    assert_eq!(named[0x8e..], hex("00 02 00 01 61 02 62 63 08 00 00 00"));
     let m = Model::parse(&named).unwrap();
     let out = m
         .explain(&[wide(1), decimal("0.25")], &mut scratch, &mut c)
@@ -1125,12 +1125,12 @@ fn raw(name: &str, blob: Vec<u8>, expected: FormatError) -> Case {
 }
 
 /// `encode(spec)` with the metadata flag set and `section` (the bytes
-/// after `meta_len`) appended with its length, resealed.
+/// before `meta_len`) appended, then its length, resealed.
 fn with_section(spec: &ModelSpec, section: &[u8]) -> Vec<u8> {
     patched(spec, |b| {
         b[7] |= FLAG_METADATA;
-        b.extend_from_slice(&(section.len() as u32).to_le_bytes());
         b.extend_from_slice(section);
+        b.extend_from_slice(&(section.len() as u32).to_le_bytes());
     })
 }
 
@@ -1936,15 +1936,16 @@ fn format_error_cases() -> Vec<Case> {
 
     // --- The metadata section ----------------------------------------------
     {
-        let at = lin_blob.len(); // meta_len
-        let body = at + 4; // section flags
+        let at = lin_blob.len(); // section C
+        let body = at; // section flags
         let good = section(0, 3, &[b"a", b"b", b"c"]);
         let blob = with_section(&lin, &good);
         cases.push(raw(
             "metadata length one too long",
             {
                 let mut b = blob.clone();
-                set_u32(&mut b, at, good.len() as u32 + 1);
+                let end = b.len() - 4;
+                set_u32(&mut b, end, good.len() as u32 + 1);
                 reseal_checksum(&mut b);
                 b
             },
@@ -1957,7 +1958,8 @@ fn format_error_cases() -> Vec<Case> {
             "metadata length one too short",
             {
                 let mut b = blob.clone();
-                set_u32(&mut b, at, good.len() as u32 - 1);
+                let end = b.len() - 4;
+                set_u32(&mut b, end, good.len() as u32 - 1);
                 reseal_checksum(&mut b);
                 b
             },

@@ -155,10 +155,10 @@ fn names_only_section_layout() {
         .to_bytes_with_metadata(Some(&MetadataSpec::from_names(["a", "bc"])))
         .unwrap();
     let plain_len = spec.to_bytes().unwrap().len();
-    // meta_len, flags, count, then (len, bytes) per name.
+    // flags, count, then (len, bytes) per name, then meta_len.
     assert_eq!(
         blob[plain_len..],
-        [8, 0, 0, 0, 0, 2, 0, 1, b'a', 2, b'b', b'c']
+        [0, 2, 0, 1, b'a', 2, b'b', b'c', 8, 0, 0, 0]
     );
     let m = Model::parse(&blob).unwrap();
     let md = m.metadata().unwrap().unwrap();
@@ -205,8 +205,8 @@ fn unchecked_parse_reads_only_the_frame() {
     // the per-query parse accepts (it never reads the text), metadata()
     // then reports the error and feature_names() is None.
     let mut bad = blob.clone();
-    let last = bad.len() - 1;
-    bad[last] = 0xff;
+    let last_name_byte = bad.len() - 5;
+    bad[last_name_byte] = 0xff;
     let sum = vigil_inference_core::format::checksum(&bad);
     bad[20..52].copy_from_slice(&sum);
     assert!(matches!(
