@@ -379,3 +379,86 @@ mod tests {
             .is_err());
     }
 }
+
+/// The columns of a table do not match the names a model stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMismatch {
+    /// The file.
+    pub path: PathBuf,
+    /// The model's feature names, in input order.
+    pub model: Vec<String>,
+    /// The table's feature columns, in file order.
+    pub table: Vec<String>,
+    /// Model features with no column.
+    pub missing: Vec<String>,
+    /// Columns the model does not name.
+    pub extra: Vec<String>,
+}
+
+impl std::fmt::Display for ColumnMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the columns do not match the model's feature names",
+            self.path.display()
+        )?;
+        if !self.missing.is_empty() {
+            write!(f, "; missing: {}", self.missing.join(", "))?;
+        }
+        if !self.extra.is_empty() {
+            write!(f, "; not in the model: {}", self.extra.join(", "))?;
+        }
+        write!(
+            f,
+            "\n  model features: {}\n  file columns:   {}",
+            self.model.join(", "),
+            self.table.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ColumnMismatch {}
+
+impl Table {
+    /// Put the feature columns in the order of a model's feature `names`:
+    /// columns in another order are reordered (every row with them); a
+    /// missing, extra or misnamed column is a [`ColumnMismatch`] listing
+    /// both. Returns whether the columns were reordered.
+    pub fn match_names(&mut self, names: &[String]) -> std::result::Result<bool, ColumnMismatch> {
+        if self.columns == names {
+            return Ok(false);
+        }
+        let missing: Vec<String> = names
+            .iter()
+            .filter(|n| !self.columns.contains(n))
+            .cloned()
+            .collect();
+        let extra: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|c| !names.contains(c))
+            .cloned()
+            .collect();
+        let dup = self.columns.len() != names.len();
+        if !missing.is_empty() || !extra.is_empty() || dup {
+            return Err(ColumnMismatch {
+                path: self.path.clone(),
+                model: names.to_vec(),
+                table: self.columns.clone(),
+                missing,
+                extra,
+            });
+        }
+        let order: Vec<usize> = names
+            .iter()
+            .map(|n| self.columns.iter().position(|c| c == n).unwrap_or(0))
+            .collect();
+        for row in &mut self.rows {
+            row.raw = order.iter().map(|&i| row.raw[i].clone()).collect();
+            row.wide = order.iter().map(|&i| row.wide[i]).collect();
+            row.x = order.iter().map(|&i| row.x[i]).collect();
+        }
+        self.columns = names.to_vec();
+        Ok(true)
+    }
+}

@@ -191,7 +191,10 @@ pub fn run(
     onnx: Option<&Imported>,
 ) -> Result<EvalReport> {
     let blob = read_model(model)?;
-    let table = Table::load(data, label, LabelMode::Required)?;
+    let mut table = Table::load(data, label, LabelMode::Required)?;
+    if let Some(note) = crate::names::match_table(&blob, &mut table)? {
+        eprintln!("{note}");
+    }
     evaluate(&blob, &table, roc, progress, onnx)
 }
 

@@ -65,6 +65,10 @@ pub struct InspectReport {
     pub features_bytes: usize,
     /// Body bytes.
     pub body_bytes: usize,
+    /// Metadata section bytes (0 without one).
+    pub metadata_bytes: usize,
+    /// The feature names the model stores, in input order.
+    pub feature_names: Option<Vec<String>>,
     /// SHA-256 checksum (the model's identity), hex.
     pub hash: String,
     /// Dense layers.
@@ -121,6 +125,14 @@ pub fn inspect_blob(blob: &[u8]) -> Result<InspectReport> {
         })
         .collect();
     let features_bytes: usize = m.feature_transforms().map(|t| t.encoded_len()).sum();
+    let feature_names: Option<Vec<String>> =
+        m.feature_names().map(|n| n.map(str::to_string).collect());
+    let metadata_bytes = if m.has_metadata() {
+        let plain = m.to_spec().to_bytes()?;
+        blob.len() - plain.len()
+    } else {
+        0
+    };
     let (mut layers, mut trees, mut nodes, mut max_depth, mut base, mut params) =
         (Vec::new(), None, None, None, None, 0u64);
     // (`Model::body()` returns `model::Body`, which the core does not
@@ -156,7 +168,9 @@ pub fn inspect_blob(blob: &[u8]) -> Result<InspectReport> {
         bytes: blob.len(),
         header_bytes: HEADER_LEN,
         features_bytes,
-        body_bytes: blob.len() - HEADER_LEN - features_bytes,
+        body_bytes: blob.len() - HEADER_LEN - features_bytes - metadata_bytes,
+        metadata_bytes,
+        feature_names,
         hash: hex(&m.checksum()),
         layers,
         trees,
@@ -195,9 +209,21 @@ pub fn print(r: &InspectReport, path: &Path) {
     );
     println!("  sha256      {}", r.hash);
     println!(
-        "  size        {} bytes: header {}, features {}, body {}",
-        r.bytes, r.header_bytes, r.features_bytes, r.body_bytes
+        "  size        {} bytes: header {}, features {}, body {}{}",
+        r.bytes,
+        r.header_bytes,
+        r.features_bytes,
+        r.body_bytes,
+        if r.metadata_bytes > 0 {
+            format!(", metadata {}", r.metadata_bytes)
+        } else {
+            String::new()
+        }
     );
+    match &r.feature_names {
+        Some(names) => println!("  names       {}", names.join(", ")),
+        None => println!("  names       none stored (columns are matched by position)"),
+    }
     for (i, l) in r.layers.iter().enumerate() {
         println!(
             "  layer {i}     {} -> {}, {} weights, {} scale{}, {}",

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod inspect;
 pub mod metrics;
 pub mod msg;
+pub mod names;
 pub mod onnx;
 pub mod prep;
 pub mod quant;

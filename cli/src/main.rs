@@ -212,6 +212,10 @@ struct TrainCmd {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Feature names to store in the model, comma-separated, one per
+    /// feature column (default: the CSV header's).
+    #[arg(long, value_name = "A,B,C")]
+    feature_names: Option<String>,
 }
 
 #[derive(Args)]
@@ -249,6 +253,10 @@ struct ImportCmd {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Feature names to store in the model, comma-separated, one per input
+    /// (default: the --data CSV header's feature columns, if given).
+    #[arg(long, value_name = "A,B,C")]
+    feature_names: Option<String>,
 }
 
 #[derive(Args)]
@@ -486,6 +494,10 @@ struct AddSamplesCmd {
     chunk: Option<usize>,
     #[command(flatten)]
     out: OutArgs,
+    /// The model the samples are for (.vgm): when it stores feature names,
+    /// columns are matched to them by name.
+    #[arg(long)]
+    model: Option<PathBuf>,
 }
 
 /// A whole-number flag value: clap's message names the flag, this says
@@ -617,6 +629,10 @@ fn train_cmd(c: TrainCmd) -> Result<()> {
     a.test = c.test;
     a.require = c.require.clone();
     a.progress = !c.json;
+    a.feature_names = c
+        .feature_names
+        .as_deref()
+        .map(|s| s.split(',').map(|p| p.trim().to_string()).collect());
     a.validate()?;
     if let (false, Some(test)) = (c.require.is_empty(), &a.test) {
         let t = Table::load(test, &a.label, LabelMode::Optional)?;
@@ -685,10 +701,19 @@ fn import_cmd(c: ImportCmd) -> Result<()> {
         min_agreement: 1.0,
         max_score_diff: c.max_score_diff,
     };
+    let n_inputs = imp.model.features.len();
+    let mut names = c
+        .feature_names
+        .as_deref()
+        .map(|s| vigil_cli::names::parse_list(s, n_inputs))
+        .transpose()?;
     let (blob, candidates, calibration, rows, rows_from) = match &c.data {
         Some(path) => {
             let t = Table::load(path, &c.label, LabelMode::Optional)?;
-            t.check_inputs(imp.model.features.len(), &c.label)?;
+            t.check_inputs(n_inputs, &c.label)?;
+            if names.is_none() {
+                names = Some(t.columns.clone());
+            }
             let q = quant::quantize(&imp.model, &t.rows, c.weights, &targets)?;
             let cal = match t.labels() {
                 Ok(y) => Some(SetReport::new(
@@ -719,6 +744,12 @@ fn import_cmd(c: ImportCmd) -> Result<()> {
                 "generated across each feature's range; pass --data for rows like yours".into(),
             )
         }
+    };
+    // The ONNX graph takes one [N, features] tensor: its input name is not
+    // per feature, so names come from --feature-names or the data header.
+    let blob = match &names {
+        Some(n) => vigil_cli::names::with_names(&blob, n)?,
+        None => blob,
     };
     let exactness = onnx::check::check(&imp, &blob, &rows, &rows_from, c.max_score_diff)
         .context("comparing the imported model with the ONNX graph")?;
@@ -906,6 +937,14 @@ fn paused_check(s: &str) -> Result<PausedCheck> {
     })
 }
 
+/// The feature names a model file stores, if any.
+fn model_names(model: Option<&Path>) -> Result<Option<Vec<String>>> {
+    match model {
+        Some(p) => vigil_cli::names::of_blob(&vigil_cli::eval::read_model(p)?),
+        None => Ok(None),
+    }
+}
+
 fn msg_cmd(c: MsgCmd) -> Result<()> {
     match c {
         MsgCmd::Propose(p) => {
@@ -940,6 +979,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                     start: (a.positives, a.negatives),
                     drop_excess: a.drop_excess,
                     skip_unrepresentable: a.skip_unrepresentable,
+                    names: model_names(a.model.as_deref())?,
                 },
             )?;
             if samples.is_empty() {
@@ -988,6 +1028,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                         start: (0, 0),
                         drop_excess: i.samples.drop_excess,
                         skip_unrepresentable: i.samples.skip_unrepresentable,
+                        names: model_names(args.model.as_deref())?,
                     },
                 )?;
             }

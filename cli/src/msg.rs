@@ -169,6 +169,9 @@ pub struct SampleOptions {
     pub drop_excess: bool,
     /// Leave out rows with a value the contract refuses instead of failing.
     pub skip_unrepresentable: bool,
+    /// A model's feature names: columns are matched to them by name
+    /// (reordered; a missing or extra column is refused).
+    pub names: Option<Vec<String>>,
 }
 
 /// How many refused rows a warning lists.
@@ -180,7 +183,23 @@ const LIST_REFUSED: usize = 5;
 /// class-balance rule when `ratio` is given. Fails if some rows could not be
 /// added under `ratio` unless `drop_excess`.
 pub fn load_samples(path: &Path, label: &str, o: &SampleOptions) -> Result<Vec<TestSample>> {
-    let (table, total) = Table::load_window(path, label, LabelMode::Required, o.offset, o.limit)?;
+    let (mut table, total) =
+        Table::load_window(path, label, LabelMode::Required, o.offset, o.limit)?;
+    if let Some(names) = &o.names {
+        let before = table.columns.clone();
+        if table
+            .match_names(names)
+            .map_err(anyhow::Error::new)
+            .context("matching CSV columns to the model's feature names")?
+        {
+            eprintln!(
+                "note: {}: columns reordered by name to the model's order ({} -> {})",
+                path.display(),
+                before.join(", "),
+                names.join(", ")
+            );
+        }
+    }
     if o.offset > total {
         bail!(
             "--offset {} is past the {total} rows of {}",

@@ -212,6 +212,7 @@ fn inspect_shows_header_hash_and_cost() {
         bytes,
         j["header_bytes"].as_u64().unwrap()
             + j["features_bytes"].as_u64().unwrap()
+            + j["metadata_bytes"].as_u64().unwrap()
             + j["body_bytes"].as_u64().unwrap()
     );
     // Not a model.
@@ -366,8 +367,11 @@ fn csv_errors_name_file_line_and_column() {
     let (model, _) = train(&dir, "logreg", &[]);
     std::fs::write(&bad, "a,b,label\n1,2,0\n").unwrap();
     let err = fails(&["eval", "--model", p(&model), "--data", p(&bad)]);
+    // The model stores its feature names: the columns are matched by name
+    // and both lists are shown.
     assert!(
-        err.contains("2 feature columns") && err.contains("5 inputs"),
+        err.contains("missing: amount, count, ratio, balance, noise")
+            && err.contains("not in the model: a, b"),
         "{err}"
     );
 }

@@ -730,6 +730,18 @@ pub fn guarded_inference_of(
     options: &QuantizeOptions,
 ) -> Result<GuardedInference, String> {
     let blob = models::blob(model, options);
+    guarded_inference_of_blob(runner, cosmwasm_priced, chain, model, blob)
+}
+
+/// [`guarded_inference_of`] with the blob given (e.g. `model` quantised
+/// with a metadata section).
+pub fn guarded_inference_of_blob(
+    runner: &mut Runner,
+    cosmwasm_priced: &mut Runner,
+    chain: &mut Chain,
+    model: &FloatModel,
+    blob: Vec<u8>,
+) -> Result<GuardedInference, String> {
     let core_ops = measure_ops(runner, model, &blob)?;
     install(chain, model.features.len(), &blob)?;
     let features = rows_for(model, 1, 7).remove(0);

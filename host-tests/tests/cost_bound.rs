@@ -373,3 +373,56 @@ proptest! {
         }
     }
 }
+
+/// A metadata section (names, labels, units) costs the per-query parse
+/// only its frame check: measured, the model with the section costs at
+/// most `metadata::FRAME_COST` more than the same model without it, in
+/// both meterings, and stays within its bound (which adds exactly that).
+#[test]
+fn metadata_section_costs_at_most_its_frame() {
+    use vigil_inference_core::metadata::FRAME_COST;
+    use vigil_inference_core::spec::{FeatureMeta, MetadataSpec};
+    for (i, metering) in [Metering::Ops, Metering::CosmwasmUnits]
+        .into_iter()
+        .enumerate()
+    {
+        let mut run = metering.meter().runner().expect("the shim instantiates");
+        for (name, m, o) in fixed_models().into_iter().step_by(7).take(8) {
+            let plain = blob(&m, &o);
+            let meta = MetadataSpec {
+                features: (0..m.features.len())
+                    .map(|j| FeatureMeta {
+                        name: format!("feature_number_{j}"),
+                        label: Some(format!("Feature number {j}")),
+                        unit: Some("ETH".into()),
+                    })
+                    .collect(),
+            };
+            let with = m.quantize(&o).to_bytes_with_metadata(Some(&meta)).unwrap();
+            let model = Model::parse(&with).unwrap();
+            let sets = input_sets(&mut Rng::new(3), &m);
+            let measure = |run: &mut Runner, b: &[u8]| {
+                run.worst(Export::InferNoChecksum, b, &sets, model.scratch_len())
+                    .unwrap()
+                    .0
+            };
+            let f0 = measure(&mut run, &plain);
+            let f1 = measure(&mut run, &with);
+            let bound = match metering {
+                Metering::Ops => model.cost().ops,
+                Metering::CosmwasmUnits => model.cost().cosmwasm_units,
+            };
+            eprintln!(
+                "{name} [{metering:?}]: {f0} without, {f1} with the section (+{}), frame cost {}",
+                f1 as i64 - f0 as i64,
+                FRAME_COST[i]
+            );
+            assert!(
+                f1 <= f0 + FRAME_COST[i],
+                "{name}: {f1} > {f0} + {}",
+                FRAME_COST[i]
+            );
+            assert!(f1 <= bound, "{name}: {f1} > bound {bound}");
+        }
+    }
+}

@@ -85,6 +85,60 @@ fn eth_fraud_checks_are_within_ten_percent_of_their_floor() {
     }
 }
 
+/// A metadata section (feature names, labels, units) adds to `Check` only
+/// the read of its bytes (3 SDK gas per byte) and the frame check
+/// (`metadata::FRAME_COST`): `parse_without_checksum` never reads its text.
+#[test]
+fn eth_fraud_check_with_metadata_pays_only_its_bytes() {
+    use vigil_inference_core::spec::{FeatureMeta, MetadataSpec};
+    let mut chain = chain("metadata");
+    let (mut plain, mut priced) = runners();
+    let (mlp, mlp_options) = gas::eth_fraud_mlp(1);
+    let (gbdt, gbdt_options) = gas::eth_fraud_gbdt(1);
+    for (name, model, options) in [
+        ("MLP 38-32-16-1", &mlp, &mlp_options),
+        ("GBDT 100x3", &gbdt, &gbdt_options),
+    ] {
+        let meta = MetadataSpec {
+            features: (0..model.features.len())
+                .map(|i| FeatureMeta {
+                    name: format!("erc20_feature_number_{i:02}"),
+                    label: Some(format!("ERC-20 feature number {i}")),
+                    unit: Some("ETH".into()),
+                })
+                .collect(),
+        };
+        let spec = model.quantize(options);
+        let without = spec.to_bytes().unwrap();
+        let with = spec.to_bytes_with_metadata(Some(&meta)).unwrap();
+        let extra = (with.len() - without.len()) as u64;
+        let g0 =
+            gas::guarded_inference_of_blob(&mut plain, &mut priced, &mut chain, model, without)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let g1 = gas::guarded_inference_of_blob(&mut plain, &mut priced, &mut chain, model, with)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (c0, c1) = (g0.check.total(), g1.check.total());
+        eprintln!(
+            "{name}: Check without metadata {c0} SDK gas ({} bytes), with {c1} ({} bytes, +{extra}): \
+             +{} gas = {:.2} per added byte; storage +{}, compute +{}",
+            g0.blob_bytes,
+            g1.blob_bytes,
+            c1 - c0,
+            (c1 - c0) as f64 / extra as f64,
+            g1.check.storage - g0.check.storage,
+            g1.check.compute as i64 - g0.check.compute as i64,
+        );
+        assert_eq!(g1.check.storage - g0.check.storage, 3 * extra, "{name}");
+        // Beyond the read: the frame check and copying the bytes into the
+        // contract's memory, under 1% of the Check.
+        let beyond = (c1 - c0) - 3 * extra;
+        assert!(
+            beyond * 100 <= c0,
+            "{name}: {beyond} SDK gas beyond the bytes' read cost (Check {c0})"
+        );
+    }
+}
+
 #[test]
 fn an_mlp_of_half_a_million_parameters_runs_in_one_query() {
     let mut chain = chain("large");

@@ -16,6 +16,9 @@ pub const MAX_DEPTH: u8 = 32;
 pub const LEAF: u16 = 0xFFFF;
 /// Header flag: tree nodes carry explanation values (12-byte nodes).
 pub const FLAG_EXPLAIN: u8 = 1;
+/// Header flag: a metadata section (feature names, labels, units) follows
+/// the family body ([`crate::metadata`], `FORMAT.md` section 10).
+pub const FLAG_METADATA: u8 = 2;
 /// Feature transform flag: clip below.
 pub const CLIP_LO: u8 = 1;
 /// Feature transform flag: clip above.
@@ -166,6 +169,7 @@ pub fn checksum(blob: &[u8]) -> [u8; 32] {
 
 /// Bounds-checked little-endian reader over a blob, reporting absolute
 /// offsets in its errors.
+#[derive(Clone, Debug)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -365,6 +369,41 @@ pub enum FormatError {
     },
     /// An isolation forest's normaliser `c(psi)` must be positive.
     BadNormaliser,
+    /// The metadata section's `meta_len` (the blob's last 4 bytes) does not equal the section's bytes before it
+    /// of the blob.
+    MetadataLength {
+        /// Length the section declares.
+        declared: u32,
+        /// Bytes actually present after the length field.
+        actual: usize,
+    },
+    /// The metadata section's record count is not the model's feature
+    /// count (or is above [`crate::metadata::MAX_NAMED_FEATURES`]).
+    MetadataCount {
+        /// Records the section declares.
+        declared: usize,
+        /// The model's feature count.
+        expected: usize,
+    },
+    /// A metadata text field (name, label, unit) is not UTF-8 or contains
+    /// a control character.
+    MetadataText {
+        /// Offset of the field's length byte.
+        offset: usize,
+    },
+    /// A metadata text field's length is outside its limits (an empty name,
+    /// or a name, label or unit longer than its maximum).
+    MetadataTextLength {
+        /// Offset of the field's length byte.
+        offset: usize,
+    },
+    /// Two features have the same name.
+    DuplicateFeatureName {
+        /// The later feature.
+        feature: usize,
+        /// The earlier feature with that name.
+        first: usize,
+    },
 }
 
 impl core::fmt::Display for FormatError {
@@ -414,6 +453,24 @@ impl core::fmt::Display for FormatError {
                 write!(f, "tree {tree} leaf {node}: explanation value differs from leaf value")
             }
             BadNormaliser => f.write_str("isolation forest normaliser must be positive"),
+            MetadataLength { declared, actual } => write!(
+                f,
+                "metadata section declares {declared} bytes, but {actual} precede its length"
+            ),
+            MetadataCount { declared, expected } => write!(
+                f,
+                "metadata section has {declared} feature records, the model has {expected} features"
+            ),
+            MetadataText { offset } => write!(
+                f,
+                "metadata text at offset {offset} is not UTF-8 or contains a control character"
+            ),
+            MetadataTextLength { offset } => {
+                write!(f, "metadata text at offset {offset} has a length outside its limits")
+            }
+            DuplicateFeatureName { feature, first } => {
+                write!(f, "feature {feature} has the same name as feature {first}")
+            }
         }
     }
 }

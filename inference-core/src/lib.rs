@@ -26,6 +26,7 @@ pub mod dense;
 mod error;
 pub mod format;
 pub mod math;
+pub mod metadata;
 mod model;
 pub mod preprocess;
 pub mod tree;

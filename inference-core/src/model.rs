@@ -1,7 +1,10 @@
 //! The parsed model: validation at load, then infallible inference.
 use crate::cost::{Cost, OpCoefficients, COSMWASM_UNITS, WASM_OPS};
 use crate::dense::{self, Layers};
-use crate::format::{self, Family, Reader, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION};
+use crate::format::{
+    self, Family, Reader, FLAG_EXPLAIN, FLAG_METADATA, HEADER_LEN, MAGIC, VERSION,
+};
+use crate::metadata::{self, Metadata};
 use crate::preprocess::{self, FeatureTransform};
 use crate::tree::{self, Ensemble};
 use crate::{Act, FormatError, InferError, Score, Wide};
@@ -15,6 +18,9 @@ pub struct Model<'a> {
     threshold: Score,
     features: &'a [u8],
     body: Body<'a>,
+    // No field for the metadata section: it is found from the header flag
+    // and the blob's last 4 bytes (`meta_len`), so the view, copied a few
+    // times per inference, does not grow.
 }
 
 /// The family-specific part of a model.
@@ -69,7 +75,8 @@ impl<'a> Model<'a> {
         let flags_at = r.pos();
         let flags = r.u8()?;
         let explain = flags & FLAG_EXPLAIN != 0;
-        if flags & !FLAG_EXPLAIN != 0 || (explain && !family.is_trees()) {
+        let has_meta = flags & FLAG_METADATA != 0;
+        if flags & !(FLAG_EXPLAIN | FLAG_METADATA) != 0 || (explain && !family.is_trees()) {
             return Err(FormatError::ReservedNonZero { offset: flags_at });
         }
         let n_features = usize::from(r.u16()?);
@@ -107,6 +114,14 @@ impl<'a> Model<'a> {
                 family == Family::Linear,
             )?)
         };
+        // Section C (metadata): its frame in O(1) here; its text only when
+        // the checksum is verified too (`parse`, e.g. once at upload).
+        if has_meta {
+            let (meta, meta_at) = metadata::frame(&mut r)?;
+            if verify {
+                metadata::validate(meta, meta_at, n_features)?;
+            }
+        }
         if r.pos() != bytes.len() {
             return Err(FormatError::TrailingBytes { offset: r.pos() });
         }
@@ -118,6 +133,32 @@ impl<'a> Model<'a> {
             features,
             body,
         })
+    }
+
+    /// Whether the blob has a metadata section (header flag
+    /// [`FLAG_METADATA`]).
+    pub fn has_metadata(&self) -> bool {
+        self.bytes.get(7).is_some_and(|f| f & FLAG_METADATA != 0)
+    }
+
+    /// The metadata section: `Ok(None)` when the model has none. After
+    /// [`parse`](Self::parse) it was validated and this cannot fail; after
+    /// [`parse_without_checksum`](Self::parse_without_checksum), which
+    /// checks only the section's frame, it may. Validated on each call
+    /// (linear in the section; the inference path never calls it).
+    pub fn metadata(&self) -> Result<Option<Metadata<'a>>, FormatError> {
+        if !self.has_metadata() {
+            return Ok(None);
+        }
+        let (meta, at) = metadata::located(self.bytes);
+        metadata::validate(meta, at, self.n_features).map(Some)
+    }
+
+    /// The features' names, in input order, when the model stores them
+    /// (and the section is valid: always, after [`parse`](Self::parse)).
+    /// Borrowed from the blob; no allocation.
+    pub fn feature_names(&self) -> Option<impl Iterator<Item = &'a str> + 'a> {
+        self.metadata().ok().flatten().map(|m| m.names())
     }
 
     /// The blob this view reads.
@@ -204,7 +245,13 @@ impl<'a> Model<'a> {
             Body::Dense(layers) => layers.cost(k),
             Body::Trees(e) => e.cost(self.family, k),
         };
-        features + body
+        // Section C's frame check (`metadata::frame`), only when present.
+        let meta = match (self.has_metadata(), *k == WASM_OPS) {
+            (false, _) => 0,
+            (true, true) => metadata::FRAME_COST[0],
+            (true, false) => metadata::FRAME_COST[1],
+        };
+        features + body + meta
     }
 
     fn check_args(&self, inputs: &[Wide], scratch: &[Act]) -> Result<(), InferError> {

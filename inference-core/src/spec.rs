@@ -4,12 +4,15 @@
 //! [`ModelSpec::to_bytes`] checks every length against the shapes, writes
 //! the format, and then runs [`Model::parse`] on the result, so a spec that
 //! serialises is a valid model, and the model it describes.
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::dense::Layer;
 use crate::format::{
-    self, Activation, Family, WeightKind, CHECKSUM, FLAG_EXPLAIN, HEADER_LEN, MAGIC, VERSION,
+    self, Activation, Family, WeightKind, CHECKSUM, FLAG_EXPLAIN, FLAG_METADATA, HEADER_LEN, MAGIC,
+    VERSION,
 };
+use crate::metadata::{META_LABELS, META_UNITS};
 use crate::model::Body;
 use crate::preprocess::FeatureTransform;
 use crate::tree::Node;
@@ -239,11 +242,104 @@ fn put_ensemble(out: &mut Vec<u8>, e: &EnsembleSpec) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// One feature's metadata, owned (for [`ModelSpec::to_bytes_with_metadata`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeatureMeta {
+    /// The feature's name: 1 to 64 bytes of UTF-8, no control character,
+    /// unique within the model.
+    pub name: String,
+    /// A human label (at most 128 bytes); `None` or empty: none.
+    pub label: Option<String>,
+    /// A unit (at most 32 bytes); `None` or empty: none.
+    pub unit: Option<String>,
+}
+
+impl FeatureMeta {
+    /// A name without label or unit.
+    pub fn named(name: impl Into<String>) -> Self {
+        FeatureMeta {
+            name: name.into(),
+            label: None,
+            unit: None,
+        }
+    }
+}
+
+/// The metadata section, owned: one [`FeatureMeta`] per feature.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetadataSpec {
+    /// One per feature, in input order.
+    pub features: Vec<FeatureMeta>,
+}
+
+impl MetadataSpec {
+    /// Names only.
+    pub fn from_names<I, S>(names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        MetadataSpec {
+            features: names.into_iter().map(FeatureMeta::named).collect(),
+        }
+    }
+
+    /// The section's bytes (`meta_len` last). Lengths that do not fit a
+    /// u8 give [`SpecError::TooLarge`]; every other rule is checked by the
+    /// parse in [`ModelSpec::to_bytes_with_metadata`].
+    fn write(&self, out: &mut Vec<u8>) -> Result<(), SpecError> {
+        let has = |f: fn(&FeatureMeta) -> &Option<String>| {
+            self.features
+                .iter()
+                .any(|m| f(m).as_deref().is_some_and(|s| !s.is_empty()))
+        };
+        let labels = has(|m| &m.label);
+        let units = has(|m| &m.unit);
+        let mut body = Vec::new();
+        body.push(if labels { META_LABELS } else { 0 } | if units { META_UNITS } else { 0 });
+        body.extend_from_slice(&u16_len(self.features.len())?);
+        let mut text = |s: &str| -> Result<(), SpecError> {
+            body.push(u8::try_from(s.len()).map_err(|_| SpecError::TooLarge)?);
+            body.extend_from_slice(s.as_bytes());
+            Ok(())
+        };
+        for m in &self.features {
+            text(&m.name)?;
+            if labels {
+                text(m.label.as_deref().unwrap_or(""))?;
+            }
+            if units {
+                text(m.unit.as_deref().unwrap_or(""))?;
+            }
+        }
+        let len = u32::try_from(body.len()).map_err(|_| SpecError::TooLarge)?;
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&len.to_le_bytes());
+        Ok(())
+    }
+}
+
 impl ModelSpec {
+    /// [`to_bytes`](Self::to_bytes) with a metadata section (feature
+    /// names, labels, units; `FORMAT.md` section 10). `None` writes no
+    /// section, exactly the bytes of `to_bytes`. A section that breaks a
+    /// rule (wrong count, empty, long, duplicate or non-text names) gives
+    /// [`SpecError::Invalid`].
+    pub fn to_bytes_with_metadata(
+        &self,
+        meta: Option<&MetadataSpec>,
+    ) -> Result<Vec<u8>, SpecError> {
+        self.encode(meta)
+    }
+
     /// Serialise and validate: lengths that do not match the shapes or do
     /// not fit their fields give [`SpecError`], and every rule
     /// [`Model::parse`] checks gives [`SpecError::Invalid`].
     pub fn to_bytes(&self) -> Result<Vec<u8>, SpecError> {
+        self.encode(None)
+    }
+
+    fn encode(&self, meta: Option<&MetadataSpec>) -> Result<Vec<u8>, SpecError> {
         let mut payload = Vec::new();
         for f in &self.features {
             f.write(&mut payload);
@@ -267,12 +363,17 @@ impl ModelSpec {
                 put_ensemble(&mut payload, e)?;
             }
         }
+        if let Some(m) = meta {
+            m.write(&mut payload)?;
+        }
         let payload_len = u32::try_from(payload.len()).map_err(|_| SpecError::TooLarge)?;
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.push(self.body.family() as u8);
-        out.push(if explain { FLAG_EXPLAIN } else { 0 });
+        out.push(
+            if explain { FLAG_EXPLAIN } else { 0 } | if meta.is_some() { FLAG_METADATA } else { 0 },
+        );
         out.extend_from_slice(&u16_len(self.features.len())?);
         out.extend_from_slice(&[0, 0]);
         out.extend_from_slice(&self.threshold.to_bits().to_le_bytes());
@@ -310,6 +411,24 @@ fn layer_spec(l: &Layer<'_>) -> LayerSpec {
 }
 
 impl Model<'_> {
+    /// The metadata section as an owned spec (`None` when the model has
+    /// none, or, after `parse_without_checksum`, an invalid one).
+    /// `to_spec().to_bytes_with_metadata(metadata_spec().as_ref())`
+    /// reproduces the blob.
+    pub fn metadata_spec(&self) -> Option<MetadataSpec> {
+        let m = self.metadata().ok().flatten()?;
+        Some(MetadataSpec {
+            features: m
+                .features()
+                .map(|f| FeatureMeta {
+                    name: f.name.into(),
+                    label: f.label.map(Into::into),
+                    unit: f.unit.map(Into::into),
+                })
+                .collect(),
+        })
+    }
+
     /// Read the model back into an owned spec (`to_bytes` of the result
     /// reproduces the blob).
     pub fn to_spec(&self) -> ModelSpec {

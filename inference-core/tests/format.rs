@@ -27,12 +27,13 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use vigil_inference_core::format::{
-    Activation, FLAG_EXPLAIN, HEADER_LEN, LEAF, MAGIC, MAX_DEPTH, MAX_FEATURE_SHIFT, MAX_LAYERS,
-    MAX_LAYER_SHIFT, VERSION,
+    Activation, FLAG_EXPLAIN, FLAG_METADATA, HEADER_LEN, LEAF, MAGIC, MAX_DEPTH, MAX_FEATURE_SHIFT,
+    MAX_LAYERS, MAX_LAYER_SHIFT, VERSION,
 };
+use vigil_inference_core::metadata::{MAX_LABEL_LEN, MAX_NAME_LEN, MAX_UNIT_LEN};
 use vigil_inference_core::preprocess::FeatureTransform;
 use vigil_inference_core::spec::{
-    BodySpec, EnsembleSpec, LayerSpec, ModelSpec, SpecError, Weights,
+    BodySpec, EnsembleSpec, LayerSpec, MetadataSpec, ModelSpec, SpecError, Weights,
 };
 use vigil_inference_core::tree::Node;
 use vigil_inference_core::{
@@ -750,6 +751,22 @@ fn format_md_worked_examples() {
         .unwrap();
     assert!((out.score.to_num::<f64>() - 0.6225).abs() < 1e-4);
     assert_eq!([c[0].to_bits(), c[1].to_bits()], [65536, 0]);
+
+    // Section 10's example: the same GBDT with names `a` and `bc`.
+    let named = gbdt
+        .to_bytes_with_metadata(Some(&MetadataSpec::from_names(["a", "bc"])))
+        .unwrap();
+    assert_eq!(named.len(), 154);
+    assert_eq!(named[7], 0x03);
+    assert_eq!(named[16..20], [0x66, 0, 0, 0]);
+    assert_eq!(named[..7], expected[..7]);
+    assert_eq!(named[52..142], expected[52..142]);
+    assert_eq!(named[0x8e..], hex("00 02 00 01 61 02 62 63 08 00 00 00"));
+    let m = Model::parse(&named).unwrap();
+    let out = m
+        .explain(&[wide(1), decimal("0.25")], &mut scratch, &mut c)
+        .unwrap();
+    assert_eq!(out.score.to_bits(), 0x1759_b836);
 }
 
 #[test]
@@ -1091,6 +1108,10 @@ struct Case {
     /// The spec the blob encodes, when the invalid model is expressible as
     /// a spec: `to_bytes` must then fail with the same error.
     spec: Option<ModelSpec>,
+    /// An error inside the metadata section's text: `parse` reports it,
+    /// `parse_without_checksum` (frame only) accepts the blob and
+    /// `Model::metadata` reports it.
+    meta_content: bool,
 }
 
 fn raw(name: &str, blob: Vec<u8>, expected: FormatError) -> Case {
@@ -1099,6 +1120,35 @@ fn raw(name: &str, blob: Vec<u8>, expected: FormatError) -> Case {
         blob,
         expected,
         spec: None,
+        meta_content: false,
+    }
+}
+
+/// `encode(spec)` with the metadata flag set and `section` (the bytes
+/// before `meta_len`) appended, then its length, resealed.
+fn with_section(spec: &ModelSpec, section: &[u8]) -> Vec<u8> {
+    patched(spec, |b| {
+        b[7] |= FLAG_METADATA;
+        b.extend_from_slice(section);
+        b.extend_from_slice(&(section.len() as u32).to_le_bytes());
+    })
+}
+
+/// A section body: flags, count, then the given records' bytes.
+fn section(flags: u8, count: u16, records: &[&[u8]]) -> Vec<u8> {
+    let mut s = vec![flags];
+    s.extend_from_slice(&count.to_le_bytes());
+    for r in records {
+        s.push(r.len() as u8);
+        s.extend_from_slice(r);
+    }
+    s
+}
+
+fn meta_case(name: &str, blob: Vec<u8>, expected: FormatError) -> Case {
+    Case {
+        meta_content: true,
+        ..raw(name, blob, expected)
     }
 }
 
@@ -1108,6 +1158,7 @@ fn from_spec(name: &str, spec: ModelSpec, expected: FormatError) -> Case {
         blob: encode(&spec),
         expected,
         spec: Some(spec),
+        meta_content: false,
     }
 }
 
@@ -1115,7 +1166,7 @@ fn from_spec(name: &str, spec: ModelSpec, expected: FormatError) -> Case {
 /// adding a variant to `FormatError` does not compile until it is named
 /// here, and [`every_format_error_variant_is_reached`] fails until a case in
 /// [`format_error_cases`] reaches it.
-const VARIANTS: [&str; 25] = [
+const VARIANTS: [&str; 30] = [
     "Truncated",
     "BadMagic",
     "UnsupportedVersion",
@@ -1141,6 +1192,11 @@ const VARIANTS: [&str; 25] = [
     "DepthExceeded",
     "LeafValueMismatch",
     "BadNormaliser",
+    "MetadataLength",
+    "MetadataCount",
+    "MetadataText",
+    "MetadataTextLength",
+    "DuplicateFeatureName",
 ];
 
 fn variant_name(e: &FormatError) -> &'static str {
@@ -1170,6 +1226,11 @@ fn variant_name(e: &FormatError) -> &'static str {
         FormatError::DepthExceeded { .. } => "DepthExceeded",
         FormatError::LeafValueMismatch { .. } => "LeafValueMismatch",
         FormatError::BadNormaliser => "BadNormaliser",
+        FormatError::MetadataLength { .. } => "MetadataLength",
+        FormatError::MetadataCount { .. } => "MetadataCount",
+        FormatError::MetadataText { .. } => "MetadataText",
+        FormatError::MetadataTextLength { .. } => "MetadataTextLength",
+        FormatError::DuplicateFeatureName { .. } => "DuplicateFeatureName",
     }
 }
 
@@ -1323,7 +1384,19 @@ fn format_error_cases() -> Vec<Case> {
             E::ReservedNonZero { offset: at },
         ));
     }
-    for bit in 1..8 {
+    {
+        // The metadata flag without a section: its length field is missing.
+        let len = encode(&gbdt_x).len();
+        cases.push(raw(
+            "metadata flag without a section",
+            patched(&gbdt_x, |b| b[7] |= FLAG_METADATA),
+            E::Truncated {
+                offset: len,
+                needed: 4,
+            },
+        ));
+    }
+    for bit in 2..8 {
         let mut b = encode(&gbdt_x);
         b[7] |= 1 << bit;
         cases.push(raw(
@@ -1861,6 +1934,190 @@ fn format_error_cases() -> Vec<Case> {
         ));
     }
 
+    // --- The metadata section ----------------------------------------------
+    {
+        let at = lin_blob.len(); // section C
+        let body = at; // section flags
+        let good = section(0, 3, &[b"a", b"b", b"c"]);
+        let blob = with_section(&lin, &good);
+        cases.push(raw(
+            "metadata length one too long",
+            {
+                let mut b = blob.clone();
+                let end = b.len() - 4;
+                set_u32(&mut b, end, good.len() as u32 + 1);
+                reseal_checksum(&mut b);
+                b
+            },
+            E::MetadataLength {
+                declared: good.len() as u32 + 1,
+                actual: good.len(),
+            },
+        ));
+        cases.push(raw(
+            "metadata length one too short",
+            {
+                let mut b = blob.clone();
+                let end = b.len() - 4;
+                set_u32(&mut b, end, good.len() as u32 - 1);
+                reseal_checksum(&mut b);
+                b
+            },
+            E::MetadataLength {
+                declared: good.len() as u32 - 1,
+                actual: good.len(),
+            },
+        ));
+        cases.push(raw(
+            "metadata length cut",
+            patched(&lin, |b| {
+                b[7] |= FLAG_METADATA;
+                b.extend_from_slice(&[3, 0]);
+            }),
+            E::Truncated {
+                offset: at,
+                needed: 4,
+            },
+        ));
+        let m =
+            |name: &str, sec: Vec<u8>, e: FormatError| meta_case(name, with_section(&lin, &sec), e);
+        cases.push(m(
+            "metadata reserved flag bit",
+            section(4, 3, &[b"a", b"b", b"c"]),
+            E::ReservedNonZero { offset: body },
+        ));
+        cases.push(m(
+            "metadata count below n_features",
+            section(0, 2, &[b"a", b"b"]),
+            E::MetadataCount {
+                declared: 2,
+                expected: 3,
+            },
+        ));
+        cases.push(m(
+            "metadata count above n_features",
+            section(0, 4, &[b"a", b"b", b"c", b"d"]),
+            E::MetadataCount {
+                declared: 4,
+                expected: 3,
+            },
+        ));
+        cases.push(m(
+            "metadata section without count",
+            vec![0, 3],
+            E::Truncated {
+                offset: body + 1,
+                needed: 2,
+            },
+        ));
+        cases.push(m(
+            "metadata record cut",
+            section(0, 3, &[b"a", b"b"]),
+            E::Truncated {
+                offset: body + 7,
+                needed: 1,
+            },
+        ));
+        cases.push(m(
+            "metadata name longer than the section",
+            {
+                let mut s = section(0, 3, &[b"a", b"b"]);
+                s.extend_from_slice(&[5, b'x']);
+                s
+            },
+            E::Truncated {
+                offset: body + 8,
+                needed: 5,
+            },
+        ));
+        cases.push(m(
+            "metadata byte after the records",
+            {
+                let mut s = good.clone();
+                s.push(0);
+                s
+            },
+            E::TrailingBytes {
+                offset: body + good.len(),
+            },
+        ));
+        cases.push(m(
+            "metadata name not UTF-8",
+            section(0, 3, &[b"a", &[0xff, 0x41], b"c"]),
+            E::MetadataText { offset: body + 5 },
+        ));
+        cases.push(m(
+            "metadata name with a newline",
+            section(0, 3, &[b"a", b"b", b"c\nd"]),
+            E::MetadataText { offset: body + 7 },
+        ));
+        cases.push(m(
+            "metadata label with a tab",
+            section(1, 3, &[b"a", b"A", b"b", b"B\tx", b"c", b""]),
+            E::MetadataText { offset: body + 9 },
+        ));
+        cases.push(m(
+            "metadata unit not UTF-8",
+            section(2, 3, &[b"a", b"", b"b", b"", b"c", &[0xc3]]),
+            E::MetadataText { offset: body + 11 },
+        ));
+        cases.push(m(
+            "metadata empty name",
+            section(0, 3, &[b"a", b"", b"c"]),
+            E::MetadataTextLength { offset: body + 5 },
+        ));
+        let long = |n: usize| vec![b'x'; n];
+        cases.push(m(
+            "metadata name of 65 bytes",
+            section(0, 3, &[&long(MAX_NAME_LEN + 1), b"b", b"c"]),
+            E::MetadataTextLength { offset: body + 3 },
+        ));
+        cases.push(m(
+            "metadata label of 129 bytes",
+            section(
+                1,
+                3,
+                &[b"a", &long(MAX_LABEL_LEN + 1), b"b", b"", b"c", b""],
+            ),
+            E::MetadataTextLength { offset: body + 5 },
+        ));
+        cases.push(m(
+            "metadata unit of 33 bytes",
+            section(
+                3,
+                3,
+                &[
+                    b"a",
+                    b"",
+                    &long(MAX_UNIT_LEN + 1),
+                    b"b",
+                    b"",
+                    b"",
+                    b"c",
+                    b"",
+                    b"",
+                ],
+            ),
+            E::MetadataTextLength { offset: body + 6 },
+        ));
+        cases.push(m(
+            "metadata duplicate names",
+            section(0, 3, &[b"amount", b"b", b"amount"]),
+            E::DuplicateFeatureName {
+                feature: 2,
+                first: 0,
+            },
+        ));
+        cases.push(m(
+            "metadata duplicate names with labels",
+            section(1, 3, &[b"a", b"x", b"b", b"", b"b", b"y"]),
+            E::DuplicateFeatureName {
+                feature: 2,
+                first: 1,
+            },
+        ));
+    }
+
     cases
 }
 
@@ -1872,7 +2129,16 @@ fn every_format_error_case_gives_its_exact_error() {
         // The same error (or, for checksum cases, a structural outcome)
         // without the checksum check.
         let unchecked = Model::parse_without_checksum(&case.blob).map(|_| ());
-        if case.expected == FormatError::ChecksumMismatch {
+        if case.meta_content {
+            let m = Model::parse_without_checksum(&case.blob).unwrap();
+            assert_eq!(
+                m.metadata().map(|_| ()),
+                Err(case.expected),
+                "case {:?}",
+                case.name
+            );
+            assert!(m.feature_names().is_none(), "case {:?}", case.name);
+        } else if case.expected == FormatError::ChecksumMismatch {
             assert_ne!(
                 unchecked,
                 Err(FormatError::ChecksumMismatch),

@@ -172,8 +172,12 @@ export interface ModelInfo {
   family: string;
   /** Number of raw inputs. */
   nFeatures: number;
-  /** Feature names, if given to {@link loadModel}. */
+  /** Feature names: the model's own (its metadata section), or those given to {@link loadModel}. */
   featureNames: readonly string[] | null;
+  /** Human labels stored in the model, one per feature (`''` where none), or null. */
+  featureLabels: readonly string[] | null;
+  /** Units stored in the model, one per feature (`''` where none), or null. */
+  featureUnits: readonly string[] | null;
   /** The model's label threshold in [0, 1]. */
   threshold: number;
   /** The threshold as `U1F31` bits (`threshold === thresholdBits / 2 ** 31`). */
@@ -285,6 +289,8 @@ export class VigilModel {
       family: engine.family,
       nFeatures: this.#n,
       featureNames: names,
+      featureLabels: stored(engine.featureLabels),
+      featureUnits: stored(engine.featureUnits),
       threshold: thresholdBits / SCORE_ONE_BITS,
       thresholdBits,
       explainable: this.#explainable,
@@ -478,6 +484,28 @@ function list(names: readonly string[], max = 8): string {
   return names.length > max ? `${shown.join(', ')}, … (${names.length} in all)` : shown.join(', ');
 }
 
+/** A stored per-feature list, or null when the model stores none. */
+function stored(list: string[]): readonly string[] | null {
+  return list.length > 0 ? Object.freeze([...list]) : null;
+}
+
+/**
+ * The names a model is used with: its own when it stores them (names given
+ * to {@link loadModel} must then be the same, in the same order), else the
+ * given ones.
+ */
+function modelNames(given: readonly string[] | null, e: Engine): readonly string[] | null {
+  const own = stored(e.featureNames);
+  if (own === null) return given;
+  if (given !== null && given.some((s, i) => s !== own[i])) {
+    throw new VigilError(
+      'BAD_ARGUMENT',
+      `featureNames (${given.join(', ')}) differ from the names the model stores (${own.join(', ')})`,
+    );
+  }
+  return own;
+}
+
 function checkNames(names: unknown, n: number): readonly string[] | null {
   if (names === undefined || names === null) return null;
   if (!Array.isArray(names) || !names.every((s) => typeof s === 'string' && s.length > 0)) {
@@ -519,7 +547,7 @@ export function loadModelSync(
     throw new VigilError('MALFORMED_MODEL', `malformed model: ${errorMessage(err)}`, { cause: err });
   }
   try {
-    return new VigilModel(e, checkNames(options.featureNames, e.nFeatures));
+    return new VigilModel(e, modelNames(checkNames(options.featureNames, e.nFeatures), e));
   } catch (err) {
     e.free();
     throw err;

@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 use vigil_inference_core::decimal::{self, DecimalError};
+use vigil_inference_core::metadata::FeatureInfo;
 use vigil_inference_core::{Act, FormatError, InferError, Model, Wide};
 use wasm_bindgen::prelude::*;
 
@@ -120,6 +121,16 @@ impl Engine {
 
     fn model(&self) -> &Model<'_> {
         self.loaded.borrow_dependent()
+    }
+
+    fn feature_meta(&self, pick: for<'b> fn(FeatureInfo<'b>) -> Option<&'b str>) -> Vec<String> {
+        match self.model().metadata() {
+            Ok(Some(m)) => m
+                .features()
+                .map(|f| pick(f).unwrap_or("").to_string())
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Parse the `,`-joined decimal strings into the input buffer.
@@ -227,6 +238,27 @@ impl Engine {
     pub fn n_features(&self) -> u32 {
         // At most u16::MAX by the format.
         self.n_features as u32
+    }
+
+    /// The feature names the model stores (its metadata section), in input
+    /// order; empty when it stores none.
+    #[wasm_bindgen(getter, js_name = featureNames)]
+    pub fn feature_names(&self) -> Vec<String> {
+        self.feature_meta(|f| Some(f.name))
+    }
+
+    /// The human labels the model stores, one per feature (`""` where
+    /// none); empty when it stores no metadata.
+    #[wasm_bindgen(getter, js_name = featureLabels)]
+    pub fn feature_labels(&self) -> Vec<String> {
+        self.feature_meta(|f| f.label)
+    }
+
+    /// The units the model stores, one per feature (`""` where none); empty
+    /// when it stores no metadata.
+    #[wasm_bindgen(getter, js_name = featureUnits)]
+    pub fn feature_units(&self) -> Vec<String> {
+        self.feature_meta(|f| f.unit)
     }
 
     /// Whether scores come with per-feature contributions (linear models,

@@ -174,6 +174,9 @@ pub struct TrainArgs {
     pub out: PathBuf,
     /// Progress bars.
     pub progress: bool,
+    /// Feature names to store in the model (`--feature-names`); default:
+    /// the CSV header's feature columns.
+    pub feature_names: Option<Vec<String>>,
 }
 
 impl TrainArgs {
@@ -206,6 +209,7 @@ impl TrainArgs {
             require: Vec::new(),
             out,
             progress: false,
+            feature_names: None,
         }
     }
 }
@@ -531,6 +535,18 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
             LabelMode::Required
         },
     )?;
+    let names = match &a.feature_names {
+        Some(n) if n.len() != table.n_features() => bail!(
+            "--feature-names gives {} names ({}), {} has {} feature columns ({})",
+            n.len(),
+            n.join(", "),
+            a.data.display(),
+            table.n_features(),
+            table.columns.join(", ")
+        ),
+        Some(n) => n.clone(),
+        None => table.columns.clone(),
+    };
     let labels = table.labels().ok();
     let rng = Rng::new(a.seed);
 
@@ -579,8 +595,18 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
     // The test file too, before any training: a wrong file fails at once.
     let test_table = match &a.test {
         Some(test) => {
-            let t = Table::load(test, &a.label, LabelMode::Optional)?;
+            let mut t = Table::load(test, &a.label, LabelMode::Optional)?;
             t.check_inputs(table.n_features(), &a.label)?;
+            // Its columns by name, as `eval` will match them to the model.
+            if t.match_names(&table.columns)
+                .map_err(anyhow::Error::new)
+                .context("matching the --test columns to the training columns")?
+            {
+                eprintln!(
+                    "note: {}: columns reordered by name to the training order",
+                    test.display()
+                );
+            }
             Some(t)
         }
         None => None,
@@ -699,8 +725,11 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(&a.out, &q.blob).with_context(|| format!("cannot write {}", a.out.display()))?;
-    let parsed = Model::parse(&q.blob)?;
+    // The feature names go into the blob's metadata section (same
+    // parameters and scores; the checksum covers them).
+    let blob = crate::names::with_names(&q.blob, &names)?;
+    std::fs::write(&a.out, &blob).with_context(|| format!("cannot write {}", a.out.display()))?;
+    let parsed = Model::parse(&blob)?;
     Ok(TrainReport {
         family: a.family,
         shape: fitted.shape,
@@ -717,7 +746,7 @@ pub fn run(a: &TrainArgs) -> Result<TrainReport> {
         sets,
         out: a.out.clone(),
         hash: hex(&parsed.checksum()),
-        cost: CostInfo::of(&q.blob)?,
+        cost: CostInfo::of(&blob)?,
     })
 }
 
