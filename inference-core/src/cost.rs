@@ -158,8 +158,8 @@ pub struct OpCoefficients {
 /// `memory.copy`/`memory.fill`. Derived by `cost-calibration`: each the
 /// measured cost of its part on its dearest path, rounded up.
 pub const WASM_OPS: OpCoefficients = OpCoefficients {
-    dense_call: 5366,
-    trees_call: [6958, 6685, 6923],
+    dense_call: 5375,
+    trees_call: [6971, 6698, 6936],
     per_feature: 694,
     per_clip: 115,
     per_log1p: 739,
@@ -189,8 +189,8 @@ pub const WASM_OPS: OpCoefficients = OpCoefficients {
 /// costs several times its operation count. Derived by `cost-calibration
 /// --cosmwasm` as [`WASM_OPS`] is.
 pub const COSMWASM_UNITS: OpCoefficients = OpCoefficients {
-    dense_call: 14763,
-    trees_call: [21275, 20581, 21187],
+    dense_call: 14787,
+    trees_call: [21304, 20610, 21216],
     per_feature: 1276,
     per_clip: 220,
     per_log1p: 1457,
@@ -207,7 +207,7 @@ pub const COSMWASM_UNITS: OpCoefficients = OpCoefficients {
     per_dot1: 49,
     per_activation: [1, 21, 698, 714, 39, 28],
     per_tree: 683,
-    per_node: 311,
+    per_node: 316,
     per_step: 298,
     per_node_explain: 100,
 };
