@@ -1,6 +1,8 @@
 //! The `vigil` binary end to end on small committed data
 //! (`tests/data/tiny_*.csv`: 5 features spanning 1e-3..1e9, some negative)
 //! and the committed ONNX fixtures.
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,52 +16,7 @@ use vigil_cli::onnx::proto::{
 use vigil_guard_api::msg::TestSample;
 use vigil_inference_core::Model;
 
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
-
-/// A fresh scratch directory per test.
-fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vigil-cli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .output()
-        .expect("run vigil")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vigil(args);
-    assert!(
-        out.status.success(),
-        "vigil {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = vigil(args);
-    assert!(!out.status.success(), "vigil {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::*;
 
 fn train(dir: &Path, family: &str, extra: &[&str]) -> (PathBuf, Value) {
     let out = dir.join(format!("{family}.vgm"));

@@ -2,50 +2,13 @@
 //! `--feature-names` overrides it, `eval` and `msg` match columns by name
 //! (reordered when swapped, refused when missing or extra), `inspect`
 //! prints them.
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("vigil-names-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(args)
-        .output()
-        .expect("run vigil")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vigil(args);
-    assert!(
-        out.status.success(),
-        "vigil {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = vigil(args);
-    assert!(!out.status.success(), "vigil {args:?} should fail");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
+use common::*;
 
 /// `src` with its columns rewritten: `f` maps the header's fields to the
 /// new order (by index) and names.
@@ -241,12 +204,6 @@ fn a_model_without_names_matches_by_position() {
     let a = eval_json(&model, &data("tiny_test.csv"));
     let b = eval_json(&old_path, &data("tiny_test.csv"));
     assert_eq!(a["f1"], b["f1"]);
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
 }
 
 fn names_of(model: &Path) -> Value {

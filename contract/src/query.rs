@@ -148,7 +148,11 @@ pub fn model_blob(
     version: Option<u32>,
     chunk: Option<u32>,
 ) -> Result<ModelBlobResponse, ContractError> {
-    let (version, _) = version_or_active(deps, version)?;
+    // A named version needs no read of the active one.
+    let version = match version {
+        Some(v) => v,
+        None => version_or_active(deps, None)?.0,
+    };
     let info = stored_info(deps, version)?;
     let chunk = chunk.unwrap_or(0);
     let chunks = info.size.div_ceil(MODEL_BLOB_CHUNK_BYTES);

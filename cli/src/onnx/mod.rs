@@ -38,7 +38,10 @@ use vigil_inference_core::preprocess::FeatureTransform;
 use vigil_inference_core::Wide;
 
 use crate::train::trees::avg_path_length;
-use proto::{AttributeProto, GraphProto, ModelProto, NodeProto};
+use proto::{
+    attr, attr_f, attr_floats, attr_i, attr_ints, attr_s, attr_strings, GraphProto, ModelProto,
+    NodeProto,
+};
 
 /// Ops `vigil import` understands (for error messages).
 pub const SUPPORTED_OPS: &str = "Identity, Cast, Scaler, Add, Sub, Mul, Div, MatMul, Gemm, Relu, \
@@ -203,47 +206,6 @@ impl Val {
             Val::Pair(_) => "class probabilities",
         }
     }
-}
-
-fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
-    n.attribute.iter().find(|a| a.name == name)
-}
-
-fn attr_s(n: &NodeProto, name: &str) -> Option<String> {
-    attr(n, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
-}
-
-fn attr_f(n: &NodeProto, name: &str, default: f64) -> f64 {
-    attr(n, name).map_or(default, |a| f64::from(a.f))
-}
-
-fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
-    attr(n, name).map_or(default, |a| a.i)
-}
-
-fn attr_floats(n: &NodeProto, name: &str) -> Vec<f64> {
-    attr(n, name).map_or_else(Vec::new, |a| {
-        if a.floats.is_empty() {
-            a.t.as_ref()
-                .and_then(|t| t.values().ok())
-                .unwrap_or_default()
-        } else {
-            a.floats.iter().map(|&v| f64::from(v)).collect()
-        }
-    })
-}
-
-fn attr_ints(n: &NodeProto, name: &str) -> Vec<i64> {
-    attr(n, name).map_or_else(Vec::new, |a| a.ints.clone())
-}
-
-fn attr_strings(n: &NodeProto, name: &str) -> Vec<String> {
-    attr(n, name).map_or_else(Vec::new, |a| {
-        a.strings
-            .iter()
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .collect()
-    })
 }
 
 fn node_name(n: &NodeProto) -> String {

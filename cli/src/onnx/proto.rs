@@ -139,6 +139,57 @@ pub struct Dimension {
     pub dim_param: Option<String>,
 }
 
+// ---------------------------------------------------------------- node attributes
+// (One set of accessors for the importer and the reference evaluator.)
+
+/// The attribute `name` of a node.
+pub fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
+    n.attribute.iter().find(|a| a.name == name)
+}
+
+/// A string attribute (lossy UTF-8).
+pub fn attr_s(n: &NodeProto, name: &str) -> Option<String> {
+    attr(n, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
+}
+
+/// A float attribute, or `default`.
+pub fn attr_f(n: &NodeProto, name: &str, default: f64) -> f64 {
+    attr(n, name).map_or(default, |a| f64::from(a.f))
+}
+
+/// An int attribute, or `default`.
+pub fn attr_i(n: &NodeProto, name: &str, default: i64) -> i64 {
+    attr(n, name).map_or(default, |a| a.i)
+}
+
+/// A float list attribute (or a tensor attribute's values); empty when absent.
+pub fn attr_floats(n: &NodeProto, name: &str) -> Vec<f64> {
+    attr(n, name).map_or_else(Vec::new, |a| {
+        if a.floats.is_empty() {
+            a.t.as_ref()
+                .and_then(|t| t.values().ok())
+                .unwrap_or_default()
+        } else {
+            a.floats.iter().map(|&v| f64::from(v)).collect()
+        }
+    })
+}
+
+/// An int list attribute; empty when absent.
+pub fn attr_ints(n: &NodeProto, name: &str) -> Vec<i64> {
+    attr(n, name).map_or_else(Vec::new, |a| a.ints.clone())
+}
+
+/// A string list attribute; empty when absent.
+pub fn attr_strings(n: &NodeProto, name: &str) -> Vec<String> {
+    attr(n, name).map_or_else(Vec::new, |a| {
+        a.strings
+            .iter()
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect()
+    })
+}
+
 /// `TensorProto.DataType` codes used here.
 pub mod dtype {
     pub const FLOAT: i32 = 1;

@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use super::proto::{dtype, AttributeProto, GraphProto, NodeProto, TensorProto};
+use super::proto::{
+    attr, attr_f, attr_floats, attr_i, attr_ints, attr_s, dtype, GraphProto, NodeProto, TensorProto,
+};
 
 /// A dense tensor of `f64` (integers and booleans are held as `f64` too).
 #[derive(Clone, Debug, PartialEq)]
@@ -139,33 +141,6 @@ fn map(t: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
-}
-
-fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
-    n.attribute.iter().find(|a| a.name == name)
-}
-fn attr_i(n: &NodeProto, name: &str, d: i64) -> i64 {
-    attr(n, name).map_or(d, |a| a.i)
-}
-fn attr_f(n: &NodeProto, name: &str, d: f64) -> f64 {
-    attr(n, name).map_or(d, |a| f64::from(a.f))
-}
-fn attr_s(n: &NodeProto, name: &str) -> Option<String> {
-    attr(n, name).map(|a| String::from_utf8_lossy(&a.s).into_owned())
-}
-fn attr_ints(n: &NodeProto, name: &str) -> Vec<i64> {
-    attr(n, name).map_or_else(Vec::new, |a| a.ints.clone())
-}
-fn attr_floats(n: &NodeProto, name: &str) -> Vec<f64> {
-    attr(n, name).map_or_else(Vec::new, |a| {
-        if a.floats.is_empty() {
-            a.t.as_ref()
-                .and_then(|t| t.values().ok())
-                .unwrap_or_default()
-        } else {
-            a.floats.iter().map(|&v| f64::from(v)).collect()
-        }
-    })
 }
 
 /// Evaluate `output` of `g` on the rows `x` (each of the model's feature
