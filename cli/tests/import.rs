@@ -163,6 +163,31 @@ fn torch_mlp_tanh() {
     assert_exact("torch_mlp_tanh");
 }
 
+/// Clip (`Max`/`Min` by per-feature constants), signed log1p (`Sign`,
+/// `Abs`, `Add` 1, `Log`, `Mul`) and standardisation (`Sub`/`Div`) inside
+/// the graph: mapped onto the core's own clip, log1p and affine steps.
+#[test]
+fn torch_mlp_with_clip_log1p_and_standardisation_in_the_graph() {
+    assert_exact("torch_mlp_log1p");
+    let imp = import_file(
+        &fixtures().join("torch_mlp_log1p.onnx"),
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    for (j, f) in imp.model.features.iter().enumerate() {
+        assert!(f.log1p, "feature {j}: {f:?}");
+        assert!(
+            f.clip_lo.is_some() && f.clip_hi.is_some(),
+            "feature {j}: {f:?}"
+        );
+    }
+    assert!(
+        imp.description.contains("signed log1p"),
+        "{}",
+        imp.description
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Graphs built here (prost), for what the committed fixtures do not show.
 
@@ -686,4 +711,151 @@ fn lightgbm_zero_splits_send_zero_the_right_way() {
     }
     let e = check::check(&imp, &blob(&imp), &rows, "zeros", DEFAULT_MAX_SCORE_DIFF).unwrap();
     assert!(e.passed(), "{} {:?}", e.line(), e.faults);
+}
+
+/// The nodes of a signed log1p of `x` as torch.onnx.export writes
+/// `sign(x) * log1p(abs(x))`: `Sign`, `Abs`, `Add` 1 (constant first),
+/// `Log`, `Mul`; output `out`.
+fn signed_log1p(x: &str, out: &str) -> Vec<NodeProto> {
+    let t = |s: &str| format!("{out}_{s}");
+    vec![
+        node("Sign", &t("sign"), &[x], &[&t("s")], vec![]),
+        node("Abs", &t("abs"), &[x], &[&t("a")], vec![]),
+        node("Add", &t("add1"), &["one", &t("a")], &[&t("a1")], vec![]),
+        node("Log", &t("log"), &[&t("a1")], &[&t("l")], vec![]),
+        node("Mul", &t("mul"), &[&t("s"), &t("l")], &[out], vec![]),
+    ]
+}
+
+/// A forest after `Clip` (opset 11: min omitted, max an input), a signed
+/// log1p and an `ai.onnx.ml` `Scaler`: thresholds in the scaled log space
+/// map back to raw inputs, the clip stays.
+fn prep_forest() -> Vec<u8> {
+    let mut nodes = vec![node("Clip", "clip", &["X", "", "cmax"], &["xc"], vec![])];
+    nodes.extend(signed_log1p("xc", "xl"));
+    let mut scaler = node(
+        "Scaler",
+        "scaler",
+        &["xl"],
+        &["xs"],
+        vec![floats("offset", &[2.0, 0.5]), floats("scale", &[0.5, 4.0])],
+    );
+    scaler.domain = "ai.onnx.ml".into();
+    nodes.push(scaler);
+    // One tree: xs0 <= 1.3 ? (xs1 <= -0.7 ? 0.1 : 0.6) : (xs0 <= 3.5 ? 0.8 : 0.3)
+    // with xs0 = (slog1p(min(x0, 5000)) - 2) / 2: node 4's threshold is
+    // x0 = expm1(9) = 8103, beyond the clip, so every input goes left there
+    // (without the clip, large inputs would go right).
+    nodes.push(node(
+        "TreeEnsembleClassifier",
+        "forest",
+        &["xs"],
+        &["label", "probabilities"],
+        vec![
+            ints("classlabels_int64s", &[0, 1]),
+            ints("nodes_treeids", &[0; 7]),
+            ints("nodes_nodeids", &[0, 1, 2, 3, 4, 5, 6]),
+            ints("nodes_featureids", &[0, 1, 0, 0, 0, 0, 0]),
+            strings(
+                "nodes_modes",
+                &[
+                    "BRANCH_LEQ",
+                    "BRANCH_LEQ",
+                    "LEAF",
+                    "LEAF",
+                    "BRANCH_LEQ",
+                    "LEAF",
+                    "LEAF",
+                ],
+            ),
+            floats("nodes_values", &[1.3, -0.7, 0.0, 0.0, 3.5, 0.0, 0.0]),
+            ints("nodes_truenodeids", &[1, 2, 0, 0, 5, 0, 0]),
+            ints("nodes_falsenodeids", &[4, 3, 0, 0, 6, 0, 0]),
+            ints("class_treeids", &[0; 4]),
+            ints("class_nodeids", &[2, 3, 5, 6]),
+            ints("class_ids", &[1; 4]),
+            floats("class_weights", &[0.1, 0.6, 0.8, 0.3]),
+            string("post_transform", "NONE"),
+        ],
+    ));
+    model(
+        nodes,
+        vec![tensor("cmax", &[], &[5000.0]), tensor("one", &[], &[1.0])],
+        2,
+        "probabilities",
+    )
+}
+
+#[test]
+fn forest_after_clip_log1p_and_scaler_imports_exactly() {
+    let dir = scratch("prep-forest");
+    let path = dir.join("prep_forest.onnx");
+    std::fs::write(&path, prep_forest()).unwrap();
+    let imp = import_file(&path, &ImportOptions::default()).unwrap();
+    let f0 = &imp.model.features[0];
+    assert_eq!(f0.clip_hi, Some(5000.0), "{f0:?}");
+    assert_eq!(f0.clip_lo, None, "{f0:?}");
+    // Raw thresholds: x0 = expm1(1.3 / 0.5 + 2), x1 = expm1(0.5 - 0.7 / 4).
+    let t0 = imp.splits[0]
+        .iter()
+        .map(|s| s.threshold)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        (t0 - (2.0f64 * 1.3f32 as f64 + 2.0).exp_m1()).abs() < 1e-3,
+        "{t0}"
+    );
+    let b = blob(&imp);
+    let g = check::generated_rows(&imp, 3000, 4);
+    let e = check::check(&imp, &b, &g, "generated", DEFAULT_MAX_SCORE_DIFF).unwrap();
+    println!(
+        "| prep_forest (clip + log1p + Scaler) | {:.3}% | {:.2e} | {} |",
+        100.0 * e.labels_agree,
+        e.max_score_diff,
+        b.len()
+    );
+    assert!(e.passed(), "{}: {:?}", e.line(), e.faults);
+    // Inputs beyond the clip bound score like the bound (0.8, not 0.3).
+    let rows = |v: &str| {
+        let raw = vec![v.to_string(), "0".to_string()];
+        vec![vigil_cli::data::Row {
+            line: 0,
+            x: raw.iter().map(|s| s.parse().unwrap()).collect(),
+            wide: raw
+                .iter()
+                .map(|s| vigil_inference_core::decimal::parse(s).unwrap())
+                .collect(),
+            raw,
+            label: None,
+        }]
+    };
+    let at = vigil_cli::quant::fixed_scores(&b, &rows("5000")).unwrap();
+    let beyond = vigil_cli::quant::fixed_scores(&b, &rows("1000000000")).unwrap();
+    assert_eq!(at.score, beyond.score);
+    assert!((beyond.score[0] - 0.8).abs() < 1e-4, "{:?}", beyond.score);
+}
+
+/// An MLP whose signed log1p comes after the standardisation: the core's
+/// log1p is applied before its affine step, so import refuses, naming the
+/// node.
+#[test]
+fn log1p_after_standardisation_is_refused_naming_the_node() {
+    let mut nodes = vec![node("Sub", "centre", &["X", "mu"], &["xc"], vec![])];
+    nodes.extend(signed_log1p("xc", "xl"));
+    nodes.push(node("Gemm", "head", &["xl", "W", "B"], &["h"], vec![]));
+    nodes.push(node("Sigmoid", "sigmoid", &["h"], &["p"], vec![]));
+    let bytes = model(
+        nodes,
+        vec![
+            tensor("mu", &[2], &[1.0, 2.0]),
+            tensor("one", &[], &[1.0]),
+            tensor("W", &[2, 1], &[0.5, -0.25]),
+            tensor("B", &[1], &[0.1]),
+        ],
+        2,
+        "p",
+    );
+    let err = vigil_cli::onnx::import(&bytes, &ImportOptions::default()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("xl_sign") && msg.contains("Sign"), "{msg}");
+    assert!(msg.contains("before the affine step"), "{msg}");
 }

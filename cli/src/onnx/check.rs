@@ -395,7 +395,13 @@ pub fn generated_rows(imp: &Imported, n: usize, seed: u64) -> Vec<Row> {
                     }
                 }
             } else if imp.splits.is_empty() {
-                f.mean + f.std * rng.range(-4.0, 4.0)
+                // ±4 in the standardised units, back through the log1p.
+                let y = f.mean + f.std * rng.range(-4.0, 4.0);
+                if f.log1p {
+                    y.signum() * y.abs().exp_m1()
+                } else {
+                    y
+                }
             } else {
                 rng.range(-1.0, 1.0)
             };

@@ -44,9 +44,10 @@ use proto::{
 };
 
 /// Ops `vigil import` understands (for error messages).
-pub const SUPPORTED_OPS: &str = "Identity, Cast, Scaler, Add, Sub, Mul, Div, MatMul, Gemm, Relu, \
-Sigmoid, Tanh, LinearClassifier, Normalizer, Concat, ZipMap, TreeEnsembleClassifier, \
-TreeEnsembleRegressor, Constant; and skl2onnx's IsolationForest graph";
+pub const SUPPORTED_OPS: &str = "Identity, Cast, Scaler, Add, Sub, Mul, Div, Clip, Min, Max, \
+Sign, Abs, Log (a signed log1p of the input), MatMul, Gemm, Relu, Sigmoid, Tanh, HardSigmoid, \
+LinearClassifier, Normalizer, Concat, ZipMap, TreeEnsembleClassifier, TreeEnsembleRegressor, \
+Constant; and skl2onnx's IsolationForest graph";
 
 /// A model read from ONNX.
 #[derive(Clone, Debug)]
@@ -136,11 +137,103 @@ struct Tensor {
     data: Vec<f64>,
 }
 
-/// Per-feature affine map of the raw inputs: `v_j = scale_j · x_j + offset_j`.
-#[derive(Clone, Debug)]
+/// Per-feature preprocessing of the raw inputs, in the core's order:
+/// clip (raw units), then signed `log1p` where set, then the affine map
+/// `v_j = scale_j · g_j + offset_j` (`g_j` the clipped, maybe logged input).
+#[derive(Clone, Debug, PartialEq)]
 struct Affine {
     scale: Vec<f64>,
     offset: Vec<f64>,
+    /// Lower clip bound on the raw input.
+    clip_lo: Vec<Option<f64>>,
+    /// Upper clip bound on the raw input.
+    clip_hi: Vec<Option<f64>>,
+    /// Signed `log1p` after clipping.
+    log1p: Vec<bool>,
+}
+
+/// `sign(y) · (e^|y| - 1)`, the inverse of the signed `log1p`.
+fn sexpm1(y: f64) -> f64 {
+    y.signum() * y.abs().exp_m1()
+}
+
+impl Affine {
+    fn identity(d: usize) -> Self {
+        Affine {
+            scale: vec![1.0; d],
+            offset: vec![0.0; d],
+            clip_lo: vec![None; d],
+            clip_hi: vec![None; d],
+            log1p: vec![false; d],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.scale.len()
+    }
+
+    /// No affine step yet (a signed `log1p` may still be applied).
+    fn before_affine(&self) -> bool {
+        self.scale.iter().all(|&s| s == 1.0) && self.offset.iter().all(|&o| o == 0.0)
+    }
+
+    /// Column `j` is the raw input itself.
+    fn is_identity(&self, j: usize) -> bool {
+        self.scale[j] == 1.0
+            && self.offset[j] == 0.0
+            && !self.log1p[j]
+            && self.clip_lo[j].is_none()
+            && self.clip_hi[j].is_none()
+    }
+
+    /// The raw input of column `j` whose preprocessed value is `v` (the
+    /// scale must be non-zero): the affine map, then the `log1p` undone.
+    fn raw_of(&self, j: usize, v: f64) -> f64 {
+        let y = (v - self.offset[j]) / self.scale[j];
+        if self.log1p[j] {
+            sexpm1(y)
+        } else {
+            y
+        }
+    }
+
+    /// Clip column `j`'s preprocessed value to `[lo, hi]` (either may be
+    /// infinite): the same as clipping the raw input to the preimages,
+    /// because the steps before are monotone (decreasing when the scale is
+    /// negative, which swaps the bounds).
+    fn clip(&mut self, j: usize, lo: f64, hi: f64) {
+        let s = self.scale[j];
+        if s == 0.0 {
+            self.offset[j] = self.offset[j].max(lo).min(hi);
+            return;
+        }
+        let (a, b) = (self.raw_of(j, lo), self.raw_of(j, hi));
+        let (lo, hi) = if s > 0.0 { (a, b) } else { (b, a) };
+        let (old_lo, old_hi) = (
+            self.clip_lo[j].unwrap_or(f64::NEG_INFINITY),
+            self.clip_hi[j].unwrap_or(f64::INFINITY),
+        );
+        // clip(clip(x, a, b), c, d): disjoint ranges give a constant.
+        let (mut new_lo, mut new_hi) = (old_lo.max(lo), old_hi.min(hi));
+        if new_lo > new_hi {
+            let c = if lo > old_hi { lo } else { hi };
+            (new_lo, new_hi) = (c, c);
+        }
+        self.clip_lo[j] = Some(new_lo).filter(|v| v.is_finite());
+        self.clip_hi[j] = Some(new_hi).filter(|v| v.is_finite());
+    }
+
+    /// The clip bounds and `log1p` of column `j` as a core feature (the
+    /// affine part set by the caller).
+    fn feature(&self, j: usize, mean: f64, std: f64) -> FloatFeature {
+        FloatFeature {
+            clip_lo: self.clip_lo[j],
+            clip_hi: self.clip_hi[j],
+            log1p: self.log1p[j],
+            mean,
+            std,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -193,6 +286,22 @@ enum Val {
     Complement(Box<Val>),
     /// `[1 - p, p]`: the probabilities of a binary classifier.
     Pair(Box<Val>),
+    /// A step of a signed `log1p`, `Sign(x) · Log(Abs(x) + 1)`, on the
+    /// (clipped) input.
+    Log1pPart(Log1pPart, Affine),
+}
+
+/// The parts of a signed `log1p` as the graph builds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Log1pPart {
+    /// `Sign(x)`.
+    Sign,
+    /// `Abs(x)`.
+    Abs,
+    /// `Abs(x) + 1`.
+    AbsPlusOne,
+    /// `Log(Abs(x) + 1)`.
+    Log1pAbs,
 }
 
 impl Val {
@@ -204,6 +313,7 @@ impl Val {
             Val::Trees(_) => "a tree ensemble score",
             Val::Complement(_) => "a complement 1 - p",
             Val::Pair(_) => "class probabilities",
+            Val::Log1pPart(..) => "part of a signed log1p",
         }
     }
 }
@@ -433,10 +543,7 @@ pub fn import(bytes: &[u8], opts: &ImportOptions) -> Result<Imported> {
 
 fn evaluate(graph: &Graph<'_>, slice: &[usize], output: &str) -> Result<Val> {
     let mut vals: HashMap<String, Val> = HashMap::new();
-    let identity = |d: usize| Affine {
-        scale: vec![1.0; d],
-        offset: vec![0.0; d],
-    };
+    let identity = Affine::identity;
     let get = |vals: &HashMap<String, Val>, name: &str, n: &NodeProto| -> Result<Val> {
         if let Some(v) = vals.get(name) {
             return Ok(v.clone());
@@ -538,6 +645,68 @@ fn apply(n: &NodeProto, ins: Vec<Val>, graph: &Graph<'_>) -> Result<Vec<Option<V
             Some(v) => unsupported(&format!("Scaler on {}", v.kind())),
             None => Err(err_at(n, "no input")),
         },
+        "Abs" | "Sign" => match ins.into_iter().next() {
+            Some(Val::Input(a)) => {
+                if a.log1p.iter().any(|&l| l) || !a.before_affine() {
+                    return unsupported(&format!(
+                        "{op} of an input already scaled or logged: the core's signed log1p comes after clipping and before the affine step (standardise after the log1p)"
+                    ));
+                }
+                let part = if op == "Abs" { Log1pPart::Abs } else { Log1pPart::Sign };
+                one(Val::Log1pPart(part, a))
+            }
+            Some(v) => unsupported(&format!("{op} of {} (only a signed log1p of the input is supported)", v.kind())),
+            None => Err(err_at(n, "no input")),
+        },
+        "Log" => match ins.into_iter().next() {
+            Some(Val::Log1pPart(Log1pPart::AbsPlusOne, a)) => one(Val::Log1pPart(Log1pPart::Log1pAbs, a)),
+            Some(v) => unsupported(&format!("Log of {} (only Log(Abs(x) + 1) of a signed log1p)", v.kind())),
+            None => Err(err_at(n, "no input")),
+        },
+        "Clip" | "Min" | "Max" => {
+            // Clip's min and max are optional inputs 1 and 2 (opset >= 11)
+            // or attributes (before); Min/Max take any number of inputs.
+            let named: Vec<&String> = n.input.iter().filter(|s| !s.is_empty()).collect();
+            let mut x = None;
+            let mut lo = vec![f64::NEG_INFINITY];
+            let mut hi = vec![f64::INFINITY];
+            if op == "Clip" {
+                if let Some(a) = attr(n, "min") {
+                    lo = vec![f64::from(a.f)];
+                }
+                if let Some(a) = attr(n, "max") {
+                    hi = vec![f64::from(a.f)];
+                }
+            }
+            for (name, v) in named.into_iter().zip(ins) {
+                let pos = n.input.iter().position(|s| s == name).unwrap_or(0);
+                match v {
+                    Val::Const(c) if op == "Clip" && pos == 1 => lo = c.data,
+                    Val::Const(c) if op == "Clip" && pos == 2 => hi = c.data,
+                    Val::Const(c) if op == "Max" => {
+                        lo = c.data;
+                    }
+                    Val::Const(c) if op == "Min" => {
+                        hi = c.data;
+                    }
+                    Val::Input(a) if x.is_none() => x = Some(a),
+                    other => return unsupported(&format!("{op} of {} (a per-feature clip of the input by constants)", other.kind())),
+                }
+            }
+            let Some(mut a) = x else {
+                return unsupported(&format!("{op} of constants only"));
+            };
+            let d = a.len();
+            let lo = broadcast(n, &Tensor { dims: vec![], data: lo }, d)?;
+            let hi = broadcast(n, &Tensor { dims: vec![], data: hi }, d)?;
+            for j in 0..d {
+                if lo[j] > hi[j] {
+                    return Err(err_at(n, format!("clip bounds {} > {} on input column {j}", lo[j], hi[j])));
+                }
+                a.clip(j, lo[j], hi[j]);
+            }
+            one(Val::Input(a))
+        }
         "Add" | "Sub" | "Mul" | "Div" => {
             let mut it = ins.into_iter();
             let (a, b) = (
@@ -747,6 +916,29 @@ fn elementwise(n: &NodeProto, op: &str, a: Val, b: Val) -> Result<Vec<Option<Val
         }
         ("Add" | "Mul", Val::Const(c), Val::Input(x)) => {
             return elementwise(n, op, Val::Input(x), Val::Const(c));
+        }
+        // Signed log1p: Abs(x) + 1, then Sign(x) · Log(Abs(x) + 1).
+        ("Add", Val::Log1pPart(Log1pPart::Abs, x), Val::Const(c))
+        | ("Add", Val::Const(c), Val::Log1pPart(Log1pPart::Abs, x)) => {
+            if !c.data.iter().all(|&v| v == 1.0) {
+                return Err(err_at(
+                    n,
+                    "Abs(x) + c with c other than 1 (the core's log1p is log(1 + |x|))",
+                ));
+            }
+            Val::Log1pPart(Log1pPart::AbsPlusOne, x)
+        }
+        ("Mul", Val::Log1pPart(Log1pPart::Sign, a), Val::Log1pPart(Log1pPart::Log1pAbs, b))
+        | ("Mul", Val::Log1pPart(Log1pPart::Log1pAbs, b), Val::Log1pPart(Log1pPart::Sign, a)) => {
+            if a != b {
+                return Err(err_at(
+                    n,
+                    "Sign and Log(Abs + 1) of differently preprocessed inputs",
+                ));
+            }
+            let mut x = a;
+            x.log1p.iter_mut().for_each(|l| *l = true);
+            Val::Input(x)
         }
         // Bias and scale of an open dense layer.
         ("Add" | "Sub" | "Mul" | "Div", Val::Dense(mut d), Val::Const(c)) if d.open => {
@@ -1038,20 +1230,31 @@ fn trees_to_ensemble(
             if nd.mode == "LEAF" {
                 continue;
             }
-            let (s, o) = (t.input.scale[nd.feature], t.input.offset[nd.feature]);
+            let s = t.input.scale[nd.feature];
             if s <= 0.0 {
                 bail!(
                     "feature {} is scaled by {s} before the trees; only positive scales are supported",
                     nd.feature
                 );
             }
-            raw[nd.feature].push((nd.threshold - o) / s);
+            raw[nd.feature].push(t.input.raw_of(nd.feature, nd.threshold));
         }
     }
     let mut features = Vec::with_capacity(n_features);
-    for r in &raw {
+    for (j, r) in raw.iter().enumerate() {
+        // The graph's clip bounds stay (in raw units); its log1p and
+        // affine step are folded into the thresholds.
+        let (clip_lo, clip_hi) = if j < t.input.len() {
+            (t.input.clip_lo[j], t.input.clip_hi[j])
+        } else {
+            (None, None)
+        };
         if r.is_empty() {
-            features.push(FloatFeature::IDENTITY);
+            features.push(FloatFeature {
+                clip_lo,
+                clip_hi,
+                ..FloatFeature::IDENTITY
+            });
             continue;
         }
         let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
@@ -1070,8 +1273,8 @@ fn trees_to_ensemble(
         // A centre on the 2^-16 grid of z keeps the stored offset exact.
         let c = (c * m * 65536.0).round() / (m * 65536.0);
         features.push(FloatFeature {
-            clip_lo: None,
-            clip_hi: None,
+            clip_lo,
+            clip_hi,
             log1p: use_log,
             mean: c,
             std: 1.0 / m,
@@ -1144,7 +1347,6 @@ impl Emit<'_> {
             });
             return Ok((nd.leaf, nd.weight));
         }
-        let (s, o) = (self.input.scale[nd.feature], self.input.offset[nd.feature]);
         // The core sends x left when its I16F16 bits are <= the threshold bits.
         let (strict, left, right) = match nd.mode.as_str() {
             "BRANCH_LEQ" => (false, nd.true_id, nd.false_id),
@@ -1153,8 +1355,8 @@ impl Emit<'_> {
             "BRANCH_GTE" => (true, nd.false_id, nd.true_id),
             other => bail!("node {id}: split mode {other} is not supported (LEQ, LT, GT, GTE)"),
         };
-        let raw = (nd.threshold - o) / s;
-        let identity = s == 1.0 && o == 0.0;
+        let raw = self.input.raw_of(nd.feature, nd.threshold);
+        let identity = self.input.is_identity(nd.feature);
         let boundary = if identity {
             f32_boundary(raw, strict)
         } else {
@@ -1181,9 +1383,13 @@ impl Emit<'_> {
             (i64::from(ft.offset) + k).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
         } else {
             let core = ft.apply(Wide::saturating_from_num(boundary)).to_bits();
+            let below_clip = ft
+                .clip_lo
+                .is_some_and(|lo| Wide::saturating_from_num(boundary) < lo);
             // x <= b ⇒ core(x) <= core(b) (the transform is monotone); for a
-            // strict boundary, b itself goes right.
-            if strict {
+            // strict boundary, b itself goes right; below the lower clip
+            // bound every input goes right, the bound's own image too.
+            if strict || below_clip {
                 core.saturating_sub(1)
             } else {
                 core
@@ -1248,16 +1454,29 @@ fn dense_model(mut d: Dense) -> Result<(Vec<FloatFeature>, Vec<FloatLayer>)> {
             for k in 0..fan_out {
                 first.weights[k * n + j] /= c;
             }
-            features.push(FloatFeature {
-                clip_lo: None,
-                clip_hi: None,
-                log1p: false,
-                mean: -o / s,
-                std: 1.0 / (s.abs() * c),
-            });
+            features.push(d.input.feature(j, -o / s, 1.0 / (s.abs() * c)));
         }
     }
     Ok((features, d.layers))
+}
+
+/// The graph's clipping and signed `log1p`, in words ("" when none).
+fn prep_words(a: &Affine) -> String {
+    let mut s = String::new();
+    let clipped = a
+        .clip_lo
+        .iter()
+        .zip(&a.clip_hi)
+        .filter(|(l, h)| l.is_some() || h.is_some())
+        .count();
+    if clipped > 0 {
+        s.push_str(&format!("clip ({clipped} inputs) + "));
+    }
+    let logged = a.log1p.iter().filter(|&&l| l).count();
+    if logged > 0 {
+        s.push_str(&format!("signed log1p ({logged} inputs) + "));
+    }
+    s
 }
 
 /// A converted model and what import needs to check it.
@@ -1298,6 +1517,7 @@ fn to_model(v: Val, graph: &Graph<'_>) -> Result<Converted> {
                 .collect();
             let scaled =
                 d.input.scale.iter().any(|&s| s != 1.0) || d.input.offset.iter().any(|&o| o != 0.0);
+            let prep = prep_words(&d.input);
             let layer_nodes = d.names.clone();
             let (features, layers) = dense_model(d)?;
             let (body, what) = if layers.len() == 1 {
@@ -1315,7 +1535,7 @@ fn to_model(v: Val, graph: &Graph<'_>) -> Result<Converted> {
                     body,
                 },
                 description: format!(
-                    "{}{what} {}",
+                    "{prep}{}{what} {}",
                     if scaled { "input scaling + " } else { "" },
                     shape.join("-")
                 ),
@@ -1431,10 +1651,7 @@ mod iforest {
                     .ok_or_else(|| err_at(gather, "indices are not a constant"))?;
                 idx.data.iter().map(|&v| v as usize).collect()
             };
-            let identity = Affine {
-                scale: vec![1.0; map.len()],
-                offset: vec![0.0; map.len()],
-            };
+            let identity = Affine::identity(map.len());
             let mut t = tree_ensemble(n, identity)?;
             let [tree] = t.trees.as_mut_slice() else {
                 return Err(err_at(n, "expected one tree per regressor"));
@@ -1531,10 +1748,7 @@ mod iforest {
             .and_then(|n| n.input.iter().find_map(|s| graph.constant(s)))
             .and_then(|t| t.data.first().copied())
             .unwrap_or(0.5);
-        let identity = Affine {
-            scale: vec![1.0; n_features],
-            offset: vec![0.0; n_features],
-        };
+        let identity = Affine::identity(n_features);
         let t = Trees {
             input: identity,
             gbdt: false,
