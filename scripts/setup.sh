@@ -69,6 +69,20 @@ else
         --root "$ROOT/target/tools" --quiet
 fi
 
+# --- cargo-fuzz ------------------------------------------------------------------
+# The fuzz targets' runner (fuzz/, scripts/fuzz.sh), pinned, into target/tools
+# like cosmwasm-check. Runs on the pinned stable toolchain with
+# `--sanitizer none`.
+CARGO_FUZZ_VERSION=0.13.2
+CARGO_FUZZ="$ROOT/target/tools/bin/cargo-fuzz"
+if [[ -x "$CARGO_FUZZ" ]] && "$CARGO_FUZZ" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    say "cargo-fuzz $CARGO_FUZZ_VERSION present"
+else
+    say "cargo install cargo-fuzz $CARGO_FUZZ_VERSION (into target/tools)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked \
+        --root "$ROOT/target/tools" --quiet
+fi
+
 # --- Browser package (www/): Debian chromium, www/'s npm packages, -------------
 # wasm-bindgen-cli pinned to the wasm-bindgen version in Cargo.lock.
 www/scripts/setup.sh

@@ -51,6 +51,13 @@ step target/tools/bin/cosmwasm-check artifacts/vigil_guard.wasm
 # Includes host-tests' no_float_instructions test (it builds the shim wasm)
 # and contract_artifact (cosmwasm-vm validation and a Check query).
 step cargo test --workspace
+# The fuzz targets (fuzz/, a package of its own): format, lint, their
+# properties on every seed and kept corpus input (stable, no libFuzzer),
+# then a short coverage-guided run of each target (scripts/fuzz.sh).
+step cargo fmt --manifest-path fuzz/Cargo.toml --check
+step cargo clippy --manifest-path fuzz/Cargo.toml --target-dir target --all-targets -- -D warnings
+step cargo test --manifest-path fuzz/Cargo.toml --target-dir target
+step scripts/fuzz.sh 8
 # The browser package: its wasm-only code linted on its target, then build
 # (wasm-bindgen, wasm-opt, float scan, tsc) and the headless-Chromium tests.
 step cargo clippy -p vigil-web --lib --target wasm32-unknown-unknown -- -D warnings

@@ -1,0 +1,50 @@
+//! The fuzz targets' properties on the stable toolchain, without libFuzzer:
+//! every seed ([`vigil_fuzz::seeds`], made from the golden vectors), every
+//! file of `corpus/<target>/` (what fuzz runs kept) and of
+//! `regressions/<target>/` (inputs that once failed, committed).
+use std::path::PathBuf;
+
+fn run(target: &str, data: &[u8]) {
+    match target {
+        "blob" => vigil_fuzz::blob(data),
+        "metadata" => vigil_fuzz::metadata(data),
+        "decimal" => vigil_fuzz::decimal(data),
+        other => panic!("unknown target {other}"),
+    }
+}
+
+#[test]
+fn seeds_pass() {
+    let seeds = vigil_fuzz::seeds().unwrap();
+    for t in vigil_fuzz::TARGETS {
+        assert!(
+            seeds.iter().any(|s| s.target == t),
+            "no seed for the {t} target"
+        );
+    }
+    for s in &seeds {
+        run(s.target, &s.bytes);
+    }
+    println!("{} seeds", seeds.len());
+}
+
+#[test]
+fn corpus_and_regressions_pass() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for dir in ["corpus", "regressions"] {
+        for t in vigil_fuzz::TARGETS {
+            let Ok(entries) = std::fs::read_dir(root.join(dir).join(t)) else {
+                continue;
+            };
+            for e in entries {
+                let path = e.unwrap().path();
+                let data = std::fs::read(&path).unwrap();
+                let r = std::panic::catch_unwind(|| run(t, &data));
+                assert!(r.is_ok(), "{} fails", path.display());
+                n += 1;
+            }
+        }
+    }
+    println!("{n} corpus and regression inputs");
+}
