@@ -1043,6 +1043,14 @@ fn score_cmd(c: ScoreCmd) -> Result<()> {
         .map(|m| m.len() > vigil_cli::score::PROGRESS_BYTES)
         .unwrap_or(false);
     let s = vigil_cli::score::score_file(&blob, &c.data, c.label.as_deref(), progress)?;
+    if let Some(from) = &s.reordered_from {
+        eprintln!(
+            "note: {}: columns reordered by name to the model's order ({} -> {})",
+            c.data.display(),
+            from.join(", "),
+            s.columns.join(", ")
+        );
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     s.write_csv(&mut out)

@@ -55,6 +55,10 @@ pub enum ScoreError {
         /// A hint (a likely label column).
         hint: String,
     },
+    /// The header's input columns do not match the feature names the model
+    /// stores (both lists shown).
+    #[error("{0}")]
+    Names(crate::data::ColumnMismatch),
     /// A row with the wrong number of fields.
     #[error("{file}:{line}: row {row} has {got} fields, the header {want}")]
     Fields {
@@ -136,6 +140,9 @@ pub struct Scores {
     pub rows: Vec<ScoredRow>,
     /// The input column names, in the model's order.
     pub columns: Vec<String>,
+    /// The input column names in the file's order, when they differ (the
+    /// model's names put them in its order).
+    pub reordered_from: Option<Vec<String>>,
 }
 
 impl Scores {
@@ -185,20 +192,55 @@ fn parse_label(s: &str) -> Option<bool> {
 
 /// Which CSV fields feed the model's inputs, in the model's order.
 ///
-/// Hook for named features: today a model carries no feature names, so the
-/// input columns are the header's columns (the label column removed) taken
-/// by position, and their count must equal the model's. When the model
-/// format's metadata section gives feature names, match `header` against
-/// them here (and refuse a mismatch showing both lists); nothing else in
-/// this module depends on the order.
+/// When the model stores feature names (its metadata section), the input
+/// columns (the header's columns, the label column removed) are matched to
+/// them by name: columns in another order are taken in the model's order,
+/// and a missing, extra, misnamed or repeated column is refused with both
+/// lists ([`ScoreError::Names`]), as `eval` and `msg` do. Models without
+/// names take the columns by position, and their count must equal the
+/// model's.
 pub fn input_columns(
-    _model: &Model<'_>,
+    model: &Model<'_>,
     n_inputs: usize,
     header: &[&str],
     label: Option<usize>,
     file: &str,
 ) -> Result<Vec<usize>, ScoreError> {
     let cols: Vec<usize> = (0..header.len()).filter(|&j| Some(j) != label).collect();
+    if let Some(names) = model.feature_names() {
+        let names: Vec<&str> = names.collect();
+        let columns: Vec<&str> = cols.iter().map(|&j| header[j]).collect();
+        if columns == names {
+            return Ok(cols);
+        }
+        let missing: Vec<String> = names
+            .iter()
+            .filter(|n| !columns.contains(n))
+            .map(|n| n.to_string())
+            .collect();
+        let extra: Vec<String> = columns
+            .iter()
+            .filter(|c| !names.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        let repeated = columns
+            .iter()
+            .enumerate()
+            .any(|(i, c)| columns[..i].contains(c));
+        if !missing.is_empty() || !extra.is_empty() || repeated || columns.len() != names.len() {
+            return Err(ScoreError::Names(crate::data::ColumnMismatch {
+                path: file.into(),
+                model: names.iter().map(|n| n.to_string()).collect(),
+                table: columns.iter().map(|c| c.to_string()).collect(),
+                missing,
+                extra,
+            }));
+        }
+        return Ok(names
+            .iter()
+            .map(|n| cols[columns.iter().position(|c| c == n).unwrap_or(0)])
+            .collect());
+    }
     if cols.len() != n_inputs {
         let hint = match header.iter().position(|h| h.eq_ignore_ascii_case("label")) {
             Some(j) if label.is_none() => format!(
@@ -335,8 +377,14 @@ pub fn score_file(blob: &[u8], path: &Path, label: Option<&str>, progress: bool)
     if out.is_empty() {
         return Err(ScoreError::NoRows { file }.into());
     }
+    let columns: Vec<String> = cols.iter().map(|&j| header[j].clone()).collect();
+    let mut in_file: Vec<String> = (0..header.len())
+        .filter(|&j| Some(j) != label_at)
+        .map(|j| header[j].clone())
+        .collect();
     Ok(Scores {
+        reordered_from: (in_file != columns).then_some(in_file),
         rows: out,
-        columns: cols.iter().map(|&j| header[j].clone()).collect(),
+        columns,
     })
 }

@@ -264,3 +264,88 @@ fn import_stores_names_from_the_flag_or_the_data_header() {
     ]);
     assert_eq!(names_of(&from_data), serde_json::json!(header));
 }
+
+/// `vigil score` matches columns by name too: swapped columns give the
+/// same scores (with a note), a renamed column is refused with both lists
+/// and nothing is printed; a model without names takes columns by
+/// position.
+#[test]
+fn score_matches_columns_by_name() {
+    let dir = scratch("score-names");
+    let model = train(&dir, &[]);
+    let test = data("tiny_test.csv");
+    let score = |csv: &Path| {
+        vigil(&[
+            "score",
+            "--model",
+            p(&model),
+            "--data",
+            p(csv),
+            "--label",
+            "label",
+        ])
+    };
+    let plain = score(&test);
+    assert!(plain.status.success());
+    let swapped = dir.join("swapped.csv");
+    rewrite(&test, &swapped, &[3, 1, 2, 0, 5, 4], &[]);
+    let o = score(&swapped);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.stdout, plain.stdout,
+        "same scores whatever the column order"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("columns reordered by name"), "{err}");
+    assert!(
+        err.contains(
+            "balance, count, ratio, amount, noise -> amount, count, ratio, balance, noise"
+        ),
+        "{err}"
+    );
+    // A renamed column: refused, both lists shown, nothing on stdout.
+    let renamed = dir.join("renamed.csv");
+    rewrite(
+        &test,
+        &renamed,
+        &[0, 1, 2, 3, 4, 5],
+        &[("balance", "balance_usd")],
+    );
+    let o = score(&renamed);
+    assert!(!o.status.success());
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing: balance"), "{err}");
+    assert!(err.contains("not in the model: balance_usd"), "{err}");
+    assert!(
+        err.contains("model features: amount, count, ratio, balance, noise"),
+        "{err}"
+    );
+    assert!(
+        err.contains("file columns:   amount, count, ratio, balance_usd, noise"),
+        "{err}"
+    );
+    // A repeated column is refused too.
+    let repeated = dir.join("repeated.csv");
+    rewrite(&test, &repeated, &[0, 1, 2, 0, 4, 5], &[]);
+    let o = score(&repeated);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing: balance"), "{err}");
+    // Without names: by position, so the swapped file scores differently.
+    let unnamed = dir.join("unnamed.vgm");
+    let blob = std::fs::read(&model).unwrap();
+    let spec = vigil_inference_core::Model::parse(&blob).unwrap().to_spec();
+    std::fs::write(&unnamed, spec.to_bytes().unwrap()).unwrap();
+    let o = vigil(&[
+        "score",
+        "--model",
+        p(&unnamed),
+        "--data",
+        p(&swapped),
+        "--label",
+        "label",
+    ]);
+    assert!(o.status.success());
+    assert_ne!(o.stdout, plain.stdout);
+}
