@@ -378,7 +378,7 @@ pub fn score_file(blob: &[u8], path: &Path, label: Option<&str>, progress: bool)
         return Err(ScoreError::NoRows { file }.into());
     }
     let columns: Vec<String> = cols.iter().map(|&j| header[j].clone()).collect();
-    let mut in_file: Vec<String> = (0..header.len())
+    let in_file: Vec<String> = (0..header.len())
         .filter(|&j| Some(j) != label_at)
         .map(|j| header[j].clone())
         .collect();
