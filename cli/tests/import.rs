@@ -39,10 +39,24 @@ fn blob(imp: &Imported) -> Vec<u8> {
         .unwrap()
 }
 
+/// One fixture's line of the import table.
+struct TableRow {
+    name: String,
+    description: String,
+    /// Rows whose core label equals onnxruntime's, of all test rows.
+    agree: (usize, usize),
+    /// Largest |core score - onnxruntime score| on the test rows.
+    max_diff: f64,
+    blob: Vec<u8>,
+    /// `vigil_guard::gas::check_gas` as the CLI quotes it
+    /// (`report::CostInfo`): SDK gas of one `Check`, unpinned.
+    check_gas: u64,
+}
+
 /// Import, quantise (i16 weights, as `vigil import` does by default), and
 /// compare: the reference with onnxruntime, the core with the reference
 /// (on the test rows and on generated rows) and with onnxruntime.
-fn assert_exact(name: &str) {
+fn assert_exact(name: &str) -> TableRow {
     let dir = fixtures();
     let imp = import_file(&dir.join(format!("{name}.onnx")), &ImportOptions::default())
         .unwrap_or_else(|e| panic!("{name}: {e:#}"));
@@ -116,6 +130,83 @@ fn assert_exact(name: &str) {
         "{name}: core vs onnxruntime {core_vs_ort:e}"
     );
     assert_eq!(core_labels, 0, "{name}: core labels vs onnxruntime");
+    TableRow {
+        name: name.to_string(),
+        description: imp.description.clone(),
+        agree: (ort.label.len() - core_labels, ort.label.len()),
+        max_diff: core_vs_ort,
+        check_gas: vigil_cli::report::CostInfo::of(&blob).unwrap().check.total,
+        blob,
+    }
+}
+
+/// Every committed ONNX fixture.
+const FIXTURES: [&str; 10] = [
+    "sk_logreg",
+    "sk_mlp",
+    "sk_gbdt",
+    "sk_rf",
+    "sk_iforest",
+    "torch_mlp_relu",
+    "torch_mlp_tanh",
+    "torch_mlp_log1p",
+    "xgb_gbm",
+    "lgbm_gbm",
+];
+
+/// The import table (README "Importing models"): every fixture imported as
+/// `vigil import F.onnx --out m.vgm` writes it (the blob is checked against
+/// the binary's own output), against onnxruntime's committed outputs on the
+/// 200 held-out rows, with its `Check` gas bound. Print it with
+///
+/// ```sh
+/// cargo test -p vigil-cli --test import import_table -- --nocapture
+/// ```
+#[test]
+fn import_table() {
+    let dir = scratch("table");
+    let mut lines = vec![
+        "| model | recognised | labels agree (onnxruntime, 200 held-out rows) | max score diff | blob bytes | `Check` gas bound (SDK gas) |".to_string(),
+        "|---|---|---|---|---|---|".to_string(),
+    ];
+    for name in FIXTURES {
+        let row = assert_exact(name);
+        let out = dir.join(format!("{name}.vgm"));
+        let o = vigil(&[
+            "import",
+            fixtures().join(format!("{name}.onnx")).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let written = std::fs::read(&out).unwrap();
+        assert!(
+            written == row.blob,
+            "{name}: vigil import wrote another blob"
+        );
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let quoted = format!(
+            "Check <= {} SDK gas",
+            vigil_cli::report::thousands(row.check_gas)
+        );
+        assert!(stdout.contains(&quoted), "{name}: {quoted} not in {stdout}");
+        lines.push(format!(
+            "| `{}` | {} | {:.1}% ({}/{}) | {:.2e} | {} | {} |",
+            row.name,
+            row.description,
+            100.0 * row.agree.0 as f64 / row.agree.1 as f64,
+            row.agree.0,
+            row.agree.1,
+            row.max_diff,
+            vigil_cli::report::thousands(row.blob.len() as u64),
+            vigil_cli::report::thousands(row.check_gas)
+        ));
+    }
+    println!("{}", lines.join("\n"));
 }
 
 #[test]
