@@ -181,8 +181,9 @@ pub fn metadata_input(n: usize, section: &[u8]) -> Vec<u8> {
 /// - an accepted section has one record per feature, names of 1..=64
 ///   bytes, unique, labels <= 128 and units <= 32 bytes, and reads the
 ///   same through both parses;
-/// - it re-encodes (`to_bytes_with_metadata`) into a blob that parses to
-///   the same names, labels and units.
+/// - it re-encodes (`to_bytes_with_metadata` of `to_spec` and
+///   `metadata_spec`) into the same bytes, which parse to the same names,
+///   labels and units.
 pub fn metadata(data: &[u8]) {
     let Some(b) = metadata_blob(data) else {
         return;
@@ -232,6 +233,7 @@ pub fn metadata(data: &[u8]) {
     let reread = Model::parse(&again).expect("the re-encoded blob parses");
     let reread = reread.metadata().expect("valid").expect("present");
     assert!(reread.features().eq(meta.features()));
+    assert_eq!(again, b, "to_spec / metadata_spec do not reproduce the blob");
 }
 
 /// Decimal parsing against [`Exact`].

@@ -48,3 +48,26 @@ fn corpus_and_regressions_pass() {
     }
     println!("{n} corpus and regression inputs");
 }
+
+/// Found by the `blob` target (its sealed path): a metadata section whose
+/// `LABELS` flag is set while every label is empty did not re-encode to
+/// the same blob (`inference-core/tests/metadata.rs`
+/// `flags_with_only_empty_texts_round_trip`).
+#[test]
+fn regression_labels_flag_with_only_empty_labels() {
+    // meta_flags LABELS, count 1, name "a", an empty label.
+    let section = [1u8, 1, 0, 1, b'a', 0];
+    let blob = vigil_fuzz::metadata_blob(&vigil_fuzz::metadata_input(1, &section)).unwrap();
+    assert!(vigil_inference_core::Model::parse(&blob).is_ok());
+    vigil_fuzz::blob(&blob);
+    vigil_fuzz::metadata(&vigil_fuzz::metadata_input(1, &section));
+    // The same with units, and both.
+    for section in [
+        [2u8, 1, 0, 1, b'a', 0].as_slice(),
+        &[3, 1, 0, 1, b'a', 0, 0],
+    ] {
+        vigil_fuzz::blob(
+            &vigil_fuzz::metadata_blob(&vigil_fuzz::metadata_input(1, section)).unwrap(),
+        );
+    }
+}

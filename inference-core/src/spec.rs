@@ -248,9 +248,12 @@ pub struct FeatureMeta {
     /// The feature's name: 1 to 64 bytes of UTF-8, no control character,
     /// unique within the model.
     pub name: String,
-    /// A human label (at most 128 bytes); `None` or empty: none.
+    /// A human label (at most 128 bytes); `None` or empty: none. The
+    /// section stores labels (flag `LABELS`, every record then has one,
+    /// possibly empty) when any feature's is `Some`.
     pub label: Option<String>,
-    /// A unit (at most 32 bytes); `None` or empty: none.
+    /// A unit (at most 32 bytes); `None` or empty: none. Stored (flag
+    /// `UNITS`) when any feature's is `Some`.
     pub unit: Option<String>,
 }
 
@@ -288,11 +291,10 @@ impl MetadataSpec {
     /// u8 give [`SpecError::TooLarge`]; every other rule is checked by the
     /// parse in [`ModelSpec::to_bytes_with_metadata`].
     fn write(&self, out: &mut Vec<u8>) -> Result<(), SpecError> {
-        let has = |f: fn(&FeatureMeta) -> &Option<String>| {
-            self.features
-                .iter()
-                .any(|m| f(m).as_deref().is_some_and(|s| !s.is_empty()))
-        };
+        // `Some("")` counts: a section whose flag is set and whose texts
+        // are all empty is valid, and `metadata_spec` reads it back so.
+        let has =
+            |f: fn(&FeatureMeta) -> &Option<String>| self.features.iter().any(|m| f(m).is_some());
         let labels = has(|m| &m.label);
         let units = has(|m| &m.unit);
         let mut body = Vec::new();
@@ -412,18 +414,21 @@ fn layer_spec(l: &Layer<'_>) -> LayerSpec {
 
 impl Model<'_> {
     /// The metadata section as an owned spec (`None` when the model has
-    /// none, or, after `parse_without_checksum`, an invalid one).
+    /// none, or, after `parse_without_checksum`, an invalid one): labels
+    /// (units) are `Some` for every feature when the section stores them,
+    /// `""` where a record's is empty, and `None` when it does not.
     /// `to_spec().to_bytes_with_metadata(metadata_spec().as_ref())`
     /// reproduces the blob.
     pub fn metadata_spec(&self) -> Option<MetadataSpec> {
         let m = self.metadata().ok().flatten()?;
+        let (labels, units) = (m.has_labels(), m.has_units());
         Some(MetadataSpec {
             features: m
                 .features()
                 .map(|f| FeatureMeta {
                     name: f.name.into(),
-                    label: f.label.map(Into::into),
-                    unit: f.unit.map(Into::into),
+                    label: labels.then(|| f.label.unwrap_or("").into()),
+                    unit: units.then(|| f.unit.unwrap_or("").into()),
                 })
                 .collect(),
         })

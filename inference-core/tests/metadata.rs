@@ -120,7 +120,12 @@ fn names_labels_units_round_trip() {
     assert_eq!(infos[0].label, Some("Amount sent"));
     assert_eq!(infos[1].label, None);
     assert_eq!(infos[2].unit, None);
-    assert_eq!(m.metadata_spec(), Some(meta.clone()));
+    // Stored labels and units read back as `Some` for every feature ("" where
+    // a record's is empty).
+    let mut stored = meta.clone();
+    stored.features[1].label = Some(String::new());
+    stored.features[2].unit = Some(String::new());
+    assert_eq!(m.metadata_spec(), Some(stored));
     // to_spec + metadata_spec reproduce the blob.
     assert_eq!(
         m.to_spec()
@@ -243,4 +248,43 @@ fn cost_adds_only_the_frame_check() {
         assert_eq!(b.model_bytes, blob.len() as u64);
         let _ = cost::WASM_OPS;
     }
+}
+
+/// Found by the `blob` fuzz target: a valid section whose `LABELS` (or
+/// `UNITS`) flag is set while every label (unit) is empty was re-encoded
+/// without the flag, so `to_spec` + `metadata_spec` did not reproduce the
+/// blob (another encoding, another checksum for the same model).
+#[test]
+fn flags_with_only_empty_texts_round_trip() {
+    let spec = linear(2);
+    for (label, unit) in [(true, false), (false, true), (true, true)] {
+        let meta = MetadataSpec {
+            features: ["a", "b"]
+                .iter()
+                .map(|n| FeatureMeta {
+                    name: (*n).into(),
+                    label: label.then(String::new),
+                    unit: unit.then(String::new),
+                })
+                .collect(),
+        };
+        let blob = spec.to_bytes_with_metadata(Some(&meta)).unwrap();
+        let m = Model::parse(&blob).unwrap();
+        let md = m.metadata().unwrap().unwrap();
+        assert_eq!((md.has_labels(), md.has_units()), (label, unit));
+        assert!(md.features().all(|f| f.label.is_none() && f.unit.is_none()));
+        assert_eq!(m.metadata_spec(), Some(meta));
+        assert_eq!(
+            m.to_spec()
+                .to_bytes_with_metadata(m.metadata_spec().as_ref())
+                .unwrap(),
+            blob,
+            "labels {label}, units {unit}"
+        );
+    }
+    // Names only: no flag, `None` labels and units.
+    let names = MetadataSpec::from_names(["a", "b"]);
+    let blob = spec.to_bytes_with_metadata(Some(&names)).unwrap();
+    let m = Model::parse(&blob).unwrap();
+    assert_eq!(m.metadata_spec(), Some(names));
 }

@@ -62,10 +62,15 @@ export type WarningState = 'idle' | 'loading' | 'ready' | 'error';
 
 /** One reason shown under a verdict. */
 export interface Reason extends Contribution {
-  /** The human label (from `featureLabels`, else the name, else "Feature i"). */
+  /**
+   * The human label: from `featureLabels`, else the label the model stores
+   * (its metadata section), else the name, else "Feature i".
+   */
   label: string;
   /** The input value as given. */
   input: string;
+  /** The feature's unit as the model stores it (`''` where none). */
+  unit: string;
 }
 
 /** `detail` of the `vigil-verdict` event. */
@@ -476,10 +481,13 @@ export class VigilWarning extends HTMLElement {
       const labels = this.#featureLabels ?? this.#labelsAttribute();
       // A safe verdict says what lowered the risk; caution and danger what raised it.
       const direction = level === 'safe' ? 'lowers' : 'raises';
+      // Labels and units: the page's, else those the model stores.
       this.#reasons = topContributions(result, Number.isInteger(max) && max >= 0 ? max : 3, { direction }).map((c) => ({
         ...c,
-        label: (c.name && labels?.[c.name]) || c.name || `Feature ${c.feature + 1}`,
+        label:
+          (c.name && labels?.[c.name]) || info.featureLabels?.[c.feature] || c.name || `Feature ${c.feature + 1}`,
         input: values[c.feature] ?? '',
+        unit: info.featureUnits?.[c.feature] ?? '',
       }));
       this.#result = result;
       this.#level = level;
@@ -660,13 +668,13 @@ export class VigilWarning extends HTMLElement {
     }
     const input = document.createElement('span');
     input.className = 'reason-input';
-    input.textContent = r.input;
+    input.textContent = r.unit ? `${r.input} ${r.unit}` : r.input;
     const effect = document.createElement('span');
     effect.className = `reason-effect ${r.bits > 0 ? 'up' : 'down'}`;
     const sign = r.bits > 0 ? '+' : '−';
     effect.textContent = `${r.bits > 0 ? this.#text('raises') : this.#text('lowers')} (${sign}${Math.abs(r.value).toFixed(2)})`;
     li.append(label, input, effect);
-    li.setAttribute('aria-label', `${r.label}: ${r.input}, ${effect.textContent}`);
+    li.setAttribute('aria-label', `${r.label}: ${input.textContent}, ${effect.textContent}`);
     return li;
   }
 

@@ -228,6 +228,85 @@ describe('<vigil-warning>', () => {
     await page.close();
   });
 
+  test("takes names, labels and units from the model's metadata section", async () => {
+    const { page, problems } = await openPage('/test/pages/blank.html');
+    const state = await page.evaluate(async (doc) => {
+      await import('/dist/widget.js');
+      const m = doc.models.find((x) => x.name === 'eth-fraud-logistic');
+      const c = m.cases.find((x) => x.level === 'danger');
+      const card = await (await fetch('/fixtures/eth-fraud.json')).json();
+      // Units from the card's labels ("Largest amount sent (ETH)" -> ETH).
+      const records = card.features.map((f) => ({
+        name: f.name,
+        label: f.label,
+        unit: /\(ETH\)/.test(f.label) ? 'ETH' : /[Mm]inutes/.test(f.label) ? 'min' : '',
+      }));
+      // The blob with a metadata section (FORMAT.md section 10): flag bit
+      // 1, the records, meta_len last; payload length and SHA-256 redone.
+      const blob = Uint8Array.from(atob(m.blob_base64), (ch) => ch.charCodeAt(0));
+      const enc = new TextEncoder();
+      const body = [3, records.length & 255, records.length >> 8];
+      const text = (t) => {
+        const b = enc.encode(t);
+        body.push(b.length, ...b);
+      };
+      for (const r of records) {
+        text(r.name);
+        text(r.label);
+        text(r.unit);
+      }
+      const out = new Uint8Array(blob.length + body.length + 4);
+      out.set(blob);
+      out.set(body, blob.length);
+      const view = new DataView(out.buffer);
+      view.setUint32(out.length - 4, body.length, true);
+      out[7] |= 2;
+      view.setUint32(16, out.length - 52, true);
+      const signed = new Uint8Array(out.length - 32);
+      signed.set(out.subarray(0, 20));
+      signed.set(out.subarray(52), 20);
+      out.set(new Uint8Array(await crypto.subtle.digest('SHA-256', signed)), 20);
+
+      const el = document.createElement('vigil-warning');
+      el.setAttribute('max-reasons', '38');
+      el.model = out; // no featureNames, no featureLabels: the model's own
+      document.body.append(el);
+      // A record by name, in another key order than the model's.
+      el.features = Object.fromEntries(records.map((r, j) => [r.name, c.inputs[j]]).reverse());
+      await el.updated();
+      const root = el.shadowRoot;
+      const items = [...root.querySelectorAll('.reasons li')].map((li) => ({
+        label: li.querySelector('.reason-label').textContent,
+        input: li.querySelector('.reason-input').textContent,
+        aria: li.getAttribute('aria-label'),
+      }));
+      const info = el.loadedModel.info();
+      const first = { state: el.state, level: el.getAttribute('level'), bits: el.result.scoreBits, items, info };
+      // The page's labels still win over the model's.
+      el.featureLabels = { [records[el.reasons[0].feature].name]: 'Page label' };
+      await el.updated();
+      return { first, records, want: c, override: el.reasons[0].label };
+    }, golden);
+    const { first, records, want } = state;
+    assert.equal(first.state, 'ready');
+    assert.equal(first.level, 'danger');
+    assert.equal(first.bits, want.score_bits);
+    assert.deepEqual(first.info.featureNames, records.map((r) => r.name));
+    assert.deepEqual(first.info.featureLabels, records.map((r) => r.label));
+    assert.ok(first.items.length > 0);
+    for (const item of first.items) {
+      const r = records.find((x) => x.label === item.label);
+      assert.ok(r, `reason labelled ${item.label}: not a stored label`);
+      const value = want.inputs[records.indexOf(r)];
+      assert.equal(item.input, r.unit ? `${value} ${r.unit}` : value);
+      assert.match(item.aria, new RegExp(`^${item.label.replace(/[()]/g, '\\$&')}: `));
+    }
+    assert.ok(first.items.some((i) => / ETH$/.test(i.input)), 'some reason shows its unit');
+    assert.equal(state.override, 'Page label');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   test('malformed models show an error state', async () => {
     const { page } = await openPage('/test/pages/blank.html');
     const results = await page.evaluate(async (doc) => {
