@@ -57,8 +57,13 @@ pub enum ScoreError {
     },
     /// The header's input columns do not match the feature names the model
     /// stores (both lists shown).
-    #[error("{0}")]
-    Names(crate::data::ColumnMismatch),
+    #[error("{mismatch}{hint}")]
+    Names {
+        /// The two lists and what differs.
+        mismatch: crate::data::ColumnMismatch,
+        /// A hint (a likely label column).
+        hint: String,
+    },
     /// A row with the wrong number of fields.
     #[error("{file}:{line}: row {row} has {got} fields, the header {want}")]
     Fields {
@@ -207,6 +212,13 @@ pub fn input_columns(
     file: &str,
 ) -> Result<Vec<usize>, ScoreError> {
     let cols: Vec<usize> = (0..header.len()).filter(|&j| Some(j) != label).collect();
+    let label_hint = |sep: &str| match header.iter().position(|h| h.eq_ignore_ascii_case("label")) {
+        Some(j) if label.is_none() => format!(
+            "{sep}if `{}` is the label column, pass --label {}",
+            header[j], header[j]
+        ),
+        _ => String::new(),
+    };
     if let Some(names) = model.feature_names() {
         let names: Vec<&str> = names.collect();
         let columns: Vec<&str> = cols.iter().map(|&j| header[j]).collect();
@@ -228,13 +240,16 @@ pub fn input_columns(
             .enumerate()
             .any(|(i, c)| columns[..i].contains(c));
         if !missing.is_empty() || !extra.is_empty() || repeated || columns.len() != names.len() {
-            return Err(ScoreError::Names(crate::data::ColumnMismatch {
-                path: file.into(),
-                model: names.iter().map(|n| n.to_string()).collect(),
-                table: columns.iter().map(|c| c.to_string()).collect(),
-                missing,
-                extra,
-            }));
+            return Err(ScoreError::Names {
+                mismatch: crate::data::ColumnMismatch {
+                    path: file.into(),
+                    model: names.iter().map(|n| n.to_string()).collect(),
+                    table: columns.iter().map(|c| c.to_string()).collect(),
+                    missing,
+                    extra,
+                },
+                hint: label_hint("\n  "),
+            });
         }
         return Ok(names
             .iter()
@@ -242,13 +257,7 @@ pub fn input_columns(
             .collect());
     }
     if cols.len() != n_inputs {
-        let hint = match header.iter().position(|h| h.eq_ignore_ascii_case("label")) {
-            Some(j) if label.is_none() => format!(
-                "; if `{}` is the label column, pass --label {}",
-                header[j], header[j]
-            ),
-            _ => String::new(),
-        };
+        let hint = label_hint("; ");
         return Err(ScoreError::Columns {
             file: file.into(),
             got: cols.len(),

@@ -1183,7 +1183,7 @@ fn score_refuses_bad_rows_naming_row_and_column() {
             "columns",
             "f0,f1,label\n1,2,0\n".to_string(),
             "label",
-            "2 input columns (f0, f1) but the model takes 6",
+            "missing: f2, f3, f4, f5\n  model features: f0, f1, f2, f3, f4, f5\n  file columns:   f0, f1",
         ),
         ("no-rows", header.to_string(), "label", "no data rows"),
     ] {
