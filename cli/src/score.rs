@@ -60,7 +60,7 @@ pub enum ScoreError {
     #[error("{mismatch}{hint}")]
     Names {
         /// The two lists and what differs.
-        mismatch: crate::data::ColumnMismatch,
+        mismatch: Box<crate::data::ColumnMismatch>,
         /// A hint (a likely label column).
         hint: String,
     },
@@ -241,13 +241,13 @@ pub fn input_columns(
             .any(|(i, c)| columns[..i].contains(c));
         if !missing.is_empty() || !extra.is_empty() || repeated || columns.len() != names.len() {
             return Err(ScoreError::Names {
-                mismatch: crate::data::ColumnMismatch {
+                mismatch: Box::new(crate::data::ColumnMismatch {
                     path: file.into(),
                     model: names.iter().map(|n| n.to_string()).collect(),
                     table: columns.iter().map(|c| c.to_string()).collect(),
                     missing,
                     extra,
-                },
+                }),
                 hint: label_hint("\n  "),
             });
         }
