@@ -950,3 +950,61 @@ fn log1p_after_standardisation_is_refused_naming_the_node() {
     assert!(msg.contains("xl_sign") && msg.contains("Sign"), "{msg}");
     assert!(msg.contains("before the affine step"), "{msg}");
 }
+
+/// `torch.log1p(torch.clamp(x, min=0))` then a standardisation: `Clip`
+/// (min only), `Add` 1, `Log`, `Sub`, `Div`: for inputs clipped at 0 this
+/// is the core's signed log1p; without the clip it is refused.
+#[test]
+fn log_of_x_plus_one_after_a_clip_at_zero_imports_exactly() {
+    let graph = |clip: bool| {
+        let mut nodes = Vec::new();
+        let x = if clip {
+            nodes.push(node("Clip", "clamp", &["X", "zero"], &["xc"], vec![]));
+            "xc"
+        } else {
+            "X"
+        };
+        nodes.extend([
+            node("Add", "plus1", &[x, "one"], &["x1"], vec![]),
+            node("Log", "log", &["x1"], &["xl"], vec![]),
+            node("Sub", "centre", &["xl", "mu"], &["xm"], vec![]),
+            node("Div", "scale", &["xm", "sd"], &["xs"], vec![]),
+            node("Gemm", "head", &["xs", "W", "B"], &["h"], vec![]),
+            node("Sigmoid", "sigmoid", &["h"], &["p"], vec![]),
+        ]);
+        model(
+            nodes,
+            vec![
+                tensor("zero", &[], &[0.0]),
+                tensor("one", &[], &[1.0]),
+                tensor("mu", &[2], &[3.0, 8.0]),
+                tensor("sd", &[2], &[1.5, 2.5]),
+                tensor("W", &[2, 1], &[1.2, -0.8]),
+                tensor("B", &[1], &[0.3]),
+            ],
+            2,
+            "p",
+        )
+    };
+    let imp = vigil_cli::onnx::import(&graph(true), &ImportOptions::default()).unwrap();
+    for f in &imp.model.features {
+        assert!(
+            f.log1p && f.clip_lo == Some(0.0) && f.clip_hi.is_none(),
+            "{f:?}"
+        );
+    }
+    let b = blob(&imp);
+    let g = check::generated_rows(&imp, 3000, 6);
+    assert!(
+        g.iter().any(|r| r.x.iter().any(|&v| v < 0.0)),
+        "no negative input generated"
+    );
+    let e = check::check(&imp, &b, &g, "generated", DEFAULT_MAX_SCORE_DIFF).unwrap();
+    assert!(e.passed(), "{}: {:?}", e.line(), e.faults);
+    let err = vigil_cli::onnx::import(&graph(false), &ImportOptions::default()).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("`log` (Log)") && msg.contains("Log of the (scaled) input"),
+        "{msg}"
+    );
+}

@@ -45,8 +45,8 @@ use proto::{
 
 /// Ops `vigil import` understands (for error messages).
 pub const SUPPORTED_OPS: &str = "Identity, Cast, Scaler, Add, Sub, Mul, Div, Clip, Min, Max, \
-Sign, Abs, Log (a signed log1p of the input), MatMul, Gemm, Relu, Sigmoid, Tanh, HardSigmoid, \
-LinearClassifier, Normalizer, Concat, ZipMap, TreeEnsembleClassifier, TreeEnsembleRegressor, \
+Sign, Abs, Log (a signed log1p of the input, or log(x + 1) of an input clipped at 0), MatMul, \
+Gemm, Relu, Sigmoid, Tanh, HardSigmoid, LinearClassifier, Normalizer, Concat, ZipMap, TreeEnsembleClassifier, TreeEnsembleRegressor, \
 Constant; and skl2onnx's IsolationForest graph";
 
 /// A model read from ONNX.
@@ -141,7 +141,7 @@ struct Tensor {
 /// clip (raw units), then signed `log1p` where set, then the affine map
 /// `v_j = scale_j · g_j + offset_j` (`g_j` the clipped, maybe logged input).
 #[derive(Clone, Debug, PartialEq)]
-struct Affine {
+struct Prep {
     scale: Vec<f64>,
     offset: Vec<f64>,
     /// Lower clip bound on the raw input.
@@ -157,9 +157,9 @@ fn sexpm1(y: f64) -> f64 {
     y.signum() * y.abs().exp_m1()
 }
 
-impl Affine {
+impl Prep {
     fn identity(d: usize) -> Self {
-        Affine {
+        Prep {
             scale: vec![1.0; d],
             offset: vec![0.0; d],
             clip_lo: vec![None; d],
@@ -238,7 +238,7 @@ impl Affine {
 
 #[derive(Clone, Debug)]
 struct Dense {
-    input: Affine,
+    input: Prep,
     /// ONNX node name of each layer.
     names: Vec<String>,
     layers: Vec<FloatLayer>,
@@ -268,7 +268,7 @@ struct RawNode {
 
 #[derive(Clone, Debug)]
 struct Trees {
-    input: Affine,
+    input: Prep,
     /// GBDT (logistic) or random forest (mean, clamped).
     gbdt: bool,
     base: f64,
@@ -279,7 +279,7 @@ struct Trees {
 #[derive(Clone, Debug)]
 enum Val {
     Const(Tensor),
-    Input(Affine),
+    Input(Prep),
     Dense(Dense),
     Trees(Trees),
     /// `1 - score`.
@@ -288,7 +288,7 @@ enum Val {
     Pair(Box<Val>),
     /// A step of a signed `log1p`, `Sign(x) · Log(Abs(x) + 1)`, on the
     /// (clipped) input.
-    Log1pPart(Log1pPart, Affine),
+    Log1pPart(Log1pPart, Prep),
 }
 
 /// The parts of a signed `log1p` as the graph builds it.
@@ -543,7 +543,7 @@ pub fn import(bytes: &[u8], opts: &ImportOptions) -> Result<Imported> {
 
 fn evaluate(graph: &Graph<'_>, slice: &[usize], output: &str) -> Result<Val> {
     let mut vals: HashMap<String, Val> = HashMap::new();
-    let identity = Affine::identity;
+    let identity = Prep::identity;
     let get = |vals: &HashMap<String, Val>, name: &str, n: &NodeProto| -> Result<Val> {
         if let Some(v) = vals.get(name) {
             return Ok(v.clone());
@@ -660,6 +660,18 @@ fn apply(n: &NodeProto, ins: Vec<Val>, graph: &Graph<'_>) -> Result<Vec<Option<V
         },
         "Log" => match ins.into_iter().next() {
             Some(Val::Log1pPart(Log1pPart::AbsPlusOne, a)) => one(Val::Log1pPart(Log1pPart::Log1pAbs, a)),
+            // log(x + 1) of an input clipped at 0 or above (e.g.
+            // `torch.log1p(torch.clamp(x, min=0))`): there it is the signed
+            // log1p.
+            Some(Val::Input(mut a))
+                if (0..a.len()).all(|j| {
+                    a.scale[j] == 1.0 && a.offset[j] == 1.0 && !a.log1p[j] && a.clip_lo[j].is_some_and(|lo| lo >= 0.0)
+                }) =>
+            {
+                a.offset.iter_mut().for_each(|o| *o = 0.0);
+                a.log1p.iter_mut().for_each(|l| *l = true);
+                one(Val::Input(a))
+            }
             Some(v) => unsupported(&format!("Log of {} (only Log(Abs(x) + 1) of a signed log1p)", v.kind())),
             None => Err(err_at(n, "no input")),
         },
@@ -974,7 +986,7 @@ fn elementwise(n: &NodeProto, op: &str, a: Val, b: Val) -> Result<Vec<Option<Val
 }
 
 /// Read a `TreeEnsembleClassifier`/`Regressor` into raw trees.
-fn tree_ensemble(n: &NodeProto, input: Affine) -> Result<Trees> {
+fn tree_ensemble(n: &NodeProto, input: Prep) -> Result<Trees> {
     let classifier = n.op_type == "TreeEnsembleClassifier";
     let post = attr_s(n, "post_transform").unwrap_or_else(|| "NONE".into());
     let tree_ids = attr_ints(n, "nodes_treeids");
@@ -1321,7 +1333,7 @@ fn trees_to_ensemble(
 
 struct Emit<'a> {
     tree: &'a RawTree,
-    input: &'a Affine,
+    input: &'a Prep,
     cores: &'a [FeatureTransform],
     out: &'a mut Vec<FloatNode>,
     splits: &'a mut Vec<Vec<Split>>,
@@ -1461,7 +1473,7 @@ fn dense_model(mut d: Dense) -> Result<(Vec<FloatFeature>, Vec<FloatLayer>)> {
 }
 
 /// The graph's clipping and signed `log1p`, in words ("" when none).
-fn prep_words(a: &Affine) -> String {
+fn prep_words(a: &Prep) -> String {
     let mut s = String::new();
     let clipped = a
         .clip_lo
@@ -1651,7 +1663,7 @@ mod iforest {
                     .ok_or_else(|| err_at(gather, "indices are not a constant"))?;
                 idx.data.iter().map(|&v| v as usize).collect()
             };
-            let identity = Affine::identity(map.len());
+            let identity = Prep::identity(map.len());
             let mut t = tree_ensemble(n, identity)?;
             let [tree] = t.trees.as_mut_slice() else {
                 return Err(err_at(n, "expected one tree per regressor"));
@@ -1748,7 +1760,7 @@ mod iforest {
             .and_then(|n| n.input.iter().find_map(|s| graph.constant(s)))
             .and_then(|t| t.data.first().copied())
             .unwrap_or(0.5);
-        let identity = Affine::identity(n_features);
+        let identity = Prep::identity(n_features);
         let t = Trees {
             input: identity,
             gbdt: false,
