@@ -233,7 +233,10 @@ pub fn metadata(data: &[u8]) {
     let reread = Model::parse(&again).expect("the re-encoded blob parses");
     let reread = reread.metadata().expect("valid").expect("present");
     assert!(reread.features().eq(meta.features()));
-    assert_eq!(again, b, "to_spec / metadata_spec do not reproduce the blob");
+    assert_eq!(
+        again, b,
+        "to_spec / metadata_spec do not reproduce the blob"
+    );
 }
 
 /// Decimal parsing against [`Exact`].
