@@ -353,6 +353,22 @@ impl Chain {
         Ok(())
     }
 
+    /// Spells addresses as a real chain does: `prefix` for the mock API
+    /// (what `addr_validate` accepts and [`Chain::addr`] makes) and
+    /// `contract` for the contract's own address in every call's `Env`. A
+    /// replay of a node's transactions uses the node's addresses, so that
+    /// stored addresses, and so storage gas, are the node's.
+    pub fn set_addresses(&mut self, prefix: &'static str, contract: &str) {
+        self.api = MockApi::default().with_prefix(prefix);
+        self.contract = contract.to_owned();
+    }
+
+    /// The block height of the next call (each transaction then moves it
+    /// on by one).
+    pub fn set_height(&mut self, height: u64) {
+        self.height = height;
+    }
+
     /// The gas parameters.
     pub fn gas(&self) -> WasmdGas {
         self.gas
@@ -394,6 +410,7 @@ impl Chain {
     fn env(&self) -> Vec<u8> {
         let mut env = serde_json::to_value(mock_env()).expect("env serialises");
         env["block"]["height"] = json!(self.height);
+        env["contract"]["address"] = json!(self.contract);
         let nanos = 1_700_000_000_000_000_000u64 + self.height * 5_000_000_000;
         env["block"]["time"] = json!(nanos.to_string());
         serde_json::to_vec(&env).expect("env serialises")
