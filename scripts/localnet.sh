@@ -86,9 +86,10 @@ build() {
     out="$(cache_dir)"
     mkdir -p "$(dirname "$out")"
     tmp="$(mktemp -d "$out.XXXXXX")"
+    trap "rm -rf '$tmp'" EXIT
     start=$SECONDS
     say "building wasmd $(wasmd_version) from the Go module proxy ($(go version)); the first build takes minutes"
-    (cd localnet && go mod download && CGO_ENABLED=1 go build -trimpath -o "$tmp/wasmd" github.com/CosmWasm/wasmd/cmd/wasmd)
+    (cd localnet && go mod download && CGO_ENABLED=1 go build -o "$tmp/wasmd" github.com/CosmWasm/wasmd/cmd/wasmd)
     # libwasmvm ships inside the wasmvm module; keep a copy beside the binary
     # (it is found through LD_LIBRARY_PATH below, not the module cache).
     lib="$(cd localnet && go list -m -f '{{.Dir}}' github.com/CosmWasm/wasmvm/v3)/internal/api/libwasmvm.$(uname -m).so"
@@ -187,7 +188,7 @@ start() {
         fi
     done
     init_chain
-    say "starting wasmd $(wasmd version 2>&1) on $RPC (home $HOME_DIR, log $LOG)"
+    say "starting wasmd $(wasmd_version) on $RPC (home $HOME_DIR, log $LOG)"
     local bin
     bin="$(wasmd_bin)"
     LD_LIBRARY_PATH="$(dirname "$bin")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \

@@ -9,21 +9,25 @@
 //! cargo run -p vigil-cli --example localnet_sim -- target/e2e/calls.json > target/e2e/sim.json
 //! ```
 //!
-//! Input: `{ "prefix": "wasm", "contract": ADDRESS, "wasm": PATH, "calls":
-//! [CALL, ...] }` with each CALL `{ "name", "kind": "instantiate" |
+//! Input: `{ "prefix": "wasm", "contract": ADDRESS, "wasm": PATH, "lookup":
+//! { "contract_info_bytes", "code_info_bytes" }, "calls": [CALL, ...] }`
+//! (`lookup`: the sizes of the guard's records on the node, for wasmd's
+//! lookup before every execute and query) with each CALL `{ "name", "kind": "instantiate" |
 //! "execute" | "query", "sender", "funds": [{ "denom", "amount" }], "msg",
 //! "height", "pinned" }` (`sender`, `funds`, `height` only for transactions;
 //! `pinned`: the code's pin state for this call). Output: the calls in order,
 //! `{ "name", "kind", "ok", "error", "gas": { setup, storage, compute,
-//! total, result_bytes }, "bound": { setup, storage, compute, total } }`,
-//! `result_bytes` being the bytes of the JSON the call returns (wasmd charges
-//! 1 SDK gas per byte to deserialise a result).
+//! total, lookup, result_bytes }, "bound": { setup, storage, compute, total } }`,
+//! `result_bytes` being the bytes of the raw result the VM returned, whose
+//! deserialisation (1 SDK gas per byte) `compute` includes.
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use vigil_chain_sim::{Chain, Gas, WasmdGas};
-use vigil_guard::gas::{check_gas, check_message_bytes};
+use vigil_guard::gas::{
+    check_gas, check_message_bytes, CODE_INFO_MAX_BYTES, CONTRACT_INFO_MAX_BYTES,
+};
 use vigil_guard_api::msg::{ModelBlobResponse, QueryMsg};
 use vigil_inference_core::Model;
 
@@ -61,13 +65,14 @@ fn active_model(chain: &mut Chain) -> Result<Vec<u8>> {
     }
 }
 
-fn gas_json(gas: &Gas, result_bytes: usize) -> Value {
+fn gas_json(gas: &Gas) -> Value {
     json!({
         "setup": gas.setup,
         "storage": gas.storage,
         "compute": gas.compute,
         "total": gas.total(),
-        "result_bytes": result_bytes,
+        "lookup": gas.lookup,
+        "result_bytes": gas.result_bytes,
     })
 }
 
@@ -89,6 +94,14 @@ fn main() -> Result<()> {
     let cache = std::env::temp_dir().join(format!("vigil-localnet-sim-{}", std::process::id()));
     let mut chain = Chain::new(&wasm, &cache, WasmdGas::DEFAULT).map_err(anyhow::Error::msg)?;
     chain.set_addresses(prefix, input["contract"].as_str().context("contract")?);
+    // wasmd's lookup of the guard before each execute and query, with the
+    // node's record sizes.
+    if let (Some(contract), Some(code)) = (
+        input["lookup"]["contract_info_bytes"].as_u64(),
+        input["lookup"]["code_info_bytes"].as_u64(),
+    ) {
+        chain.set_lookup(usize::try_from(contract)?, usize::try_from(code)?);
+    }
     let mut pinned = false;
     let mut out = Vec::new();
     for call in input["calls"].as_array().context("calls")? {
@@ -133,20 +146,25 @@ fn main() -> Result<()> {
             }
             other => bail!("{name}: unknown kind {other}"),
         };
-        let (ok, error, result_bytes) = match &outcome.result {
-            Ok(v) => (true, Value::Null, serde_json::to_vec(v)?.len()),
-            Err(e) => (false, json!(e), 0),
+        let (ok, error) = match &outcome.result {
+            Ok(_) => (true, Value::Null),
+            Err(e) => (false, json!(e)),
         };
         out.push(json!({
             "name": name,
             "kind": kind,
             "ok": ok,
             "error": error,
-            "gas": gas_json(&outcome.gas, result_bytes),
+            "gas": gas_json(&outcome.gas),
             "bound": bound,
         }));
     }
     let _ = std::fs::remove_dir_all(&cache);
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    let caps = json!({
+        "contract_info_bytes": CONTRACT_INFO_MAX_BYTES,
+        "code_info_bytes": CODE_INFO_MAX_BYTES,
+        "gas": WasmdGas::DEFAULT.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES),
+    });
+    println!("{}", serde_json::to_string_pretty(&json!({ "calls": out, "lookup_caps": caps }))?);
     Ok(())
 }

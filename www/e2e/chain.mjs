@@ -8,18 +8,18 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { SigningCosmWasmClient } from '@cosmjs/cosmwasm-stargate';
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing';
-import { toBech32 } from '@cosmjs/encoding';
-import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx.js';
+import { fromBech32, toBech32 } from '@cosmjs/encoding';
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx';
 import {
   MsgExecuteContract,
   MsgInstantiateContract,
   MsgPinCodes,
   MsgStoreCode,
-} from 'cosmjs-types/cosmwasm/wasm/v1/tx.js';
-import { QueryPinnedCodesRequest, QueryPinnedCodesResponse } from 'cosmjs-types/cosmwasm/wasm/v1/query.js';
-import { MsgSubmitProposal, MsgVote } from 'cosmjs-types/cosmos/gov/v1/tx.js';
-import { QueryProposalRequest, QueryProposalResponse } from 'cosmjs-types/cosmos/gov/v1/query.js';
-import { ProposalStatus, VoteOption } from 'cosmjs-types/cosmos/gov/v1/gov.js';
+} from 'cosmjs-types/cosmwasm/wasm/v1/tx';
+import { QueryPinnedCodesRequest, QueryPinnedCodesResponse } from 'cosmjs-types/cosmwasm/wasm/v1/query';
+import { MsgSubmitProposal, MsgVote } from 'cosmjs-types/cosmos/gov/v1/tx';
+import { QueryProposalRequest, QueryProposalResponse } from 'cosmjs-types/cosmos/gov/v1/query';
+import { ProposalStatus, VoteOption } from 'cosmjs-types/cosmos/gov/v1/gov';
 
 /** Gas limit of every transaction (blocks have no gas limit here). */
 export const GAS_LIMIT = 60_000_000;
@@ -193,4 +193,26 @@ export async function pinByGovernance(proposer, voter, codeId, { timeoutMs = 60_
 /** Bank balance of `address` in `denom`, as a BigInt. */
 export async function balance(client, address, denom) {
   return BigInt((await client.getBalance(address, denom)).amount);
+}
+
+/** Bytes of the value under `key` in wasmd's module store (as the node holds it). */
+async function wasmStoreBytes(client, key) {
+  const res = await client.forceGetCometClient().abciQuery({ path: '/store/wasm/key', data: key });
+  if (!res.value || res.value.length === 0) throw new Error(`no value under wasm key ${Buffer.from(key).toString('hex')}`);
+  return res.value.length;
+}
+
+/**
+ * Sizes of the records wasmd reads to look a contract up before every
+ * execute and query: its ContractInfo (key 0x02 + address) and its code's
+ * CodeInfo (key 0x01 + code id, 8 bytes big-endian).
+ */
+export async function lookupRecordBytes(client, contract, codeId) {
+  const code = new Uint8Array(9);
+  code[0] = 0x01;
+  new DataView(code.buffer).setBigUint64(1, BigInt(codeId));
+  return {
+    contract_info_bytes: await wasmStoreBytes(client, Uint8Array.from([0x02, ...fromBech32(contract).data])),
+    code_info_bytes: await wasmStoreBytes(client, code),
+  };
 }

@@ -17,7 +17,7 @@ export const SDK = {
 const n = (v) => (v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US'));
 const signed = (v) => (v === null || v === undefined ? '—' : `${v >= 0 ? '+' : '−'}${n(Math.abs(v))}`);
 
-export function gasTable({ calls, sim, node, dataset }) {
+export function gasTable({ calls, sim, node, dataset, lookup, caps }) {
   const rows = [];
   const checks = [];
   const byName = (prefix) => calls.findIndex((c) => c.name.startsWith(prefix));
@@ -29,12 +29,13 @@ export function gasTable({ calls, sim, node, dataset }) {
     const bytes = SDK.txBytePrice * c.node.txBytes;
     const rest = diff - bytes - SDK.secp256k1Verify;
     rows.push({
+      resultBytes: p.result_bytes,
       call: label,
       node: c.node.gasUsed,
       sim: p.total,
       bound: null,
       diff,
-      why: `tx ${n(c.node.txBytes)} bytes × 10 = ${n(bytes)}; signature ${n(SDK.secp256k1Verify)}; rest ${signed(rest)} (ante reads and writes, wasmd's contract lookups, events, bank moves)`,
+      why: `tx ${n(c.node.txBytes)} bytes × 10 = ${n(bytes)}; signature ${n(SDK.secp256k1Verify)}; rest ${signed(rest)} (the ante handler's account, fee and sequence reads and writes, the message's routing, events, bank moves)`,
       parts: { txBytes: c.node.txBytes, bytes, sig: SDK.secp256k1Verify, rest },
     });
   };
@@ -68,8 +69,8 @@ export function gasTable({ calls, sim, node, dataset }) {
       sim: p.total,
       bound: b.total,
       diff,
-      why: `result ${p.result_bytes} bytes × 1 (deserialisation) = ${p.result_bytes}; rest ${signed(diff - p.result_bytes)} (the vault's own work around the query: building it, reading the answer, the longer config)`,
-      parts: { resultBytes: p.result_bytes, rest: diff - p.result_bytes },
+      why: `the vault's own work around the query (building it, reading the answer, its config holding the guard's address); the simulator and the bound include wasmd's lookup of the guard (${n(p.lookup)}; bound ${n(caps.gas)}) and the answer's deserialisation (${p.result_bytes} bytes × 1)`,
+      parts: { resultBytes: p.result_bytes, rest: diff },
     };
     rows.push(row);
     checks.push({ name: c.name, node: c.node.gasUsed, sim: p.total, bound: b.total, pinned: c.pinned });
@@ -95,5 +96,11 @@ export function gasTable({ calls, sim, node, dataset }) {
         `; the unguarded withdrawal is ${n(g.unpinned.unguarded)}.`,
     );
   }
-  return { markdown: `${lines.join('\n')}\n`, json: { dataset, rows, checks, node } };
+  lines.push(
+    '',
+    `wasmd's lookup of the guard before each execute and query: ContractInfo ${lookup.contract_info_bytes} bytes, CodeInfo ${lookup.code_info_bytes} bytes, ` +
+      `${n(sim.find((x) => x.gas.lookup > 0)?.gas.lookup)} SDK gas (2 reads + the pinned check); the Check bound assumes records of up to ` +
+      `${caps.contract_info_bytes} and ${caps.code_info_bytes} bytes (${n(caps.gas)}).`,
+  );
+  return { markdown: `${lines.join('\n')}\n`, json: { dataset, rows, checks, node, lookup, caps } };
 }

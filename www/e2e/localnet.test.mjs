@@ -20,6 +20,7 @@ import {
   connectAll,
   executeMsg,
   instantiateMsg,
+  lookupRecordBytes,
   pinByGovernance,
   pinnedCodes,
   readAccounts,
@@ -299,18 +300,27 @@ test('GuardClient reads the live model (ModelBlob, hash checked) and <vigil-warn
 
 test('the gas model against the node: simulator and bound beside gas_used, the bound never under a real Check', async () => {
   const file = join(OUT, 'calls.json');
+  const lookup = await lookupRecordBytes(s.accounts.admin.client, s.guard.address, s.guard.codeId);
   writeFileSync(
     file,
-    JSON.stringify({ prefix: 'wasm', contract: s.guard.address, wasm: env('VIGIL_GUARD_WASM'), calls: s.calls }, null, 1),
+    JSON.stringify({ prefix: 'wasm', contract: s.guard.address, wasm: env('VIGIL_GUARD_WASM'), lookup, calls: s.calls }, null, 1),
   );
-  const sim = JSON.parse(execFileSync(env('VIGIL_LOCALNET_SIM'), [file], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  const replay = JSON.parse(execFileSync(env('VIGIL_LOCALNET_SIM'), [file], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  const sim = replay.calls;
   assert.equal(sim.length, s.calls.length);
   for (const [i, r] of sim.entries()) assert.ok(r.ok, `the simulator replays ${s.calls[i].name}: ${r.error}`);
-  const table = gasTable({ calls: s.calls, sim, node: s.node, dataset: DATASET });
+  writeFileSync(join(OUT, 'sim.json'), JSON.stringify(sim, null, 1));
+  const table = gasTable({ calls: s.calls, sim, node: s.node, dataset: DATASET, lookup, caps: replay.lookup_caps });
   writeFileSync(join(OUT, 'gas-table.md'), table.markdown);
   writeFileSync(join(OUT, 'gas.json'), JSON.stringify(table.json, null, 1));
   console.log(table.markdown.split('\n').map((l) => `# ${l}`).join('\n'));
+  // The guard's records are within what the bound assumes for wasmd's lookup.
+  assert.ok(lookup.contract_info_bytes <= table.json.caps.contract_info_bytes, JSON.stringify(lookup));
+  assert.ok(lookup.code_info_bytes <= table.json.caps.code_info_bytes, JSON.stringify(lookup));
   for (const row of table.json.checks) {
+    // What the vault's transaction paid for its Check (its own work around
+    // the query included) is within the bound quoted before the call.
     assert.ok(row.bound >= row.node, `${row.name}: the bound ${row.bound} under-predicts the node's ${row.node}`);
+    assert.ok(row.sim <= row.node, `${row.name}: the simulator ${row.sim} is above the node's ${row.node}`);
   }
 });
