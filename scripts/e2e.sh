@@ -14,8 +14,8 @@
 #    test.csv, else on the demo's generated synthetic data (seed 7), which
 #    needs nothing outside the repository; the suite says which it used;
 # 4. the browser package's dist/ (built when missing);
-# 5. the node: scripts/localnet.sh start, and stop on exit, whatever the
-#    tests did (trap);
+# 5. the node: scripts/localnet.sh stop (a node left running), start (a
+#    fresh chain), and stop on exit, whatever the tests did (trap);
 # 6. node --test www/e2e/localnet.test.mjs; the gas table lands in
 #    target/e2e/gas-table.md (and gas.json, calls.json, sim.json).
 set -euo pipefail
@@ -64,7 +64,9 @@ if [[ ! -f www/dist/chain.js || ! -f www/dist/widget.js ]]; then
     (cd www && npm run build)
 fi
 
-# 5. the node, stopped on exit whatever happens
+# 5. a fresh chain (a node left running is stopped first: the suite needs
+#    a new chain), stopped on exit whatever happens
+scripts/localnet.sh stop
 trap 'scripts/localnet.sh stop || true' EXIT
 scripts/localnet.sh start
 eval "$(scripts/localnet.sh env)"

@@ -212,7 +212,7 @@ export async function lookupRecordBytes(client, contract, codeId) {
   code[0] = 0x01;
   new DataView(code.buffer).setBigUint64(1, BigInt(codeId));
   return {
-    contract_info_bytes: await wasmStoreBytes(client, Uint8Array.from([0x02, ...fromBech32(contract).data])),
+    contract_info_bytes: await wasmStoreBytes(client, Uint8Array.from([0x02, ...fromBech32(contract, 128).data])),
     code_info_bytes: await wasmStoreBytes(client, code),
   };
 }
