@@ -165,6 +165,9 @@ fn main() -> Result<()> {
         "code_info_bytes": CODE_INFO_MAX_BYTES,
         "gas": WasmdGas::DEFAULT.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES),
     });
-    println!("{}", serde_json::to_string_pretty(&json!({ "calls": out, "lookup_caps": caps }))?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({ "calls": out, "lookup_caps": caps }))?
+    );
     Ok(())
 }

@@ -13,8 +13,8 @@ use std::path::Path;
 
 use vigil_chain_sim::{Chain, WasmdGas};
 use vigil_guard::gas::{
-    check_gas, check_message_bytes, CALL_VM_GAS, CODE_INFO_MAX_BYTES, CONTRACT_INFO_MAX_BYTES, FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS,
-    RECORD_BYTE_VM_GAS, SPLIT_RECORD_BYTE_VM_GAS,
+    check_gas, check_message_bytes, CALL_VM_GAS, CODE_INFO_MAX_BYTES, CONTRACT_INFO_MAX_BYTES,
+    FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS, RECORD_BYTE_VM_GAS, SPLIT_RECORD_BYTE_VM_GAS,
 };
 use vigil_guard::state::ACTIVE_HEADER_LEN;
 use vigil_host_tests::gas::{self, rows_for};
@@ -148,7 +148,9 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
                 // sizes it assumes); this chain charges no lookup.
                 assert_eq!(g.lookup, 0);
                 assert_eq!(
-                    g.setup + WasmdGas::DEFAULT.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES),
+                    g.setup
+                        + WasmdGas::DEFAULT
+                            .contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES),
                     bound.setup,
                     "{what}: setup"
                 );
