@@ -67,7 +67,12 @@ fi
 # 5. a fresh chain (a node left running is stopped first: the suite needs
 #    a new chain), stopped on exit whatever happens
 scripts/localnet.sh stop
-trap 'scripts/localnet.sh stop || true' EXIT
+cleanup() { scripts/localnet.sh stop || true; }
+trap cleanup EXIT
+# An interrupt or a kill of this script ends it through the EXIT trap too
+# (the node runs in its own session: nothing else would stop it).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 scripts/localnet.sh start
 eval "$(scripts/localnet.sh env)"
 
