@@ -3,6 +3,11 @@
 #
 #     scripts/build-contract.sh
 #
+# or another contract package of the workspace the same way, e.g. the example
+# vault the localnet suite uploads (-> artifacts/vigil_example_vault.wasm):
+#
+#     scripts/build-contract.sh vigil-example-vault
+#
 # 1. `cargo build --profile wasm --target wasm32-unknown-unknown -p vigil-guard --lib`
 #    with the workspace `wasm` profile (size: opt-level "z", LTO, panic
 #    abort; root Cargo.toml) and .cargo/config.toml's wasm32
@@ -36,7 +41,7 @@
 #    overflowing reaches them; see host-tests/src/shim.rs, whose metered
 #    shim gets these same passes);
 # 3. writes artifacts/vigil_guard.wasm and artifacts/checksums.txt
-#    (`sha256sum -c` format), prints the sizes, and fails if the artifact is
+#    (`sha256sum -c` format, every artifacts/*.wasm), prints the sizes, and fails if the artifact is
 #    larger than MAX_BYTES (400 KiB; chains accept up to 800 KiB).
 #
 # Respects CARGO_TARGET_DIR (tests building the artifact use their own target
@@ -51,7 +56,8 @@ cd "$ROOT"
 
 MAX_BYTES=$((400 * 1024))
 TARGET=wasm32-unknown-unknown
-CRATE=vigil_guard
+PACKAGE="${1:-vigil-guard}"
+CRATE="${PACKAGE//-/_}"
 OUT_DIR="$ROOT/artifacts"
 WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
 
@@ -85,8 +91,8 @@ FLAGS+=", '--cfg', 'sha2_backend_soft=\"compact\"', '-C', 'target-cpu=mvp'"
 REMAP="target.$TARGET.rustflags=[$FLAGS]"
 
 start=$SECONDS
-say "cargo build --profile wasm --target $TARGET -p vigil-guard --lib ($(rustc --version))"
-cargo build --profile wasm --locked --target "$TARGET" -p vigil-guard --lib --config "$REMAP"
+say "cargo build --profile wasm --target $TARGET -p $PACKAGE --lib ($(rustc --version))"
+cargo build --profile wasm --locked --target "$TARGET" -p "$PACKAGE" --lib --config "$REMAP"
 RAW="$TARGET_DIR/$TARGET/wasm/$CRATE.wasm"
 raw_bytes=$(stat -c %s "$RAW")
 say "cargo: $raw_bytes bytes ($((SECONDS - start))s): $RAW"
@@ -108,8 +114,8 @@ mv "$TMP" "$OUT_DIR/$CRATE.wasm"
 bytes=$(stat -c %s "$OUT_DIR/$CRATE.wasm")
 say "wasm-opt: $raw_bytes -> $bytes bytes ($((SECONDS - opt_start))s)"
 
-(cd "$OUT_DIR" && sha256sum "$CRATE.wasm" >checksums.txt)
-say "artifacts/$CRATE.wasm: $bytes bytes ($((bytes / 1024)) KiB), sha256 $(cut -d' ' -f1 "$OUT_DIR/checksums.txt")"
+(cd "$OUT_DIR" && sha256sum -- *.wasm >checksums.txt)
+say "artifacts/$CRATE.wasm: $bytes bytes ($((bytes / 1024)) KiB), sha256 $(sha256sum "$OUT_DIR/$CRATE.wasm" | cut -d' ' -f1)"
 
 if ((bytes > MAX_BYTES)); then
     say "ERROR: artifacts/$CRATE.wasm is $bytes bytes, over the limit of $MAX_BYTES (400 KiB)" >&2

@@ -6,7 +6,12 @@
 //! The core's [`Cost`] bounds the model's own work (parse + inference, in
 //! cosmwasm-vm units) and the bytes of its blob. [`check_gas`] adds the rest:
 //!
-//! * **setup**: wasmd's instance cost ([`WasmdGas::setup`]);
+//! * **setup**: wasmd's lookup of the guard before the call (its contract
+//!   and code records and the pinned check, [`WasmdGas::contract_lookup`],
+//!   for records of up to [`CONTRACT_INFO_MAX_BYTES`] and
+//!   [`CODE_INFO_MAX_BYTES`]: measured on a wasmd node by the localnet
+//!   suite, where it was missing) and wasmd's instance cost
+//!   ([`WasmdGas::setup`]);
 //! * **storage**: the reads of the active record (its [`ACTIVE_HEADER_LEN`]
 //!   header and the blob, split into records of
 //!   [`WasmdGas::max_value_bytes`]), each charged 1,000 plus 3 per byte of
@@ -15,7 +20,9 @@
 //! * **compute**: the model's units priced as cosmwasm-vm prices them, plus
 //!   the contract's own work around it: the entry point, the `Env`, the
 //!   JSON message and every feature's decimal parse, the active record's
-//!   copies, and the answer. That work is bounded by [`CALL_VM_GAS`] +
+//!   copies, and the answer, plus what wasmvm charges to deserialise the
+//!   answer ([`CHECK_RESULT_MAX_BYTES`] at one SDK gas per byte: measured
+//!   on a wasmd node by the localnet suite, where it was missing). That work is bounded by [`CALL_VM_GAS`] +
 //!   [`FEATURE_VM_GAS`] per feature + [`MESSAGE_BYTE_VM_GAS`] per byte of
 //!   the query message + [`RECORD_BYTE_VM_GAS`] per byte of the active
 //!   record (+ [`SPLIT_RECORD_BYTE_VM_GAS`] per byte for each read after
@@ -53,6 +60,34 @@ pub const RECORD_BYTE_VM_GAS: u64 = 1_300;
 /// buffer grown and copied.
 pub const SPLIT_RECORD_BYTE_VM_GAS: u64 = 3_800;
 
+/// The largest `ContractInfo` record of the guard this bound assumes, in
+/// bytes (protobuf): code id (11), creator and admin addresses of up to
+/// 75 characters each (a 32-byte address under a prefix of up to 16
+/// characters: 78 each with their tags), a label of up to 128 bytes
+/// (wasmd's default `MaxLabelSize`: 131), the creation position (24) and
+/// two IBC port ids (`wasm.` + the address: 83 each) is 488.
+pub const CONTRACT_INFO_MAX_BYTES: usize = 512;
+
+/// The largest `CodeInfo` record of the guard's code this bound assumes, in
+/// bytes (protobuf): the code hash (34), the creator (78) and an
+/// instantiate permission naming at most one address (84) is 196.
+pub const CODE_INFO_MAX_BYTES: usize = 256;
+
+/// The largest `Check` answer as JSON: `CheckResponse` with the longest
+/// value of every field (scores and thresholds in `[0, 1]` with 18
+/// fractional digits, a `u32` version).
+const CHECK_ANSWER_MAX_JSON: usize = concat!(
+    r#"{"allow":false,"score":"0.999999999999999999","#,
+    r#""threshold":"0.999999999999999999","model_version":4294967295,"paused":false}"#
+)
+.len();
+
+/// Bytes of the largest raw result of a `Check` (the `ContractResult`
+/// wasmvm deserialises, `{"ok":"<the answer in base64>"}`), charged at
+/// [`WasmdGas::deserialization_per_byte`].
+pub const CHECK_RESULT_MAX_BYTES: usize =
+    r#"{"ok":""}"#.len() + CHECK_ANSWER_MAX_JSON.div_ceil(3) * 4;
+
 /// The SDK gas of one `Check` on a model of cost `cost` (its
 /// [`Cost::of`]), with `n_features` inputs sent in a query message of
 /// `message_bytes` bytes ([`check_message_bytes`]): an upper bound, split as
@@ -74,10 +109,15 @@ pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: b
         + u128::from(MESSAGE_BYTE_VM_GAS) * message_bytes as u128
         + u128::from(RECORD_BYTE_VM_GAS) * record
         + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1);
+    // wasmvm adds the deserialisation of the answer to the VM gas.
+    let answer = u128::from(wasmd.deserialization_vm_gas(CHECK_RESULT_MAX_BYTES));
     CheckGas {
-        setup: wasmd.setup(pinned),
+        // wasmd looks the guard up before the call; then the instance.
+        setup: wasmd
+            .setup(pinned)
+            .saturating_add(wasmd.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES)),
         storage: u64::try_from(storage).unwrap_or(u64::MAX),
-        compute: wasmd.sdk_gas_ceil(model + call),
+        compute: wasmd.sdk_gas_ceil(model + call + answer),
     }
 }
 
@@ -115,6 +155,36 @@ pub fn check_message_bytes_for(n_features: usize, chars_per_value: usize) -> usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_check_result_is_what_the_bound_charges() {
+        let longest = cosmwasm_std::Decimal::from_atomics(999_999_999_999_999_999u128, 18).unwrap();
+        let answer = crate::msg::CheckResponse {
+            allow: false,
+            score: longest,
+            threshold: longest,
+            model_version: u32::MAX,
+            paused: false,
+        };
+        let json = cosmwasm_std::to_json_binary(&answer).unwrap();
+        assert_eq!(json.len(), CHECK_ANSWER_MAX_JSON);
+        // What the VM hands wasmvm: the query's ContractResult, the answer in base64.
+        let result = cosmwasm_std::ContractResult::Ok(json);
+        assert_eq!(
+            cosmwasm_std::to_json_vec(&result).unwrap().len(),
+            CHECK_RESULT_MAX_BYTES
+        );
+        // Any other answer is no longer.
+        let short = crate::msg::CheckResponse {
+            allow: true,
+            score: cosmwasm_std::Decimal::one(),
+            threshold: cosmwasm_std::Decimal::percent(50),
+            model_version: 1,
+            paused: false,
+        };
+        let short = cosmwasm_std::ContractResult::Ok(cosmwasm_std::to_json_binary(&short).unwrap());
+        assert!(cosmwasm_std::to_json_vec(&short).unwrap().len() < CHECK_RESULT_MAX_BYTES);
+    }
 
     #[test]
     fn message_bytes_match_serde_json() {
@@ -168,8 +238,12 @@ mod tests {
             check_gas(&cost(full - 1), 8, 0, false).storage,
             1_000 + 3 * (prefix_and_key + max_value - 1)
         );
-        assert_eq!(one.setup, wasmd.setup(false));
-        assert_eq!(check_gas(&cost(155), 8, 0, true).setup, wasmd.setup(true));
+        let lookup = wasmd.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES);
+        assert_eq!(one.setup, wasmd.setup(false) + lookup);
+        assert_eq!(
+            check_gas(&cost(155), 8, 0, true).setup,
+            wasmd.setup(true) + lookup
+        );
     }
 
     #[test]

@@ -1,87 +1,32 @@
-//! The guard protecting another contract: a vault that asks `Check` before
-//! every withdrawal, through the api's typed helper, `GuardContract`.
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{
-    coins, Addr, BankMsg, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
-    StdResult, Uint128,
-};
+//! The guard protecting another contract: the example vault
+//! (`examples/vault`, the crate the localnet suite uploads as wasm) asks
+//! `Check` before every withdrawal, through the api's typed helper,
+//! `GuardContract`.
+use cosmwasm_std::{coins, Addr, Uint128};
 use cw_multi_test::{ContractWrapper, Executor};
-use cw_storage_plus::Item;
+use vigil_example_vault::contract::{execute, instantiate, query};
+use vigil_example_vault::msg::{
+    ConfigResponse, ExecuteMsg as VaultExec, InstantiateMsg, QueryMsg as VaultQuery,
+};
 use vigil_guard::msg::{ConfigUpdate, ExecuteMsg, PausedCheck};
-use vigil_guard_api::GuardContract;
 
 use crate::common::*;
-
-#[cw_serde]
-struct VaultInit {
-    guard: String,
-    denom: String,
-}
-
-#[cw_serde]
-enum VaultExec {
-    Withdraw {
-        amount: Uint128,
-        features: Vec<String>,
-    },
-}
-
-/// The guard, and the denom the vault pays out.
-const GUARD: Item<(GuardContract, String)> = Item::new("guard");
-
-fn vault_instantiate(
-    deps: DepsMut,
-    _env: Env,
-    _info: MessageInfo,
-    msg: VaultInit,
-) -> StdResult<Response> {
-    let guard = deps.api.addr_validate(&msg.guard)?;
-    GUARD.save(deps.storage, &(GuardContract(guard), msg.denom))?;
-    Ok(Response::new())
-}
-
-fn vault_execute(
-    deps: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: VaultExec,
-) -> StdResult<Response> {
-    let VaultExec::Withdraw { amount, features } = msg;
-    let (guard, denom) = GUARD.load(deps.storage)?;
-    let check = guard.check(&deps.querier, features)?;
-    if !check.allow {
-        return Err(StdError::generic_err(format!(
-            "withdrawal refused by the guard (score {})",
-            check.score
-        )));
-    }
-    Ok(Response::new().add_message(BankMsg::Send {
-        to_address: info.sender.to_string(),
-        amount: coins(amount.u128(), denom),
-    }))
-}
-
-fn vault_query(_deps: Deps, _env: Env, _msg: Empty) -> StdResult<Binary> {
-    Err(StdError::generic_err("no queries"))
-}
 
 const VAULT_FUNDS: u128 = 50_000;
 
 fn setup() -> (Suite, Addr) {
     let mut s = Suite::with_model(&cut(7), 0);
-    let code = s.app.store_code(Box::new(ContractWrapper::new(
-        vault_execute,
-        vault_instantiate,
-        vault_query,
-    )));
+    let code = s
+        .app
+        .store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
     let admin = s.admin.clone();
     let vault = s
         .app
         .instantiate_contract(
             code,
             admin,
-            &VaultInit {
-                guard: s.guard.to_string(),
+            &InstantiateMsg {
+                guard: Some(s.guard.to_string()),
                 denom: DENOM.to_string(),
             },
             &coins(VAULT_FUNDS, DENOM),
@@ -190,4 +135,52 @@ fn vault_follows_model_upgrades() {
     s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
     assert!(withdraw(&mut s, &vault, 10, &["8", "-1"]).is_err());
     withdraw(&mut s, &vault, 10, &["1", "2"]).unwrap();
+}
+
+fn set_guard(
+    s: &mut Suite,
+    sender: &Addr,
+    vault: &Addr,
+    guard: Option<String>,
+) -> Result<(), String> {
+    s.app
+        .execute_contract(
+            sender.clone(),
+            vault.clone(),
+            &VaultExec::SetGuard { guard },
+            &[],
+        )
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn only_the_owner_can_switch_the_guard_off() {
+    let (mut s, vault) = setup();
+    let alice = s.alice.clone();
+    let admin = s.admin.clone();
+    // the attacker: switching the guard off, then withdrawing what it flags
+    let err = set_guard(&mut s, &alice, &vault, None).unwrap_err();
+    assert!(err.contains("unauthorized"), "{err}");
+    let err = withdraw(&mut s, &vault, 1_000, &["9", "1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    assert_eq!(s.balance(&alice), START);
+    // the owner (the instantiating account) can, and then nothing is asked
+    set_guard(&mut s, &admin, &vault, None).unwrap();
+    let config: ConfigResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&vault, &VaultQuery::Config {})
+        .unwrap();
+    assert_eq!(config.guard, None);
+    assert_eq!(config.owner, admin);
+    withdraw(&mut s, &vault, 1_000, &["9", "1"]).unwrap();
+    assert_eq!(s.balance(&alice), START + 1_000);
+    // and on again
+    let guard = s.guard.to_string();
+    set_guard(&mut s, &admin, &vault, Some(guard)).unwrap();
+    assert!(withdraw(&mut s, &vault, 1_000, &["9", "1"]).is_err());
+    // a zero withdrawal is a typed error, even unguarded
+    let err = withdraw(&mut s, &vault, 0, &["3", "-1"]).unwrap_err();
+    assert!(err.contains("nothing to withdraw"), "{err}");
 }
