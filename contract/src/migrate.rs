@@ -149,6 +149,8 @@ pub fn convert_v0_1(
 
     config.settings.max_check_gas = max_check_gas;
     CONFIG.save(storage, &config)?;
+    // The data envelope (new in 0.2), from the stored test set.
+    crate::envelope::rebuild(storage, &config.settings)?;
     if let Some(metrics) = best {
         BEST.save(
             storage,

@@ -10,6 +10,7 @@ use vigil_guard_api::units::score_decimal;
 use vigil_inference_core::decimal::Exact;
 use vigil_inference_core::{Act, Model, Score, Wide};
 
+use crate::envelope;
 use crate::error::{inference_failed, invalid_model, ContractError};
 use crate::gas::quoted_check_gas;
 use crate::models::stored_cost;
@@ -53,7 +54,8 @@ pub fn score(deps: Deps, features: &[String]) -> Result<ScoreResponse, ContractE
     let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
     let (header, blob) = ActiveHeader::decode(&record).ok_or(ContractError::NoModel)?;
     let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
-    let inputs = parse_features(features, model.n_features())?;
+    let mut inputs = parse_features(features, model.n_features())?;
+    let report = envelope::clamp(deps.storage, &mut inputs)?;
     let mut scratch = vec![Act::ZERO; model.scratch_len()];
     let (out, contributions) = if model.explainable() {
         let mut c = vec![Act::ZERO; model.n_features()];
@@ -73,10 +75,13 @@ pub fn score(deps: Deps, features: &[String]) -> Result<ScoreResponse, ContractE
         label: out.label,
         model_version: header.version,
         contributions,
+        out_of_envelope: report.count,
+        out_of_envelope_features: report.features().to_vec(),
     })
 }
 
-/// `Check`: one read of the active record, one inference.
+/// `Check`: one read of the active record, one of the data envelope, one
+/// inference on the clamped inputs.
 pub fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractError> {
     let record = load_active(deps.storage).ok_or(ContractError::NoModel)?;
     let (header, blob) = ActiveHeader::decode(&record).ok_or(ContractError::NoModel)?;
@@ -90,11 +95,16 @@ pub fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractE
                 threshold: Decimal::zero(),
                 model_version: 0,
                 paused: true,
+                out_of_envelope: 0,
+                out_of_envelope_features: Vec::new(),
             }),
         };
     }
     let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
-    let inputs = parse_features(features, model.n_features())?;
+    let mut inputs = parse_features(features, model.n_features())?;
+    // Before the model's own preprocessing: an out-of-range trigger
+    // reaches no model.
+    let report = envelope::clamp(deps.storage, &mut inputs)?;
     let mut scratch = vec![Act::ZERO; model.scratch_len()];
     let out = model
         .infer(&inputs, &mut scratch)
@@ -110,6 +120,8 @@ pub fn check(deps: Deps, features: &[String]) -> Result<CheckResponse, ContractE
         threshold: score_decimal(threshold.to_bits()),
         model_version: header.version,
         paused: false,
+        out_of_envelope: report.count,
+        out_of_envelope_features: report.features().to_vec(),
     })
 }
 
@@ -204,6 +216,7 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         eval_batch: s.eval_batch,
         stall_blocks: s.stall_blocks,
         stall_fee: s.stall_fee,
+        envelope_margin: s.envelope_margin,
         paused: c.paused,
         vault: VAULT.load(deps.storage)?,
         active_version: active_version(deps.storage)?,

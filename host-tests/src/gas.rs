@@ -263,6 +263,7 @@ pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32)
         eval_batch,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: model.map(|m| m.to_vec().into()),
         initial_test_set: Vec::new(),
     }

@@ -217,6 +217,7 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         eval_batch: 50,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: Some(blob.clone().into()),
         initial_test_set: Vec::new(),
     };

@@ -141,6 +141,7 @@ fn old_guard(dir: &Path) -> Chain {
         eval_batch: 4,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: Some(cut7.into()),
         initial_test_set: test_set(),
     };
