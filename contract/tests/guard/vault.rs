@@ -16,6 +16,9 @@ use crate::common::*;
 struct VaultInit {
     guard: String,
     denom: String,
+    /// Also refuse inputs outside the guard's data envelope (values beyond
+    /// anything its test set holds, which the guard clamps before scoring).
+    deny_out_of_envelope: bool,
 }
 
 #[cw_serde]
@@ -26,8 +29,9 @@ enum VaultExec {
     },
 }
 
-/// The guard, and the denom the vault pays out.
-const GUARD: Item<(GuardContract, String)> = Item::new("guard");
+/// The guard, the denom the vault pays out, and whether it refuses inputs
+/// outside the guard's data envelope.
+const GUARD: Item<(GuardContract, String, bool)> = Item::new("guard");
 
 fn vault_instantiate(
     deps: DepsMut,
@@ -36,7 +40,10 @@ fn vault_instantiate(
     msg: VaultInit,
 ) -> StdResult<Response> {
     let guard = deps.api.addr_validate(&msg.guard)?;
-    GUARD.save(deps.storage, &(GuardContract(guard), msg.denom))?;
+    GUARD.save(
+        deps.storage,
+        &(GuardContract(guard), msg.denom, msg.deny_out_of_envelope),
+    )?;
     Ok(Response::new())
 }
 
@@ -47,12 +54,20 @@ fn vault_execute(
     msg: VaultExec,
 ) -> StdResult<Response> {
     let VaultExec::Withdraw { amount, features } = msg;
-    let (guard, denom) = GUARD.load(deps.storage)?;
+    let (guard, denom, deny_out_of_envelope) = GUARD.load(deps.storage)?;
     let check = guard.check(&deps.querier, features)?;
     if !check.allow {
         return Err(StdError::generic_err(format!(
             "withdrawal refused by the guard (score {})",
             check.score
+        )));
+    }
+    // The guard scored the input clamped into its data envelope; a strict
+    // integrator refuses inputs unlike anything the model was judged on.
+    if deny_out_of_envelope && !check.in_envelope() {
+        return Err(StdError::generic_err(format!(
+            "withdrawal refused: {} input(s) outside the guard's data envelope (features {:?})",
+            check.out_of_envelope, check.out_of_envelope_features
         )));
     }
     Ok(Response::new().add_message(BankMsg::Send {
@@ -68,6 +83,10 @@ fn vault_query(_deps: Deps, _env: Env, _msg: Empty) -> StdResult<Binary> {
 const VAULT_FUNDS: u128 = 50_000;
 
 fn setup() -> (Suite, Addr) {
+    setup_with(false)
+}
+
+fn setup_with(deny_out_of_envelope: bool) -> (Suite, Addr) {
     let mut s = Suite::with_model(&cut(7), 0);
     let code = s.app.store_code(Box::new(ContractWrapper::new(
         vault_execute,
@@ -83,6 +102,7 @@ fn setup() -> (Suite, Addr) {
             &VaultInit {
                 guard: s.guard.to_string(),
                 denom: DENOM.to_string(),
+                deny_out_of_envelope,
             },
             &coins(VAULT_FUNDS, DENOM),
             "vault",
@@ -190,4 +210,27 @@ fn vault_follows_model_upgrades() {
     s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
     assert!(withdraw(&mut s, &vault, 10, &["8", "-1"]).is_err());
     withdraw(&mut s, &vault, 10, &["1", "2"]).unwrap();
+}
+
+#[test]
+fn a_strict_vault_denies_inputs_outside_the_data_envelope() {
+    // x0 = -50 is far below the test set's x0 (1..=12): the guard clamps it
+    // to the envelope's 0.45, where cut(7) allows.
+    let outside = ["-50", "-1"];
+    let (mut lenient, vault) = setup_with(false);
+    withdraw(&mut lenient, &vault, 10, &outside).unwrap();
+    let check = lenient.check(&outside);
+    assert!(check.allow && !check.in_envelope());
+    assert_eq!(check.out_of_envelope_features, vec![0]);
+    // A strict vault refuses it, and names the feature.
+    let (mut strict, vault) = setup_with(true);
+    let err = withdraw(&mut strict, &vault, 10, &outside).unwrap_err();
+    assert!(
+        err.contains("outside the guard's data envelope (features [0])"),
+        "{err}"
+    );
+    assert_eq!(strict.balance(&vault), VAULT_FUNDS);
+    // Inside the envelope it pays as usual.
+    withdraw(&mut strict, &vault, 10, &["3", "-1"]).unwrap();
+    assert_eq!(strict.balance(&vault), VAULT_FUNDS - 10);
 }
