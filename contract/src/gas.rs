@@ -9,9 +9,11 @@
 //! * **setup**: wasmd's instance cost ([`WasmdGas::setup`]);
 //! * **storage**: the reads of the active record (its [`ACTIVE_HEADER_LEN`]
 //!   header and the blob, split into records of
-//!   [`WasmdGas::max_value_bytes`]), each charged 1,000 plus 3 per byte of
-//!   key and value, where the key `gaskv` sees is wasmd's 33-byte contract
-//!   prefix followed by the contract's own key. This part is exact;
+//!   [`WasmdGas::max_value_bytes`]) and of the data envelope
+//!   ([`ENVELOPE_KEY`], read whether or not there is one), each charged
+//!   1,000 plus 3 per byte of key and value, where the key `gaskv` sees is
+//!   wasmd's 33-byte contract prefix followed by the contract's own key.
+//!   This part is exact for the envelope's size;
 //! * **compute**: the model's units priced as cosmwasm-vm prices them, plus
 //!   the contract's own work around it: the entry point, the `Env`, the
 //!   JSON message and every feature's decimal parse, the active record's
@@ -30,7 +32,9 @@
 use vigil_guard_api::gas::WasmdGas;
 use vigil_guard_api::msg::CheckGas;
 use vigil_inference_core::cost::Cost;
+use vigil_inference_core::envelope::{EnvelopeCoefficients, MAX_FEATURE_BYTES};
 
+use crate::state::envelope::ENVELOPE_KEY;
 use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
 
 /// CosmWasm gas of a `Check` beyond the model, the message and the
@@ -53,11 +57,38 @@ pub const RECORD_BYTE_VM_GAS: u64 = 1_300;
 /// buffer grown and copied.
 pub const SPLIT_RECORD_BYTE_VM_GAS: u64 = 3_800;
 
+/// CosmWasm gas of the data envelope's part of a `Check` when there is one
+/// (`vigil_inference_core::envelope::Envelope::cost`'s shape): its bytes
+/// copied out of storage and decoded twice (validation, clamp), per
+/// feature two bounds converted and compared, the input clamped and
+/// reported, and the report written into the answer (at most eight
+/// indexes). Measured on the artifact by `check_gas` (every input shape, in
+/// and out of the envelope).
+pub const ENVELOPE_VM_GAS: EnvelopeCoefficients = EnvelopeCoefficients {
+    per_call: 1_500_000,
+    per_feature: 400_000,
+    per_byte: 20_000,
+};
+
+/// The largest envelope of `n_features` features, in bytes: what a quote
+/// assumes when it does not read the stored one (two packed bounds of at
+/// most 20 bytes per feature; a typical one takes 3-6 bytes a bound).
+pub fn envelope_bytes_bound(n_features: usize) -> usize {
+    n_features.saturating_mul(MAX_FEATURE_BYTES)
+}
+
 /// The SDK gas of one `Check` on a model of cost `cost` (its
 /// [`Cost::of`]), with `n_features` inputs sent in a query message of
-/// `message_bytes` bytes ([`check_message_bytes`]): an upper bound, split as
+/// `message_bytes` bytes ([`check_message_bytes`]) on a guard whose data
+/// envelope is `envelope_bytes` long (0: none): an upper bound, split as
 /// wasmd charges it, priced with [`WasmdGas::DEFAULT`].
-pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: bool) -> CheckGas {
+pub fn check_gas(
+    cost: &Cost,
+    n_features: usize,
+    message_bytes: usize,
+    envelope_bytes: usize,
+    pinned: bool,
+) -> CheckGas {
     let wasmd = WasmdGas::DEFAULT;
     let max_value = wasmd.max_value_bytes as u128;
     let record = ACTIVE_HEADER_LEN as u128 + u128::from(cost.model_bytes);
@@ -66,14 +97,21 @@ pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: b
     let reads = record / max_value + 1;
     // Continuation keys are the first key, 0xFF and a 2-byte index.
     let key_bytes = (wasmd.key_prefix as u128 + ACTIVE_KEY.len() as u128) * reads + 3 * (reads - 1);
-    let storage = u128::from(wasmd.read_flat) * reads
-        + u128::from(wasmd.read_per_byte) * (key_bytes + record);
+    // The envelope: one more read, of its key and bytes (none when absent).
+    let envelope = envelope_bytes as u128;
+    let envelope_key = wasmd.key_prefix as u128 + ENVELOPE_KEY.len() as u128;
+    let storage = u128::from(wasmd.read_flat) * (reads + 1)
+        + u128::from(wasmd.read_per_byte) * (key_bytes + record + envelope_key + envelope);
     let model = u128::from(cost.cosmwasm_units) * u128::from(wasmd.vm_gas_per_op);
     let call = u128::from(CALL_VM_GAS)
         + u128::from(FEATURE_VM_GAS) * n_features as u128
         + u128::from(MESSAGE_BYTE_VM_GAS) * message_bytes as u128
         + u128::from(RECORD_BYTE_VM_GAS) * record
-        + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1);
+        + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1)
+        + match envelope_bytes {
+            0 => 0,
+            bytes => u128::from(ENVELOPE_VM_GAS.bound(n_features, bytes)),
+        };
     CheckGas {
         setup: wasmd.setup(pinned),
         storage: u64::try_from(storage).unwrap_or(u64::MAX),
@@ -82,15 +120,17 @@ pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: b
 }
 
 /// The quoted `Check` bound of a model of cost `cost` on a guard of
-/// `n_features` inputs: inputs of `QUOTE_VALUE_CHARS` characters, code not
-/// pinned (what `Model` and `Cost` answer, and what `max_check_gas` bounds
-/// above setup).
+/// `n_features` inputs: inputs of `QUOTE_VALUE_CHARS` characters, the
+/// largest data envelope ([`envelope_bytes_bound`]: the quote holds
+/// whatever the test set becomes), code not pinned (what `Model` and `Cost`
+/// answer, and what `max_check_gas` bounds above setup).
 pub fn quoted_check_gas(cost: &Cost, n_features: u16) -> CheckGas {
     let n = usize::from(n_features);
     check_gas(
         cost,
         n,
         check_message_bytes_for(n, vigil_guard_api::gas::QUOTE_VALUE_CHARS),
+        envelope_bytes_bound(n),
         false,
     )
 }
@@ -153,23 +193,35 @@ mod tests {
         let wasmd = WasmdGas::DEFAULT;
         let max_value = wasmd.max_value_bytes as u64;
         let prefix_and_key = wasmd.key_prefix as u64 + ACTIVE_KEY.len() as u64;
-        let one = check_gas(&cost(155), 8, 0, false);
-        assert_eq!(one.storage, 1_000 + 3 * (prefix_and_key + 10 + 155));
+        // Every Check also reads the envelope's key (absent here: no bytes).
+        let envelope = 1_000 + 3 * (wasmd.key_prefix as u64 + ENVELOPE_KEY.len() as u64);
+        let one = check_gas(&cost(155), 8, 0, 0, false);
+        assert_eq!(
+            one.storage,
+            1_000 + 3 * (prefix_and_key + 10 + 155) + envelope
+        );
+        // An envelope of 100 bytes: 3 gas a byte more, and its compute.
+        let with = check_gas(&cost(155), 8, 0, 100, false);
+        assert_eq!(with.storage, one.storage + 300);
+        assert!(with.compute > one.compute);
         // A record of exactly one full value: a second, empty read of the
         // first continuation key (3 bytes longer).
         let full = max_value - ACTIVE_HEADER_LEN as u64;
-        let two = check_gas(&cost(full), 8, 0, false);
+        let two = check_gas(&cost(full), 8, 0, 0, false);
         assert_eq!(
             two.storage,
-            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + max_value)
+            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + max_value) + envelope
         );
         // One byte less: a single read.
         assert_eq!(
-            check_gas(&cost(full - 1), 8, 0, false).storage,
-            1_000 + 3 * (prefix_and_key + max_value - 1)
+            check_gas(&cost(full - 1), 8, 0, 0, false).storage,
+            1_000 + 3 * (prefix_and_key + max_value - 1) + envelope
         );
         assert_eq!(one.setup, wasmd.setup(false));
-        assert_eq!(check_gas(&cost(155), 8, 0, true).setup, wasmd.setup(true));
+        assert_eq!(
+            check_gas(&cost(155), 8, 0, 0, true).setup,
+            wasmd.setup(true)
+        );
     }
 
     #[test]
@@ -179,7 +231,7 @@ mod tests {
             cosmwasm_units: 25_000,
             model_bytes: 100,
         };
-        let b = |c: &Cost, n, m| check_gas(c, n, m, false).compute;
+        let b = |c: &Cost, n, m| check_gas(c, n, m, 0, false).compute;
         let heavier = Cost {
             cosmwasm_units: 2_500_000,
             ..base
@@ -198,6 +250,6 @@ mod tests {
         };
         // No overflow: the storage saturates, and so does the total.
         assert!(b(&huge, 1, 1) >= units(&huge));
-        assert_eq!(check_gas(&huge, 1, 1, false).total(), u64::MAX);
+        assert_eq!(check_gas(&huge, 1, 1, usize::MAX, false).total(), u64::MAX);
     }
 }

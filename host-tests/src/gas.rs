@@ -333,6 +333,68 @@ pub fn install(chain: &mut Chain, n_features: usize, blob: &[u8]) -> Result<Outc
     }
 }
 
+/// [`install`] with `rows` as the guard's initial test set (labels
+/// alternating, so the class-balance rule admits them): the guard derives
+/// its data envelope from them, at the default margin
+/// ([`envelope_bytes`] is its size).
+pub fn install_with_test_set(
+    chain: &mut Chain,
+    n_features: usize,
+    blob: &[u8],
+    rows: &[Vec<String>],
+) -> Result<Outcome, String> {
+    chain.reset();
+    let admin = chain.addr("admin");
+    let msg = InstantiateMsg {
+        initial_test_set: rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| TestSample {
+                features: r.clone(),
+                label: i % 2 == 1,
+            })
+            .collect(),
+        ..instantiate_msg(n_features, Some(blob), 100)
+    };
+    let outcome = chain.instantiate(&admin, &[], &msg, TX_LIMIT);
+    match &outcome.result {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err(format!("instantiate: {e}")),
+    }
+}
+
+/// Bytes of the data envelope a guard with the default margin derives from
+/// the test set `rows` (the contract's record, rebuilt with the core's
+/// arithmetic).
+pub fn envelope_bytes(rows: &[Vec<String>]) -> usize {
+    use vigil_inference_core::decimal::Exact;
+    use vigil_inference_core::envelope;
+    let Some(first) = rows.first() else {
+        return 0;
+    };
+    let margin = vigil_guard_api::settings::DEFAULT_ENVELOPE_MARGIN
+        .atomics()
+        .u128();
+    let mut bytes = Vec::new();
+    for i in 0..first.len() {
+        let values: Vec<Exact> = rows
+            .iter()
+            .map(|r| Exact::parse(&r[i]).expect("a stored value"))
+            .collect();
+        let lo = values
+            .iter()
+            .min_by(|a, b| envelope::cmp_exact(a, b))
+            .expect("a row");
+        let hi = values
+            .iter()
+            .max_by(|a, b| envelope::cmp_exact(a, b))
+            .expect("a row");
+        let (lo, hi) = envelope::widen(lo, hi, margin);
+        envelope::pack(&lo, &hi, &mut bytes);
+    }
+    bytes.len()
+}
+
 /// A `Check` query with `features`, within `limit` SDK gas.
 pub fn check(chain: &mut Chain, features: &[String], limit: u64) -> Outcome {
     chain.query_with_limit(
