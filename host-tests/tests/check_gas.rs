@@ -14,7 +14,7 @@ use std::path::Path;
 
 use vigil_chain_sim::{Chain, WasmdGas};
 use vigil_guard::gas::{
-    check_gas, check_message_bytes, CALL_VM_GAS, ENVELOPE_VM_GAS, FEATURE_VM_GAS,
+    check_gas, check_message_bytes, envelope_vm_gas, CALL_VM_GAS, FEATURE_VM_GAS,
     MESSAGE_BYTE_VM_GAS, RECORD_BYTE_VM_GAS, SPLIT_RECORD_BYTE_VM_GAS,
 };
 use vigil_guard::state::ACTIVE_HEADER_LEN;
@@ -185,18 +185,18 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
                     if !pinned {
                         if with_envelope {
                             let extra = g.vm_internal as i64 - without[k] as i64;
-                            let allowed = ENVELOPE_VM_GAS.bound(n, envelope_bytes) as i64;
+                            let allowed = envelope_vm_gas(n, envelope_bytes) as i64;
                             envelope_over = envelope_over.max(extra - allowed);
+                            println!(
+                                "envelope: n {n} bytes {envelope_bytes} extra {extra} allowed {allowed}"
+                            );
                         } else {
                             without.push(g.vm_internal);
                         }
                     }
                     let model_vm = cost.cosmwasm_units * WasmdGas::DEFAULT.vm_gas_per_op;
                     let record = (ACTIVE_HEADER_LEN + blob.len()) as u64;
-                    let envelope_vm = match envelope_bytes {
-                        0 => 0,
-                        b => ENVELOPE_VM_GAS.bound(n, b),
-                    };
+                    let envelope_vm = envelope_vm_gas(n, envelope_bytes);
                     let call = g.vm_internal.saturating_sub(model_vm).saturating_sub(
                         FEATURE_VM_GAS * n as u64
                             + MESSAGE_BYTE_VM_GAS * bytes as u64
