@@ -365,7 +365,7 @@ mod tests {
         };
         for case in 0..2_000 {
             let n = (next() % 12) as usize;
-            let spread = 1 + (case % 5) as i32;
+            let spread = 1 + case % 5;
             let c: Vec<Act> = (0..n)
                 .map(|_| Act::from_bits((next() % 11) as i32 - 5).saturating_mul_int(spread))
                 .collect();
