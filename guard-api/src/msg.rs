@@ -787,6 +787,22 @@ mod tests {
     }
 
     #[test]
+    fn the_envelope_is_on_unless_turned_off() {
+        // Absent from a stored or sent Settings: the default margin.
+        let keep: ConfigUpdate = from_json(br#"{"min_bond":"5"}"#).unwrap();
+        assert_eq!(keep.envelope_margin, None);
+        let off: ConfigUpdate = from_json(br#"{"envelope_margin":null}"#).unwrap();
+        assert_eq!(off.envelope_margin, Some(None));
+        let set: ConfigUpdate = from_json(br#"{"envelope_margin":"0.2"}"#).unwrap();
+        assert_eq!(set.envelope_margin, Some(Some(Decimal::percent(20))));
+        let old: CheckResponse = from_json(
+            br#"{"allow":true,"score":"0","threshold":"0.5","model_version":1,"paused":false}"#,
+        )
+        .unwrap();
+        assert!(old.in_envelope() && old.out_of_envelope_features.is_empty());
+    }
+
+    #[test]
     fn updates_are_checked_as_the_contract_checks_them() {
         let base = Settings {
             n_features: 2,
