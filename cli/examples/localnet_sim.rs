@@ -26,7 +26,8 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use vigil_chain_sim::{Chain, Gas, WasmdGas};
 use vigil_guard::gas::{
-    check_gas, check_message_bytes, CODE_INFO_MAX_BYTES, CONTRACT_INFO_MAX_BYTES,
+    check_gas, check_message_bytes, envelope_bytes_bound, CODE_INFO_MAX_BYTES,
+    CONTRACT_INFO_MAX_BYTES,
 };
 use vigil_guard_api::msg::{ModelBlobResponse, QueryMsg};
 use vigil_inference_core::Model;
@@ -135,6 +136,7 @@ fn main() -> Result<()> {
                         &model.cost(),
                         features.len(),
                         check_message_bytes(&features),
+                        envelope_bytes_bound(features.len()),
                         pinned,
                     );
                     bound = json!({

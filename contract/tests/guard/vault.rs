@@ -15,6 +15,10 @@ use crate::common::*;
 const VAULT_FUNDS: u128 = 50_000;
 
 fn setup() -> (Suite, Addr) {
+    setup_with(false)
+}
+
+fn setup_with(deny_out_of_envelope: bool) -> (Suite, Addr) {
     let mut s = Suite::with_model(&cut(7), 0);
     let code = s
         .app
@@ -28,6 +32,7 @@ fn setup() -> (Suite, Addr) {
             &InstantiateMsg {
                 guard: Some(s.guard.to_string()),
                 denom: DENOM.to_string(),
+                deny_out_of_envelope,
             },
             &coins(VAULT_FUNDS, DENOM),
             "vault",
@@ -183,4 +188,27 @@ fn only_the_owner_can_switch_the_guard_off() {
     // a zero withdrawal is a typed error, even unguarded
     let err = withdraw(&mut s, &vault, 0, &["3", "-1"]).unwrap_err();
     assert!(err.contains("nothing to withdraw"), "{err}");
+}
+
+#[test]
+fn a_strict_vault_denies_inputs_outside_the_data_envelope() {
+    // x0 = -50 is far below the test set's x0 (1..=12): the guard clamps it
+    // to the envelope's 0.45, where cut(7) allows.
+    let outside = ["-50", "-1"];
+    let (mut lenient, vault) = setup_with(false);
+    withdraw(&mut lenient, &vault, 10, &outside).unwrap();
+    let check = lenient.check(&outside);
+    assert!(check.allow && !check.in_envelope());
+    assert_eq!(check.out_of_envelope_features, vec![0]);
+    // A strict vault refuses it, and names the feature.
+    let (mut strict, vault) = setup_with(true);
+    let err = withdraw(&mut strict, &vault, 10, &outside).unwrap_err();
+    assert!(
+        err.contains("outside the guard's data envelope (features [0])"),
+        "{err}"
+    );
+    assert_eq!(strict.balance(&vault), VAULT_FUNDS);
+    // Inside the envelope it pays as usual.
+    withdraw(&mut strict, &vault, 10, &["3", "-1"]).unwrap();
+    assert_eq!(strict.balance(&vault), VAULT_FUNDS - 10);
 }

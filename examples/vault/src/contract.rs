@@ -27,6 +27,7 @@ pub fn instantiate(
         owner: info.sender,
         guard: guard(deps.as_ref(), msg.guard)?,
         denom: msg.denom,
+        deny_out_of_envelope: msg.deny_out_of_envelope,
     };
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_attribute("action", "instantiate"))
@@ -51,6 +52,15 @@ pub fn execute(
                 if !check.allow {
                     return Err(ContractError::Refused {
                         score: check.score.to_string(),
+                    });
+                }
+                // The guard scored the input clamped into its data envelope;
+                // a strict integrator refuses inputs unlike anything the
+                // model was judged on.
+                if config.deny_out_of_envelope && !check.in_envelope() {
+                    return Err(ContractError::OutOfEnvelope {
+                        count: check.out_of_envelope,
+                        features: check.out_of_envelope_features,
                     });
                 }
             }
@@ -85,6 +95,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
                 owner: c.owner,
                 guard: c.guard.map(|g: GuardContract| -> Addr { g.addr() }),
                 denom: c.denom,
+                deny_out_of_envelope: c.deny_out_of_envelope,
             })
         }
     }

@@ -14,6 +14,10 @@ pub enum ContractError {
     /// The guard's `Check` answered deny.
     #[error("withdrawal refused by the guard (score {score})")]
     Refused { score: String },
+    /// The guard reported inputs outside its data envelope and the vault
+    /// refuses them (`deny_out_of_envelope`).
+    #[error("withdrawal refused: {count} input(s) outside the guard's data envelope (features {features:?})")]
+    OutOfEnvelope { count: u32, features: Vec<u16> },
     /// A withdrawal of nothing.
     #[error("nothing to withdraw: the amount is zero")]
     ZeroAmount,

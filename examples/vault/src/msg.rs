@@ -7,6 +7,10 @@ pub struct InstantiateMsg {
     pub guard: Option<String>,
     /// The denom the vault pays out.
     pub denom: String,
+    /// Also refuse inputs outside the guard's data envelope (values beyond
+    /// anything its test set holds, which the guard clamps before scoring).
+    #[serde(default)]
+    pub deny_out_of_envelope: bool,
 }
 
 #[cw_serde]
@@ -33,4 +37,5 @@ pub struct ConfigResponse {
     pub owner: Addr,
     pub guard: Option<Addr>,
     pub denom: String,
+    pub deny_out_of_envelope: bool,
 }

@@ -12,6 +12,8 @@ pub struct Config {
     pub guard: Option<GuardContract>,
     /// The denom the vault pays out.
     pub denom: String,
+    /// Refuse inputs outside the guard's data envelope too.
+    pub deny_out_of_envelope: bool,
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");
