@@ -747,7 +747,8 @@ pub struct GuardedInference {
     /// envelope must pay above setup: one read of the model under a
     /// one-byte key (1,000 + 3 per byte of wasmd's key prefix, the key and
     /// the blob), one read of the envelope (under the contract's key), plus
-    /// the core's own parse + inference as cosmwasm-vm meters it.
+    /// the core's own parse + inference as cosmwasm-vm meters it and
+    /// wasmvm's deserialisation of the answer returned (1 SDK gas a byte).
     pub floor: u64,
 }
 
@@ -841,7 +842,12 @@ pub fn guarded_inference_of_blob(
         .map_err(|e| e.to_string())?
         .fuel;
     let gas = chain.gas();
-    let compute = gas.sdk_gas_ceil(u128::from(core_cosmwasm_units) * u128::from(gas.vm_gas_per_op));
+    // wasmvm's deserialisation of the answer: any guard answers, and this
+    // is what this answer costs (1 SDK gas per byte of its raw result).
+    let answer = gas.deserialization_vm_gas(outcome.gas.result_bytes as usize);
+    let compute = gas.sdk_gas_ceil(
+        u128::from(core_cosmwasm_units) * u128::from(gas.vm_gas_per_op) + u128::from(answer),
+    );
     let envelope_key = ENVELOPE_KEY.len();
     Ok(GuardedInference {
         blob_bytes: blob.len() as u64,
