@@ -25,13 +25,17 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     msg.validate()?;
+    let mut settings = msg.settings();
+    if let Some(g) = &settings.guardian {
+        settings.guardian = Some(deps.api.addr_validate(g)?.into_string());
+    }
     let admin = match &msg.admin {
         Some(a) => deps.api.addr_validate(a)?,
         None => info.sender.clone(),
     };
     let config = Config {
         admin,
-        settings: msg.settings(),
+        settings,
         paused: false,
     };
     let vault: Uint128 = single_coin(&info, &config.settings.bond_denom)?;
@@ -63,14 +67,24 @@ pub fn execute(
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
+    msg.validate()?;
     match msg {
-        ExecuteMsg::ProposeModel { model, limits } => {
-            proposals::propose(deps, env, info, model, limits)
+        ExecuteMsg::CommitProposal { commitment, limits } => {
+            proposals::commit(deps, env, info, commitment, limits)
         }
+        ExecuteMsg::RevealProposal {
+            proposal_id,
+            model,
+            salt,
+        } => proposals::reveal(deps, env, info, proposal_id, model, salt),
+        ExecuteMsg::Veto { proposal_id } => proposals::veto(deps, env, info, proposal_id),
+        ExecuteMsg::Activate {} => proposals::activate(deps, env, info),
         ExecuteMsg::ContinueEvaluation { proposal_id } => {
             proposals::continue_evaluation(deps, env, info, proposal_id)
         }
-        ExecuteMsg::CancelProposal { proposal_id } => proposals::cancel(deps, info, proposal_id),
+        ExecuteMsg::CancelProposal { proposal_id } => {
+            proposals::cancel(deps, env, info, proposal_id)
+        }
         ExecuteMsg::CloseStalled { proposal_id } => {
             proposals::close_stalled(deps, env, info, proposal_id)
         }

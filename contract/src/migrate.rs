@@ -12,7 +12,7 @@ use crate::poim;
 use crate::state::{
     blob_key, candidate_key, chunked, Best, ModelInfo, ACTIVE_VERSION, BEST, CONFIG,
     LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
-    VAULT,
+    UNDECIDED, VAULT,
 };
 
 /// The smallest `max_check_gas` a converted 0.1 store gets (SDK gas above
@@ -53,6 +53,7 @@ pub fn migrate(
         .add_attribute("from_version", &stored.version)
         .add_attribute("to_version", version);
     if from == to {
+        register_open(deps.storage)?;
         return Ok(response);
     }
     // Every version before 0.2.0-0 has the 0.1 layout; 0.2 pre-releases
@@ -63,8 +64,23 @@ pub fn migrate(
             .add_attribute("converted_models", models.to_string())
             .add_attribute("converted_proposals", proposals.to_string());
     }
+    register_open(deps.storage)?;
     cw2::set_contract_version(deps.storage, name, version)?;
     Ok(response)
+}
+
+/// A store written before commit-reveal (0.1, or 0.2 before it) holds at
+/// most one undecided proposal, the open one, without an `UNDECIDED` entry:
+/// registered with its bond (what `Sweep` keeps out of the vault).
+/// Idempotent.
+pub fn register_open(storage: &mut dyn Storage) -> Result<(), ContractError> {
+    if let Some(id) = OPEN_PROPOSAL.may_load(storage)? {
+        if !UNDECIDED.has(storage, id) {
+            let bond = PROPOSALS.load(storage, id)?.bond;
+            UNDECIDED.save(storage, id, &bond)?;
+        }
+    }
+    Ok(())
 }
 
 /// Convert a 0.1 store: every record read by [`v0_1`] is written the 0.2

@@ -197,6 +197,10 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         eval_batch: s.eval_batch,
         stall_blocks: s.stall_blocks,
         stall_fee: s.stall_fee,
+        reveal_delay: s.reveal_delay,
+        activation_delay: s.activation_delay,
+        guardian: s.guardian,
+        governance_delay: s.governance_delay,
         paused: c.paused,
         vault: VAULT.load(deps.storage)?,
         active_version: active_version(deps.storage)?,
@@ -240,12 +244,14 @@ pub fn test_set(
 }
 
 fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
-    let closable_at =
-        (p.status == vigil_guard_api::msg::ProposalStatus::Evaluating).then(|| p.closable_at());
+    let committed = p.status == vigil_guard_api::msg::ProposalStatus::Committed;
     ProposalResponse {
         id,
+        closable_at: p.closable_at(),
+        reveal_from: committed.then(|| p.reveal_from()),
         proposer: p.proposer.into_string(),
         bond: p.bond,
+        commitment: p.commitment.map(|c| c.to_hex()).unwrap_or_default(),
         hash: p.hash,
         status: p.status,
         test_set_version: p.test_set_version,
@@ -260,7 +266,14 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
         stall_blocks: p.stall_blocks,
         stall_fee: p.stall_fee,
         last_step_height: p.last_step,
-        closable_at,
+        committed_at: p.committed_at,
+        activation_delay: p.activation_delay,
+        activate_at: p.activate_at,
+        guardian: p.guardian.map(|g| g.into_string()),
+        reward_withheld: p.same_predictions_as.is_some(),
+        same_predictions_as: p.same_predictions_as,
+        disagreements: p.disagreements,
+        disagreement_ids: p.disagreement_ids,
     }
 }
 

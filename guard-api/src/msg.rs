@@ -7,9 +7,13 @@
 //! checked by [`Settings::validate`] (the contract calls it; so can a
 //! client before it sends anything).
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
+use cosmwasm_std::{Binary, Decimal, HexBinary, SignedDecimal, Uint128};
+use thiserror::Error;
 
-use crate::settings::{default_stall_blocks, default_stall_fee, InvalidSetting, Settings};
+use crate::commit::{COMMITMENT_BYTES, SALT_BYTES};
+use crate::settings::{
+    default_reveal_delay, default_stall_blocks, default_stall_fee, InvalidSetting, Settings,
+};
 
 /// Longest feature value (a decimal string) in `Check`, `Score` and test
 /// samples, in bytes (decimals are ASCII: characters). Longer is refused
@@ -124,6 +128,19 @@ pub struct InstantiateMsg {
     /// proposal, or moved to the vault by an admin cancel; default 0.05.
     #[serde(default = "default_stall_fee")]
     pub stall_fee: Decimal,
+    /// Blocks between a commitment and its reveal (at least 1); default 10.
+    #[serde(default = "default_reveal_delay")]
+    pub reveal_delay: u64,
+    /// Blocks an accepted model is pending (vetoable) before activation;
+    /// default 0 (active at acceptance).
+    #[serde(default)]
+    pub activation_delay: u64,
+    /// Who may veto a pending model; default none.
+    #[serde(default)]
+    pub guardian: Option<String>,
+    /// Blocks a governance change waits before it may apply; default 0.
+    #[serde(default)]
+    pub governance_delay: u64,
     /// A first model (admin-installed, no evaluation).
     pub initial_model: Option<Binary>,
     /// A first test set (checked by the class-balance rule like any other).
@@ -137,34 +154,62 @@ pub struct InstantiateMsg {
 #[allow(clippy::large_enum_variant)]
 #[cw_serde]
 pub enum ExecuteMsg {
-    /// Propose a model; attach at least `min_bond` of `bond_denom`. The
-    /// contract evaluates it against the incumbent on the test set (in
-    /// `eval_batch`-row steps), then accepts it (bond returned plus reward) or
-    /// rejects it (bond to the vault). The rules it is judged and paid by
-    /// (margins, reward, threshold, stall settings) are those in force now;
-    /// `limits` refuses the proposal, before any bond is taken, when they
-    /// are harsher than the proposer accepts.
-    ProposeModel {
-        /// The model blob.
-        model: Binary,
+    /// Propose a model, first as a commitment; attach at least `min_bond`
+    /// of `bond_denom`. `commitment` is 32 bytes:
+    /// `sha256(sha256(model) || sender address (UTF-8) || salt)` with a
+    /// 32-byte `salt` (`vigil_guard_api::commit::commitment` computes it).
+    /// The rules the proposal is judged and paid by (margins, reward,
+    /// threshold, budgets, stall, reveal and activation settings, guardian)
+    /// are those in force now; `limits` refuses the commitment, before any
+    /// bond is taken, when they are harsher than the proposer accepts.
+    CommitProposal {
+        /// The commitment (32 bytes, hex).
+        commitment: HexBinary,
         /// The harshest rules the proposer accepts (absent: any).
         #[serde(default)]
         limits: Option<ProposalLimits>,
+    },
+    /// The committer reveals the model, from `reveal_delay` blocks after
+    /// the commitment until `stall_blocks` blocks later (after that anyone
+    /// may close it, `CloseStalled`). Checked against the commitment and
+    /// the budgets recorded with it; a model already stored or revealed by
+    /// an earlier proposal is refused. Evaluated at once when no other
+    /// proposal is open, else queued (commitment order) and started when
+    /// the guard is free.
+    RevealProposal {
+        /// The proposal.
+        proposal_id: u64,
+        /// The model blob.
+        model: Binary,
+        /// The salt of the commitment (32 bytes).
+        salt: Binary,
     },
     /// Evaluate the next batch of an open proposal. Anyone may call it.
     ContinueEvaluation {
         /// The proposal.
         proposal_id: u64,
     },
-    /// Admin: withdraw an open proposal. The bond is refunded less the
-    /// proposal's `stall_fee` share, which goes to the vault.
+    /// The proposal's guardian: veto its model while it is pending. The
+    /// bond goes to the vault (a veto means the guardian found the model
+    /// harmful); no reward.
+    Veto {
+        /// The proposal.
+        proposal_id: u64,
+    },
+    /// Anyone: activate the pending model once its `activation_delay` has
+    /// passed; the proposer is paid bond and reward.
+    Activate {},
+    /// Admin: withdraw a proposal not yet decided (committed, queued or
+    /// being evaluated). The bond is refunded less the proposal's
+    /// `stall_fee` share, which goes to the vault.
     CancelProposal {
         /// The proposal.
         proposal_id: u64,
     },
     /// Anyone: close a proposal with no evaluation step for its
-    /// `stall_blocks` blocks. The sender receives its `stall_fee` share of
-    /// the bond, the proposer the rest; the guard is free for the next.
+    /// `stall_blocks` blocks, or a commitment not revealed by its deadline.
+    /// The sender receives its `stall_fee` share of the bond, the proposer
+    /// the rest; the guard is free for the next.
     CloseStalled {
         /// The proposal.
         proposal_id: u64,
@@ -198,12 +243,40 @@ pub enum ExecuteMsg {
     /// Deposit reward funds (bond denom) into the vault.
     Fund {},
     /// Anyone: move the contract's bank balance of the bond denom above the
-    /// vault plus the open proposal's bond (funds sent by plain bank
+    /// vault plus the bonds of undecided proposals (funds sent by plain bank
     /// transfer) into the vault. Nothing stranded: a no-op (`swept` 0).
     Sweep {},
 }
 
-/// The harshest rules a proposer accepts. Checked at `ProposeModel`
+/// A message that cannot be right whatever the contract's state.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum InvalidMsg {
+    /// A commitment that is not [`COMMITMENT_BYTES`] long.
+    #[error("a commitment is 32 bytes, got {0}")]
+    CommitmentLength(usize),
+    /// A salt that is not [`SALT_BYTES`] long.
+    #[error("a salt is 32 bytes, got {0}")]
+    SaltLength(usize),
+}
+
+impl ExecuteMsg {
+    /// The checks that need no state (the contract makes them first).
+    pub fn validate(&self) -> Result<(), InvalidMsg> {
+        match self {
+            ExecuteMsg::CommitProposal { commitment, .. }
+                if commitment.len() != COMMITMENT_BYTES =>
+            {
+                Err(InvalidMsg::CommitmentLength(commitment.len()))
+            }
+            ExecuteMsg::RevealProposal { salt, .. } if salt.len() != SALT_BYTES => {
+                Err(InvalidMsg::SaltLength(salt.len()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The harshest rules a proposer accepts. Checked at `CommitProposal`
 /// against the settings in force (which the proposal then keeps): a proposal
 /// the admin's last change made harsher than this is refused, no bond taken.
 #[cw_serde]
@@ -259,6 +332,20 @@ pub struct ConfigUpdate {
     pub stall_blocks: Option<u64>,
     /// New stall fee (applies to proposals made after it).
     pub stall_fee: Option<Decimal>,
+    /// New reveal delay (applies to proposals committed after it).
+    pub reveal_delay: Option<u64>,
+    /// New activation delay (applies to proposals committed after it).
+    pub activation_delay: Option<u64>,
+    /// New guardian (applies to proposals committed after it): absent
+    /// keeps it, `null` removes it, an address sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub guardian: Option<Option<String>>,
+    /// New governance delay (itself applied after the delay in force).
+    pub governance_delay: Option<u64>,
 }
 
 /// Queries.
@@ -472,6 +559,14 @@ pub struct ConfigResponse {
     pub stall_blocks: u64,
     /// Stall fee (share of a bond).
     pub stall_fee: Decimal,
+    /// Reveal delay (blocks).
+    pub reveal_delay: u64,
+    /// Activation delay (blocks).
+    pub activation_delay: u64,
+    /// Guardian.
+    pub guardian: Option<String>,
+    /// Governance delay (blocks).
+    pub governance_delay: u64,
     /// Paused now.
     pub paused: bool,
     /// Vault balance (rewards available).
@@ -509,10 +604,19 @@ pub struct TestSetResponse {
 /// Proposal state.
 #[cw_serde]
 pub enum ProposalStatus {
+    /// Committed, bond held; the committer reveals it (`RevealProposal`).
+    Committed,
+    /// Revealed while another proposal was open: waits its turn
+    /// (commitment order).
+    Queued,
     /// Being evaluated; `ContinueEvaluation` advances it.
     Evaluating,
+    /// Accepted, pending activation (`Activate`); the guardian may veto it.
+    Pending,
     /// Accepted: became the active model.
     Accepted,
+    /// Vetoed by the guardian while pending: bond moved to the vault.
+    Vetoed,
     /// Rejected: bond moved to the vault.
     Rejected,
     /// Cancelled by the admin: bond refunded less the stall fee (to the
@@ -532,7 +636,9 @@ pub struct ProposalResponse {
     pub proposer: String,
     /// Bond attached.
     pub bond: Uint128,
-    /// Candidate checksum (hex).
+    /// The commitment (hex; empty for proposals made before commit-reveal).
+    pub commitment: String,
+    /// Candidate checksum (hex); empty until revealed.
     pub hash: String,
     /// Status.
     pub status: ProposalStatus,
@@ -565,8 +671,28 @@ pub struct ProposalResponse {
     /// Block height of its last evaluation step (or of the migration that
     /// converted it).
     pub last_step_height: u64,
-    /// While open: the height from which `CloseStalled` may close it.
+    /// While committed or being evaluated: the height from which
+    /// `CloseStalled` may close it (for a commitment: its reveal deadline).
     pub closable_at: Option<u64>,
+    /// Height of the commitment.
+    pub committed_at: u64,
+    /// While committed: the first height its reveal is accepted at.
+    pub reveal_from: Option<u64>,
+    /// Blocks it waits, accepted, before activation.
+    pub activation_delay: u64,
+    /// While pending: the height from which `Activate` activates it.
+    pub activate_at: Option<u64>,
+    /// Who may veto it while pending.
+    pub guardian: Option<String>,
+    /// Accepted without reward: its predictions on the test set equal an
+    /// earlier decided proposal's (`same_predictions_as`).
+    pub reward_withheld: bool,
+    /// That earlier proposal.
+    pub same_predictions_as: Option<u64>,
+    /// Test rows on which candidate and incumbent disagree.
+    pub disagreements: u32,
+    /// The ids of the first of them (at most 16).
+    pub disagreement_ids: Vec<u32>,
 }
 
 /// `Proposals` answer.
@@ -636,6 +762,10 @@ impl InstantiateMsg {
             eval_batch: self.eval_batch,
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
+            reveal_delay: self.reveal_delay,
+            activation_delay: self.activation_delay,
+            guardian: self.guardian.clone(),
+            governance_delay: self.governance_delay,
         }
     }
 
@@ -683,6 +813,18 @@ impl ConfigUpdate {
         if let Some(v) = self.stall_fee {
             s.stall_fee = v;
         }
+        if let Some(v) = self.reveal_delay {
+            s.reveal_delay = v;
+        }
+        if let Some(v) = self.activation_delay {
+            s.activation_delay = v;
+        }
+        if let Some(v) = &self.guardian {
+            s.guardian = v.clone();
+        }
+        if let Some(v) = self.governance_delay {
+            s.governance_delay = v;
+        }
         s.validate()?;
         Ok(s)
     }
@@ -705,6 +847,10 @@ impl ConfigResponse {
             eval_batch: self.eval_batch,
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
+            reveal_delay: self.reveal_delay,
+            activation_delay: self.activation_delay,
+            guardian: self.guardian.clone(),
+            governance_delay: self.governance_delay,
         }
     }
 }
@@ -758,6 +904,10 @@ mod tests {
             eval_batch: 100,
             stall_blocks: 600,
             stall_fee: Decimal::percent(5),
+            reveal_delay: 10,
+            activation_delay: 0,
+            guardian: None,
+            governance_delay: 0,
         };
         base.validate().unwrap();
         let bad = ConfigUpdate {

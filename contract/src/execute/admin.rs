@@ -1,13 +1,13 @@
 //! Governance: pause and unpause, settings, admin hand-over, rollback, and
 //! funding the vault.
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, StdError, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, StdError};
 use vigil_guard_api::msg::ConfigUpdate;
 
 use super::{admin_call, ensure_no_funds, single_coin};
 use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
-use crate::state::{load_blob, CONFIG, OPEN_PROPOSAL, PROPOSALS, VAULT};
+use crate::state::{load_blob, CONFIG, OPEN_PROPOSAL, UNDECIDED, VAULT};
 
 /// `Pause` / `Unpause`: the circuit breaker, in the config and in the
 /// active record's header (what `Check` reads).
@@ -31,6 +31,9 @@ pub fn update_config(
 ) -> Result<Response, ContractError> {
     let mut config = admin_call(deps.as_ref(), &info)?;
     config.settings = update.apply(&config.settings)?;
+    if let Some(g) = &config.settings.guardian {
+        config.settings.guardian = Some(deps.api.addr_validate(g)?.into_string());
+    }
     CONFIG.save(deps.storage, &config)?;
     let header = header_for(&config, 0);
     update_active_header(deps.storage, |h| {
@@ -90,9 +93,9 @@ pub fn fund(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError>
 }
 
 /// `Sweep` (anyone): the contract's bank balance of the bond denom above
-/// the vault plus the open proposal's bond (funds sent by plain bank
-/// transfer, which no other message moves) joins the vault. The open bond
-/// is never touched: it stays refundable in full. Nothing stranded: a
+/// the vault plus the bonds of undecided proposals (funds sent by plain
+/// bank transfer, which no other message moves) joins the vault. Bonds are
+/// never touched: they stay refundable in full. Nothing stranded: a
 /// no-op answering `swept` 0.
 pub fn sweep(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
     ensure_no_funds(&info)?;
@@ -102,12 +105,11 @@ pub fn sweep(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, Con
         .querier
         .query_balance(env.contract.address, denom)?
         .amount;
-    let open_bond = match OPEN_PROPOSAL.may_load(deps.storage)? {
-        Some(id) => PROPOSALS.load(deps.storage, id)?.bond,
-        None => Uint128::zero(),
-    };
+    let mut held = VAULT.load(deps.storage)?;
+    for bond in UNDECIDED.range(deps.storage, None, None, cosmwasm_std::Order::Ascending) {
+        held = held.checked_add(bond?.1).map_err(StdError::from)?;
+    }
     let vault = VAULT.load(deps.storage)?;
-    let held = vault.checked_add(open_bond).map_err(StdError::from)?;
     let swept = balance.saturating_sub(held);
     let vault = vault + swept;
     if !swept.is_zero() {

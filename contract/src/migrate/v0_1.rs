@@ -202,6 +202,12 @@ pub fn config(record: &[u8]) -> Result<Config, ContractError> {
                 // New in 0.2: the defaults.
                 stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
                 stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+                // New after 0.2: the defaults (no activation delay, no
+                // guardian, no governance delay: as 0.1 behaved).
+                reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+                activation_delay: 0,
+                guardian: None,
+                governance_delay: 0,
             },
             paused,
         })
@@ -266,6 +272,8 @@ pub fn proposal(record: &[u8]) -> Result<Proposal, ContractError> {
             stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
             stall_fee: cosmwasm_std::Decimal::zero(),
             last_step: 0,
+            // Proposed directly (no commitment), active at acceptance.
+            ..Proposal::legacy()
         })
     })
 }

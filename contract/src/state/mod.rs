@@ -5,7 +5,7 @@
 //! - [`chunked`]: model and candidate blobs (raw bytes, 128 KiB records);
 //! - [`samples`]: the test samples an evaluation walks.
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Decimal, Storage, Uint128};
+use cosmwasm_std::{Addr, Decimal, HexBinary, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
 use vigil_guard_api::msg::{Margins, ProposalStatus, RewardRule};
 use vigil_guard_api::Settings;
@@ -147,15 +147,119 @@ pub struct Proposal {
     #[serde(default)]
     pub stall_fee: Decimal,
     /// Block height of its last evaluation step (the proposal's own step
-    /// included), or of the migration that converted it.
+    /// included), of its start when it waited in the queue, or of the
+    /// migration that converted it.
     #[serde(default)]
     pub last_step: u64,
+    /// The commitment (absent for proposals made before commit-reveal).
+    #[serde(default)]
+    pub commitment: Option<HexBinary>,
+    /// Height of the commitment.
+    #[serde(default)]
+    pub committed_at: u64,
+    /// `reveal_delay` in force at the commitment.
+    #[serde(default)]
+    pub reveal_delay: u64,
+    /// `activation_delay` in force at the commitment.
+    #[serde(default)]
+    pub activation_delay: u64,
+    /// The guardian at the commitment: who may veto it while pending.
+    #[serde(default)]
+    pub guardian: Option<Addr>,
+    /// `max_inference_ops` at the commitment (checked at the reveal).
+    #[serde(default)]
+    pub max_inference_ops: u64,
+    /// `max_check_gas` at the commitment (checked at the reveal).
+    #[serde(default)]
+    pub max_check_gas: u64,
+    /// While pending: the first height it may be activated at.
+    #[serde(default)]
+    pub activate_at: Option<u64>,
+    /// An earlier decided proposal with the same predictions on the test
+    /// set: accepted, this one earns no reward.
+    #[serde(default)]
+    pub same_predictions_as: Option<u64>,
+    /// Rows on which candidate and incumbent disagree.
+    #[serde(default)]
+    pub disagreements: u32,
+    /// The first [`DISAGREEMENT_IDS`] of them.
+    #[serde(default)]
+    pub disagreement_ids: Vec<u32>,
 }
 
+/// How many disagreeing row ids a proposal keeps (and its decision event
+/// lists).
+pub const DISAGREEMENT_IDS: usize = 16;
+
 impl Proposal {
-    /// The first height at which `CloseStalled` may close it.
-    pub fn closable_at(&self) -> u64 {
-        self.last_step.saturating_add(self.stall_blocks)
+    /// The fields that proposals made before commit-reveal lack, as they
+    /// read (serde defaults): no commitment, no activation delay, no
+    /// guardian; the other fields are placeholders the caller sets.
+    pub fn legacy() -> Proposal {
+        Proposal {
+            proposer: Addr::unchecked(""),
+            bond: Uint128::zero(),
+            hash: String::new(),
+            status: ProposalStatus::Evaluating,
+            test_set_version: 0,
+            incumbent_version: 0,
+            cursor: None,
+            evaluated: 0,
+            total: 0,
+            candidate: Counts::default(),
+            incumbent: Counts::default(),
+            accepted_version: None,
+            margins: Margins::default(),
+            reward: RewardRule::None,
+            deny_threshold: None,
+            threshold_bits: None,
+            stall_blocks: 0,
+            stall_fee: Decimal::zero(),
+            last_step: 0,
+            commitment: None,
+            committed_at: 0,
+            reveal_delay: 0,
+            activation_delay: 0,
+            guardian: None,
+            max_inference_ops: 0,
+            max_check_gas: 0,
+            activate_at: None,
+            same_predictions_as: None,
+            disagreements: 0,
+            disagreement_ids: Vec::new(),
+        }
+    }
+
+    /// The first height at which `CloseStalled` may close it: a commitment
+    /// at its reveal deadline, an evaluation `stall_blocks` after its last
+    /// step; `None` in any other state.
+    pub fn closable_at(&self) -> Option<u64> {
+        match self.status {
+            ProposalStatus::Committed => Some(self.reveal_deadline()),
+            ProposalStatus::Evaluating => Some(self.last_step.saturating_add(self.stall_blocks)),
+            _ => None,
+        }
+    }
+
+    /// The first height its reveal is accepted at.
+    pub fn reveal_from(&self) -> u64 {
+        self.committed_at.saturating_add(self.reveal_delay)
+    }
+
+    /// The first height its reveal is refused at.
+    pub fn reveal_deadline(&self) -> u64 {
+        self.reveal_from().saturating_add(self.stall_blocks)
+    }
+
+    /// Committed, queued, being evaluated or pending: its bond is held.
+    pub fn undecided(&self) -> bool {
+        matches!(
+            self.status,
+            ProposalStatus::Committed
+                | ProposalStatus::Queued
+                | ProposalStatus::Evaluating
+                | ProposalStatus::Pending
+        )
     }
 
     /// Its stall fee in bond denom: `stall_fee x bond`, rounded down, at
@@ -198,8 +302,22 @@ pub const NEXT_PROPOSAL: Item<u64> = Item::new("next_proposal");
 /// The best metrics accepted on the current test-set version (absent until
 /// a proposal is accepted; stale once the test set changes).
 pub const BEST: Item<Best> = Item::new("best");
-/// The proposal being evaluated, if any.
+/// The proposal being evaluated, or accepted and pending, if any: the guard
+/// judges one at a time.
 pub const OPEN_PROPOSAL: Item<u64> = Item::new("open_proposal");
+/// Revealed proposals waiting for the guard, by id (commitment order: the
+/// lowest starts next).
+pub const QUEUE: Map<u64, ()> = Map::new("queue");
+/// Every undecided proposal (committed, queued, evaluating, pending) and the
+/// bond held for it.
+pub const UNDECIDED: Map<u64, Uint128> = Map::new("undecided");
+/// Revealed candidates by checksum (hex): the first proposal to reveal
+/// each. A later reveal of the same model is refused.
+pub const REVEALED: Map<&str, u64> = Map::new("revealed");
+/// Decided proposals by the fingerprint of their predictions (test-set
+/// version, u32 big-endian, then the SHA-256 of the prediction bits): the
+/// first one decided with each.
+pub const PREDICTIONS: Map<&[u8], u64> = Map::new("predictions");
 pub use active::ACTIVE_VERSION;
 
 /// Key prefix of stored model blobs (`blob` + version, u32 big-endian;
@@ -208,6 +326,16 @@ pub const BLOB_PREFIX: &[u8] = b"blob";
 /// Key prefix of open proposals' candidate blobs (`cand` + id, u64
 /// big-endian; chunked).
 pub const CANDIDATE_PREFIX: &[u8] = b"cand";
+
+/// Key prefix of a proposal's candidate prediction bits (`pred` + id, u64
+/// big-endian): bit k (least significant first) is the candidate's label
+/// of the k-th row evaluated.
+pub const PREDICTION_BITS_PREFIX: &[u8] = b"pred";
+
+/// Key of a proposal's prediction bits.
+pub fn prediction_bits_key(id: u64) -> Vec<u8> {
+    [PREDICTION_BITS_PREFIX, &id.to_be_bytes()].concat()
+}
 
 /// Key of a model version's blob.
 pub fn blob_key(version: u32) -> Vec<u8> {

@@ -627,6 +627,7 @@ fn update_config_fields_and_validation() {
         eval_batch: Some(9),
         stall_blocks: Some(77),
         stall_fee: Some(dec("0.5")),
+        ..ConfigUpdate::default()
     }));
     let c = s.config();
     assert_eq!((c.stall_blocks, c.stall_fee), (77, dec("0.5")));

@@ -8,12 +8,14 @@
 //! - `vault`: another contract protected by the guard.
 //! - `unit`: entry points on `mock_dependencies`.
 //! - `blob`: `ModelBlob` and unparsable messages.
+//! - `commit`: commit-reveal proposals, the reveal window and queue.
 //! - `migrate_v0_1`: a real 0.1.0 store converted by `migrate`.
 mod common;
 
 mod admin;
 mod attacks;
 mod blob;
+mod commit;
 mod funds;
 mod input;
 mod migrate_v0_1;
