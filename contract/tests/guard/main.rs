@@ -1,5 +1,6 @@
 //! The guard's test suite: one binary (one link) for every scenario.
 //!
+//! - `activation`: activation delay, guardian veto.
 //! - `poim`: Proof-of-Improvement decisions, margins, chunked evaluation.
 //! - `funds`: bonds, rewards and the vault balance in every path.
 //! - `admin`: privileged messages, test set, rollback, pause, config,
@@ -12,6 +13,7 @@
 //! - `migrate_v0_1`: a real 0.1.0 store converted by `migrate`.
 mod common;
 
+mod activation;
 mod admin;
 mod attacks;
 mod blob;
