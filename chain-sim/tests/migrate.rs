@@ -48,6 +48,10 @@ fn init() -> InstantiateMsg {
         eval_batch: 17,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
         initial_model: None,
         initial_test_set: Vec::new(),
     }

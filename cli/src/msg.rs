@@ -10,8 +10,9 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
-use cosmwasm_std::{Binary, Decimal, Uint128};
+use cosmwasm_std::{Binary, Decimal, HexBinary, Uint128};
 use vigil_guard_api::class_balance;
+use vigil_guard_api::commit::{commitment, SALT_BYTES};
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
@@ -254,14 +255,50 @@ pub fn load_samples(path: &Path, label: &str, o: &SampleOptions) -> Result<Vec<T
     Ok(ok)
 }
 
-/// `{"propose_model": {"model": "<base64>", "limits": ...}}`: `limits`
-/// (the harshest rules the proposer accepts) only when one is stated.
-pub fn propose(model: &Path, limits: ProposalLimits) -> Result<ExecuteMsg> {
+/// A salt as 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`.
+pub fn salt(hex: &str) -> Result<[u8; SALT_BYTES], InvalidFlag> {
+    HexBinary::from_hex(hex.trim())
+        .ok()
+        .and_then(|b| <[u8; SALT_BYTES]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| InvalidFlag::new("--salt", "64 hex digits (32 bytes)", hex))
+}
+
+/// `{"commit_proposal": {"commitment": "<hex>", "limits": ...}}`: the
+/// commitment to `model` by `sender` with `salt`
+/// (`vigil_guard_api::commit::commitment`); `limits` (the harshest rules
+/// the proposer accepts) only when one is stated.
+pub fn commit(
+    model: &Path,
+    sender: &str,
+    salt: &[u8; SALT_BYTES],
+    limits: ProposalLimits,
+) -> Result<ExecuteMsg> {
     let limits = (limits != ProposalLimits::default()).then_some(limits);
-    Ok(ExecuteMsg::ProposeModel {
-        model: Binary::from(read_model(model)?),
+    let c = commitment(&read_model(model)?, sender, salt);
+    Ok(ExecuteMsg::CommitProposal {
+        commitment: HexBinary::from(c.to_vec()),
         limits,
     })
+}
+
+/// `{"reveal_proposal": {"proposal_id": N, "model": "<base64>", "salt":
+/// "<base64>"}}`.
+pub fn reveal(proposal_id: u64, model: &Path, salt: &[u8; SALT_BYTES]) -> Result<ExecuteMsg> {
+    Ok(ExecuteMsg::RevealProposal {
+        proposal_id,
+        model: Binary::from(read_model(model)?),
+        salt: Binary::from(salt.to_vec()),
+    })
+}
+
+/// `{"veto": {"proposal_id": N}}`: the guardian refuses a pending model.
+pub fn veto(proposal_id: u64) -> ExecuteMsg {
+    ExecuteMsg::Veto { proposal_id }
+}
+
+/// `{"activate": {}}`: anyone activates the pending model after its delay.
+pub fn activate() -> ExecuteMsg {
+    ExecuteMsg::Activate {}
 }
 
 /// The proposer's limits from the `vigil msg propose` flags: margins are
@@ -401,6 +438,14 @@ pub struct InstantiateArgs {
     pub stall_blocks: u64,
     /// Share of the bond the closer gets (an admin cancel: the vault).
     pub stall_fee: Decimal,
+    /// Blocks between a commitment and its reveal.
+    pub reveal_delay: u64,
+    /// Blocks an accepted model is pending (vetoable).
+    pub activation_delay: u64,
+    /// Who may veto a pending model.
+    pub guardian: Option<String>,
+    /// Blocks a governance change waits.
+    pub governance_delay: u64,
     /// Initial test samples.
     pub test_samples: Vec<TestSample>,
 }
@@ -441,6 +486,10 @@ impl InstantiateArgs {
             eval_batch: self.eval_batch,
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
+            reveal_delay: self.reveal_delay,
+            activation_delay: self.activation_delay,
+            guardian: self.guardian.clone(),
+            governance_delay: self.governance_delay,
         };
         settings.validate().map_err(|e| self.flag_of(e))
     }
@@ -458,6 +507,11 @@ impl InstantiateArgs {
             InvalidSetting::ZeroStallBlocks => InvalidFlag::new(
                 "--stall-blocks",
                 "at least 1 (blocks without a step before a proposal may be closed)",
+                0,
+            ),
+            InvalidSetting::ZeroRevealDelay => InvalidFlag::new(
+                "--reveal-delay",
+                "at least 1 (blocks between a commitment and its reveal)",
                 0,
             ),
             InvalidSetting::StallFeeAboveOne => InvalidFlag::new(
@@ -574,6 +628,10 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
         eval_batch: a.eval_batch,
         stall_blocks: a.stall_blocks,
         stall_fee: a.stall_fee,
+        reveal_delay: a.reveal_delay,
+        activation_delay: a.activation_delay,
+        guardian: a.guardian.clone(),
+        governance_delay: a.governance_delay,
         initial_model: blob.map(Binary::from),
         initial_test_set: a.test_samples.clone(),
     };
@@ -658,6 +716,10 @@ mod tests {
             eval_batch: 1,
             stall_blocks: 600,
             stall_fee: Decimal::percent(5),
+            reveal_delay: 10,
+            activation_delay: 0,
+            guardian: None,
+            governance_delay: 0,
             test_samples: Vec::new(),
         }
     }
@@ -668,7 +730,8 @@ mod tests {
     #[test]
     fn the_contract_rules_name_the_flag() {
         type Spoil = fn(&mut InstantiateArgs);
-        let cases: [(Spoil, &str); 12] = [
+        let cases: [(Spoil, &str); 13] = [
+            (|a| a.reveal_delay = 0, "--reveal-delay"),
             (|a| a.max_check_gas = Some(0), "--max-check-gas"),
             (|a| a.stall_blocks = 0, "--stall-blocks"),
             (|a| a.stall_fee = Decimal::percent(101), "--stall-fee"),
@@ -711,6 +774,18 @@ mod tests {
         assert_eq!(msg.max_check_gas, DEFAULT_MAX_CHECK_GAS_FLOOR);
         assert_eq!(default_max_check_gas(Some(30_000)), 120_000);
         assert_eq!(serde_json::to_string(&sweep()).unwrap(), r#"{"sweep":{}}"#);
+        assert_eq!(
+            serde_json::to_string(&veto(3)).unwrap(),
+            r#"{"veto":{"proposal_id":3}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&activate()).unwrap(),
+            r#"{"activate":{}}"#
+        );
+        assert_eq!(salt(&"ab".repeat(32)).unwrap(), [0xab; SALT_BYTES]);
+        for bad in ["ab", "zz", &"ab".repeat(33)] {
+            assert_eq!(salt(bad).unwrap_err().flag, "--salt");
+        }
         assert_eq!(
             serde_json::to_string(&close_stalled(7)).unwrap(),
             r#"{"close_stalled":{"proposal_id":7}}"#

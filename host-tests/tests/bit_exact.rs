@@ -154,6 +154,10 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
         eval_batch: 50,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
         initial_model: Some(blob.to_vec().into()),
         initial_test_set: Vec::new(),
     };

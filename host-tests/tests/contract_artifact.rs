@@ -217,6 +217,10 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         eval_batch: 50,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
         initial_model: Some(blob.clone().into()),
         initial_test_set: Vec::new(),
     };

@@ -22,7 +22,7 @@
 //! 4. **Guard** (`stream`): a stream of transactions, each asked with
 //!    `Check` (allow / deny, gas) and `Score` (the top contributions: the
 //!    reasons).
-//! 5. **Proof-of-Improvement** (`poim`): `ProposeModel` with the better
+//! 5. **Proof-of-Improvement** (`poim`): `CommitProposal`, then `RevealProposal`, with the better
 //!    model (evaluated by the contract in `eval_batch`-row steps,
 //!    `ContinueEvaluation` until decided: accepted, bond back plus reward)
 //!    and with the worse one (rejected, bond to the vault); the contract's
@@ -211,6 +211,10 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         eval_batch: a.eval_batch,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
         test_samples: Vec::new(),
     })?;
     let (sim, instantiate_gas) = SimGuard::instantiate(chain, &admin, &init, TX_GAS_LIMIT)

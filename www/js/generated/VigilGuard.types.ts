@@ -19,10 +19,13 @@ export type RewardRule = "none" | {
   };
 };
 export interface InstantiateMsg {
+  activation_delay?: number;
   admin?: string | null;
   bond_denom: string;
   deny_threshold?: Decimal | null;
   eval_batch: number;
+  governance_delay?: number;
+  guardian?: string | null;
   initial_model?: Binary | null;
   initial_test_set?: TestSample[];
   margins?: Margins;
@@ -32,6 +35,7 @@ export interface InstantiateMsg {
   min_bond: Uint128;
   n_features: number;
   paused_check: PausedCheck;
+  reveal_delay?: number;
   reward: RewardRule;
   stall_blocks?: number;
   stall_fee?: Decimal & string;
@@ -51,14 +55,26 @@ export interface Margin {
   tolerance: Decimal;
 }
 export type ExecuteMsg = {
-  propose_model: {
+  commit_proposal: {
+    commitment: HexBinary;
     limits?: ProposalLimits | null;
+  };
+} | {
+  reveal_proposal: {
     model: Binary;
+    proposal_id: number;
+    salt: Binary;
   };
 } | {
   continue_evaluation: {
     proposal_id: number;
   };
+} | {
+  veto: {
+    proposal_id: number;
+  };
+} | {
+  activate: {};
 } | {
   cancel_proposal: {
     proposal_id: number;
@@ -94,6 +110,7 @@ export type ExecuteMsg = {
 } | {
   sweep: {};
 };
+export type HexBinary = string;
 export interface ProposalLimits {
   max_margins?: Margins | null;
   max_stall_fee?: Decimal | null;
@@ -101,14 +118,18 @@ export interface ProposalLimits {
   min_stall_blocks?: number | null;
 }
 export interface ConfigUpdate {
+  activation_delay?: number | null;
   deny_threshold?: (Decimal | null) | null;
   eval_batch?: number | null;
+  governance_delay?: number | null;
+  guardian?: string | null;
   margins?: Margins | null;
   max_check_gas?: number | null;
   max_class_ratio?: Decimal | null;
   max_inference_ops?: number | null;
   min_bond?: Uint128 | null;
   paused_check?: PausedCheck | null;
+  reveal_delay?: number | null;
   reward?: RewardRule | null;
   stall_blocks?: number | null;
   stall_fee?: Decimal | null;
@@ -156,11 +177,14 @@ export interface CheckResponse {
   threshold: Decimal;
 }
 export interface ConfigResponse {
+  activation_delay: number;
   active_version: number;
   admin: string;
   bond_denom: string;
   deny_threshold?: Decimal | null;
   eval_batch: number;
+  governance_delay: number;
+  guardian?: string | null;
   margins: Margins;
   max_check_gas: number;
   max_class_ratio: Decimal;
@@ -171,6 +195,7 @@ export interface ConfigResponse {
   paused: boolean;
   paused_check: PausedCheck;
   positives: number;
+  reveal_delay: number;
   reward: RewardRule;
   stall_blocks: number;
   stall_fee: Decimal;
@@ -220,22 +245,32 @@ export interface ModelBlobResponse {
   size: number;
   version: number;
 }
-export type ProposalStatus = "evaluating" | "accepted" | "rejected" | "cancelled" | "closed";
+export type ProposalStatus = "committed" | "queued" | "evaluating" | "pending" | "accepted" | "vetoed" | "rejected" | "cancelled" | "closed";
 export interface ProposalsResponse {
   proposals: ProposalResponse[];
 }
 export interface ProposalResponse {
   accepted_version?: number | null;
+  activate_at?: number | null;
+  activation_delay: number;
   bond: Uint128;
   candidate: Metrics;
   closable_at?: number | null;
+  commitment: string;
+  committed_at: number;
   deny_threshold?: Decimal | null;
+  disagreement_ids: number[];
+  disagreements: number;
   evaluated: number;
+  guardian?: string | null;
   hash: string;
   id: number;
   incumbent: Metrics;
   last_step_height: number;
   proposer: string;
+  reveal_from?: number | null;
+  reward_withheld: boolean;
+  same_predictions_as?: number | null;
   stall_blocks: number;
   stall_fee: Decimal;
   status: ProposalStatus;
