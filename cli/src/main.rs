@@ -320,6 +320,9 @@ enum MsgCmd {
     /// ExecuteMsg::Activate: anyone activates the pending model after its
     /// activation delay.
     Activate(SweepCmd),
+    /// ExecuteMsg::ApplyGovernance: anyone applies the queued governance
+    /// changes that are due.
+    ApplyGovernance(SweepCmd),
     /// ExecuteMsg::AddTestSamples from a labelled CSV.
     AddSamples(AddSamplesCmd),
     /// ExecuteMsg::Sweep: anyone moves funds stranded by plain bank
@@ -999,6 +1002,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
         ),
         MsgCmd::Veto(v) => emit_json(&[msg::veto(v.proposal_id)], &v.out),
         MsgCmd::Activate(a) => emit_json(&[msg::activate()], &a.out),
+        MsgCmd::ApplyGovernance(a) => emit_json(&[msg::apply_governance()], &a.out),
         MsgCmd::Commit(p) => {
             let dec = |flag: &str, v: &Option<String>| {
                 v.as_deref().map(|d| msg::decimal(flag, d)).transpose()

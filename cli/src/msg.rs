@@ -301,6 +301,11 @@ pub fn activate() -> ExecuteMsg {
     ExecuteMsg::Activate {}
 }
 
+/// `{"apply_governance": {}}`: anyone applies the due governance changes.
+pub fn apply_governance() -> ExecuteMsg {
+    ExecuteMsg::ApplyGovernance {}
+}
+
 /// The proposer's limits from the `vigil msg propose` flags: margins are
 /// stated for every metric alike (`--max-min-gain`, `--min-tolerance`; one
 /// without the other leaves the other free).
@@ -781,6 +786,10 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&activate()).unwrap(),
             r#"{"activate":{}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&apply_governance()).unwrap(),
+            r#"{"apply_governance":{}}"#
         );
         assert_eq!(salt(&"ab".repeat(32)).unwrap(), [0xab; SALT_BYTES]);
         for bad in ["ab", "zz", &"ab".repeat(33)] {

@@ -2,10 +2,10 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, Uint128};
-use vigil_guard_api::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use vigil_guard_api::msg::{ExecuteMsg, GovernanceChange, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
-use crate::execute::{admin, proposals, single_coin, test_set};
+use crate::execute::{admin, governance, proposals, single_coin, test_set};
 use crate::models::{install_model, validate_model};
 use crate::state::{Config, TestSetMeta, CONFIG, NEXT_PROPOSAL, TEST_SET, VAULT};
 use crate::{migrate as migration, query as q};
@@ -88,12 +88,24 @@ pub fn execute(
         ExecuteMsg::CloseStalled { proposal_id } => {
             proposals::close_stalled(deps, env, info, proposal_id)
         }
-        ExecuteMsg::AddTestSamples { samples } => test_set::add_test_samples(deps, info, samples),
-        ExecuteMsg::RemoveTestSamples { ids } => test_set::remove_test_samples(deps, info, ids),
-        ExecuteMsg::Rollback { version } => admin::rollback(deps, info, version),
+        ExecuteMsg::AddTestSamples { samples } => governance::govern(
+            deps,
+            env,
+            info,
+            GovernanceChange::AddTestSamples { samples },
+        ),
+        ExecuteMsg::RemoveTestSamples { ids } => {
+            governance::govern(deps, env, info, GovernanceChange::RemoveTestSamples { ids })
+        }
+        ExecuteMsg::Rollback { version } => {
+            governance::govern(deps, env, info, GovernanceChange::Rollback { version })
+        }
+        ExecuteMsg::UpdateConfig(update) => {
+            governance::govern(deps, env, info, GovernanceChange::UpdateConfig(update))
+        }
+        ExecuteMsg::ApplyGovernance {} => governance::apply_governance(deps, env, info),
         ExecuteMsg::Pause {} => admin::set_paused(deps, info, true),
         ExecuteMsg::Unpause {} => admin::set_paused(deps, info, false),
-        ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
         ExecuteMsg::Fund {} => admin::fund(deps, info),
         ExecuteMsg::Sweep {} => admin::sweep(deps, env, info),
@@ -110,6 +122,9 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
         QueryMsg::Config {} => to_json_binary(&q::config(deps)?)?,
         QueryMsg::TestSet { start_after, limit } => {
             to_json_binary(&q::test_set(deps, start_after, limit)?)?
+        }
+        QueryMsg::Governance { start_after, limit } => {
+            to_json_binary(&q::governance(deps, start_after, limit)?)?
         }
         QueryMsg::Proposals { start_after, limit } => {
             to_json_binary(&q::proposals(deps, start_after, limit)?)?

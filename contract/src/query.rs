@@ -2,9 +2,9 @@
 use cosmwasm_std::{Binary, Decimal, Deps, StdResult};
 use cw_storage_plus::Bound;
 use vigil_guard_api::msg::{
-    CheckResponse, ConfigResponse, Contribution, CostResponse, ModelBlobResponse, ModelResponse,
-    PausedCheck, ProposalResponse, ProposalsResponse, ScoreResponse, StoredSample, TestSetResponse,
-    MODEL_BLOB_CHUNK_BYTES,
+    CheckResponse, ConfigResponse, Contribution, CostResponse, GovernanceResponse,
+    ModelBlobResponse, ModelResponse, PausedCheck, ProposalResponse, ProposalsResponse,
+    ScoreResponse, StoredSample, TestSetResponse, MODEL_BLOB_CHUNK_BYTES,
 };
 use vigil_guard_api::units::score_decimal;
 use vigil_inference_core::decimal::Exact;
@@ -16,7 +16,8 @@ use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::{
-    load_blob_record, samples, ModelInfo, Proposal, CONFIG, MODELS, PROPOSALS, TEST_SET, VAULT,
+    load_blob_record, samples, ModelInfo, Proposal, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
+    TEST_SET, VAULT,
 };
 use crate::units::{act_decimal, parse_features};
 
@@ -275,6 +276,26 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
         disagreements: p.disagreements,
         disagreement_ids: p.disagreement_ids,
     }
+}
+
+/// `Governance`: the queued changes, in order.
+pub fn governance(
+    deps: Deps,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<GovernanceResponse> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let pending = GOVERNANCE
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            cosmwasm_std::Order::Ascending,
+        )
+        .take(limit)
+        .map(|item| item.map(|(_, p)| p))
+        .collect::<StdResult<_>>()?;
+    Ok(GovernanceResponse { pending })
 }
 
 /// `Proposals`: by id.

@@ -214,27 +214,31 @@ pub enum ExecuteMsg {
         /// The proposal.
         proposal_id: u64,
     },
-    /// Admin: add labelled samples (class-balance rule applies).
+    /// Admin, time-locked: add labelled samples (class-balance rule
+    /// applies). See [`GovernanceChange`].
     AddTestSamples {
         /// Samples to add.
         samples: Vec<TestSample>,
     },
-    /// Admin: remove samples by id.
+    /// Admin, time-locked: remove samples by id.
     RemoveTestSamples {
         /// Sample ids.
         ids: Vec<u32>,
     },
-    /// Admin: make an earlier accepted model active again.
+    /// Admin, time-locked: make an earlier accepted model active again.
     Rollback {
         /// Model version.
         version: u32,
     },
-    /// Admin: circuit breaker on.
+    /// Admin: circuit breaker on (immediate).
     Pause {},
-    /// Admin: circuit breaker off.
+    /// Admin: circuit breaker off (immediate).
     Unpause {},
-    /// Admin: change settings (absent fields stay).
+    /// Admin, time-locked: change settings (absent fields stay).
     UpdateConfig(ConfigUpdate),
+    /// Anyone: apply the queued governance changes that are due, in order,
+    /// as far as the first that must still wait.
+    ApplyGovernance {},
     /// Admin: hand governance to another address.
     UpdateAdmin {
         /// New admin.
@@ -246,6 +250,65 @@ pub enum ExecuteMsg {
     /// vault plus the bonds of undecided proposals (funds sent by plain bank
     /// transfer) into the vault. Nothing stranded: a no-op (`swept` 0).
     Sweep {},
+}
+
+/// A time-locked governance change (`UpdateConfig`, `AddTestSamples`,
+/// `RemoveTestSamples`, `Rollback`). Checked against the state when sent
+/// (refused if it could not apply now), then queued and applied from
+/// `governance_delay` blocks later (by `ApplyGovernance`, or the next
+/// governance message), in order. A test-set change or rollback also waits
+/// while a proposal is being evaluated or pending, and while any proposal
+/// committed before the change was queued is undecided: it never changes
+/// the test set or incumbent a committed proposal is judged on. (Config
+/// changes never reach a committed proposal: it keeps the rules of its
+/// commitment.) With `governance_delay` 0 a change applies at once or is
+/// refused (`TestSetLocked`, `ProposalInProgress`). A change that can no
+/// longer apply when due (e.g. the class rule after other changes) is
+/// dropped, with a `governance_dropped` attribute.
+// As `ExecuteMsg`: `UpdateConfig` is the large variant, read once.
+#[allow(clippy::large_enum_variant)]
+#[cw_serde]
+pub enum GovernanceChange {
+    /// `UpdateConfig`.
+    UpdateConfig(ConfigUpdate),
+    /// `AddTestSamples`.
+    AddTestSamples {
+        /// Samples to add.
+        samples: Vec<TestSample>,
+    },
+    /// `RemoveTestSamples`.
+    RemoveTestSamples {
+        /// Sample ids.
+        ids: Vec<u32>,
+    },
+    /// `Rollback`.
+    Rollback {
+        /// Model version.
+        version: u32,
+    },
+}
+
+/// A queued governance change.
+#[cw_serde]
+pub struct PendingChange {
+    /// Id (queue order).
+    pub id: u64,
+    /// The change.
+    pub change: GovernanceChange,
+    /// Height it was queued at.
+    pub queued_at: u64,
+    /// First height it may apply at.
+    pub apply_at: u64,
+    /// Proposals with a lower id (committed before it was queued) must be
+    /// decided before a test-set change or rollback applies.
+    pub after_proposal: u64,
+}
+
+/// `Governance` answer.
+#[cw_serde]
+pub struct GovernanceResponse {
+    /// Queued changes, in order.
+    pub pending: Vec<PendingChange>,
 }
 
 /// A message that cannot be right whatever the contract's state.
@@ -379,6 +442,14 @@ pub enum QueryMsg {
     TestSet {
         /// Start after this id.
         start_after: Option<u32>,
+        /// At most this many (default 30, max 100).
+        limit: Option<u32>,
+    },
+    /// Queued governance changes, in order.
+    #[returns(GovernanceResponse)]
+    Governance {
+        /// Start after this id.
+        start_after: Option<u64>,
         /// At most this many (default 30, max 100).
         limit: Option<u32>,
     },

@@ -7,7 +7,7 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, HexBinary, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
-use vigil_guard_api::msg::{Margins, ProposalStatus, RewardRule};
+use vigil_guard_api::msg::{Margins, PendingChange, ProposalStatus, RewardRule};
 use vigil_guard_api::Settings;
 
 pub mod active;
@@ -326,6 +326,11 @@ pub const BLOB_PREFIX: &[u8] = b"blob";
 /// Key prefix of open proposals' candidate blobs (`cand` + id, u64
 /// big-endian; chunked).
 pub const CANDIDATE_PREFIX: &[u8] = b"cand";
+
+/// Queued governance changes by id (queue order).
+pub const GOVERNANCE: Map<u64, PendingChange> = Map::new("governance");
+/// Next governance change id (absent: 1).
+pub const NEXT_GOVERNANCE: Item<u64> = Item::new("next_governance");
 
 /// Key prefix of a proposal's candidate prediction bits (`pred` + id, u64
 /// big-endian): bit k (least significant first) is the candidate's label

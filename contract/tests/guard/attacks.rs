@@ -1043,3 +1043,294 @@ fn the_predictions_of_a_rejected_model_accepted_later_earn_no_reward() {
     assert_eq!(s.config().vault.u128(), VAULT + MIN_BOND);
     s.assert_conserved();
 }
+
+// ---------------------- attack 5: governance that cannot ambush (time locks)
+
+const GOV_DELAY: u64 = 10;
+
+/// `cut(12)` active, a governance delay of [`GOV_DELAY`] blocks, evaluation
+/// in three steps.
+fn timelocked() -> Suite {
+    Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            eval_batch: 4,
+            stall_blocks: 100,
+            governance_delay: GOV_DELAY,
+            ..base_msg()
+        },
+        VAULT,
+    )
+}
+
+fn pending(s: &Suite) -> Vec<vigil_guard::msg::PendingChange> {
+    s.q::<vigil_guard::msg::GovernanceResponse>(&QueryMsg::Governance {
+        start_after: None,
+        limit: None,
+    })
+    .pending
+}
+
+fn apply(s: &mut Suite) -> String {
+    let bob = s.bob.clone();
+    attr_of(
+        &s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[]).unwrap(),
+        "applied",
+    )
+}
+
+fn finish(s: &mut Suite, id: u64) {
+    let bob = s.bob.clone();
+    while s.proposal(id).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            &[],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_admin_config_change_front_running_a_commitment_is_only_announced() {
+    let mut s = timelocked();
+    let alice = s.alice.clone();
+    let a0 = s.balance(&alice);
+    let before = s.config();
+    // In the block of Alice's commitment, ahead of it: margins no model
+    // meets and no reward.
+    let r = s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        margins: Some(impossible_margins()),
+        reward: Some(vigil_guard::msg::RewardRule::None),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(attr_of(&r, "applied"), "0");
+    assert_eq!(
+        attr_of(&r, "apply_at"),
+        (s.height() + GOV_DELAY).to_string()
+    );
+    assert_eq!(s.config(), before, "announced, not applied");
+    assert_eq!(pending(&s).len(), 1);
+    let id = s.commit(&alice, &blob(&perfect()), MIN_BOND, None).unwrap();
+    s.advance(1);
+    s.reveal(&alice, id, &blob(&perfect())).unwrap();
+    finish(&mut s, id);
+    assert_eq!(s.proposal(id).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), a0 + 500);
+    // Not before its time; then anyone applies it.
+    assert_eq!(apply(&mut s), "0");
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "1");
+    assert_eq!(s.config().margins, impossible_margins());
+    assert!(pending(&s).is_empty());
+    s.assert_conserved();
+}
+
+/// A positive the candidate `perfect()` misses and a negative it flags.
+fn samples_against_perfect() -> Vec<vigil_guard::msg::TestSample> {
+    vec![
+        vigil_guard::msg::TestSample {
+            features: strings(&["13", "-5"]),
+            label: true,
+        },
+        vigil_guard::msg::TestSample {
+            features: strings(&["0", "5"]),
+            label: false,
+        },
+    ]
+}
+
+#[test]
+fn an_admin_cannot_change_the_test_set_under_a_committed_proposal() {
+    let mut s = timelocked();
+    let alice = s.alice.clone();
+    let a0 = s.balance(&alice);
+    let id = s.commit(&alice, &blob(&perfect()), MIN_BOND, None).unwrap();
+    let version = s.config().test_set_version;
+    // The admin adds samples the candidate gets wrong and removes some it
+    // gets right, after the commitment.
+    s.admin_exec(&ExecuteMsg::AddTestSamples {
+        samples: samples_against_perfect(),
+    });
+    let right: Vec<u32> = s.test_set().samples.iter().take(2).map(|x| x.id).collect();
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples { ids: right });
+    // Due, but held: a proposal committed before them is undecided.
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "0");
+    assert_eq!(s.config().test_set_version, version);
+    s.reveal(&alice, id, &blob(&perfect())).unwrap();
+    // Nor while it is evaluated.
+    assert_eq!(apply(&mut s), "0");
+    finish(&mut s, id);
+    let p = s.proposal(id);
+    assert_eq!(
+        (p.status, p.test_set_version, p.total),
+        (ProposalStatus::Accepted, version, 12)
+    );
+    assert_eq!(s.balance(&alice), a0 + 500);
+    // Decided: both apply, in order.
+    assert_eq!(apply(&mut s), "2");
+    let c = s.config();
+    assert_eq!(
+        (c.test_set_version, c.positives + c.negatives),
+        (version + 2, 12)
+    );
+    s.assert_conserved();
+}
+
+#[test]
+fn an_admin_cannot_roll_back_the_incumbent_under_a_committed_proposal() {
+    let mut s = timelocked();
+    let alice = s.alice.clone();
+    s.propose_and_decide(&alice, &blob(&cut(9)), MIN_BOND);
+    assert_eq!(s.config().active_version, 2);
+    let id = s.commit(&alice, &blob(&perfect()), MIN_BOND, None).unwrap();
+    s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "0");
+    assert_eq!(s.config().active_version, 2);
+    s.reveal(&alice, id, &blob(&perfect())).unwrap();
+    finish(&mut s, id);
+    let p = s.proposal(id);
+    assert_eq!(p.status, ProposalStatus::Accepted);
+    // Judged against the incumbent in force at its commitment, v2.
+    let inc = p.incumbent;
+    assert_eq!(
+        (inc.tp, inc.fp, inc.tn, inc.fn_),
+        counts(&cut(9), &test_set())
+    );
+    // Then the announced rollback applies.
+    assert_eq!(apply(&mut s), "1");
+    assert_eq!(s.config().active_version, 1);
+    s.assert_conserved();
+}
+
+#[test]
+fn the_governance_delay_is_itself_time_locked() {
+    let mut s = timelocked();
+    let admin = s.admin.clone();
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        governance_delay: Some(0),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(s.config().governance_delay, GOV_DELAY);
+    // A change right after still waits (behind it, in order).
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        min_bond: Some(Uint128::new(7)),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(s.config().min_bond, Uint128::new(MIN_BOND));
+    s.advance(GOV_DELAY - 1);
+    assert_eq!(apply(&mut s), "0");
+    s.advance(1);
+    assert_eq!(apply(&mut s), "2");
+    let c = s.config();
+    assert_eq!((c.governance_delay, c.min_bond), (0, Uint128::new(7)));
+    // Pause stays immediate: the circuit breaker.
+    let mut t = timelocked();
+    t.admin_exec(&ExecuteMsg::Pause {});
+    assert!(t.config().paused);
+    // Only the admin queues; anyone applies, without funds.
+    let bob = t.bob.clone();
+    assert_eq!(
+        t.exec_err(
+            &bob,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate::default()),
+            &[]
+        ),
+        ContractError::Unauthorized
+    );
+    assert_eq!(
+        t.exec_err(&bob, &ExecuteMsg::ApplyGovernance {}, &coins(1, DENOM)),
+        ContractError::UnexpectedFunds
+    );
+    let _ = admin;
+}
+
+#[test]
+fn a_vault_sized_reward_for_an_accomplice_re_proposing_a_public_blob_pays_nothing() {
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            governance_delay: GOV_DELAY,
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    // Alice's cut(5) is rejected under the margins in force: public now.
+    s.propose_and_decide(&alice, &blob(&cut(5)), MIN_BOND);
+    assert_eq!(s.proposal(1).status, ProposalStatus::Rejected);
+    // The admin announces a vault-sized reward and margins that let cut(5)
+    // through, for an accomplice.
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        reward: Some(vigil_guard::msg::RewardRule::Fixed {
+            amount: Uint128::new(VAULT + MIN_BOND),
+        }),
+        margins: Some(Margins {
+            precision: Margin {
+                min_gain: dec("0.11"),
+                tolerance: dec("0.1"),
+            },
+            ..Margins::default()
+        }),
+        ..ConfigUpdate::default()
+    }));
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "1");
+    // The blob itself: refused at the reveal.
+    assert_eq!(
+        s.refused_at_reveal(&bob, &blob(&cut(5)), MIN_BOND),
+        ContractError::RevealedModel { proposal_id: 1 }
+    );
+    // A variant with its predictions: accepted, no reward.
+    let b0 = s.balance(&bob);
+    s.propose_and_decide(&bob, &blob(&cut_variant(5, 0.01)), MIN_BOND);
+    let p = s.last_proposal();
+    assert_eq!(
+        (p.status, p.same_predictions_as),
+        (ProposalStatus::Accepted, Some(1))
+    );
+    assert_eq!(s.balance(&bob), b0);
+    assert_eq!(s.config().vault.u128(), VAULT + MIN_BOND);
+    s.assert_conserved();
+}
+
+#[test]
+fn a_queued_change_that_can_no_longer_apply_is_dropped_whole() {
+    let mut s = timelocked();
+    // Two removals of the same negatives: the first applies, the second
+    // finds them gone and is dropped, with nothing written.
+    let negatives: Vec<u32> = s
+        .test_set()
+        .samples
+        .iter()
+        .filter(|x| !x.label)
+        .take(2)
+        .map(|x| x.id)
+        .collect();
+    for _ in 0..2 {
+        s.admin_exec(&ExecuteMsg::RemoveTestSamples {
+            ids: negatives.clone(),
+        });
+    }
+    s.advance(GOV_DELAY);
+    let bob = s.bob.clone();
+    let r = s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[]).unwrap();
+    assert_eq!(attr_of(&r, "applied"), "1");
+    assert!(attr_of(&r, "governance_dropped").starts_with("2: no test sample"));
+    let c = s.config();
+    assert_eq!((c.negatives, c.test_set_version), (4, 2));
+    // A change that cannot apply now is refused when sent.
+    let admin = s.admin.clone();
+    let first = negatives[0];
+    assert_eq!(
+        s.exec_err(
+            &admin,
+            &ExecuteMsg::RemoveTestSamples { ids: negatives },
+            &[]
+        ),
+        ContractError::NoSuchSample(first)
+    );
+    assert!(pending(&s).is_empty());
+}

@@ -102,6 +102,8 @@ export type ExecuteMsg = {
 } | {
   update_config: ConfigUpdate;
 } | {
+  apply_governance: {};
+} | {
   update_admin: {
     admin: string;
   };
@@ -150,6 +152,11 @@ export type QueryMsg = {
   config: {};
 } | {
   test_set: {
+    limit?: number | null;
+    start_after?: number | null;
+  };
+} | {
+  governance: {
     limit?: number | null;
     start_after?: number | null;
   };
@@ -213,6 +220,31 @@ export interface CheckGas {
   compute: number;
   setup: number;
   storage: number;
+}
+export type GovernanceChange = {
+  update_config: ConfigUpdate;
+} | {
+  add_test_samples: {
+    samples: TestSample[];
+  };
+} | {
+  remove_test_samples: {
+    ids: number[];
+  };
+} | {
+  rollback: {
+    version: number;
+  };
+};
+export interface GovernanceResponse {
+  pending: PendingChange[];
+}
+export interface PendingChange {
+  after_proposal: number;
+  apply_at: number;
+  change: GovernanceChange;
+  id: number;
+  queued_at: number;
 }
 export interface ModelResponse {
   active: boolean;
