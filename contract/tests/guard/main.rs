@@ -10,6 +10,7 @@
 //! - `unit`: entry points on `mock_dependencies`.
 //! - `blob`: `ModelBlob` and unparsable messages.
 //! - `commit`: commit-reveal proposals, the reveal window and queue.
+//! - `machine`: a proptest state machine over random message sequences.
 //! - `migrate_v0_1`: a real 0.1.0 store converted by `migrate`.
 mod common;
 
@@ -20,6 +21,7 @@ mod blob;
 mod commit;
 mod funds;
 mod input;
+mod machine;
 mod migrate_v0_1;
 mod poim;
 mod unit;
