@@ -52,6 +52,7 @@ fn init() -> InstantiateMsg {
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         initial_model: None,
         initial_test_set: Vec::new(),
     }

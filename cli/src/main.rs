@@ -451,6 +451,9 @@ struct InstantiateCmd {
     /// before it may apply.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     governance_delay: u64,
+    /// The address that commits hidden test batches (default: none).
+    #[arg(long)]
+    curator: Option<String>,
     #[command(flatten)]
     samples: SampleArgs,
     #[command(flatten)]
@@ -1074,6 +1077,7 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                 activation_delay: i.activation_delay,
                 guardian: i.guardian,
                 governance_delay: i.governance_delay,
+                curator: i.curator,
                 test_samples: Vec::new(),
             };
             // The contract's checks of its settings, before reading samples.

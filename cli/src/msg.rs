@@ -451,6 +451,8 @@ pub struct InstantiateArgs {
     pub guardian: Option<String>,
     /// Blocks a governance change waits.
     pub governance_delay: u64,
+    /// Who commits hidden test batches.
+    pub curator: Option<String>,
     /// Initial test samples.
     pub test_samples: Vec<TestSample>,
 }
@@ -495,6 +497,7 @@ impl InstantiateArgs {
             activation_delay: self.activation_delay,
             guardian: self.guardian.clone(),
             governance_delay: self.governance_delay,
+            curator: self.curator.clone(),
         };
         settings.validate().map_err(|e| self.flag_of(e))
     }
@@ -637,6 +640,7 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
         activation_delay: a.activation_delay,
         guardian: a.guardian.clone(),
         governance_delay: a.governance_delay,
+        curator: a.curator.clone(),
         initial_model: blob.map(Binary::from),
         initial_test_set: a.test_samples.clone(),
     };
@@ -725,6 +729,7 @@ mod tests {
             activation_delay: 0,
             guardian: None,
             governance_delay: 0,
+            curator: None,
             test_samples: Vec::new(),
         }
     }

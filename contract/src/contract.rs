@@ -5,7 +5,7 @@ use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Resp
 use vigil_guard_api::msg::{ExecuteMsg, GovernanceChange, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
-use crate::execute::{admin, governance, proposals, single_coin, test_set};
+use crate::execute::{admin, batch, governance, proposals, single_coin, test_set};
 use crate::models::{install_model, validate_model};
 use crate::state::{Config, TestSetMeta, CONFIG, NEXT_PROPOSAL, TEST_SET, VAULT};
 use crate::{migrate as migration, query as q};
@@ -26,8 +26,11 @@ pub fn instantiate(
 ) -> Result<Response, ContractError> {
     msg.validate()?;
     let mut settings = msg.settings();
-    if let Some(g) = &settings.guardian {
-        settings.guardian = Some(deps.api.addr_validate(g)?.into_string());
+    for g in [&mut settings.guardian, &mut settings.curator]
+        .into_iter()
+        .flatten()
+    {
+        *g = deps.api.addr_validate(g)?.into_string();
     }
     let admin = match &msg.admin {
         Some(a) => deps.api.addr_validate(a)?,
@@ -104,6 +107,13 @@ pub fn execute(
             governance::govern(deps, env, info, GovernanceChange::UpdateConfig(update))
         }
         ExecuteMsg::ApplyGovernance {} => governance::apply_governance(deps, env, info),
+        ExecuteMsg::CommitBatch { chunks } => batch::commit_batch(deps, env, info, chunks),
+        ExecuteMsg::RevealBatch {
+            index,
+            samples,
+            salt,
+        } => batch::reveal_batch(deps, env, info, index, samples, salt),
+        ExecuteMsg::Withdraw { proposal_id } => proposals::withdraw(deps, env, info, proposal_id),
         ExecuteMsg::Pause {} => admin::set_paused(deps, info, true),
         ExecuteMsg::Unpause {} => admin::set_paused(deps, info, false),
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
@@ -114,7 +124,7 @@ pub fn execute(
 
 /// Query.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Check { features } => to_json_binary(&q::check(deps, &features)?)?,
         QueryMsg::Score { features } => to_json_binary(&q::score(deps, &features)?)?,
@@ -123,6 +133,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
         QueryMsg::TestSet { start_after, limit } => {
             to_json_binary(&q::test_set(deps, start_after, limit)?)?
         }
+        QueryMsg::Batch {} => to_json_binary(&q::batch(deps, env.block.height)?)?,
         QueryMsg::Governance { start_after, limit } => {
             to_json_binary(&q::governance(deps, start_after, limit)?)?
         }

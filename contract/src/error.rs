@@ -193,6 +193,14 @@ pub enum ContractError {
         status: ProposalStatus,
     },
 
+    /// A batch is committed and not yet merged or void.
+    #[error("the curator's batch is still open")]
+    BatchOpen,
+
+    /// No batch committed.
+    #[error("no batch")]
+    NoBatch,
+
     /// No proposal with this id.
     #[error("no proposal {0}")]
     NoSuchProposal(u64),

@@ -2,7 +2,7 @@
 use cosmwasm_std::{Binary, Decimal, Deps, StdResult};
 use cw_storage_plus::Bound;
 use vigil_guard_api::msg::{
-    CheckResponse, ConfigResponse, Contribution, CostResponse, GovernanceResponse,
+    BatchResponse, CheckResponse, ConfigResponse, Contribution, CostResponse, GovernanceResponse,
     ModelBlobResponse, ModelResponse, PausedCheck, ProposalResponse, ProposalsResponse,
     ScoreResponse, StoredSample, TestSetResponse, MODEL_BLOB_CHUNK_BYTES,
 };
@@ -16,7 +16,7 @@ use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::{
-    load_blob_record, samples, ModelInfo, Proposal, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
+    load_blob_record, samples, ModelInfo, Proposal, BATCH, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
     TEST_SET, VAULT,
 };
 use crate::units::{act_decimal, parse_features};
@@ -202,6 +202,7 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         activation_delay: s.activation_delay,
         guardian: s.guardian,
         governance_delay: s.governance_delay,
+        curator: s.curator,
         paused: c.paused,
         vault: VAULT.load(deps.storage)?,
         active_version: active_version(deps.storage)?,
@@ -276,6 +277,26 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
         disagreements: p.disagreements,
         disagreement_ids: p.disagreement_ids,
     }
+}
+
+/// `Batch`: the curator's latest batch.
+pub fn batch(deps: Deps, height: u64) -> StdResult<Option<BatchResponse>> {
+    Ok(BATCH.may_load(deps.storage)?.map(|b| BatchResponse {
+        committed_at: b.committed_at,
+        first_proposal: b.first_proposal,
+        chunks: b.chunks.len() as u32,
+        revealed: b.revealed.iter().filter(|&&r| r).count() as u32,
+        reveal_from: b.reveal_from,
+        deadline: b.deadline,
+        state: if b.merged {
+            "merged"
+        } else if b.void(height) {
+            "void"
+        } else {
+            "committed"
+        }
+        .into(),
+    }))
 }
 
 /// `Governance`: the queued changes, in order.

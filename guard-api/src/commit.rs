@@ -38,6 +38,31 @@ pub fn commitment(model: &[u8], proposer: &str, salt: &[u8]) -> [u8; COMMITMENT_
         .into()
 }
 
+/// The hash a curator commits for one chunk of a hidden batch
+/// (`ExecuteMsg::CommitBatch`), checked at its reveal
+/// (`ExecuteMsg::RevealBatch`):
+///
+/// ```text
+/// sha256( salt || for each sample: label (1 byte, 0 or 1)
+///                   || feature count (u32 big-endian)
+///                   || for each feature: length (u32 big-endian) || UTF-8 bytes )
+/// ```
+///
+/// with a [`SALT_BYTES`]-byte salt per chunk (it hides the samples until the
+/// reveal).
+pub fn chunk_hash(samples: &[crate::msg::TestSample], salt: &[u8]) -> [u8; COMMITMENT_BYTES] {
+    let mut h = Sha256::new().chain_update(salt);
+    for s in samples {
+        h.update([u8::from(s.label)]);
+        h.update((s.features.len() as u32).to_be_bytes());
+        for f in &s.features {
+            h.update((f.len() as u32).to_be_bytes());
+            h.update(f.as_bytes());
+        }
+    }
+    h.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +78,29 @@ mod tests {
         assert_ne!(c, commitment(b"model", "cosmwasm1bob", &[7; SALT_BYTES]));
         assert_ne!(c, commitment(b"modem", "cosmwasm1alice", &[7; SALT_BYTES]));
         assert_ne!(c, commitment(b"model", "cosmwasm1alice", &[8; SALT_BYTES]));
+    }
+
+    #[test]
+    fn a_chunk_hash_binds_every_byte() {
+        use crate::msg::TestSample;
+        let s = |f: &[&str], label| TestSample {
+            features: f.iter().map(|x| x.to_string()).collect(),
+            label,
+        };
+        let salt = [3; SALT_BYTES];
+        let h = chunk_hash(&[s(&["1", "-2.5"], true)], &salt);
+        let mut pre = salt.to_vec();
+        pre.extend_from_slice(&[1, 0, 0, 0, 2, 0, 0, 0, 1, b'1', 0, 0, 0, 4]);
+        pre.extend_from_slice(b"-2.5");
+        assert_eq!(h.as_slice(), Sha256::digest(&pre).as_slice());
+        // Feature boundaries, labels, order and salt all count.
+        for other in [
+            chunk_hash(&[s(&["1-", "2.5"], true)], &salt),
+            chunk_hash(&[s(&["1", "-2.5"], false)], &salt),
+            chunk_hash(&[s(&["1", "-2.5"], true)], &[4; SALT_BYTES]),
+            chunk_hash(&[s(&["1", "-2.5"], true), s(&["0", "0"], false)], &salt),
+        ] {
+            assert_ne!(h, other);
+        }
     }
 }

@@ -141,6 +141,9 @@ pub struct InstantiateMsg {
     /// Blocks a governance change waits before it may apply; default 0.
     #[serde(default)]
     pub governance_delay: u64,
+    /// Who commits hidden test batches; default none.
+    #[serde(default)]
+    pub curator: Option<String>,
     /// A first model (admin-installed, no evaluation).
     pub initial_model: Option<Binary>,
     /// A first test set (checked by the class-balance rule like any other).
@@ -239,6 +242,33 @@ pub enum ExecuteMsg {
     /// Anyone: apply the queued governance changes that are due, in order,
     /// as far as the first that must still wait.
     ApplyGovernance {},
+    /// The curator: commit a hidden batch of test samples, one hash per
+    /// chunk (`vigil_guard_api::commit::chunk_hash`). Proposals committed
+    /// from now on are judged only once the batch is revealed and has
+    /// joined the test set. One batch at a time.
+    CommitBatch {
+        /// The chunks' hashes (32 bytes each, at most 64 chunks).
+        chunks: Vec<HexBinary>,
+    },
+    /// The curator: reveal chunk `index` of the batch, from `reveal_delay`
+    /// blocks after its commitment until `stall_blocks` later. When every
+    /// chunk is revealed the batch joins the test set (as soon as no
+    /// proposal committed before the batch is undecided and none is open).
+    RevealBatch {
+        /// Chunk index.
+        index: u32,
+        /// Its samples.
+        samples: Vec<TestSample>,
+        /// Its salt (32 bytes).
+        salt: Binary,
+    },
+    /// The proposer: withdraw, bond refunded in full, a proposal that waits
+    /// for a batch the curator did not reveal by its deadline (or that
+    /// could not join the test set), while it is committed or queued.
+    Withdraw {
+        /// The proposal.
+        proposal_id: u64,
+    },
     /// Admin: hand governance to another address.
     UpdateAdmin {
         /// New admin.
@@ -304,6 +334,28 @@ pub struct PendingChange {
     pub after_proposal: u64,
 }
 
+/// `Batch` answer: the curator's latest batch.
+#[cw_serde]
+pub struct BatchResponse {
+    /// Height of its commitment.
+    pub committed_at: u64,
+    /// Proposals from this id on were committed after it and are judged
+    /// with it.
+    pub first_proposal: u64,
+    /// Its chunks.
+    pub chunks: u32,
+    /// Chunks revealed.
+    pub revealed: u32,
+    /// First height of its reveal.
+    pub reveal_from: u64,
+    /// First height after its reveal window.
+    pub deadline: u64,
+    /// `committed`, `merged` (joined the test set) or `void` (not revealed
+    /// in time, or refused by the class rule): waiting proposers may
+    /// withdraw.
+    pub state: String,
+}
+
 /// `Governance` answer.
 #[cw_serde]
 pub struct GovernanceResponse {
@@ -320,7 +372,13 @@ pub enum InvalidMsg {
     /// A salt that is not [`SALT_BYTES`] long.
     #[error("a salt is 32 bytes, got {0}")]
     SaltLength(usize),
+    /// A batch without chunks or with more than [`MAX_BATCH_CHUNKS`].
+    #[error("a batch has 1 to 64 chunks, got {0}")]
+    BatchChunks(usize),
 }
+
+/// Most chunks in a hidden batch.
+pub const MAX_BATCH_CHUNKS: usize = 64;
 
 impl ExecuteMsg {
     /// The checks that need no state (the contract makes them first).
@@ -331,8 +389,21 @@ impl ExecuteMsg {
             {
                 Err(InvalidMsg::CommitmentLength(commitment.len()))
             }
-            ExecuteMsg::RevealProposal { salt, .. } if salt.len() != SALT_BYTES => {
+            ExecuteMsg::RevealProposal { salt, .. } | ExecuteMsg::RevealBatch { salt, .. }
+                if salt.len() != SALT_BYTES =>
+            {
                 Err(InvalidMsg::SaltLength(salt.len()))
+            }
+            ExecuteMsg::CommitBatch { chunks }
+                if chunks.is_empty() || chunks.len() > MAX_BATCH_CHUNKS =>
+            {
+                Err(InvalidMsg::BatchChunks(chunks.len()))
+            }
+            ExecuteMsg::CommitBatch { chunks } => {
+                match chunks.iter().find(|c| c.len() != COMMITMENT_BYTES) {
+                    Some(c) => Err(InvalidMsg::CommitmentLength(c.len())),
+                    None => Ok(()),
+                }
             }
             _ => Ok(()),
         }
@@ -409,6 +480,14 @@ pub struct ConfigUpdate {
     pub guardian: Option<Option<String>>,
     /// New governance delay (itself applied after the delay in force).
     pub governance_delay: Option<u64>,
+    /// New curator (for batches committed after it): absent keeps it,
+    /// `null` removes it, an address sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub curator: Option<Option<String>>,
 }
 
 /// Queries.
@@ -445,6 +524,9 @@ pub enum QueryMsg {
         /// At most this many (default 30, max 100).
         limit: Option<u32>,
     },
+    /// The hidden batch, if one was committed.
+    #[returns(Option<BatchResponse>)]
+    Batch {},
     /// Queued governance changes, in order.
     #[returns(GovernanceResponse)]
     Governance {
@@ -638,6 +720,8 @@ pub struct ConfigResponse {
     pub guardian: Option<String>,
     /// Governance delay (blocks).
     pub governance_delay: u64,
+    /// Curator.
+    pub curator: Option<String>,
     /// Paused now.
     pub paused: bool,
     /// Vault balance (rewards available).
@@ -688,6 +772,9 @@ pub enum ProposalStatus {
     Accepted,
     /// Vetoed by the guardian while pending: bond moved to the vault.
     Vetoed,
+    /// Withdrawn by its proposer after the curator missed a batch's reveal:
+    /// bond refunded in full.
+    Withdrawn,
     /// Rejected: bond moved to the vault.
     Rejected,
     /// Cancelled by the admin: bond refunded less the stall fee (to the
@@ -837,6 +924,7 @@ impl InstantiateMsg {
             activation_delay: self.activation_delay,
             guardian: self.guardian.clone(),
             governance_delay: self.governance_delay,
+            curator: self.curator.clone(),
         }
     }
 
@@ -896,6 +984,9 @@ impl ConfigUpdate {
         if let Some(v) = self.governance_delay {
             s.governance_delay = v;
         }
+        if let Some(v) = &self.curator {
+            s.curator = v.clone();
+        }
         s.validate()?;
         Ok(s)
     }
@@ -922,6 +1013,7 @@ impl ConfigResponse {
             activation_delay: self.activation_delay,
             guardian: self.guardian.clone(),
             governance_delay: self.governance_delay,
+            curator: self.curator.clone(),
         }
     }
 }
@@ -979,6 +1071,7 @@ mod tests {
             activation_delay: 0,
             guardian: None,
             governance_delay: 0,
+            curator: None,
         };
         base.validate().unwrap();
         let bad = ConfigUpdate {

@@ -63,6 +63,10 @@ pub struct Settings {
     /// at once when nothing holds it back.
     #[serde(default)]
     pub governance_delay: u64,
+    /// The address that commits hidden test batches (`CommitBatch`); none:
+    /// no hidden batches.
+    #[serde(default)]
+    pub curator: Option<String>,
 }
 
 /// Default `stall_blocks`: 600 blocks (about an hour at 6 s blocks).

@@ -267,6 +267,7 @@ pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32)
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         initial_model: model.map(|m| m.to_vec().into()),
         initial_test_set: Vec::new(),
     }

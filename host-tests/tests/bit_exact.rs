@@ -158,6 +158,7 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         initial_model: Some(blob.to_vec().into()),
         initial_test_set: Vec::new(),
     };

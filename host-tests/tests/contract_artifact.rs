@@ -221,6 +221,7 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         initial_model: Some(blob.clone().into()),
         initial_test_set: Vec::new(),
     };

@@ -145,6 +145,7 @@ fn old_guard(dir: &Path) -> Chain {
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         initial_model: Some(cut7.into()),
         initial_test_set: test_set(),
     };
@@ -312,6 +313,7 @@ fn a_0_1_store_survives_migration_to_this_code() {
         assert_eq!(obj.remove(k).unwrap().as_u64(), Some(0), "{k}");
     }
     assert!(obj.remove("guardian").unwrap().is_null());
+    assert!(obj.remove("curator").unwrap().is_null());
     assert_eq!(after_config, before["config"]);
     let config: ConfigResponse = serde_json::from_value(after["config"].clone()).unwrap();
     assert_eq!(config.vault.u128(), 10_000 + 2_000 + 1_500 - 500);

@@ -215,6 +215,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         test_samples: Vec::new(),
     })?;
     let (sim, instantiate_gas) = SimGuard::instantiate(chain, &admin, &init, TX_GAS_LIMIT)

@@ -37,8 +37,11 @@ fn plan(
     Ok(match change {
         GovernanceChange::UpdateConfig(update) => {
             let mut settings = update.apply(&config.settings)?;
-            if let Some(g) = &settings.guardian {
-                settings.guardian = Some(api.addr_validate(g)?.into_string());
+            for g in [&mut settings.guardian, &mut settings.curator]
+                .into_iter()
+                .flatten()
+            {
+                *g = api.addr_validate(g)?.into_string();
             }
             Plan::Config(Box::new(settings))
         }
@@ -185,9 +188,16 @@ pub fn apply_governance(
     info: MessageInfo,
 ) -> Result<Response, ContractError> {
     ensure_no_funds(&info)?;
-    let (applied, dropped) = apply_due(deps.storage, deps.api, env.block.height)?;
+    let height = env.block.height;
+    let (applied, dropped) = apply_due(deps.storage, deps.api, height)?;
+    // Also the hidden batch, and the queue it may have held.
+    let batch = super::batch::settle(deps.storage, height)?;
+    let denom = CONFIG.load(deps.storage)?.settings.bond_denom;
+    let refunds = super::queue::next_in_queue(deps.storage, height, &denom)?;
     Ok(Response::new()
         .add_attribute("action", "apply_governance")
+        .add_attribute("batch", batch)
+        .add_messages(refunds)
         .add_attribute("applied", applied.to_string())
         .add_attributes(dropped))
 }

@@ -5,8 +5,10 @@ use crate::error::ContractError;
 use crate::state::{Config, CONFIG};
 
 pub mod admin;
+pub mod batch;
 pub mod governance;
 pub mod proposals;
+pub mod queue;
 pub mod test_set;
 
 /// The configuration, if `info` is the admin's and carries no funds.

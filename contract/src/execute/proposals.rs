@@ -5,8 +5,8 @@
 //! accepted and pending activation); any number may be committed, and a
 //! reveal while another is open queues (commitment order).
 use cosmwasm_std::{
-    Addr, BankMsg, Binary, Coin, DepsMut, Env, Event, HexBinary, MessageInfo, Order, Response,
-    StdError, Storage, Uint128,
+    Addr, BankMsg, Binary, DepsMut, Env, Event, HexBinary, MessageInfo, Response, StdError,
+    Storage, Uint128,
 };
 use sha2::{Digest, Sha256};
 use vigil_guard_api::commit::commitment;
@@ -15,15 +15,15 @@ use vigil_guard_api::units::{score_decimal, threshold_bits};
 use vigil_guard_api::Settings;
 use vigil_inference_core::{Model, Score};
 
-use super::{admin_call, ensure_no_funds, single_coin};
+use super::queue::{check_judgeable, next_in_queue, send, start};
+use super::{admin_call, batch, ensure_no_funds, single_coin};
 use crate::error::{invalid_model, ContractError};
 use crate::models::{hex, install_model, validate_model};
 use crate::poim;
-use crate::state::active::active_version;
 use crate::state::{
-    chunked, load_blob, load_candidate, prediction_bits_key, remove_candidate, save_candidate,
-    Best, Config, Counts, Proposal, BEST, CONFIG, DISAGREEMENT_IDS, MODEL_BY_HASH, NEXT_PROPOSAL,
-    OPEN_PROPOSAL, PREDICTIONS, PROPOSALS, QUEUE, REVEALED, TEST_SET, UNDECIDED, VAULT,
+    batch_holds, chunked, load_blob, load_candidate, prediction_bits_key, remove_candidate,
+    save_candidate, Best, Config, Counts, Proposal, BEST, CONFIG, DISAGREEMENT_IDS, MODEL_BY_HASH,
+    NEXT_PROPOSAL, OPEN_PROPOSAL, PREDICTIONS, PROPOSALS, QUEUE, REVEALED, UNDECIDED, VAULT,
 };
 
 /// The reward rule's amount for `bond`, before the vault's cap.
@@ -107,22 +107,6 @@ fn check_margins(max: &Margins, current: &Margins) -> Result<(), ContractError> 
                 m.tolerance,
                 c.tolerance,
             ));
-        }
-    }
-    Ok(())
-}
-
-/// The test set can judge a proposal: not empty, neither class empty
-/// (with a class empty, precision, recall and F1 are 0 for every model and
-/// accuracy alone would decide).
-fn check_judgeable(storage: &dyn Storage) -> Result<(), ContractError> {
-    let meta = TEST_SET.load(storage)?;
-    if meta.total() == 0 {
-        return Err(ContractError::TestSetEmpty);
-    }
-    for (count, class) in [(meta.positives, "positive"), (meta.negatives, "negative")] {
-        if count == 0 {
-            return Err(ContractError::ClassEmpty { class });
         }
     }
     Ok(())
@@ -291,14 +275,13 @@ pub fn reveal(
         .add_attribute("action", "reveal_proposal")
         .add_attribute("proposal_id", id.to_string())
         .add_attribute("hash", hash);
-    if let Some(open) = OPEN_PROPOSAL.may_load(deps.storage)? {
+    let open = OPEN_PROPOSAL.may_load(deps.storage)?;
+    if open.is_some() || batch_holds(deps.storage, id, height) {
         proposal.status = ProposalStatus::Queued;
         PROPOSALS.save(deps.storage, id, &proposal)?;
         QUEUE.save(deps.storage, id, &())?;
         save_candidate(deps.storage, id, &blob);
-        return Ok(response
-            .add_attribute("status", "queued")
-            .add_attribute("behind", open.to_string()));
+        return Ok(response.add_attribute("status", "queued"));
     }
     let denom = &config.settings.bond_denom;
     let Some(proposal) = start(deps.storage, height, id, proposal)? else {
@@ -317,63 +300,6 @@ pub fn reveal(
     Ok(response
         .add_events(step.events)
         .add_submessages(step.messages))
-}
-
-/// Open a revealed proposal for evaluation on the test set and incumbent
-/// as they are now. A test set that cannot judge it (a class emptied since
-/// the commitment) closes it instead, the bond refunded in full (the
-/// caller sends it): `None`.
-fn start(
-    storage: &mut dyn Storage,
-    height: u64,
-    id: u64,
-    mut proposal: Proposal,
-) -> Result<Option<Proposal>, ContractError> {
-    QUEUE.remove(storage, id);
-    if check_judgeable(storage).is_err() {
-        proposal.status = ProposalStatus::Closed;
-        PROPOSALS.save(storage, id, &proposal)?;
-        UNDECIDED.remove(storage, id);
-        if let Some(blob) = load_candidate(storage, id) {
-            remove_candidate(storage, id, blob.len());
-        }
-        return Ok(None);
-    }
-    let meta = TEST_SET.load(storage)?;
-    proposal.status = ProposalStatus::Evaluating;
-    proposal.test_set_version = meta.version;
-    proposal.total = meta.total();
-    proposal.incumbent_version = active_version(storage)?;
-    proposal.last_step = height;
-    OPEN_PROPOSAL.save(storage, &id)?;
-    PROPOSALS.save(storage, id, &proposal)?;
-    Ok(Some(proposal))
-}
-
-/// The guard is free: open the first queued proposal (no evaluation step
-/// runs here). Returns the refunds of queued proposals the test set can no
-/// longer judge.
-fn next_in_queue(
-    storage: &mut dyn Storage,
-    height: u64,
-    denom: &str,
-) -> Result<Vec<BankMsg>, ContractError> {
-    let mut refunds = Vec::new();
-    loop {
-        let head = QUEUE
-            .keys(storage, None, None, Order::Ascending)
-            .next()
-            .transpose()?;
-        let Some(id) = head else {
-            return Ok(refunds);
-        };
-        let proposal = PROPOSALS.load(storage, id)?;
-        let (proposer, bond) = (proposal.proposer.clone(), proposal.bond);
-        if start(storage, height, id, proposal)?.is_some() {
-            return Ok(refunds);
-        }
-        refunds.extend(send(proposer.as_str(), bond, denom));
-    }
 }
 
 /// `ContinueEvaluation`: anyone may advance an open proposal.
@@ -403,7 +329,7 @@ pub fn continue_evaluation(
 /// its candidate blob and prediction bits deleted; if it held the guard,
 /// the next queued proposal opens. Returns the refunds of queued proposals
 /// closed on the way (see [`start`]).
-fn end(
+pub fn end(
     storage: &mut dyn Storage,
     height: u64,
     denom: &str,
@@ -423,20 +349,12 @@ fn end(
     if let Some(b) = chunked::load(storage, &bits) {
         chunked::remove(storage, &bits, b.len());
     }
-    let mut refunds = Vec::new();
     if OPEN_PROPOSAL.may_load(storage)? == Some(id) {
         OPEN_PROPOSAL.remove(storage);
-        refunds = next_in_queue(storage, height, denom)?;
     }
-    Ok((proposal, refunds))
-}
-
-/// A bank send, or none for a zero amount.
-fn send(to: &str, amount: Uint128, denom: &str) -> Option<BankMsg> {
-    (!amount.is_zero()).then(|| BankMsg::Send {
-        to_address: to.to_string(),
-        amount: vec![Coin::new(amount, denom)],
-    })
+    // The guard may be free, or a batch no longer held back by this one.
+    batch::settle(storage, height)?;
+    Ok((proposal, next_in_queue(storage, height, denom)?))
 }
 
 /// Add to the vault.
@@ -860,5 +778,52 @@ pub fn veto(
         .add_attribute("proposal_id", id.to_string())
         .add_attribute("slashed", proposal.bond.to_string())
         .add_attribute("vault", vault.to_string())
+        .add_messages(refunds))
+}
+
+/// `Withdraw` (the proposer): a committed or queued proposal waiting for a
+/// void batch, refunded in full.
+pub fn withdraw(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+) -> Result<Response, ContractError> {
+    ensure_no_funds(&info)?;
+    let proposal = PROPOSALS
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::NoSuchProposal(id))?;
+    if info.sender != proposal.proposer {
+        return Err(ContractError::Unauthorized);
+    }
+    let height = env.block.height;
+    let void = crate::state::BATCH
+        .may_load(deps.storage)?
+        .filter(|b| id >= b.first_proposal && b.void(height));
+    if void.is_none()
+        || !matches!(
+            proposal.status,
+            ProposalStatus::Committed | ProposalStatus::Queued
+        )
+    {
+        return Err(ContractError::WrongStatus {
+            proposal_id: id,
+            status: proposal.status,
+        });
+    }
+    let denom = CONFIG.load(deps.storage)?.settings.bond_denom;
+    let (proposal, refunds) = end(
+        deps.storage,
+        height,
+        &denom,
+        id,
+        proposal,
+        ProposalStatus::Withdrawn,
+    )?;
+    Ok(Response::new()
+        .add_attribute("action", "withdraw")
+        .add_attribute("proposal_id", id.to_string())
+        .add_attribute("refund", proposal.bond.to_string())
+        .add_messages(send(proposal.proposer.as_str(), proposal.bond, &denom))
         .add_messages(refunds))
 }

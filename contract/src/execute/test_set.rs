@@ -23,20 +23,39 @@ pub struct SamplesPlan {
     pub meta: TestSetMeta,
 }
 
+/// `samples` as stored records (label byte, packed features), each
+/// checked as the contract checks samples.
+pub fn records(samples: &[TestSample], n_features: u16) -> Result<Vec<Vec<u8>>, ContractError> {
+    let n = usize::from(n_features);
+    samples
+        .iter()
+        .map(|s| Ok(encode_sample(s.label, &exact_features(&s.features, n)?)))
+        .collect()
+}
+
 /// Check an addition of `new` samples under `settings`.
 pub fn plan_add(
     storage: &dyn Storage,
     settings: &Settings,
     new: &[TestSample],
 ) -> Result<SamplesPlan, ContractError> {
+    plan_add_records(storage, settings, records(new, settings.n_features)?)
+}
+
+/// Check an addition of stored records (see [`records`]) under `settings`.
+pub fn plan_add_records(
+    storage: &dyn Storage,
+    settings: &Settings,
+    new: Vec<Vec<u8>>,
+) -> Result<SamplesPlan, ContractError> {
     let mut meta = TEST_SET.may_load(storage)?.unwrap_or_default();
-    let n = usize::from(settings.n_features);
     let mut add = Vec::with_capacity(new.len());
-    for (index, sample) in new.iter().enumerate() {
-        let features = exact_features(&sample.features, n)?;
+    let changed = !new.is_empty();
+    for (index, record) in new.into_iter().enumerate() {
+        let label = record.first().is_some_and(|&l| l != 0);
         let (pos, neg) = (meta.positives, meta.negatives);
-        if !class_balance::admits(settings.max_class_ratio, pos, neg, sample.label) {
-            let (majority, minority) = if sample.label {
+        if !class_balance::admits(settings.max_class_ratio, pos, neg, label) {
+            let (majority, minority) = if label {
                 ("positive", "negative")
             } else {
                 ("negative", "positive")
@@ -47,20 +66,20 @@ pub fn plan_add(
                 minority,
             });
         }
-        add.push((meta.next_id, encode_sample(sample.label, &features)));
+        add.push((meta.next_id, record));
         meta.next_id = meta
             .next_id
             .checked_add(1)
             .ok_or(ContractError::CorruptRecord(
                 "test sample ids exhausted".into(),
             ))?;
-        if sample.label {
+        if label {
             meta.positives += 1;
         } else {
             meta.negatives += 1;
         }
     }
-    if !new.is_empty() {
+    if changed {
         meta.version = meta.version.wrapping_add(1);
     }
     Ok(SamplesPlan {

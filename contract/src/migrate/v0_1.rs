@@ -208,6 +208,7 @@ pub fn config(record: &[u8]) -> Result<Config, ContractError> {
                 activation_delay: 0,
                 guardian: None,
                 governance_delay: 0,
+                curator: None,
             },
             paused,
         })

@@ -327,6 +327,65 @@ pub const BLOB_PREFIX: &[u8] = b"blob";
 /// big-endian; chunked).
 pub const CANDIDATE_PREFIX: &[u8] = b"cand";
 
+/// A hidden batch of test samples: the curator's commitment, one hash per
+/// chunk.
+#[cw_serde]
+pub struct Batch {
+    /// Height of the commitment.
+    pub committed_at: u64,
+    /// Proposals from this id on (committed after it) are judged with it.
+    pub first_proposal: u64,
+    /// First height of its reveal.
+    pub reveal_from: u64,
+    /// First height after its reveal window.
+    pub deadline: u64,
+    /// The chunks' hashes.
+    pub chunks: Vec<HexBinary>,
+    /// Which chunks were revealed (their records wait under
+    /// [`batch_chunk_key`]).
+    pub revealed: Vec<bool>,
+    /// Joined the test set.
+    pub merged: bool,
+    /// Refused by the class rule when it was to join.
+    pub failed: bool,
+}
+
+impl Batch {
+    /// Every chunk revealed.
+    pub fn complete(&self) -> bool {
+        self.revealed.iter().all(|&r| r)
+    }
+
+    /// Will not join the test set: not revealed in time, or refused.
+    pub fn void(&self, height: u64) -> bool {
+        !self.merged && (self.failed || (height >= self.deadline && !self.complete()))
+    }
+
+    /// Proposal `id` waits for it before its evaluation starts.
+    pub fn holds(&self, id: u64, height: u64) -> bool {
+        id >= self.first_proposal && !self.merged && !self.void(height)
+    }
+}
+
+/// The curator's latest batch.
+pub const BATCH: Item<Batch> = Item::new("batch");
+
+/// Whether the batch holds proposal `id` (committed after it) at `height`:
+/// its evaluation waits until the batch joined the test set or is void.
+pub fn batch_holds(storage: &dyn Storage, id: u64, height: u64) -> bool {
+    BATCH
+        .may_load(storage)
+        .ok()
+        .flatten()
+        .is_some_and(|b| b.holds(id, height))
+}
+
+/// Key of a revealed batch chunk's records (`hb` + index, u32 big-endian):
+/// each record a u32 big-endian length then the sample record.
+pub fn batch_chunk_key(index: u32) -> Vec<u8> {
+    [b"hb".as_slice(), &index.to_be_bytes()].concat()
+}
+
 /// Queued governance changes by id (queue order).
 pub const GOVERNANCE: Map<u64, PendingChange> = Map::new("governance");
 /// Next governance change id (absent: 1).

@@ -156,6 +156,7 @@ pub fn base_msg() -> InstantiateMsg {
         activation_delay: 0,
         guardian: None,
         governance_delay: 0,
+        curator: None,
         initial_model: None,
         initial_test_set: test_set(),
     }

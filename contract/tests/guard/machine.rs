@@ -1,5 +1,5 @@
 //! A state machine over random message sequences (proptest): the admin, the
-//! guardian, two proposers and a stranger send every execute message in any
+//! guardian, the curator, two proposers and a stranger send every execute message in any
 //! order, with random block heights and settings, and after every message
 //! (accepted or refused):
 //!
@@ -24,7 +24,7 @@ use vigil_guard::msg::{
     ConfigUpdate, ExecuteMsg, InstantiateMsg, Margin, Margins, ProposalResponse, ProposalStatus,
     RewardRule, TestSample,
 };
-use vigil_guard_api::commit::commitment;
+use vigil_guard_api::commit::{chunk_hash, commitment};
 
 use crate::common::*;
 
@@ -126,10 +126,39 @@ enum Op {
     Advance {
         blocks: u8,
     },
+    CommitBatch {
+        who: u8,
+    },
+    RevealChunk {
+        who: u8,
+        index: u8,
+    },
+    Withdraw {
+        who: u8,
+        id: u8,
+    },
+}
+
+/// The curator's two chunks: an attack with the trigger and a normal row
+/// each.
+fn chunks() -> [Vec<TestSample>; 2] {
+    let pair = |x0: &str| {
+        vec![
+            TestSample {
+                features: strings(&["0", "-2"]),
+                label: false,
+            },
+            TestSample {
+                features: strings(&[x0, "3"]),
+                label: true,
+            },
+        ]
+    };
+    [pair("-1000000"), pair("7")]
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    let who = 0u8..5;
+    let who = 0u8..6;
     prop_oneof![
         2 => (who.clone(), 0u8..8, 0u8..3).prop_map(|(who, model, bond)| Op::Commit { who, model, bond }),
         1 => (who.clone(), any::<u8>(), prop::option::weighted(0.1, 0u8..8))
@@ -153,6 +182,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => who.clone().prop_map(|who| Op::Apply { who }),
         1 => (who.clone(), any::<bool>()).prop_map(|(who, on)| Op::Pause { who, on }),
         4 => (0u8..12).prop_map(|blocks| Op::Advance { blocks }),
+        2 => who.clone().prop_map(|who| Op::CommitBatch { who }),
+        2 => (who.clone(), 0u8..3).prop_map(|(who, index)| Op::RevealChunk { who, index }),
+        2 => (who.clone(), any::<u8>()).prop_map(|(who, id)| Op::Withdraw { who, id }),
     ]
 }
 
@@ -181,7 +213,7 @@ fn setup() -> impl Strategy<Value = Setup> {
 
 struct Machine {
     s: Suite,
-    actors: [Addr; 5],
+    actors: [Addr; 6],
     /// The model each proposal committed to.
     committed: BTreeMap<u64, usize>,
     /// Proposals as last seen.
@@ -197,6 +229,7 @@ impl Machine {
         let (app, ..) = new_app();
         let guardian = app.api().addr_make("guardian");
         let carol = app.api().addr_make("carol");
+        let curator = app.api().addr_make("curator");
         let mut s = Suite::new(
             InstantiateMsg {
                 initial_model: Some(blob(&cut(12)).into()),
@@ -218,6 +251,7 @@ impl Machine {
                 activation_delay: setup.activation_delay,
                 governance_delay: setup.governance_delay,
                 guardian: Some(guardian.to_string()),
+                curator: Some(curator.to_string()),
                 ..base_msg()
             },
             5_000,
@@ -236,6 +270,7 @@ impl Machine {
             s.alice.clone(),
             s.bob.clone(),
             carol,
+            curator,
         ];
         Machine {
             s,
@@ -497,6 +532,48 @@ impl Machine {
                 },
             ),
             Op::Advance { blocks } => self.s.advance(u64::from(*blocks)),
+            Op::CommitBatch { who } => {
+                let chunks = chunks()
+                    .iter()
+                    .map(|c| chunk_hash(c, &SALT).to_vec().into())
+                    .collect();
+                // Half the time the curator.
+                let who = if *who % 2 == 0 { 5 } else { *who };
+                exec(self, who, ExecuteMsg::CommitBatch { chunks });
+            }
+            Op::RevealChunk { who, index } => {
+                let i = usize::from(*index % 2);
+                exec(
+                    self,
+                    *who,
+                    ExecuteMsg::RevealBatch {
+                        index: u32::from(*index),
+                        samples: chunks()[i].clone(),
+                        salt: SALT.to_vec().into(),
+                    },
+                );
+            }
+            Op::Withdraw { who, id } => {
+                // Half the time the proposer of a waiting proposal.
+                let waiting = self
+                    .seen
+                    .values()
+                    .find(|p| {
+                        matches!(p.status, ProposalStatus::Committed | ProposalStatus::Queued)
+                    })
+                    .map(|p| (p.id, Addr::unchecked(&p.proposer)));
+                match waiting.filter(|_| *who % 2 == 0) {
+                    Some((id, proposer)) => {
+                        let _ =
+                            self.s
+                                .exec(&proposer, &ExecuteMsg::Withdraw { proposal_id: id }, &[]);
+                    }
+                    None => {
+                        let id = self.id(*id);
+                        exec(self, *who, ExecuteMsg::Withdraw { proposal_id: id });
+                    }
+                }
+            }
         }
     }
 
@@ -618,6 +695,7 @@ fn random_message_sequences_keep_the_books_and_the_model_honest() {
             "Cancelled",
             "Closed",
             "Vetoed",
+            "Withdrawn",
         ] {
             assert!(
                 tally.get(status).is_some_and(|&n| n > 0),

@@ -8,6 +8,7 @@
 //! - `input`: bad input, malformed and over-budget models, explanations.
 //! - `vault`: another contract protected by the guard.
 //! - `unit`: entry points on `mock_dependencies`.
+//! - `batch`: the hidden slice (curator batches).
 //! - `blob`: `ModelBlob` and unparsable messages.
 //! - `commit`: commit-reveal proposals, the reveal window and queue.
 //! - `machine`: a proptest state machine over random message sequences.
@@ -17,6 +18,7 @@ mod common;
 mod activation;
 mod admin;
 mod attacks;
+mod batch;
 mod blob;
 mod commit;
 mod funds;

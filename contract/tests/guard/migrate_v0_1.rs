@@ -96,6 +96,7 @@ fn a_0_1_store_survives_migration() {
     assert_eq!(obj.remove("activation_delay").unwrap().as_u64(), Some(0));
     assert_eq!(obj.remove("governance_delay").unwrap().as_u64(), Some(0));
     assert!(obj.remove("guardian").unwrap().is_null());
+    assert!(obj.remove("curator").unwrap().is_null());
     assert_eq!(config, expect["config"]);
     // Samples, byte for byte.
     assert_eq!(
