@@ -323,6 +323,13 @@ enum MsgCmd {
     /// ExecuteMsg::ApplyGovernance: anyone applies the queued governance
     /// changes that are due.
     ApplyGovernance(SweepCmd),
+    /// The curator's hidden batch from a labelled CSV: the CommitBatch
+    /// message, then one RevealBatch per chunk (one message per line; send
+    /// the reveals from reveal_delay blocks after the commit).
+    Batch(BatchCmd),
+    /// ExecuteMsg::Withdraw: the proposer of a proposal waiting for a batch
+    /// the curator did not reveal in time takes the bond back.
+    Withdraw(ProposalIdCmd),
     /// ExecuteMsg::AddTestSamples from a labelled CSV.
     AddSamples(AddSamplesCmd),
     /// ExecuteMsg::Sweep: anyone moves funds stranded by plain bank
@@ -456,6 +463,25 @@ struct InstantiateCmd {
     curator: Option<String>,
     #[command(flatten)]
     samples: SampleArgs,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+#[derive(Args)]
+struct BatchCmd {
+    /// Labelled CSV of the hidden samples (in an order the class-balance
+    /// rule accepts, see add-samples --max-class-ratio).
+    #[arg(long)]
+    data: PathBuf,
+    /// Label column.
+    #[arg(long, default_value = "label")]
+    label: String,
+    /// Chunks (1..=64): one reveal message each.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole::<usize>)]
+    chunks: usize,
+    /// 32 random bytes as 64 hex digits, kept secret until the reveal.
+    #[arg(long)]
+    salt: String,
     #[command(flatten)]
     out: OutArgs,
 }
@@ -1006,6 +1032,26 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
         MsgCmd::Veto(v) => emit_json(&[msg::veto(v.proposal_id)], &v.out),
         MsgCmd::Activate(a) => emit_json(&[msg::activate()], &a.out),
         MsgCmd::ApplyGovernance(a) => emit_json(&[msg::apply_governance()], &a.out),
+        MsgCmd::Withdraw(w) => emit_json(&[msg::withdraw(w.proposal_id)], &w.out),
+        MsgCmd::Batch(b) => {
+            let samples = msg::load_samples(
+                &b.data,
+                &b.label,
+                &msg::SampleOptions {
+                    offset: 0,
+                    limit: None,
+                    ratio: None,
+                    start: (0, 0),
+                    drop_excess: false,
+                    skip_unrepresentable: false,
+                    names: None,
+                },
+            )?;
+            let (commit, reveals) = msg::batch(samples, b.chunks, &msg::salt(&b.salt)?)?;
+            let mut all = vec![commit];
+            all.extend(reveals);
+            emit_json(&all, &b.out)
+        }
         MsgCmd::Commit(p) => {
             let dec = |flag: &str, v: &Option<String>| {
                 v.as_deref().map(|d| msg::decimal(flag, d)).transpose()

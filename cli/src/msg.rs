@@ -12,11 +12,11 @@ use std::str::FromStr;
 use anyhow::{bail, Context, Result};
 use cosmwasm_std::{Binary, Decimal, HexBinary, Uint128};
 use vigil_guard_api::class_balance;
-use vigil_guard_api::commit::{commitment, SALT_BYTES};
+use vigil_guard_api::commit::{chunk_hash, commitment, SALT_BYTES};
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
-    TestSample, MAX_FEATURE_CHARS,
+    TestSample, MAX_BATCH_CHUNKS, MAX_FEATURE_CHARS,
 };
 use vigil_guard_api::settings::MAX_REWARD_SHARE;
 use vigil_guard_api::InvalidSetting;
@@ -299,6 +299,48 @@ pub fn veto(proposal_id: u64) -> ExecuteMsg {
 /// `{"activate": {}}`: anyone activates the pending model after its delay.
 pub fn activate() -> ExecuteMsg {
     ExecuteMsg::Activate {}
+}
+
+/// The curator's batch from labelled samples: `chunks` chunks of about
+/// equal size (the last may be shorter), the `CommitBatch` message
+/// (`chunk_hash` of each with `salt`) and the `RevealBatch` message of each
+/// chunk, in order.
+pub fn batch(
+    samples: Vec<TestSample>,
+    chunks: usize,
+    salt: &[u8; SALT_BYTES],
+) -> Result<(ExecuteMsg, Vec<ExecuteMsg>), InvalidFlag> {
+    if chunks == 0 || chunks > MAX_BATCH_CHUNKS || chunks > samples.len() {
+        return Err(InvalidFlag::new(
+            "--chunks",
+            format!("1 to {MAX_BATCH_CHUNKS}, at most the samples"),
+            chunks,
+        ));
+    }
+    let size = samples.len().div_ceil(chunks);
+    let parts: Vec<Vec<TestSample>> = samples.chunks(size).map(<[_]>::to_vec).collect();
+    let commit = ExecuteMsg::CommitBatch {
+        chunks: parts
+            .iter()
+            .map(|c| HexBinary::from(chunk_hash(c, salt).to_vec()))
+            .collect(),
+    };
+    let reveals = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, samples)| ExecuteMsg::RevealBatch {
+            index: i as u32,
+            samples,
+            salt: Binary::from(salt.to_vec()),
+        })
+        .collect();
+    Ok((commit, reveals))
+}
+
+/// `{"withdraw": {"proposal_id": N}}`: the proposer of a proposal waiting
+/// for a void batch takes the bond back.
+pub fn withdraw(proposal_id: u64) -> ExecuteMsg {
+    ExecuteMsg::Withdraw { proposal_id }
 }
 
 /// `{"apply_governance": {}}`: anyone applies the due governance changes.
@@ -797,6 +839,27 @@ mod tests {
             r#"{"apply_governance":{}}"#
         );
         assert_eq!(salt(&"ab".repeat(32)).unwrap(), [0xab; SALT_BYTES]);
+        let five: Vec<TestSample> = (0..5).map(|i| s(i % 2 == 0)).collect();
+        let (commit, reveals) = batch(five.clone(), 2, &[1; SALT_BYTES]).unwrap();
+        let ExecuteMsg::CommitBatch { chunks } = commit else {
+            panic!("a commit")
+        };
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(
+            chunks[1].as_slice(),
+            chunk_hash(&five[3..], &[1; SALT_BYTES])
+        );
+        assert!(commit_ok(&reveals, &five));
+        for bad in [0, 6, 65] {
+            assert_eq!(
+                batch(five.clone(), bad, &[1; SALT_BYTES]).unwrap_err().flag,
+                "--chunks"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&withdraw(2)).unwrap(),
+            r#"{"withdraw":{"proposal_id":2}}"#
+        );
         for bad in ["ab", "zz", &"ab".repeat(33)] {
             assert_eq!(salt(bad).unwrap_err().flag, "--salt");
         }
@@ -824,6 +887,20 @@ mod tests {
             serde_json::to_value(&l).unwrap()["max_stall_fee"],
             serde_json::json!("0.05")
         );
+    }
+
+    /// The reveals carry every sample once, in order, by chunk index.
+    fn commit_ok(reveals: &[ExecuteMsg], all: &[TestSample]) -> bool {
+        let mut got = Vec::new();
+        for (i, r) in reveals.iter().enumerate() {
+            match r {
+                ExecuteMsg::RevealBatch { index, samples, .. } if *index as usize == i => {
+                    got.extend(samples.iter().cloned())
+                }
+                _ => return false,
+            }
+        }
+        got == all
     }
 
     #[test]

@@ -22,6 +22,7 @@ export interface InstantiateMsg {
   activation_delay?: number;
   admin?: string | null;
   bond_denom: string;
+  curator?: string | null;
   deny_threshold?: Decimal | null;
   eval_batch: number;
   governance_delay?: number;
@@ -104,6 +105,20 @@ export type ExecuteMsg = {
 } | {
   apply_governance: {};
 } | {
+  commit_batch: {
+    chunks: HexBinary[];
+  };
+} | {
+  reveal_batch: {
+    index: number;
+    salt: Binary;
+    samples: TestSample[];
+  };
+} | {
+  withdraw: {
+    proposal_id: number;
+  };
+} | {
   update_admin: {
     admin: string;
   };
@@ -121,6 +136,7 @@ export interface ProposalLimits {
 }
 export interface ConfigUpdate {
   activation_delay?: number | null;
+  curator?: string | null;
   deny_threshold?: (Decimal | null) | null;
   eval_batch?: number | null;
   governance_delay?: number | null;
@@ -156,6 +172,8 @@ export type QueryMsg = {
     start_after?: number | null;
   };
 } | {
+  batch: {};
+} | {
   governance: {
     limit?: number | null;
     start_after?: number | null;
@@ -176,6 +194,16 @@ export type QueryMsg = {
   };
 };
 export interface MigrateMsg {}
+export type NullableBatchResponse = BatchResponse | null;
+export interface BatchResponse {
+  chunks: number;
+  committed_at: number;
+  deadline: number;
+  first_proposal: number;
+  reveal_from: number;
+  revealed: number;
+  state: string;
+}
 export interface CheckResponse {
   allow: boolean;
   model_version: number;
@@ -188,6 +216,7 @@ export interface ConfigResponse {
   active_version: number;
   admin: string;
   bond_denom: string;
+  curator?: string | null;
   deny_threshold?: Decimal | null;
   eval_batch: number;
   governance_delay: number;
@@ -277,7 +306,7 @@ export interface ModelBlobResponse {
   size: number;
   version: number;
 }
-export type ProposalStatus = "committed" | "queued" | "evaluating" | "pending" | "accepted" | "vetoed" | "rejected" | "cancelled" | "closed";
+export type ProposalStatus = "committed" | "queued" | "evaluating" | "pending" | "accepted" | "vetoed" | "withdrawn" | "rejected" | "cancelled" | "closed";
 export interface ProposalsResponse {
   proposals: ProposalResponse[];
 }
