@@ -6,7 +6,7 @@
 //! reveal while another is open queues (commitment order).
 use cosmwasm_std::{
     Addr, BankMsg, Binary, DepsMut, Env, Event, HexBinary, MessageInfo, Response, StdError,
-    Storage, Uint128,
+    StdResult, Storage, Uint128,
 };
 use sha2::{Digest, Sha256};
 use vigil_guard_api::commit::commitment;
@@ -175,6 +175,7 @@ pub fn commit(
         same_predictions_as: None,
         disagreements: 0,
         disagreement_ids: Vec::new(),
+        predictions: None,
     };
     PROPOSALS.save(deps.storage, id, &proposal)?;
     UNDECIDED.save(deps.storage, id, &bond)?;
@@ -526,21 +527,15 @@ fn evaluate_step(
     )
 }
 
-/// The first proposal decided with the same predictions on its test-set
-/// version, or none (and this one is recorded as the first).
-fn same_predictions(
-    storage: &mut dyn Storage,
-    id: u64,
-    test_set_version: u32,
-    bits: &[u8],
-) -> Result<Option<u64>, ContractError> {
-    let mut key = test_set_version.to_be_bytes().to_vec();
-    key.extend_from_slice(&Sha256::digest(bits));
-    let earlier = PREDICTIONS.may_load(storage, &key)?;
-    if earlier.is_none() {
-        PREDICTIONS.save(storage, &key, &id)?;
+/// Record a decided proposal's predictions (rejected, or accepted and
+/// activated; a vetoed one is not recorded) unless an earlier one has them.
+fn record_predictions(storage: &mut dyn Storage, id: u64, p: &Proposal) -> StdResult<()> {
+    if let Some(key) = &p.predictions {
+        if !PREDICTIONS.has(storage, key) {
+            PREDICTIONS.save(storage, key, &id)?;
+        }
     }
-    Ok(earlier)
+    Ok(())
 }
 
 /// Judge a fully evaluated proposal (by the rules recorded at its
@@ -566,7 +561,12 @@ fn decide(
         .filter(|b| b.test_set_version == proposal.test_set_version)
         .map(|b| b.metrics);
     let (accept, moves) = poim::judge(&cand, &inc, best.as_ref(), &proposal.margins);
-    proposal.same_predictions_as = same_predictions(storage, id, proposal.test_set_version, bits)?;
+    // The fingerprint of its predictions: test-set version (u32 BE) and the
+    // SHA-256 of its label bits.
+    let mut key = proposal.test_set_version.to_be_bytes().to_vec();
+    key.extend_from_slice(&Sha256::digest(bits));
+    proposal.same_predictions_as = PREDICTIONS.may_load(storage, &key)?;
+    proposal.predictions = Some(key.into());
     let ids: Vec<String> = proposal
         .disagreement_ids
         .iter()
@@ -596,6 +596,7 @@ fn decide(
     }
     let denom = &config.settings.bond_denom;
     if !accept {
+        record_predictions(storage, id, &proposal)?;
         to_vault(storage, proposal.bond)?;
         event = event.add_attribute("slashed", proposal.bond.to_string());
         let (_, refunds) = end(
@@ -672,6 +673,7 @@ fn activate_now(
         &proposal.proposer,
         Some((proposal.candidate, proposal.test_set_version)),
     )?;
+    record_predictions(storage, id, &proposal)?;
     let vault = VAULT.load(storage)?;
     let reward = match proposal.same_predictions_as {
         Some(_) => Uint128::zero(),

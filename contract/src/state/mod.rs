@@ -185,6 +185,10 @@ pub struct Proposal {
     /// The first [`DISAGREEMENT_IDS`] of them.
     #[serde(default)]
     pub disagreement_ids: Vec<u32>,
+    /// Once evaluated: the key of its predictions in [`PREDICTIONS`],
+    /// recorded there when it is rejected or activated (not when vetoed).
+    #[serde(default)]
+    pub predictions: Option<HexBinary>,
 }
 
 /// How many disagreeing row ids a proposal keeps (and its decision event
@@ -227,6 +231,7 @@ impl Proposal {
             same_predictions_as: None,
             disagreements: 0,
             disagreement_ids: Vec::new(),
+            predictions: None,
         }
     }
 
@@ -316,7 +321,8 @@ pub const UNDECIDED: Map<u64, Uint128> = Map::new("undecided");
 pub const REVEALED: Map<&str, u64> = Map::new("revealed");
 /// Decided proposals by the fingerprint of their predictions (test-set
 /// version, u32 big-endian, then the SHA-256 of the prediction bits): the
-/// first one decided with each.
+/// first one rejected or activated with each (a vetoed one is not
+/// recorded: it cannot deny a later honest model its reward).
 pub const PREDICTIONS: Map<&[u8], u64> = Map::new("predictions");
 pub use active::ACTIVE_VERSION;
 

@@ -111,10 +111,20 @@ fn a_backdoored_model_vetoed_by_the_guardian_never_becomes_active() {
         }
     );
     s.assert_conserved();
-    // The vetoed model did not raise the ratchet: an honest model as good
-    // on the test set is accepted, and activated after the delay.
+    // The vetoed model did not raise the ratchet, nor claim its
+    // predictions: an honest model as good on the test set (the same
+    // predictions) is accepted, activated after the delay, and rewarded.
     s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
-    assert_eq!(s.proposal(2).status, ProposalStatus::Pending);
+    let p = s.proposal(2);
+    assert_eq!(
+        (p.status, p.same_predictions_as),
+        (ProposalStatus::Pending, None)
+    );
+    s.advance(DELAY);
+    let b0 = s.balance(&bob);
+    let r = activate(&mut s, &bob).unwrap();
+    assert_eq!(attr_of(&r, "reward"), "500");
+    assert_eq!(s.balance(&bob), b0 + MIN_BOND + 500);
     s.assert_conserved();
 }
 
