@@ -35,7 +35,7 @@ impl GuardContract {
     }
 
     /// An execute message to the guard, with `funds` attached (a bond for
-    /// `ProposeModel`, rewards for `Fund`).
+    /// `CommitProposal`, rewards for `Fund`).
     pub fn call(&self, msg: &ExecuteMsg, funds: Vec<Coin>) -> StdResult<CosmosMsg> {
         Ok(WasmMsg::Execute {
             contract_addr: self.0.to_string(),

@@ -26,7 +26,8 @@ pub struct ProposalOutcome {
     pub id: u64,
     /// Accepted (else rejected).
     pub accepted: bool,
-    /// Transactions it took (ProposeModel + ContinueEvaluation).
+    /// Transactions it took (RevealProposal + ContinueEvaluation; the
+    /// CommitProposal before them not counted).
     pub steps: usize,
     /// Test rows the contract evaluated.
     pub rows: u32,
@@ -169,7 +170,7 @@ pub(super) fn propose(
     };
     say!(
         o,
-        "    evaluated {} rows in {steps} transactions (ProposeModel + {} ContinueEvaluation)",
+        "    evaluated {} rows in {steps} transactions (RevealProposal + {} ContinueEvaluation)",
         thousands(p.evaluated.into()),
         steps - 1
     );

@@ -297,7 +297,8 @@ impl Suite {
         )
     }
 
-    /// Commit, wait the reveal delay, reveal: what `ProposeModel` was.
+    /// Commit, wait the reveal delay, reveal (a proposal in one call, as
+    /// the tests written before commit-reveal proposed).
     pub fn propose(&mut self, sender: &Addr, m: &[u8], bond: u128) -> AnyResult<AppResponse> {
         let id = self.commit(sender, m, bond, None)?;
         self.advance(self.config().reveal_delay);
