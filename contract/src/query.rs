@@ -292,6 +292,8 @@ pub fn batch(deps: Deps, height: u64) -> StdResult<Option<BatchResponse>> {
             "merged"
         } else if b.void(height) {
             "void"
+        } else if b.complete() {
+            "revealed"
         } else {
             "committed"
         }

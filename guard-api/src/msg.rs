@@ -240,7 +240,8 @@ pub enum ExecuteMsg {
     /// Admin, time-locked: change settings (absent fields stay).
     UpdateConfig(ConfigUpdate),
     /// Anyone: apply the queued governance changes that are due, in order,
-    /// as far as the first that must still wait.
+    /// as far as the first that must still wait; and let a revealed hidden
+    /// batch join the test set when it may.
     ApplyGovernance {},
     /// The curator: commit a hidden batch of test samples, one hash per
     /// chunk (`vigil_guard_api::commit::chunk_hash`). Proposals committed
@@ -252,8 +253,10 @@ pub enum ExecuteMsg {
     },
     /// The curator: reveal chunk `index` of the batch, from `reveal_delay`
     /// blocks after its commitment until `stall_blocks` later. When every
-    /// chunk is revealed the batch joins the test set (as soon as no
-    /// proposal committed before the batch is undecided and none is open).
+    /// chunk is revealed the batch joins the test set, in this message if
+    /// no proposal committed before the batch is undecided and none is
+    /// open, else by the first `ApplyGovernance` after they are decided.
+    /// (The merge's gas grows with the batch: chunk it accordingly.)
     RevealBatch {
         /// Chunk index.
         index: u32,
@@ -350,9 +353,10 @@ pub struct BatchResponse {
     pub reveal_from: u64,
     /// First height after its reveal window.
     pub deadline: u64,
-    /// `committed`, `merged` (joined the test set) or `void` (not revealed
-    /// in time, or refused by the class rule): waiting proposers may
-    /// withdraw.
+    /// `committed`, `revealed` (every chunk; joins the test set once the
+    /// proposals committed before it are decided), `merged` (joined) or
+    /// `void` (not revealed in time, or refused by the class rule: the
+    /// proposers waiting for it may withdraw).
     pub state: String,
 }
 

@@ -16,7 +16,7 @@ use vigil_guard_api::Settings;
 use vigil_inference_core::{Model, Score};
 
 use super::queue::{check_judgeable, next_in_queue, send, start};
-use super::{admin_call, batch, ensure_no_funds, single_coin};
+use super::{admin_call, ensure_no_funds, single_coin};
 use crate::error::{invalid_model, ContractError};
 use crate::models::{hex, install_model, validate_model};
 use crate::poim;
@@ -353,8 +353,8 @@ pub fn end(
     if OPEN_PROPOSAL.may_load(storage)? == Some(id) {
         OPEN_PROPOSAL.remove(storage);
     }
-    // The guard may be free, or a batch no longer held back by this one.
-    batch::settle(storage, height)?;
+    // The guard may be free. (A revealed batch this proposal held back
+    // joins the test set by `ApplyGovernance`, which pays for the merge.)
     Ok((proposal, next_in_queue(storage, height, denom)?))
 }
 

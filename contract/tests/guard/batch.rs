@@ -173,7 +173,11 @@ fn a_batch_waits_for_the_proposals_committed_before_it() {
     finish(&mut s, id);
     let p = s.proposal(id);
     assert_eq!((p.status, p.total), (ProposalStatus::Accepted, 12));
-    // Decided: the batch joined.
+    // Decided: anyone makes the batch join (and pays for it).
+    assert_eq!(batch(&s).state, "revealed");
+    let bob = s.bob.clone();
+    let r = s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[]).unwrap();
+    assert_eq!(attr_of(&r, "batch"), "merged");
     assert_eq!(batch(&s).state, "merged");
     assert_eq!(s.config().positives, 10);
     s.assert_conserved();
