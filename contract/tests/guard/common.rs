@@ -12,7 +12,6 @@ use vigil_guard::msg::{
     ScoreResponse, TestSample, TestSetResponse,
 };
 use vigil_guard::ContractError;
-use vigil_guard_api::commit::commitment;
 use vigil_inference_core::float::{
     FloatBody, FloatFeature, FloatLayer, FloatModel, QuantizeOptions,
 };
@@ -270,31 +269,18 @@ impl Suite {
         bond: u128,
         limits: Option<ProposalLimits>,
     ) -> AnyResult<u64> {
-        let sender = sender.clone();
-        let c = commitment(m, sender.as_str(), &SALT);
-        let r = self.exec(
-            &sender,
-            &ExecuteMsg::CommitProposal {
-                commitment: c.to_vec().into(),
-                limits,
-            },
-            &coins(bond, DENOM),
-        )?;
+        // Through the api's helper, as a proposing contract would.
+        let msg = self
+            .guard()
+            .commit(m, sender, &SALT, limits, Coin::new(bond, DENOM))?;
+        let r = self.app.execute(sender.clone(), msg)?;
         Ok(attr_of(&r, "proposal_id").parse().unwrap())
     }
 
     /// Reveal `m` (salt [`SALT`]) for proposal `id`.
     pub fn reveal(&mut self, sender: &Addr, id: u64, m: &[u8]) -> AnyResult<AppResponse> {
-        let sender = sender.clone();
-        self.exec(
-            &sender,
-            &ExecuteMsg::RevealProposal {
-                proposal_id: id,
-                model: m.to_vec().into(),
-                salt: SALT.to_vec().into(),
-            },
-            &[],
-        )
+        let msg = self.guard().reveal(id, m, &SALT)?;
+        self.app.execute(sender.clone(), msg)
     }
 
     /// Commit, wait the reveal delay, reveal (a proposal in one call, as
