@@ -397,6 +397,18 @@ impl Chain {
         self.height = height;
     }
 
+    /// The block height the next call runs at (every transaction moves it
+    /// one block on).
+    pub fn height(&self) -> u64 {
+        self.height
+    }
+
+    /// Move `blocks` blocks on without a transaction (e.g. past a reveal or
+    /// activation delay).
+    pub fn advance(&mut self, blocks: u64) {
+        self.height = self.height.saturating_add(blocks);
+    }
+
     /// The gas parameters.
     pub fn gas(&self) -> WasmdGas {
         self.gas

@@ -29,12 +29,14 @@ use vigil_guard_api::msg::{
     TestSetResponse,
 };
 
+use vigil_guard_api::commit::{commitment, SALT_BYTES};
+
 use crate::chain::{Chain, Gas, Outcome};
 
 /// A call the contract (or the VM) refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallError {
-    /// The call: the message's name (`propose_model`, `check`, ...).
+    /// The call: the message's name (`reveal_proposal`, `check`, ...).
     pub call: String,
     /// The contract's error, or the VM's (e.g. out of gas), or why its
     /// answer is not the response type.
@@ -51,13 +53,13 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// One step of a proposal's evaluation (`ProposeModel` or
+/// One step of a proposal's evaluation (`RevealProposal` or
 /// `ContinueEvaluation`), read from the response's attributes.
 #[derive(Clone, Debug)]
 pub struct Step {
     /// The proposal.
     pub proposal_id: u64,
-    /// `evaluating`, `accepted` or `rejected`.
+    /// `evaluating`, `queued`, `pending`, `accepted` or `rejected`.
     pub status: String,
     /// Test rows evaluated so far, when the contract says.
     pub evaluated: Option<u32>,
@@ -265,23 +267,74 @@ impl SimGuard {
             .gas)
     }
 
-    /// `ProposeModel` from `proposer` with `bond`: the first evaluation
-    /// step.
+    /// `CommitProposal` from `proposer` with `bond`, committing to `model`
+    /// with `salt`: the proposal id and the call's gas.
+    pub fn commit(
+        &mut self,
+        proposer: &str,
+        bond: &[(&str, u128)],
+        model: &[u8],
+        salt: &[u8; SALT_BYTES],
+    ) -> Result<(u64, Gas), CallError> {
+        let c = commitment(model, proposer, salt);
+        let outcome = self.execute(
+            proposer,
+            bond,
+            &ExecuteMsg::CommitProposal {
+                commitment: c.to_vec().into(),
+                limits: None,
+            },
+        )?;
+        let step = Step::read("commit_proposal", outcome, None)?;
+        Ok((step.proposal_id, step.gas()))
+    }
+
+    /// `RevealProposal` of `proposal_id` from `proposer`: the first
+    /// evaluation step (or `queued`).
+    pub fn reveal(
+        &mut self,
+        proposer: &str,
+        proposal_id: u64,
+        model: &[u8],
+        salt: &[u8; SALT_BYTES],
+    ) -> Result<Step, CallError> {
+        let outcome = self.execute(
+            proposer,
+            &[],
+            &ExecuteMsg::RevealProposal {
+                proposal_id,
+                model: model.to_vec().into(),
+                salt: salt.to_vec().into(),
+            },
+        )?;
+        Step::read("reveal_proposal", outcome, Some(proposal_id))
+    }
+
+    /// A proposal as one call used to make it: commit (a fixed salt), wait
+    /// the guard's `reveal_delay`, reveal. The reveal's step (its gas is
+    /// the reveal's; the commit's is small and fixed).
     pub fn propose(
         &mut self,
         proposer: &str,
         bond: &[(&str, u128)],
         model: &[u8],
     ) -> Result<Step, CallError> {
-        let outcome = self.execute(
-            proposer,
-            bond,
-            &ExecuteMsg::ProposeModel {
-                model: model.to_vec().into(),
-                limits: None,
-            },
-        )?;
-        Step::read("propose_model", outcome, None)
+        const SALT: [u8; SALT_BYTES] = [7; SALT_BYTES];
+        let (id, _) = self.commit(proposer, bond, model, &SALT)?;
+        let delay = self.config()?.0.reveal_delay;
+        // The commit moved the chain one block on already.
+        self.chain.advance(delay.saturating_sub(1));
+        self.reveal(proposer, id, model, &SALT)
+    }
+
+    /// `Activate` from `sender`: the pending model, after its delay.
+    pub fn activate(&mut self, sender: &str) -> Result<Outcome, CallError> {
+        self.execute(sender, &[], &ExecuteMsg::Activate {})
+    }
+
+    /// `Veto` of `proposal_id` from `sender` (the proposal's guardian).
+    pub fn veto(&mut self, sender: &str, proposal_id: u64) -> Result<Outcome, CallError> {
+        self.execute(sender, &[], &ExecuteMsg::Veto { proposal_id })
     }
 
     /// `ContinueEvaluation` of `proposal_id` from `sender`: the next step.

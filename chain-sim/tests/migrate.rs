@@ -49,6 +49,11 @@ fn init() -> InstantiateMsg {
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
+        curator: None,
         initial_model: None,
         initial_test_set: Vec::new(),
     }

@@ -303,13 +303,33 @@ struct InspectCmd {
 }
 
 /// Messages. Print compact JSON on stdout (or --out), ready for e.g.
-/// `wasmd tx wasm execute $GUARD "$(vigil msg propose --model m.vgm)" --amount 1000000ustake --from me`.
+/// `wasmd tx wasm execute $GUARD "$(vigil msg commit --model m.vgm --sender $ME --salt $SALT)" --amount 1000000ustake --from me`.
 #[derive(Subcommand)]
 enum MsgCmd {
     /// InstantiateMsg (`wasmd tx wasm instantiate $CODE_ID "$(vigil msg instantiate ...)" --label vigil --admin ...`).
     Instantiate(Box<InstantiateCmd>),
-    /// ExecuteMsg::ProposeModel with the blob as base64 (attach the bond with --amount).
-    Propose(ProposeCmd),
+    /// ExecuteMsg::CommitProposal: the commitment to a model by the sender
+    /// with a salt (attach the bond with --amount; keep the salt for the
+    /// reveal).
+    Commit(CommitCmd),
+    /// ExecuteMsg::RevealProposal: the model and salt of a commitment, from
+    /// reveal_delay blocks after it.
+    Reveal(RevealCmd),
+    /// ExecuteMsg::Veto: the guardian refuses a pending model.
+    Veto(ProposalIdCmd),
+    /// ExecuteMsg::Activate: anyone activates the pending model after its
+    /// activation delay.
+    Activate(SweepCmd),
+    /// ExecuteMsg::ApplyGovernance: anyone applies the queued governance
+    /// changes that are due.
+    ApplyGovernance(SweepCmd),
+    /// The curator's hidden batch from a labelled CSV: the CommitBatch
+    /// message, then one RevealBatch per chunk (one message per line; send
+    /// the reveals from reveal_delay blocks after the commit).
+    Batch(BatchCmd),
+    /// ExecuteMsg::Withdraw: the proposer of a proposal waiting for a batch
+    /// the curator did not reveal in time takes the bond back.
+    Withdraw(ProposalIdCmd),
     /// ExecuteMsg::AddTestSamples from a labelled CSV.
     AddSamples(AddSamplesCmd),
     /// ExecuteMsg::Sweep: anyone moves funds stranded by plain bank
@@ -317,11 +337,11 @@ enum MsgCmd {
     Sweep(SweepCmd),
     /// ExecuteMsg::CloseStalled: anyone closes a proposal with no
     /// evaluation step for its stall window, and is paid its stall fee.
-    CloseStalled(CloseStalledCmd),
+    CloseStalled(ProposalIdCmd),
 }
 
 #[derive(Args)]
-struct CloseStalledCmd {
+struct ProposalIdCmd {
     /// The proposal.
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
     proposal_id: u64,
@@ -429,6 +449,23 @@ struct InstantiateCmd {
     /// outside. `off` turns the envelope off.
     #[arg(long, default_value = "0.05", allow_negative_numbers = true)]
     envelope_margin: String,
+    /// Blocks between a commitment and its reveal (>= 1).
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    reveal_delay: u64,
+    /// Blocks an accepted model waits, vetoable by the guardian, before it
+    /// may be activated (0: active at acceptance).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    activation_delay: u64,
+    /// The address that may veto a pending model (default: none).
+    #[arg(long)]
+    guardian: Option<String>,
+    /// Blocks a governance change (config, test samples, rollback) waits
+    /// before it may apply.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    governance_delay: u64,
+    /// The address that commits hidden test batches (default: none).
+    #[arg(long)]
+    curator: Option<String>,
     #[command(flatten)]
     samples: SampleArgs,
     #[command(flatten)]
@@ -436,10 +473,51 @@ struct InstantiateCmd {
 }
 
 #[derive(Args)]
-struct ProposeCmd {
+struct BatchCmd {
+    /// Labelled CSV of the hidden samples (in an order the class-balance
+    /// rule accepts, see add-samples --max-class-ratio).
+    #[arg(long)]
+    data: PathBuf,
+    /// Label column.
+    #[arg(long, default_value = "label")]
+    label: String,
+    /// Chunks (1..=64): one reveal message each.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole::<usize>)]
+    chunks: usize,
+    /// 32 random bytes as 64 hex digits, kept secret until the reveal.
+    #[arg(long)]
+    salt: String,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+#[derive(Args)]
+struct RevealCmd {
+    /// The proposal (from the commit's `proposal_id` attribute).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>)]
+    proposal_id: u64,
+    /// The model (.vgm) committed to.
+    #[arg(long)]
+    model: PathBuf,
+    /// The salt committed with (64 hex digits).
+    #[arg(long)]
+    salt: String,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+#[derive(Args)]
+struct CommitCmd {
     /// The model (.vgm).
     #[arg(long)]
     model: PathBuf,
+    /// The address that will send the commit and the reveal (bech32).
+    #[arg(long)]
+    sender: String,
+    /// 32 random bytes as 64 hex digits (e.g. `openssl rand -hex 32`),
+    /// kept secret until the reveal.
+    #[arg(long)]
+    salt: String,
     /// Limit: refuse (no bond taken) if any metric's configured min_gain is
     /// above this.
     #[arg(long, allow_negative_numbers = true)]
@@ -952,7 +1030,34 @@ fn model_names(model: Option<&Path>) -> Result<Option<Vec<String>>> {
 
 fn msg_cmd(c: MsgCmd) -> Result<()> {
     match c {
-        MsgCmd::Propose(p) => {
+        MsgCmd::Reveal(r) => emit_json(
+            &[msg::reveal(r.proposal_id, &r.model, &msg::salt(&r.salt)?)?],
+            &r.out,
+        ),
+        MsgCmd::Veto(v) => emit_json(&[msg::veto(v.proposal_id)], &v.out),
+        MsgCmd::Activate(a) => emit_json(&[msg::activate()], &a.out),
+        MsgCmd::ApplyGovernance(a) => emit_json(&[msg::apply_governance()], &a.out),
+        MsgCmd::Withdraw(w) => emit_json(&[msg::withdraw(w.proposal_id)], &w.out),
+        MsgCmd::Batch(b) => {
+            let samples = msg::load_samples(
+                &b.data,
+                &b.label,
+                &msg::SampleOptions {
+                    offset: 0,
+                    limit: None,
+                    ratio: None,
+                    start: (0, 0),
+                    drop_excess: false,
+                    skip_unrepresentable: false,
+                    names: None,
+                },
+            )?;
+            let (commit, reveals) = msg::batch(samples, b.chunks, &msg::salt(&b.salt)?)?;
+            let mut all = vec![commit];
+            all.extend(reveals);
+            emit_json(&all, &b.out)
+        }
+        MsgCmd::Commit(p) => {
             let dec = |flag: &str, v: &Option<String>| {
                 v.as_deref().map(|d| msg::decimal(flag, d)).transpose()
             };
@@ -963,7 +1068,8 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                 dec("--max-stall-fee", &p.max_stall_fee)?,
                 p.min_stall_blocks,
             );
-            emit_json(&[msg::propose(&p.model, limits)?], &p.out)
+            let salt = msg::salt(&p.salt)?;
+            emit_json(&[msg::commit(&p.model, &p.sender, &salt, limits)?], &p.out)
         }
         MsgCmd::Sweep(s) => emit_json(&[msg::sweep()], &s.out),
         MsgCmd::CloseStalled(c) => emit_json(&[msg::close_stalled(c.proposal_id)], &c.out),
@@ -1022,6 +1128,11 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                     "off" => None,
                     m => Some(msg::decimal("--envelope-margin", m)?),
                 },
+                reveal_delay: i.reveal_delay,
+                activation_delay: i.activation_delay,
+                guardian: i.guardian,
+                governance_delay: i.governance_delay,
+                curator: i.curator,
                 test_samples: Vec::new(),
             };
             // The contract's checks of its settings, before reading samples.

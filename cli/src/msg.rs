@@ -10,12 +10,13 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
-use cosmwasm_std::{Binary, Decimal, Uint128};
+use cosmwasm_std::{Binary, Decimal, HexBinary, Uint128};
 use vigil_guard_api::class_balance;
+use vigil_guard_api::commit::{chunk_hash, commitment, SALT_BYTES};
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
-    TestSample, MAX_FEATURE_CHARS,
+    TestSample, MAX_BATCH_CHUNKS, MAX_FEATURE_CHARS,
 };
 use vigil_guard_api::settings::MAX_REWARD_SHARE;
 use vigil_guard_api::InvalidSetting;
@@ -254,14 +255,97 @@ pub fn load_samples(path: &Path, label: &str, o: &SampleOptions) -> Result<Vec<T
     Ok(ok)
 }
 
-/// `{"propose_model": {"model": "<base64>", "limits": ...}}`: `limits`
-/// (the harshest rules the proposer accepts) only when one is stated.
-pub fn propose(model: &Path, limits: ProposalLimits) -> Result<ExecuteMsg> {
+/// A salt as 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`.
+pub fn salt(hex: &str) -> Result<[u8; SALT_BYTES], InvalidFlag> {
+    HexBinary::from_hex(hex.trim())
+        .ok()
+        .and_then(|b| <[u8; SALT_BYTES]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| InvalidFlag::new("--salt", "64 hex digits (32 bytes)", hex))
+}
+
+/// `{"commit_proposal": {"commitment": "<hex>", "limits": ...}}`: the
+/// commitment to `model` by `sender` with `salt`
+/// (`vigil_guard_api::commit::commitment`); `limits` (the harshest rules
+/// the proposer accepts) only when one is stated.
+pub fn commit(
+    model: &Path,
+    sender: &str,
+    salt: &[u8; SALT_BYTES],
+    limits: ProposalLimits,
+) -> Result<ExecuteMsg> {
     let limits = (limits != ProposalLimits::default()).then_some(limits);
-    Ok(ExecuteMsg::ProposeModel {
-        model: Binary::from(read_model(model)?),
+    let c = commitment(&read_model(model)?, sender, salt);
+    Ok(ExecuteMsg::CommitProposal {
+        commitment: HexBinary::from(c.to_vec()),
         limits,
     })
+}
+
+/// `{"reveal_proposal": {"proposal_id": N, "model": "<base64>", "salt":
+/// "<base64>"}}`.
+pub fn reveal(proposal_id: u64, model: &Path, salt: &[u8; SALT_BYTES]) -> Result<ExecuteMsg> {
+    Ok(ExecuteMsg::RevealProposal {
+        proposal_id,
+        model: Binary::from(read_model(model)?),
+        salt: Binary::from(salt.to_vec()),
+    })
+}
+
+/// `{"veto": {"proposal_id": N}}`: the guardian refuses a pending model.
+pub fn veto(proposal_id: u64) -> ExecuteMsg {
+    ExecuteMsg::Veto { proposal_id }
+}
+
+/// `{"activate": {}}`: anyone activates the pending model after its delay.
+pub fn activate() -> ExecuteMsg {
+    ExecuteMsg::Activate {}
+}
+
+/// The curator's batch from labelled samples: `chunks` chunks of about
+/// equal size (the last may be shorter), the `CommitBatch` message
+/// (`chunk_hash` of each with `salt`) and the `RevealBatch` message of each
+/// chunk, in order.
+pub fn batch(
+    samples: Vec<TestSample>,
+    chunks: usize,
+    salt: &[u8; SALT_BYTES],
+) -> Result<(ExecuteMsg, Vec<ExecuteMsg>), InvalidFlag> {
+    if chunks == 0 || chunks > MAX_BATCH_CHUNKS || chunks > samples.len() {
+        return Err(InvalidFlag::new(
+            "--chunks",
+            format!("1 to {MAX_BATCH_CHUNKS}, at most the samples"),
+            chunks,
+        ));
+    }
+    let size = samples.len().div_ceil(chunks);
+    let parts: Vec<Vec<TestSample>> = samples.chunks(size).map(<[_]>::to_vec).collect();
+    let commit = ExecuteMsg::CommitBatch {
+        chunks: parts
+            .iter()
+            .map(|c| HexBinary::from(chunk_hash(c, salt).to_vec()))
+            .collect(),
+    };
+    let reveals = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, samples)| ExecuteMsg::RevealBatch {
+            index: i as u32,
+            samples,
+            salt: Binary::from(salt.to_vec()),
+        })
+        .collect();
+    Ok((commit, reveals))
+}
+
+/// `{"withdraw": {"proposal_id": N}}`: the proposer of a proposal waiting
+/// for a void batch takes the bond back.
+pub fn withdraw(proposal_id: u64) -> ExecuteMsg {
+    ExecuteMsg::Withdraw { proposal_id }
+}
+
+/// `{"apply_governance": {}}`: anyone applies the due governance changes.
+pub fn apply_governance() -> ExecuteMsg {
+    ExecuteMsg::ApplyGovernance {}
 }
 
 /// The proposer's limits from the `vigil msg propose` flags: margins are
@@ -403,6 +487,16 @@ pub struct InstantiateArgs {
     pub stall_fee: Decimal,
     /// Data envelope margin (`None`: off).
     pub envelope_margin: Option<Decimal>,
+    /// Blocks between a commitment and its reveal.
+    pub reveal_delay: u64,
+    /// Blocks an accepted model is pending (vetoable).
+    pub activation_delay: u64,
+    /// Who may veto a pending model.
+    pub guardian: Option<String>,
+    /// Blocks a governance change waits.
+    pub governance_delay: u64,
+    /// Who commits hidden test batches.
+    pub curator: Option<String>,
     /// Initial test samples.
     pub test_samples: Vec<TestSample>,
 }
@@ -444,6 +538,11 @@ impl InstantiateArgs {
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
             envelope_margin: self.envelope_margin,
+            reveal_delay: self.reveal_delay,
+            activation_delay: self.activation_delay,
+            guardian: self.guardian.clone(),
+            governance_delay: self.governance_delay,
+            curator: self.curator.clone(),
         };
         settings.validate().map_err(|e| self.flag_of(e))
     }
@@ -461,6 +560,11 @@ impl InstantiateArgs {
             InvalidSetting::ZeroStallBlocks => InvalidFlag::new(
                 "--stall-blocks",
                 "at least 1 (blocks without a step before a proposal may be closed)",
+                0,
+            ),
+            InvalidSetting::ZeroRevealDelay => InvalidFlag::new(
+                "--reveal-delay",
+                "at least 1 (blocks between a commitment and its reveal)",
                 0,
             ),
             InvalidSetting::StallFeeAboveOne => InvalidFlag::new(
@@ -578,6 +682,11 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
         stall_blocks: a.stall_blocks,
         stall_fee: a.stall_fee,
         envelope_margin: a.envelope_margin,
+        reveal_delay: a.reveal_delay,
+        activation_delay: a.activation_delay,
+        guardian: a.guardian.clone(),
+        governance_delay: a.governance_delay,
+        curator: a.curator.clone(),
         initial_model: blob.map(Binary::from),
         initial_test_set: a.test_samples.clone(),
     };
@@ -663,6 +772,11 @@ mod tests {
             stall_blocks: 600,
             stall_fee: Decimal::percent(5),
             envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+            reveal_delay: 10,
+            activation_delay: 0,
+            guardian: None,
+            governance_delay: 0,
+            curator: None,
             test_samples: Vec::new(),
         }
     }
@@ -673,7 +787,8 @@ mod tests {
     #[test]
     fn the_contract_rules_name_the_flag() {
         type Spoil = fn(&mut InstantiateArgs);
-        let cases: [(Spoil, &str); 12] = [
+        let cases: [(Spoil, &str); 13] = [
+            (|a| a.reveal_delay = 0, "--reveal-delay"),
             (|a| a.max_check_gas = Some(0), "--max-check-gas"),
             (|a| a.stall_blocks = 0, "--stall-blocks"),
             (|a| a.stall_fee = Decimal::percent(101), "--stall-fee"),
@@ -717,6 +832,43 @@ mod tests {
         assert_eq!(default_max_check_gas(Some(30_000)), 120_000);
         assert_eq!(serde_json::to_string(&sweep()).unwrap(), r#"{"sweep":{}}"#);
         assert_eq!(
+            serde_json::to_string(&veto(3)).unwrap(),
+            r#"{"veto":{"proposal_id":3}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&activate()).unwrap(),
+            r#"{"activate":{}}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&apply_governance()).unwrap(),
+            r#"{"apply_governance":{}}"#
+        );
+        assert_eq!(salt(&"ab".repeat(32)).unwrap(), [0xab; SALT_BYTES]);
+        let five: Vec<TestSample> = (0..5).map(|i| s(i % 2 == 0)).collect();
+        let (commit, reveals) = batch(five.clone(), 2, &[1; SALT_BYTES]).unwrap();
+        let ExecuteMsg::CommitBatch { chunks } = commit else {
+            panic!("a commit")
+        };
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(
+            chunks[1].as_slice(),
+            chunk_hash(&five[3..], &[1; SALT_BYTES])
+        );
+        assert!(commit_ok(&reveals, &five));
+        for bad in [0, 6, 65] {
+            assert_eq!(
+                batch(five.clone(), bad, &[1; SALT_BYTES]).unwrap_err().flag,
+                "--chunks"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&withdraw(2)).unwrap(),
+            r#"{"withdraw":{"proposal_id":2}}"#
+        );
+        for bad in ["ab", "zz", &"ab".repeat(33)] {
+            assert_eq!(salt(bad).unwrap_err().flag, "--salt");
+        }
+        assert_eq!(
             serde_json::to_string(&close_stalled(7)).unwrap(),
             r#"{"close_stalled":{"proposal_id":7}}"#
         );
@@ -740,6 +892,20 @@ mod tests {
             serde_json::to_value(&l).unwrap()["max_stall_fee"],
             serde_json::json!("0.05")
         );
+    }
+
+    /// The reveals carry every sample once, in order, by chunk index.
+    fn commit_ok(reveals: &[ExecuteMsg], all: &[TestSample]) -> bool {
+        let mut got = Vec::new();
+        for (i, r) in reveals.iter().enumerate() {
+            match r {
+                ExecuteMsg::RevealBatch { index, samples, .. } if *index as usize == i => {
+                    got.extend(samples.iter().cloned())
+                }
+                _ => return false,
+            }
+        }
+        got == all
     }
 
     #[test]

@@ -190,12 +190,42 @@ fn messages_parse_as_the_contract_types() {
 
     // (The contract parses its entry-point messages with its own reader;
     // the nested types, Binary and TestSample, keep serde's Deserialize.)
-    let out = ok(&["msg", "propose", "--model", p(&model)]);
+    // Commit, then reveal: the commitment is the api's, for this sender
+    // and salt; the reveal carries the blob and the salt.
+    let sender = "cosmwasm1proposer";
+    let salt = "5a".repeat(32);
+    let out = ok(&[
+        "msg",
+        "commit",
+        "--model",
+        p(&model),
+        "--sender",
+        sender,
+        "--salt",
+        &salt,
+    ]);
     let m: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(m.as_object().unwrap().len(), 1);
-    let b: Binary = serde_json::from_value(m["propose_model"]["model"].clone()).unwrap();
+    let c: cosmwasm_std::HexBinary =
+        serde_json::from_value(m["commit_proposal"]["commitment"].clone()).unwrap();
+    let want = vigil_guard_api::commit::commitment(&blob, sender, &[0x5a; 32]);
+    assert_eq!(c.as_slice(), &want[..]);
+    let out = ok(&[
+        "msg",
+        "reveal",
+        "--proposal-id",
+        "4",
+        "--model",
+        p(&model),
+        "--salt",
+        &salt,
+    ]);
+    let m: Value = serde_json::from_str(&out).unwrap();
+    let b: Binary = serde_json::from_value(m["reveal_proposal"]["model"].clone()).unwrap();
     assert_eq!(b.as_slice(), &blob[..]);
-    assert!(out.starts_with(r#"{"propose_model":{"model":""#));
+    let s: Binary = serde_json::from_value(m["reveal_proposal"]["salt"].clone()).unwrap();
+    assert_eq!(s.as_slice(), &[0x5a; 32]);
+    assert_eq!(m["reveal_proposal"]["proposal_id"], 4);
 
     // Samples in chunks, ordered for the class-balance rule.
     let out = ok(&[

@@ -17,7 +17,7 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
     a.test_rows = 400;
     a.trees = 40;
     a.cv = 3;
-    // 400 test rows in steps of 150: ProposeModel + 2 ContinueEvaluation.
+    // 400 test rows in steps of 150: RevealProposal + 2 ContinueEvaluation.
     a.eval_batch = 150;
     a.progress = false;
     let mut text = Vec::new();
@@ -86,7 +86,8 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
         "add_test_samples (100 per call)",
         "check (v1 logreg)",
         "score (v1)",
-        "propose_model (first step)",
+        "commit_proposal",
+        "reveal_proposal (first step)",
         "continue_evaluation",
         "check (v2 gbdt)",
     ] {

@@ -2,10 +2,10 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, Uint128};
-use vigil_guard_api::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use vigil_guard_api::msg::{ExecuteMsg, GovernanceChange, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
-use crate::execute::{admin, proposals, single_coin, test_set};
+use crate::execute::{admin, batch, governance, proposals, single_coin, test_set};
 use crate::models::{install_model, validate_model};
 use crate::state::{Config, TestSetMeta, CONFIG, NEXT_PROPOSAL, TEST_SET, VAULT};
 use crate::{migrate as migration, query as q};
@@ -25,13 +25,20 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     msg.validate()?;
+    let mut settings = msg.settings();
+    for g in [&mut settings.guardian, &mut settings.curator]
+        .into_iter()
+        .flatten()
+    {
+        *g = deps.api.addr_validate(g)?.into_string();
+    }
     let admin = match &msg.admin {
         Some(a) => deps.api.addr_validate(a)?,
         None => info.sender.clone(),
     };
     let config = Config {
         admin,
-        settings: msg.settings(),
+        settings,
         paused: false,
     };
     let vault: Uint128 = single_coin(&info, &config.settings.bond_denom)?;
@@ -63,23 +70,52 @@ pub fn execute(
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
+    msg.validate()?;
     match msg {
-        ExecuteMsg::ProposeModel { model, limits } => {
-            proposals::propose(deps, env, info, model, limits)
+        ExecuteMsg::CommitProposal { commitment, limits } => {
+            proposals::commit(deps, env, info, commitment, limits)
         }
+        ExecuteMsg::RevealProposal {
+            proposal_id,
+            model,
+            salt,
+        } => proposals::reveal(deps, env, info, proposal_id, model, salt),
+        ExecuteMsg::Veto { proposal_id } => proposals::veto(deps, env, info, proposal_id),
+        ExecuteMsg::Activate {} => proposals::activate(deps, env, info),
         ExecuteMsg::ContinueEvaluation { proposal_id } => {
             proposals::continue_evaluation(deps, env, info, proposal_id)
         }
-        ExecuteMsg::CancelProposal { proposal_id } => proposals::cancel(deps, info, proposal_id),
+        ExecuteMsg::CancelProposal { proposal_id } => {
+            proposals::cancel(deps, env, info, proposal_id)
+        }
         ExecuteMsg::CloseStalled { proposal_id } => {
             proposals::close_stalled(deps, env, info, proposal_id)
         }
-        ExecuteMsg::AddTestSamples { samples } => test_set::add_test_samples(deps, info, samples),
-        ExecuteMsg::RemoveTestSamples { ids } => test_set::remove_test_samples(deps, info, ids),
-        ExecuteMsg::Rollback { version } => admin::rollback(deps, info, version),
+        ExecuteMsg::AddTestSamples { samples } => governance::govern(
+            deps,
+            env,
+            info,
+            GovernanceChange::AddTestSamples { samples },
+        ),
+        ExecuteMsg::RemoveTestSamples { ids } => {
+            governance::govern(deps, env, info, GovernanceChange::RemoveTestSamples { ids })
+        }
+        ExecuteMsg::Rollback { version } => {
+            governance::govern(deps, env, info, GovernanceChange::Rollback { version })
+        }
+        ExecuteMsg::UpdateConfig(update) => {
+            governance::govern(deps, env, info, GovernanceChange::UpdateConfig(update))
+        }
+        ExecuteMsg::ApplyGovernance {} => governance::apply_governance(deps, env, info),
+        ExecuteMsg::CommitBatch { chunks } => batch::commit_batch(deps, env, info, chunks),
+        ExecuteMsg::RevealBatch {
+            index,
+            samples,
+            salt,
+        } => batch::reveal_batch(deps, env, info, index, samples, salt),
+        ExecuteMsg::Withdraw { proposal_id } => proposals::withdraw(deps, env, info, proposal_id),
         ExecuteMsg::Pause {} => admin::set_paused(deps, info, true),
         ExecuteMsg::Unpause {} => admin::set_paused(deps, info, false),
-        ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
         ExecuteMsg::Fund {} => admin::fund(deps, info),
         ExecuteMsg::Sweep {} => admin::sweep(deps, env, info),
@@ -88,7 +124,7 @@ pub fn execute(
 
 /// Query.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Check { features } => to_json_binary(&q::check(deps, &features)?)?,
         QueryMsg::Score { features } => to_json_binary(&q::score(deps, &features)?)?,
@@ -96,6 +132,10 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
         QueryMsg::Config {} => to_json_binary(&q::config(deps)?)?,
         QueryMsg::TestSet { start_after, limit } => {
             to_json_binary(&q::test_set(deps, start_after, limit)?)?
+        }
+        QueryMsg::Batch {} => to_json_binary(&q::batch(deps, env.block.height)?)?,
+        QueryMsg::Governance { start_after, limit } => {
+            to_json_binary(&q::governance(deps, start_after, limit)?)?
         }
         QueryMsg::Proposals { start_after, limit } => {
             to_json_binary(&q::proposals(deps, start_after, limit)?)?

@@ -109,6 +109,20 @@ pub fn on_add(
     refresh(storage, settings)
 }
 
+/// After stored records (label byte, packed values) were added: as
+/// [`on_add`].
+pub fn on_add_records<'a>(
+    storage: &mut dyn Storage,
+    settings: &Settings,
+    records: impl Iterator<Item = &'a [u8]>,
+) -> Result<(), ContractError> {
+    let n = usize::from(settings.n_features);
+    let rows = records
+        .map(|r| sample_values(r, n))
+        .collect::<Result<Vec<_>, _>>()?;
+    on_add(storage, settings, &rows)
+}
+
 /// After samples were removed (`removed`, their records): the range can
 /// only shrink where a removed value was a bound, so it is recomputed from
 /// the samples left (one walk of the test set) only then.

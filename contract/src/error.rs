@@ -2,6 +2,7 @@
 //! never panics on input.
 use cosmwasm_std::{StdError, Uint128};
 use thiserror::Error;
+use vigil_guard_api::msg::{InvalidMsg, ProposalStatus};
 use vigil_guard_api::InvalidSetting;
 
 /// Why a message was refused.
@@ -149,6 +150,56 @@ pub enum ContractError {
         /// What is configured.
         current: String,
     },
+
+    /// A message wrong whatever the state (`ExecuteMsg::validate`).
+    #[error("invalid message: {0}")]
+    InvalidMsg(#[from] InvalidMsg),
+
+    /// A reveal whose model, sender and salt do not give the commitment.
+    #[error("the model, sender and salt do not match the commitment")]
+    CommitmentMismatch,
+
+    /// A model an earlier proposal revealed: it earns nothing.
+    #[error("the model was already revealed by proposal {proposal_id}")]
+    RevealedModel {
+        /// That proposal.
+        proposal_id: u64,
+    },
+
+    /// Too early for this step of the proposal.
+    #[error("proposal {proposal_id}: too early, allowed from block {from}")]
+    TooEarly {
+        /// The proposal.
+        proposal_id: u64,
+        /// First height it is allowed at.
+        from: u64,
+    },
+
+    /// Too late for this step of the proposal.
+    #[error("proposal {proposal_id}: too late, allowed before block {deadline}")]
+    TooLate {
+        /// The proposal.
+        proposal_id: u64,
+        /// First height it is refused at.
+        deadline: u64,
+    },
+
+    /// The proposal is not in the state this message needs.
+    #[error("proposal {proposal_id} is {status:?}")]
+    WrongStatus {
+        /// The proposal.
+        proposal_id: u64,
+        /// Its state.
+        status: ProposalStatus,
+    },
+
+    /// A batch is committed and not yet merged or void.
+    #[error("the curator's batch is still open")]
+    BatchOpen,
+
+    /// No batch committed.
+    #[error("no batch")]
+    NoBatch,
 
     /// No proposal with this id.
     #[error("no proposal {0}")]

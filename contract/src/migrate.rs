@@ -2,10 +2,11 @@
 //! version (semver order, pre-releases included). The same version is a
 //! no-op; any older version is upgraded, and a store older than 0.2 (the
 //! 0.1 layout: compact binary records) is converted to this one first.
-use cosmwasm_std::{DepsMut, Response};
+use cosmwasm_std::{DepsMut, Response, Storage};
 use semver::Version;
 
 use crate::error::ContractError;
+use crate::state::{OPEN_PROPOSAL, PROPOSALS, UNDECIDED};
 #[cfg(feature = "from-0-1")]
 use crate::{
     error::invalid_model,
@@ -13,12 +14,9 @@ use crate::{
     poim,
     state::{
         blob_key, candidate_key, chunked, Best, ModelInfo, ACTIVE_VERSION, BEST, CONFIG,
-        LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
-        VAULT,
+        LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, TEST_SET, VAULT,
     },
 };
-#[cfg(feature = "from-0-1")]
-use cosmwasm_std::Storage;
 #[cfg(feature = "from-0-1")]
 use vigil_inference_core::Model;
 
@@ -62,6 +60,7 @@ pub fn migrate(
         .add_attribute("from_version", &stored.version)
         .add_attribute("to_version", version);
     if from == to {
+        register_open(deps.storage)?;
         return Ok(response);
     }
     // Every version before 0.2.0-0 has the 0.1 layout; 0.2 pre-releases
@@ -82,8 +81,23 @@ pub fn migrate(
             });
         }
     }
+    register_open(deps.storage)?;
     cw2::set_contract_version(deps.storage, name, version)?;
     Ok(response)
+}
+
+/// A store written before commit-reveal (0.1, or 0.2 before it) holds at
+/// most one undecided proposal, the open one, without an `UNDECIDED` entry:
+/// registered with its bond (what `Sweep` keeps out of the vault).
+/// Idempotent.
+pub fn register_open(storage: &mut dyn Storage) -> Result<(), ContractError> {
+    if let Some(id) = OPEN_PROPOSAL.may_load(storage)? {
+        if !UNDECIDED.has(storage, id) {
+            let bond = PROPOSALS.load(storage, id)?.bond;
+            UNDECIDED.save(storage, id, &bond)?;
+        }
+    }
+    Ok(())
 }
 
 /// Convert a 0.1 store (the `from-0-1` feature): every record read by [`v0_1`] is written the 0.2

@@ -158,11 +158,15 @@ pub struct Step {
     pub rows: u32,
 }
 
+/// One evaluated row: sample id, its label, the candidate's and the
+/// incumbent's labels (the incumbent's is `false` when there is none).
+pub type Row = (u32, bool, bool, bool);
+
 /// Score up to `limit` samples after `cursor` with the candidate and (when
-/// there is one) the incumbent, adding to their counts. A row is labelled
-/// positive as `Check` denies it: score at or above `threshold` when one is
-/// given (the configured `deny_threshold`), else at or above the model's
-/// own threshold.
+/// there is one) the incumbent, handing each row to `on_row`. A row is
+/// labelled positive as `Check` denies it: score at or above `threshold`
+/// when one is given (the configured `deny_threshold`), else at or above
+/// the model's own threshold.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     storage: &dyn Storage,
@@ -172,8 +176,7 @@ pub fn evaluate(
     n_features: usize,
     cursor: Option<u32>,
     limit: u32,
-    cand_counts: &mut Counts,
-    inc_counts: &mut Counts,
+    on_row: &mut dyn FnMut(Row),
 ) -> StdResult<Step> {
     let mut inputs = vec![Wide::ZERO; n_features];
     let scratch_len = candidate
@@ -189,13 +192,13 @@ pub fn evaluate(
                 .map(|o| o.score >= t)
                 .map_err(|e| StdError::generic_err(e.to_string()))
         };
-        cand_counts.add(infer(candidate, &mut scratch)?, label);
-        if let Some(inc) = incumbent {
-            inc_counts.add(infer(inc, &mut scratch)?, label);
-        } else {
-            // No incumbent: it predicts nothing positive.
-            inc_counts.add(false, label);
-        }
+        let cand = infer(candidate, &mut scratch)?;
+        // No incumbent: it predicts nothing positive.
+        let inc = match incumbent {
+            Some(m) => infer(m, &mut scratch)?,
+            None => false,
+        };
+        on_row((id, label, cand, inc));
         step.cursor = Some(id);
         step.rows = step.rows.saturating_add(1);
         Ok(())

@@ -2,9 +2,9 @@
 use cosmwasm_std::{Binary, Decimal, Deps, StdResult};
 use cw_storage_plus::Bound;
 use vigil_guard_api::msg::{
-    CheckResponse, ConfigResponse, Contribution, CostResponse, ModelBlobResponse, ModelResponse,
-    PausedCheck, ProposalResponse, ProposalsResponse, ScoreResponse, StoredSample, TestSetResponse,
-    MODEL_BLOB_CHUNK_BYTES,
+    BatchResponse, CheckResponse, ConfigResponse, Contribution, CostResponse, GovernanceResponse,
+    ModelBlobResponse, ModelResponse, PausedCheck, ProposalResponse, ProposalsResponse,
+    ScoreResponse, StoredSample, TestSetResponse, MODEL_BLOB_CHUNK_BYTES,
 };
 use vigil_guard_api::units::score_decimal;
 use vigil_inference_core::decimal::Exact;
@@ -17,7 +17,8 @@ use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::{
-    load_blob_record, samples, ModelInfo, Proposal, CONFIG, MODELS, PROPOSALS, TEST_SET, VAULT,
+    load_blob_record, samples, ModelInfo, Proposal, BATCH, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
+    TEST_SET, VAULT,
 };
 use crate::units::{act_decimal, parse_features};
 
@@ -217,6 +218,11 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         stall_blocks: s.stall_blocks,
         stall_fee: s.stall_fee,
         envelope_margin: s.envelope_margin,
+        reveal_delay: s.reveal_delay,
+        activation_delay: s.activation_delay,
+        guardian: s.guardian,
+        governance_delay: s.governance_delay,
+        curator: s.curator,
         paused: c.paused,
         vault: VAULT.load(deps.storage)?,
         active_version: active_version(deps.storage)?,
@@ -260,12 +266,14 @@ pub fn test_set(
 }
 
 fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
-    let closable_at =
-        (p.status == vigil_guard_api::msg::ProposalStatus::Evaluating).then(|| p.closable_at());
+    let committed = p.status == vigil_guard_api::msg::ProposalStatus::Committed;
     ProposalResponse {
         id,
+        closable_at: p.closable_at(),
+        reveal_from: committed.then(|| p.reveal_from()),
         proposer: p.proposer.into_string(),
         bond: p.bond,
+        commitment: p.commitment.map(|c| c.to_hex()).unwrap_or_default(),
         hash: p.hash,
         status: p.status,
         test_set_version: p.test_set_version,
@@ -280,8 +288,57 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
         stall_blocks: p.stall_blocks,
         stall_fee: p.stall_fee,
         last_step_height: p.last_step,
-        closable_at,
+        committed_at: p.committed_at,
+        activation_delay: p.activation_delay,
+        activate_at: p.activate_at,
+        guardian: p.guardian.map(|g| g.into_string()),
+        reward_withheld: p.same_predictions_as.is_some(),
+        same_predictions_as: p.same_predictions_as,
+        disagreements: p.disagreements,
+        disagreement_ids: p.disagreement_ids,
     }
+}
+
+/// `Batch`: the curator's latest batch.
+pub fn batch(deps: Deps, height: u64) -> StdResult<Option<BatchResponse>> {
+    Ok(BATCH.may_load(deps.storage)?.map(|b| BatchResponse {
+        committed_at: b.committed_at,
+        first_proposal: b.first_proposal,
+        chunks: b.chunks.len() as u32,
+        revealed: b.revealed.iter().filter(|&&r| r).count() as u32,
+        reveal_from: b.reveal_from,
+        deadline: b.deadline,
+        state: if b.merged {
+            "merged"
+        } else if b.void(height) {
+            "void"
+        } else if b.complete() {
+            "revealed"
+        } else {
+            "committed"
+        }
+        .into(),
+    }))
+}
+
+/// `Governance`: the queued changes, in order.
+pub fn governance(
+    deps: Deps,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<GovernanceResponse> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let pending = GOVERNANCE
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            cosmwasm_std::Order::Ascending,
+        )
+        .take(limit)
+        .map(|item| item.map(|(_, p)| p))
+        .collect::<StdResult<_>>()?;
+    Ok(GovernanceResponse { pending })
 }
 
 /// `Proposals`: by id.

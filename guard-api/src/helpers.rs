@@ -19,9 +19,10 @@ use cosmwasm_std::{
 };
 use serde::de::DeserializeOwned;
 
+use crate::commit::{commitment, SALT_BYTES};
 use crate::msg::{
-    CheckResponse, ConfigResponse, ExecuteMsg, ModelBlobResponse, ModelResponse, QueryMsg,
-    ScoreResponse,
+    CheckResponse, ConfigResponse, ExecuteMsg, ModelBlobResponse, ModelResponse, ProposalLimits,
+    QueryMsg, ScoreResponse,
 };
 
 /// A guard contract's address, with typed calls.
@@ -35,7 +36,7 @@ impl GuardContract {
     }
 
     /// An execute message to the guard, with `funds` attached (a bond for
-    /// `ProposeModel`, rewards for `Fund`).
+    /// `CommitProposal`, rewards for `Fund`).
     pub fn call(&self, msg: &ExecuteMsg, funds: Vec<Coin>) -> StdResult<CosmosMsg> {
         Ok(WasmMsg::Execute {
             contract_addr: self.0.to_string(),
@@ -43,6 +44,47 @@ impl GuardContract {
             funds,
         }
         .into())
+    }
+
+    /// `CommitProposal` for `model` from `proposer` (the address that will
+    /// send this and the reveal) with `salt`, `bond` attached: the
+    /// commitment computed as the guard checks it
+    /// ([`crate::commit::commitment`]). Keep `model` and `salt` for
+    /// [`GuardContract::reveal`].
+    pub fn commit(
+        &self,
+        model: &[u8],
+        proposer: &Addr,
+        salt: &[u8; SALT_BYTES],
+        limits: Option<ProposalLimits>,
+        bond: Coin,
+    ) -> StdResult<CosmosMsg> {
+        let c = commitment(model, proposer.as_str(), salt);
+        self.call(
+            &ExecuteMsg::CommitProposal {
+                commitment: c.to_vec().into(),
+                limits,
+            },
+            vec![bond],
+        )
+    }
+
+    /// `RevealProposal` of `proposal_id` (from `reveal_delay` blocks after
+    /// the commit, by the same sender).
+    pub fn reveal(
+        &self,
+        proposal_id: u64,
+        model: &[u8],
+        salt: &[u8; SALT_BYTES],
+    ) -> StdResult<CosmosMsg> {
+        self.call(
+            &ExecuteMsg::RevealProposal {
+                proposal_id,
+                model: model.to_vec().into(),
+                salt: salt.to_vec().into(),
+            },
+            vec![],
+        )
     }
 
     /// Any query of the guard.

@@ -1,12 +1,14 @@
 //! # vigil-guard-api
 //!
 //! The interface of Vigil's CosmWasm guard, for the contracts and clients
-//! that call it, without the guard itself (no inference core, no hashing):
+//! that call it, without the guard itself (no inference core; one hash, the
+//! proposal commitment):
 //!
 //! - [`msg`]: every message and response (`#[cw_serde]`; JSON schema in
 //!   the repository's `schema/`);
 //! - [`settings`]: the guard's settings and [`Settings::validate`], the
 //!   checks the contract makes;
+//! - [`commit`]: the commitment of a commit-reveal proposal;
 //! - [`class_balance`]: the test set's class-balance rule;
 //! - [`units`]: scores on the wire (`U1F31` bits and `Decimal`s);
 //! - [`gas`]: wasmd's gas prices, [`gas::WasmdGas`];
@@ -14,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod class_balance;
+pub mod commit;
 pub mod gas;
 pub mod helpers;
 pub mod msg;

@@ -7,10 +7,13 @@
 //! checked by [`Settings::validate`] (the contract calls it; so can a
 //! client before it sends anything).
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
+use cosmwasm_std::{Binary, Decimal, HexBinary, SignedDecimal, Uint128};
+use thiserror::Error;
 
+use crate::commit::{COMMITMENT_BYTES, SALT_BYTES};
 use crate::settings::{
-    default_envelope_margin, default_stall_blocks, default_stall_fee, InvalidSetting, Settings,
+    default_envelope_margin, default_reveal_delay, default_stall_blocks, default_stall_fee,
+    InvalidSetting, Settings,
 };
 
 /// Longest feature value (a decimal string) in `Check`, `Score` and test
@@ -131,6 +134,22 @@ pub struct InstantiateMsg {
     /// `Settings::envelope_margin`.
     #[serde(default = "default_envelope_margin")]
     pub envelope_margin: Option<Decimal>,
+    /// Blocks between a commitment and its reveal (at least 1); default 10.
+    #[serde(default = "default_reveal_delay")]
+    pub reveal_delay: u64,
+    /// Blocks an accepted model is pending (vetoable) before activation;
+    /// default 0 (active at acceptance).
+    #[serde(default)]
+    pub activation_delay: u64,
+    /// Who may veto a pending model; default none.
+    #[serde(default)]
+    pub guardian: Option<String>,
+    /// Blocks a governance change waits before it may apply; default 0.
+    #[serde(default)]
+    pub governance_delay: u64,
+    /// Who commits hidden test batches; default none.
+    #[serde(default)]
+    pub curator: Option<String>,
     /// A first model (admin-installed, no evaluation).
     pub initial_model: Option<Binary>,
     /// A first test set (checked by the class-balance rule like any other).
@@ -144,59 +163,121 @@ pub struct InstantiateMsg {
 #[allow(clippy::large_enum_variant)]
 #[cw_serde]
 pub enum ExecuteMsg {
-    /// Propose a model; attach at least `min_bond` of `bond_denom`. The
-    /// contract evaluates it against the incumbent on the test set (in
-    /// `eval_batch`-row steps), then accepts it (bond returned plus reward) or
-    /// rejects it (bond to the vault). The rules it is judged and paid by
-    /// (margins, reward, threshold, stall settings) are those in force now;
-    /// `limits` refuses the proposal, before any bond is taken, when they
-    /// are harsher than the proposer accepts.
-    ProposeModel {
-        /// The model blob.
-        model: Binary,
+    /// Propose a model, first as a commitment; attach at least `min_bond`
+    /// of `bond_denom`. `commitment` is 32 bytes:
+    /// `sha256(sha256(model) || sender address (UTF-8) || salt)` with a
+    /// 32-byte `salt` (`vigil_guard_api::commit::commitment` computes it).
+    /// The rules the proposal is judged and paid by (margins, reward,
+    /// threshold, budgets, stall, reveal and activation settings, guardian)
+    /// are those in force now; `limits` refuses the commitment, before any
+    /// bond is taken, when they are harsher than the proposer accepts.
+    CommitProposal {
+        /// The commitment (32 bytes, hex).
+        commitment: HexBinary,
         /// The harshest rules the proposer accepts (absent: any).
         #[serde(default)]
         limits: Option<ProposalLimits>,
+    },
+    /// The committer reveals the model, from `reveal_delay` blocks after
+    /// the commitment until `stall_blocks` blocks later (after that anyone
+    /// may close it, `CloseStalled`). Checked against the commitment and
+    /// the budgets recorded with it; a model already stored or revealed by
+    /// an earlier proposal is refused. Evaluated at once when no other
+    /// proposal is open, else queued (commitment order) and started when
+    /// the guard is free.
+    RevealProposal {
+        /// The proposal.
+        proposal_id: u64,
+        /// The model blob.
+        model: Binary,
+        /// The salt of the commitment (32 bytes).
+        salt: Binary,
     },
     /// Evaluate the next batch of an open proposal. Anyone may call it.
     ContinueEvaluation {
         /// The proposal.
         proposal_id: u64,
     },
-    /// Admin: withdraw an open proposal. The bond is refunded less the
-    /// proposal's `stall_fee` share, which goes to the vault.
+    /// The proposal's guardian: veto its model while it is pending. The
+    /// bond goes to the vault (a veto means the guardian found the model
+    /// harmful); no reward.
+    Veto {
+        /// The proposal.
+        proposal_id: u64,
+    },
+    /// Anyone: activate the pending model once its `activation_delay` has
+    /// passed; the proposer is paid bond and reward.
+    Activate {},
+    /// Admin: withdraw a proposal not yet decided (committed, queued or
+    /// being evaluated). The bond is refunded less the proposal's
+    /// `stall_fee` share, which goes to the vault.
     CancelProposal {
         /// The proposal.
         proposal_id: u64,
     },
     /// Anyone: close a proposal with no evaluation step for its
-    /// `stall_blocks` blocks. The sender receives its `stall_fee` share of
-    /// the bond, the proposer the rest; the guard is free for the next.
+    /// `stall_blocks` blocks, or a commitment not revealed by its deadline.
+    /// The sender receives its `stall_fee` share of the bond, the proposer
+    /// the rest; the guard is free for the next.
     CloseStalled {
         /// The proposal.
         proposal_id: u64,
     },
-    /// Admin: add labelled samples (class-balance rule applies).
+    /// Admin, time-locked: add labelled samples (class-balance rule
+    /// applies). See [`GovernanceChange`].
     AddTestSamples {
         /// Samples to add.
         samples: Vec<TestSample>,
     },
-    /// Admin: remove samples by id.
+    /// Admin, time-locked: remove samples by id.
     RemoveTestSamples {
         /// Sample ids.
         ids: Vec<u32>,
     },
-    /// Admin: make an earlier accepted model active again.
+    /// Admin, time-locked: make an earlier accepted model active again.
     Rollback {
         /// Model version.
         version: u32,
     },
-    /// Admin: circuit breaker on.
+    /// Admin: circuit breaker on (immediate).
     Pause {},
-    /// Admin: circuit breaker off.
+    /// Admin: circuit breaker off (immediate).
     Unpause {},
-    /// Admin: change settings (absent fields stay).
+    /// Admin, time-locked: change settings (absent fields stay).
     UpdateConfig(ConfigUpdate),
+    /// Anyone: apply the queued governance changes that are due, in order,
+    /// as far as the first that must still wait; and let a revealed hidden
+    /// batch join the test set when it may.
+    ApplyGovernance {},
+    /// The curator: commit a hidden batch of test samples, one hash per
+    /// chunk (`vigil_guard_api::commit::chunk_hash`). Proposals committed
+    /// from now on are judged only once the batch is revealed and has
+    /// joined the test set. One batch at a time.
+    CommitBatch {
+        /// The chunks' hashes (32 bytes each, at most 64 chunks).
+        chunks: Vec<HexBinary>,
+    },
+    /// The curator: reveal chunk `index` of the batch, from `reveal_delay`
+    /// blocks after its commitment until `stall_blocks` later. When every
+    /// chunk is revealed the batch joins the test set, in this message if
+    /// no proposal committed before the batch is undecided and none is
+    /// open, else by the first `ApplyGovernance` after they are decided.
+    /// (The merge's gas grows with the batch: chunk it accordingly.)
+    RevealBatch {
+        /// Chunk index.
+        index: u32,
+        /// Its samples.
+        samples: Vec<TestSample>,
+        /// Its salt (32 bytes).
+        salt: Binary,
+    },
+    /// The proposer: withdraw, bond refunded in full, a proposal that waits
+    /// for a batch the curator did not reveal by its deadline (or that
+    /// could not join the test set), while it is committed or queued.
+    Withdraw {
+        /// The proposal.
+        proposal_id: u64,
+    },
     /// Admin: hand governance to another address.
     UpdateAdmin {
         /// New admin.
@@ -205,12 +286,141 @@ pub enum ExecuteMsg {
     /// Deposit reward funds (bond denom) into the vault.
     Fund {},
     /// Anyone: move the contract's bank balance of the bond denom above the
-    /// vault plus the open proposal's bond (funds sent by plain bank
+    /// vault plus the bonds of undecided proposals (funds sent by plain bank
     /// transfer) into the vault. Nothing stranded: a no-op (`swept` 0).
     Sweep {},
 }
 
-/// The harshest rules a proposer accepts. Checked at `ProposeModel`
+/// A time-locked governance change (`UpdateConfig`, `AddTestSamples`,
+/// `RemoveTestSamples`, `Rollback`). Checked against the state when sent
+/// (refused if it could not apply now), then queued and applied from
+/// `governance_delay` blocks later (by `ApplyGovernance`, or the next
+/// governance message), in order. A test-set change or rollback also waits
+/// while a proposal is being evaluated or pending, and while any proposal
+/// committed before the change was queued is undecided: it never changes
+/// the test set or incumbent a committed proposal is judged on. (Config
+/// changes never reach a committed proposal: it keeps the rules of its
+/// commitment.) With `governance_delay` 0 a change applies at once or is
+/// refused (`TestSetLocked`, `ProposalInProgress`). A change that can no
+/// longer apply when due (e.g. the class rule after other changes) is
+/// dropped, with a `governance_dropped` attribute.
+// As `ExecuteMsg`: `UpdateConfig` is the large variant, read once.
+#[allow(clippy::large_enum_variant)]
+#[cw_serde]
+pub enum GovernanceChange {
+    /// `UpdateConfig`.
+    UpdateConfig(ConfigUpdate),
+    /// `AddTestSamples`.
+    AddTestSamples {
+        /// Samples to add.
+        samples: Vec<TestSample>,
+    },
+    /// `RemoveTestSamples`.
+    RemoveTestSamples {
+        /// Sample ids.
+        ids: Vec<u32>,
+    },
+    /// `Rollback`.
+    Rollback {
+        /// Model version.
+        version: u32,
+    },
+}
+
+/// A queued governance change.
+#[cw_serde]
+pub struct PendingChange {
+    /// Id (queue order).
+    pub id: u64,
+    /// The change.
+    pub change: GovernanceChange,
+    /// Height it was queued at.
+    pub queued_at: u64,
+    /// First height it may apply at.
+    pub apply_at: u64,
+    /// Proposals with a lower id (committed before it was queued) must be
+    /// decided before a test-set change or rollback applies.
+    pub after_proposal: u64,
+}
+
+/// `Batch` answer: the curator's latest batch.
+#[cw_serde]
+pub struct BatchResponse {
+    /// Height of its commitment.
+    pub committed_at: u64,
+    /// Proposals from this id on were committed after it and are judged
+    /// with it.
+    pub first_proposal: u64,
+    /// Its chunks.
+    pub chunks: u32,
+    /// Chunks revealed.
+    pub revealed: u32,
+    /// First height of its reveal.
+    pub reveal_from: u64,
+    /// First height after its reveal window.
+    pub deadline: u64,
+    /// `committed`, `revealed` (every chunk; joins the test set once the
+    /// proposals committed before it are decided), `merged` (joined) or
+    /// `void` (not revealed in time, or refused by the class rule: the
+    /// proposers waiting for it may withdraw).
+    pub state: String,
+}
+
+/// `Governance` answer.
+#[cw_serde]
+pub struct GovernanceResponse {
+    /// Queued changes, in order.
+    pub pending: Vec<PendingChange>,
+}
+
+/// A message that cannot be right whatever the contract's state.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum InvalidMsg {
+    /// A commitment that is not [`COMMITMENT_BYTES`] long.
+    #[error("a commitment is 32 bytes, got {0}")]
+    CommitmentLength(usize),
+    /// A salt that is not [`SALT_BYTES`] long.
+    #[error("a salt is 32 bytes, got {0}")]
+    SaltLength(usize),
+    /// A batch without chunks or with more than [`MAX_BATCH_CHUNKS`].
+    #[error("a batch has 1 to 64 chunks, got {0}")]
+    BatchChunks(usize),
+}
+
+/// Most chunks in a hidden batch.
+pub const MAX_BATCH_CHUNKS: usize = 64;
+
+impl ExecuteMsg {
+    /// The checks that need no state (the contract makes them first).
+    pub fn validate(&self) -> Result<(), InvalidMsg> {
+        match self {
+            ExecuteMsg::CommitProposal { commitment, .. }
+                if commitment.len() != COMMITMENT_BYTES =>
+            {
+                Err(InvalidMsg::CommitmentLength(commitment.len()))
+            }
+            ExecuteMsg::RevealProposal { salt, .. } | ExecuteMsg::RevealBatch { salt, .. }
+                if salt.len() != SALT_BYTES =>
+            {
+                Err(InvalidMsg::SaltLength(salt.len()))
+            }
+            ExecuteMsg::CommitBatch { chunks }
+                if chunks.is_empty() || chunks.len() > MAX_BATCH_CHUNKS =>
+            {
+                Err(InvalidMsg::BatchChunks(chunks.len()))
+            }
+            ExecuteMsg::CommitBatch { chunks } => {
+                match chunks.iter().find(|c| c.len() != COMMITMENT_BYTES) {
+                    Some(c) => Err(InvalidMsg::CommitmentLength(c.len())),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The harshest rules a proposer accepts. Checked at `CommitProposal`
 /// against the settings in force (which the proposal then keeps): a proposal
 /// the admin's last change made harsher than this is refused, no bond taken.
 #[cw_serde]
@@ -267,7 +477,7 @@ pub struct ConfigUpdate {
     /// New stall fee (applies to proposals made after it).
     pub stall_fee: Option<Decimal>,
     /// New envelope margin (the envelope is recomputed from the test set
-    /// at once): absent keeps it, `null` (`Some(None)`) turns the envelope
+    /// when the change applies): absent keeps it, `null` (`Some(None)`) turns the envelope
     /// off, a value sets it.
     #[serde(
         default,
@@ -275,6 +485,28 @@ pub struct ConfigUpdate {
         skip_serializing_if = "Option::is_none"
     )]
     pub envelope_margin: Option<Option<Decimal>>,
+    /// New reveal delay (applies to proposals committed after it).
+    pub reveal_delay: Option<u64>,
+    /// New activation delay (applies to proposals committed after it).
+    pub activation_delay: Option<u64>,
+    /// New guardian (applies to proposals committed after it): absent
+    /// keeps it, `null` removes it, an address sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub guardian: Option<Option<String>>,
+    /// New governance delay (itself applied after the delay in force).
+    pub governance_delay: Option<u64>,
+    /// New curator (for batches committed after it): absent keeps it,
+    /// `null` removes it, an address sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub curator: Option<Option<String>>,
 }
 
 /// Queries.
@@ -308,6 +540,17 @@ pub enum QueryMsg {
     TestSet {
         /// Start after this id.
         start_after: Option<u32>,
+        /// At most this many (default 30, max 100).
+        limit: Option<u32>,
+    },
+    /// The hidden batch, if one was committed.
+    #[returns(Option<BatchResponse>)]
+    Batch {},
+    /// Queued governance changes, in order.
+    #[returns(GovernanceResponse)]
+    Governance {
+        /// Start after this id.
+        start_after: Option<u64>,
         /// At most this many (default 30, max 100).
         limit: Option<u32>,
     },
@@ -511,6 +754,16 @@ pub struct ConfigResponse {
     pub stall_fee: Decimal,
     /// Data envelope margin (`None`: off).
     pub envelope_margin: Option<Decimal>,
+    /// Reveal delay (blocks).
+    pub reveal_delay: u64,
+    /// Activation delay (blocks).
+    pub activation_delay: u64,
+    /// Guardian.
+    pub guardian: Option<String>,
+    /// Governance delay (blocks).
+    pub governance_delay: u64,
+    /// Curator.
+    pub curator: Option<String>,
     /// Paused now.
     pub paused: bool,
     /// Vault balance (rewards available).
@@ -548,10 +801,22 @@ pub struct TestSetResponse {
 /// Proposal state.
 #[cw_serde]
 pub enum ProposalStatus {
+    /// Committed, bond held; the committer reveals it (`RevealProposal`).
+    Committed,
+    /// Revealed while another proposal was open: waits its turn
+    /// (commitment order).
+    Queued,
     /// Being evaluated; `ContinueEvaluation` advances it.
     Evaluating,
+    /// Accepted, pending activation (`Activate`); the guardian may veto it.
+    Pending,
     /// Accepted: became the active model.
     Accepted,
+    /// Vetoed by the guardian while pending: bond moved to the vault.
+    Vetoed,
+    /// Withdrawn by its proposer after the curator missed a batch's reveal:
+    /// bond refunded in full.
+    Withdrawn,
     /// Rejected: bond moved to the vault.
     Rejected,
     /// Cancelled by the admin: bond refunded less the stall fee (to the
@@ -571,7 +836,9 @@ pub struct ProposalResponse {
     pub proposer: String,
     /// Bond attached.
     pub bond: Uint128,
-    /// Candidate checksum (hex).
+    /// The commitment (hex; empty for proposals made before commit-reveal).
+    pub commitment: String,
+    /// Candidate checksum (hex); empty until revealed.
     pub hash: String,
     /// Status.
     pub status: ProposalStatus,
@@ -604,8 +871,28 @@ pub struct ProposalResponse {
     /// Block height of its last evaluation step (or of the migration that
     /// converted it).
     pub last_step_height: u64,
-    /// While open: the height from which `CloseStalled` may close it.
+    /// While committed or being evaluated: the height from which
+    /// `CloseStalled` may close it (for a commitment: its reveal deadline).
     pub closable_at: Option<u64>,
+    /// Height of the commitment.
+    pub committed_at: u64,
+    /// While committed: the first height its reveal is accepted at.
+    pub reveal_from: Option<u64>,
+    /// Blocks it waits, accepted, before activation.
+    pub activation_delay: u64,
+    /// While pending: the height from which `Activate` activates it.
+    pub activate_at: Option<u64>,
+    /// Who may veto it while pending.
+    pub guardian: Option<String>,
+    /// Accepted without reward: its predictions on the test set equal an
+    /// earlier decided proposal's (`same_predictions_as`).
+    pub reward_withheld: bool,
+    /// That earlier proposal.
+    pub same_predictions_as: Option<u64>,
+    /// Test rows on which candidate and incumbent disagree.
+    pub disagreements: u32,
+    /// The ids of the first of them (at most 16).
+    pub disagreement_ids: Vec<u32>,
 }
 
 /// `Proposals` answer.
@@ -676,6 +963,11 @@ impl InstantiateMsg {
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
             envelope_margin: self.envelope_margin,
+            reveal_delay: self.reveal_delay,
+            activation_delay: self.activation_delay,
+            guardian: self.guardian.clone(),
+            governance_delay: self.governance_delay,
+            curator: self.curator.clone(),
         }
     }
 
@@ -726,6 +1018,21 @@ impl ConfigUpdate {
         if let Some(v) = self.envelope_margin {
             s.envelope_margin = v;
         }
+        if let Some(v) = self.reveal_delay {
+            s.reveal_delay = v;
+        }
+        if let Some(v) = self.activation_delay {
+            s.activation_delay = v;
+        }
+        if let Some(v) = &self.guardian {
+            s.guardian = v.clone();
+        }
+        if let Some(v) = self.governance_delay {
+            s.governance_delay = v;
+        }
+        if let Some(v) = &self.curator {
+            s.curator = v.clone();
+        }
         s.validate()?;
         Ok(s)
     }
@@ -749,6 +1056,11 @@ impl ConfigResponse {
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
             envelope_margin: self.envelope_margin,
+            reveal_delay: self.reveal_delay,
+            activation_delay: self.activation_delay,
+            guardian: self.guardian.clone(),
+            governance_delay: self.governance_delay,
+            curator: self.curator.clone(),
         }
     }
 }
@@ -819,6 +1131,11 @@ mod tests {
             stall_blocks: 600,
             stall_fee: Decimal::percent(5),
             envelope_margin: Some(Decimal::percent(5)),
+            reveal_delay: 10,
+            activation_delay: 0,
+            guardian: None,
+            governance_delay: 0,
+            curator: None,
         };
         base.validate().unwrap();
         let bad = ConfigUpdate {

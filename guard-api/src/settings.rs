@@ -53,6 +53,28 @@ pub struct Settings {
     /// itself. Default [`DEFAULT_ENVELOPE_MARGIN`].
     #[serde(default = "default_envelope_margin")]
     pub envelope_margin: Option<Decimal>,
+    /// Blocks a commitment must wait before its reveal (at least 1: a blob
+    /// seen at its reveal cannot be committed and revealed by another in
+    /// the same block). The reveal window then lasts `stall_blocks` blocks.
+    #[serde(default = "default_reveal_delay")]
+    pub reveal_delay: u64,
+    /// Blocks an accepted model waits, pending, before it may be activated;
+    /// the guardian may veto it meanwhile. 0: active at acceptance.
+    #[serde(default)]
+    pub activation_delay: u64,
+    /// The address that may veto a pending model (e.g. a DAO); none: no
+    /// veto.
+    #[serde(default)]
+    pub guardian: Option<String>,
+    /// Blocks between a governance change (`UpdateConfig`, test samples,
+    /// `Rollback`) being queued and its earliest application. 0: applied
+    /// at once when nothing holds it back.
+    #[serde(default)]
+    pub governance_delay: u64,
+    /// The address that commits hidden test batches (`CommitBatch`); none:
+    /// no hidden batches.
+    #[serde(default)]
+    pub curator: Option<String>,
 }
 
 /// Default `stall_blocks`: 600 blocks (about an hour at 6 s blocks).
@@ -82,6 +104,14 @@ pub fn default_stall_blocks() -> u64 {
 /// [`DEFAULT_STALL_FEE`] (serde default).
 pub fn default_stall_fee() -> Decimal {
     DEFAULT_STALL_FEE
+}
+
+/// Default `reveal_delay`: 10 blocks.
+pub const DEFAULT_REVEAL_DELAY: u64 = 10;
+
+/// [`DEFAULT_REVEAL_DELAY`] (serde default).
+pub fn default_reveal_delay() -> u64 {
+    DEFAULT_REVEAL_DELAY
 }
 
 /// The largest reward share of a bond: 100 times the bond.
@@ -123,6 +153,10 @@ pub enum InvalidSetting {
     /// `stall_fee` above one (it is a share of the bond).
     #[error("stall_fee must be at most 1")]
     StallFeeAboveOne,
+    /// `reveal_delay` is zero: a blob seen at its reveal could be
+    /// committed and revealed by another in the same block.
+    #[error("reveal_delay must be positive")]
+    ZeroRevealDelay,
     /// A metric whose smallest counted gain does not exceed its tolerance:
     /// two models trading that metric against another could each count as
     /// better than the other (reward farming).
@@ -203,6 +237,9 @@ impl Settings {
         }
         if self.stall_fee > Decimal::one() {
             return Err(InvalidSetting::StallFeeAboveOne);
+        }
+        if self.reveal_delay == 0 {
+            return Err(InvalidSetting::ZeroRevealDelay);
         }
         Ok(())
     }

@@ -264,6 +264,11 @@ pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32)
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
+        curator: None,
         initial_model: model.map(|m| m.to_vec().into()),
         initial_test_set: Vec::new(),
     }
@@ -518,7 +523,10 @@ pub struct EvalCost {
     pub rows: usize,
     /// Rows per transaction (`eval_batch`).
     pub batch: u32,
-    /// `ProposeModel` and then each `ContinueEvaluation`, in order.
+    /// The `CommitProposal` before the evaluation.
+    pub commit: Gas,
+    /// `RevealProposal` (the first evaluation step) and then each
+    /// `ContinueEvaluation`, in order.
     pub steps: Vec<Gas>,
     /// The proposal's final status (`accepted` / `rejected`).
     pub status: String,
@@ -586,8 +594,9 @@ pub fn teacher(rows: &[Vec<String>]) -> Result<(Vec<u8>, Vec<bool>), String> {
     Ok((blob, labels))
 }
 
-/// Proposes `blob` from a funded proposer and continues its evaluation to
-/// the end; every transaction's gas is returned.
+/// Proposes `blob` from a funded proposer (commit, the reveal delay, reveal)
+/// and continues its evaluation to the end; every transaction's gas is
+/// returned.
 pub fn propose(
     chain: &mut Chain,
     blob: &[u8],
@@ -597,24 +606,41 @@ pub fn propose(
     let admin = chain.addr("admin");
     let proposer = chain.addr("proposer");
     chain.mint(&proposer, DENOM, MIN_BOND);
-    let propose = chain.execute(
+    let salt = [7u8; vigil_guard_api::commit::SALT_BYTES];
+    let c = vigil_guard_api::commit::commitment(blob, &proposer, &salt);
+    let commit = chain.execute(
         &proposer,
         &[(DENOM, MIN_BOND)],
-        &ExecuteMsg::ProposeModel {
-            model: blob.to_vec().into(),
+        &ExecuteMsg::CommitProposal {
+            commitment: c.to_vec().into(),
             limits: None,
         },
         TX_LIMIT,
     );
-    let mut steps = vec![propose.gas];
-    let mut status = propose.attribute("status");
-    let id: u64 = propose
+    let id: u64 = commit
         .attribute("proposal_id")
         .and_then(|id| id.parse().ok())
-        .ok_or_else(|| match &propose.result {
-            Err(e) => format!("propose_model: {e}"),
-            Ok(r) => format!("propose_model: no proposal_id attribute in {r}"),
+        .ok_or_else(|| match &commit.result {
+            Err(e) => format!("commit_proposal: {e}"),
+            Ok(r) => format!("commit_proposal: no proposal_id attribute in {r}"),
         })?;
+    // The commit moved the chain one block on.
+    chain.advance(vigil_guard_api::settings::DEFAULT_REVEAL_DELAY - 1);
+    let reveal = chain.execute(
+        &proposer,
+        &[],
+        &ExecuteMsg::RevealProposal {
+            proposal_id: id,
+            model: blob.to_vec().into(),
+            salt: salt.to_vec().into(),
+        },
+        TX_LIMIT,
+    );
+    if let Err(e) = &reveal.result {
+        return Err(format!("reveal_proposal: {e}"));
+    }
+    let mut steps = vec![reveal.gas];
+    let mut status = reveal.attribute("status");
     while status.as_deref() == Some("evaluating") {
         let outcome = chain.execute(
             &admin,
@@ -634,6 +660,7 @@ pub fn propose(
     Ok(EvalCost {
         rows,
         batch,
+        commit: commit.gas,
         steps,
         status: status.unwrap_or_else(|| "unknown".into()),
     })

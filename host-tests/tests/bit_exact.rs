@@ -155,6 +155,11 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
+        curator: None,
         initial_model: Some(blob.to_vec().into()),
         initial_test_set: Vec::new(),
     };

@@ -197,6 +197,11 @@ fn old_guard(dir: &Path) -> Chain {
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
+        curator: None,
         initial_model: Some(cut7.into()),
         initial_test_set: test_set(),
     };
@@ -206,10 +211,8 @@ fn old_guard(dir: &Path) -> Chain {
     chain
         .execute(&funder, &[(DENOM, 2_000)], &ExecuteMsg::Fund {}, LIMIT)
         .expect("fund");
-    let propose = |model: &[u8]| ExecuteMsg::ProposeModel {
-        model: model.to_vec().into(),
-        limits: None,
-    };
+    // The 0.1 contract's message (0.2 proposes by commit and reveal).
+    let propose = |model: &[u8]| serde_json::json!({ "propose_model": { "model": cosmwasm_std::Binary::from(model) } });
     let cont = |id| ExecuteMsg::ContinueEvaluation { proposal_id: id };
     // 1: accepted as v2. 2: rejected. 3: open after its first step.
     chain
@@ -248,6 +251,16 @@ fn without_thresholds(proposals: &Value) -> Value {
             "stall_fee",
             "last_step_height",
             "closable_at",
+            "commitment",
+            "committed_at",
+            "reveal_from",
+            "activation_delay",
+            "activate_at",
+            "guardian",
+            "reward_withheld",
+            "same_predictions_as",
+            "disagreements",
+            "disagreement_ids",
         ] {
             p.remove(k);
         }
@@ -355,6 +368,13 @@ fn a_0_1_store_survives_migration_to_this_code() {
         obj.remove("envelope_margin").unwrap().as_str(),
         Some("0.05")
     );
+    // And the commit-reveal, activation and governance settings.
+    assert_eq!(obj.remove("reveal_delay").unwrap().as_u64(), Some(10));
+    for k in ["activation_delay", "governance_delay"] {
+        assert_eq!(obj.remove(k).unwrap().as_u64(), Some(0), "{k}");
+    }
+    assert!(obj.remove("guardian").unwrap().is_null());
+    assert!(obj.remove("curator").unwrap().is_null());
     assert_eq!(after_config, before["config"]);
     let config: ConfigResponse = serde_json::from_value(after["config"].clone()).unwrap();
     assert_eq!(config.vault.u128(), 10_000 + 2_000 + 1_500 - 500);

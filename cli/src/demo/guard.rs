@@ -89,7 +89,7 @@ impl Guard {
     }
 
     /// The error of a failed call of `kind`, its gas logged.
-    fn failed(&mut self, kind: &str, e: CallError) -> anyhow::Error {
+    pub fn failed(&mut self, kind: &str, e: CallError) -> anyhow::Error {
         self.gas.add(kind, *e.gas);
         DemoError::Chain {
             call: kind.to_string(),
@@ -115,7 +115,7 @@ impl Guard {
         }
     }
 
-    /// `ProposeModel` (`propose`) or `ContinueEvaluation` as one
+    /// `RevealProposal` (`reveal`) or `ContinueEvaluation` as one
     /// evaluation step; `kind` records its gas.
     pub fn step(
         &mut self,

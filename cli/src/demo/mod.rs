@@ -22,7 +22,7 @@
 //! 4. **Guard** (`stream`): a stream of transactions, each asked with
 //!    `Check` (allow / deny, gas) and `Score` (the top contributions: the
 //!    reasons).
-//! 5. **Proof-of-Improvement** (`poim`): `ProposeModel` with the better
+//! 5. **Proof-of-Improvement** (`poim`): `CommitProposal`, then `RevealProposal`, with the better
 //!    model (evaluated by the contract in `eval_batch`-row steps,
 //!    `ContinueEvaluation` until decided: accepted, bond back plus reward)
 //!    and with the worse one (rejected, bond to the vault); the contract's
@@ -212,6 +212,11 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
         envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+        reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
+        curator: None,
         test_samples: Vec::new(),
     })?;
     let (sim, instantiate_gas) = SimGuard::instantiate(chain, &admin, &init, TX_GAS_LIMIT)

@@ -26,7 +26,8 @@ pub struct ProposalOutcome {
     pub id: u64,
     /// Accepted (else rejected).
     pub accepted: bool,
-    /// Transactions it took (ProposeModel + ContinueEvaluation).
+    /// Transactions it took (RevealProposal + ContinueEvaluation; the
+    /// CommitProposal before them not counted).
     pub steps: usize,
     /// Test rows the contract evaluated.
     pub rows: u32,
@@ -78,7 +79,8 @@ pub(super) fn same_counts(chain: &ChainMetrics, native: &Confusion) -> bool {
     ) == (native.tp, native.fp, native.tn, native.fn_)
 }
 
-/// One proposal from `who`: `ProposeModel`, then `ContinueEvaluation`
+/// One proposal from `who`: `CommitProposal`, `RevealProposal` after the
+/// reveal delay (the first evaluation step), then `ContinueEvaluation`
 /// until decided, with balances before and after.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn propose(
@@ -105,8 +107,16 @@ pub(super) fn propose(
         money(BOND)
     );
     let b = bar(a.progress, test_rows, "evaluating");
-    let mut last = g.step("propose_model (first step)", |s| {
-        s.propose(&proposer, &[(DENOM, BOND)], blob)
+    const SALT: [u8; 32] = [0x5a; 32];
+    let (id, commit_gas) = g
+        .sim
+        .commit(&proposer, &[(DENOM, BOND)], blob, &SALT)
+        .map_err(|e| g.failed("commit_proposal", e))?;
+    g.gas.add("commit_proposal", commit_gas);
+    let delay = g.config()?.reveal_delay;
+    g.chain_mut().advance(delay.saturating_sub(1));
+    let mut last = g.step("reveal_proposal (first step)", |s| {
+        s.reveal(&proposer, id, blob, &SALT)
     })?;
     let id = last.proposal_id;
     let during = g.chain().balance(&proposer, DENOM);
@@ -160,7 +170,7 @@ pub(super) fn propose(
     };
     say!(
         o,
-        "    evaluated {} rows in {steps} transactions (ProposeModel + {} ContinueEvaluation)",
+        "    evaluated {} rows in {steps} transactions (RevealProposal + {} ContinueEvaluation)",
         thousands(p.evaluated.into()),
         steps - 1
     );

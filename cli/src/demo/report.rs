@@ -112,7 +112,7 @@ pub(super) fn print_report(
     let eval_gas: u64 = log
         .calls
         .iter()
-        .filter(|(k, _)| k.starts_with("propose_model") || k.starts_with("continue_evaluation"))
+        .filter(|(k, _)| k.starts_with("reveal_proposal") || k.starts_with("continue_evaluation"))
         .flat_map(|(_, v)| v.iter().map(Gas::above_setup))
         .sum();
     if let Some(per_row) = eval_gas.checked_div(eval_rows) {

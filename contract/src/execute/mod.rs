@@ -1,11 +1,14 @@
 //! Execute handlers, by subject, and the checks they share.
-use cosmwasm_std::{Coin, Deps, MessageInfo, Storage, Uint128};
+use cosmwasm_std::{Coin, Deps, MessageInfo, Uint128};
 
 use crate::error::ContractError;
-use crate::state::{Config, CONFIG, OPEN_PROPOSAL};
+use crate::state::{Config, CONFIG};
 
 pub mod admin;
+pub mod batch;
+pub mod governance;
 pub mod proposals;
+pub mod queue;
 pub mod test_set;
 
 /// The configuration, if `info` is the admin's and carries no funds.
@@ -34,14 +37,5 @@ pub fn single_coin(info: &MessageInfo, denom: &str) -> Result<Uint128, ContractE
         _ => Err(ContractError::WrongFunds {
             denom: denom.to_string(),
         }),
-    }
-}
-
-/// Refuse while a proposal is being judged (the test set and the
-/// incumbent are pinned until it is decided).
-pub fn ensure_unlocked(storage: &dyn Storage) -> Result<(), ContractError> {
-    match OPEN_PROPOSAL.may_load(storage)? {
-        Some(id) => Err(ContractError::TestSetLocked { id }),
-        None => Ok(()),
     }
 }

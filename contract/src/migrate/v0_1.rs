@@ -203,6 +203,13 @@ pub fn config(record: &[u8]) -> Result<Config, ContractError> {
                 stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
                 stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
                 envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+                // New after 0.2: the defaults (no activation delay, no
+                // guardian, no governance delay: as 0.1 behaved).
+                reveal_delay: vigil_guard_api::settings::DEFAULT_REVEAL_DELAY,
+                activation_delay: 0,
+                guardian: None,
+                governance_delay: 0,
+                curator: None,
             },
             paused,
         })
@@ -267,6 +274,8 @@ pub fn proposal(record: &[u8]) -> Result<Proposal, ContractError> {
             stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
             stall_fee: cosmwasm_std::Decimal::zero(),
             last_step: 0,
+            // Proposed directly (no commitment), active at acceptance.
+            ..Proposal::legacy()
         })
     })
 }

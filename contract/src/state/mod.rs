@@ -6,9 +6,9 @@
 //! - [`envelope`]: the test set's range and the data envelope;
 //! - [`samples`]: the test samples an evaluation walks.
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Decimal, Storage, Uint128};
+use cosmwasm_std::{Addr, Decimal, HexBinary, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
-use vigil_guard_api::msg::{Margins, ProposalStatus, RewardRule};
+use vigil_guard_api::msg::{Margins, PendingChange, ProposalStatus, RewardRule};
 use vigil_guard_api::Settings;
 
 pub mod active;
@@ -149,15 +149,124 @@ pub struct Proposal {
     #[serde(default)]
     pub stall_fee: Decimal,
     /// Block height of its last evaluation step (the proposal's own step
-    /// included), or of the migration that converted it.
+    /// included), of its start when it waited in the queue, or of the
+    /// migration that converted it.
     #[serde(default)]
     pub last_step: u64,
+    /// The commitment (absent for proposals made before commit-reveal).
+    #[serde(default)]
+    pub commitment: Option<HexBinary>,
+    /// Height of the commitment.
+    #[serde(default)]
+    pub committed_at: u64,
+    /// `reveal_delay` in force at the commitment.
+    #[serde(default)]
+    pub reveal_delay: u64,
+    /// `activation_delay` in force at the commitment.
+    #[serde(default)]
+    pub activation_delay: u64,
+    /// The guardian at the commitment: who may veto it while pending.
+    #[serde(default)]
+    pub guardian: Option<Addr>,
+    /// `max_inference_ops` at the commitment (checked at the reveal).
+    #[serde(default)]
+    pub max_inference_ops: u64,
+    /// `max_check_gas` at the commitment (checked at the reveal).
+    #[serde(default)]
+    pub max_check_gas: u64,
+    /// While pending: the first height it may be activated at.
+    #[serde(default)]
+    pub activate_at: Option<u64>,
+    /// An earlier decided proposal with the same predictions on the test
+    /// set: accepted, this one earns no reward.
+    #[serde(default)]
+    pub same_predictions_as: Option<u64>,
+    /// Rows on which candidate and incumbent disagree.
+    #[serde(default)]
+    pub disagreements: u32,
+    /// The first [`DISAGREEMENT_IDS`] of them.
+    #[serde(default)]
+    pub disagreement_ids: Vec<u32>,
+    /// Once evaluated: the key of its predictions in [`PREDICTIONS`],
+    /// recorded there when it is rejected or activated (not when vetoed).
+    #[serde(default)]
+    pub predictions: Option<HexBinary>,
 }
 
+/// How many disagreeing row ids a proposal keeps (and its decision event
+/// lists).
+pub const DISAGREEMENT_IDS: usize = 16;
+
 impl Proposal {
-    /// The first height at which `CloseStalled` may close it.
-    pub fn closable_at(&self) -> u64 {
-        self.last_step.saturating_add(self.stall_blocks)
+    /// The fields that proposals made before commit-reveal lack, as they
+    /// read (serde defaults): no commitment, no activation delay, no
+    /// guardian; the other fields are placeholders the caller sets.
+    pub fn legacy() -> Proposal {
+        Proposal {
+            proposer: Addr::unchecked(""),
+            bond: Uint128::zero(),
+            hash: String::new(),
+            status: ProposalStatus::Evaluating,
+            test_set_version: 0,
+            incumbent_version: 0,
+            cursor: None,
+            evaluated: 0,
+            total: 0,
+            candidate: Counts::default(),
+            incumbent: Counts::default(),
+            accepted_version: None,
+            margins: Margins::default(),
+            reward: RewardRule::None,
+            deny_threshold: None,
+            threshold_bits: None,
+            stall_blocks: 0,
+            stall_fee: Decimal::zero(),
+            last_step: 0,
+            commitment: None,
+            committed_at: 0,
+            reveal_delay: 0,
+            activation_delay: 0,
+            guardian: None,
+            max_inference_ops: 0,
+            max_check_gas: 0,
+            activate_at: None,
+            same_predictions_as: None,
+            disagreements: 0,
+            disagreement_ids: Vec::new(),
+            predictions: None,
+        }
+    }
+
+    /// The first height at which `CloseStalled` may close it: a commitment
+    /// at its reveal deadline, an evaluation `stall_blocks` after its last
+    /// step; `None` in any other state.
+    pub fn closable_at(&self) -> Option<u64> {
+        match self.status {
+            ProposalStatus::Committed => Some(self.reveal_deadline()),
+            ProposalStatus::Evaluating => Some(self.last_step.saturating_add(self.stall_blocks)),
+            _ => None,
+        }
+    }
+
+    /// The first height its reveal is accepted at.
+    pub fn reveal_from(&self) -> u64 {
+        self.committed_at.saturating_add(self.reveal_delay)
+    }
+
+    /// The first height its reveal is refused at.
+    pub fn reveal_deadline(&self) -> u64 {
+        self.reveal_from().saturating_add(self.stall_blocks)
+    }
+
+    /// Committed, queued, being evaluated or pending: its bond is held.
+    pub fn undecided(&self) -> bool {
+        matches!(
+            self.status,
+            ProposalStatus::Committed
+                | ProposalStatus::Queued
+                | ProposalStatus::Evaluating
+                | ProposalStatus::Pending
+        )
     }
 
     /// Its stall fee in bond denom: `stall_fee x bond`, rounded down, at
@@ -200,8 +309,23 @@ pub const NEXT_PROPOSAL: Item<u64> = Item::new("next_proposal");
 /// The best metrics accepted on the current test-set version (absent until
 /// a proposal is accepted; stale once the test set changes).
 pub const BEST: Item<Best> = Item::new("best");
-/// The proposal being evaluated, if any.
+/// The proposal being evaluated, or accepted and pending, if any: the guard
+/// judges one at a time.
 pub const OPEN_PROPOSAL: Item<u64> = Item::new("open_proposal");
+/// Revealed proposals waiting for the guard, by id (commitment order: the
+/// lowest starts next).
+pub const QUEUE: Map<u64, ()> = Map::new("queue");
+/// Every undecided proposal (committed, queued, evaluating, pending) and the
+/// bond held for it.
+pub const UNDECIDED: Map<u64, Uint128> = Map::new("undecided");
+/// Revealed candidates by checksum (hex): the first proposal to reveal
+/// each. A later reveal of the same model is refused.
+pub const REVEALED: Map<&str, u64> = Map::new("revealed");
+/// Decided proposals by the fingerprint of their predictions (test-set
+/// version, u32 big-endian, then the SHA-256 of the prediction bits): the
+/// first one rejected or activated with each (a vetoed one is not
+/// recorded: it cannot deny a later honest model its reward).
+pub const PREDICTIONS: Map<&[u8], u64> = Map::new("predictions");
 pub use active::ACTIVE_VERSION;
 
 /// Key prefix of stored model blobs (`blob` + version, u32 big-endian;
@@ -210,6 +334,80 @@ pub const BLOB_PREFIX: &[u8] = b"blob";
 /// Key prefix of open proposals' candidate blobs (`cand` + id, u64
 /// big-endian; chunked).
 pub const CANDIDATE_PREFIX: &[u8] = b"cand";
+
+/// A hidden batch of test samples: the curator's commitment, one hash per
+/// chunk.
+#[cw_serde]
+pub struct Batch {
+    /// Height of the commitment.
+    pub committed_at: u64,
+    /// Proposals from this id on (committed after it) are judged with it.
+    pub first_proposal: u64,
+    /// First height of its reveal.
+    pub reveal_from: u64,
+    /// First height after its reveal window.
+    pub deadline: u64,
+    /// The chunks' hashes.
+    pub chunks: Vec<HexBinary>,
+    /// Which chunks were revealed (their records wait under
+    /// [`batch_chunk_key`]).
+    pub revealed: Vec<bool>,
+    /// Joined the test set.
+    pub merged: bool,
+    /// Refused by the class rule when it was to join.
+    pub failed: bool,
+}
+
+impl Batch {
+    /// Every chunk revealed.
+    pub fn complete(&self) -> bool {
+        self.revealed.iter().all(|&r| r)
+    }
+
+    /// Will not join the test set: not revealed in time, or refused.
+    pub fn void(&self, height: u64) -> bool {
+        !self.merged && (self.failed || (height >= self.deadline && !self.complete()))
+    }
+
+    /// Proposal `id` waits for it before its evaluation starts.
+    pub fn holds(&self, id: u64, height: u64) -> bool {
+        id >= self.first_proposal && !self.merged && !self.void(height)
+    }
+}
+
+/// The curator's latest batch.
+pub const BATCH: Item<Batch> = Item::new("batch");
+
+/// Whether the batch holds proposal `id` (committed after it) at `height`:
+/// its evaluation waits until the batch joined the test set or is void.
+pub fn batch_holds(storage: &dyn Storage, id: u64, height: u64) -> bool {
+    BATCH
+        .may_load(storage)
+        .ok()
+        .flatten()
+        .is_some_and(|b| b.holds(id, height))
+}
+
+/// Key of a revealed batch chunk's records (`hb` + index, u32 big-endian):
+/// each record a u32 big-endian length then the sample record.
+pub fn batch_chunk_key(index: u32) -> Vec<u8> {
+    [b"hb".as_slice(), &index.to_be_bytes()].concat()
+}
+
+/// Queued governance changes by id (queue order).
+pub const GOVERNANCE: Map<u64, PendingChange> = Map::new("governance");
+/// Next governance change id (absent: 1).
+pub const NEXT_GOVERNANCE: Item<u64> = Item::new("next_governance");
+
+/// Key prefix of a proposal's candidate prediction bits (`pred` + id, u64
+/// big-endian): bit k (least significant first) is the candidate's label
+/// of the k-th row evaluated.
+pub const PREDICTION_BITS_PREFIX: &[u8] = b"pred";
+
+/// Key of a proposal's prediction bits.
+pub fn prediction_bits_key(id: u64) -> Vec<u8> {
+    [PREDICTION_BITS_PREFIX, &id.to_be_bytes()].concat()
+}
 
 /// Key of a model version's blob.
 pub fn blob_key(version: u32) -> Vec<u8> {

@@ -466,14 +466,12 @@ fn rollback_to_an_earlier_version() {
     }
     assert_eq!(s.config().active_version, 1);
 
-    // a stored model earns nothing: re-proposing it is refused (no bond
-    // taken); and a copy is judged against the best ever accepted on this
-    // test-set version (perfect's), so it cannot win again either
+    // a stored model earns nothing: its reveal is refused (the commitment
+    // expires; an undecided one would hold the test-set change below); and
+    // a copy is judged against the best ever accepted on this test-set
+    // version (perfect's), so it cannot win again either
     assert_eq!(
-        s.propose(&alice, &blob(&cut(7)), 1_000)
-            .unwrap_err()
-            .downcast::<ContractError>()
-            .unwrap(),
+        s.refused_at_reveal(&alice, &blob(&cut(7)), 1_000),
         ContractError::KnownModel { version: 2 }
     );
     s.propose_and_decide(&alice, &blob(&cut_variant(7, 0.01)), 1_000);
@@ -628,6 +626,7 @@ fn update_config_fields_and_validation() {
         stall_blocks: Some(77),
         stall_fee: Some(dec("0.5")),
         envelope_margin: Some(Some(dec("0.25"))),
+        ..ConfigUpdate::default()
     }));
     let c = s.config();
     assert_eq!((c.stall_blocks, c.stall_fee), (77, dec("0.5")));

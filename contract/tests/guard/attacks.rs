@@ -181,12 +181,10 @@ fn rollback_then_reproposing_the_rolled_back_over_model_earns_nothing() {
     let after_first = s.balance(&alice);
     assert_eq!(after_first, START + 500);
     s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
-    // The same blob again: refused outright (no bond taken).
-    let err = s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap_err();
-    assert_eq!(
-        err.downcast::<ContractError>().unwrap(),
-        ContractError::KnownModel { version: 2 }
-    );
+    // The same blob again: refused at its reveal (the commitment then
+    // expires; closed by its own proposer, the bond comes back whole).
+    let err = s.refused_at_reveal(&alice, &blob(&perfect()), MIN_BOND);
+    assert_eq!(err, ContractError::KnownModel { version: 2 });
     assert_eq!(s.balance(&alice), after_first);
     // Another blob with the same predictions: judged against the best ever
     // accepted on this test set, it improves nothing.
@@ -294,9 +292,9 @@ fn a_huge_mlp_under_the_operation_budget_is_refused_by_the_read_budget() {
     assert!(q.check_gas.above_setup() > 300_000, "{q:?}");
     assert!(!q.within_budget, "{q:?}");
     let alice = s.alice.clone();
-    let err = s.propose(&alice, &big, MIN_BOND).unwrap_err();
+    let err = s.refused_at_reveal(&alice, &big, MIN_BOND);
     assert_eq!(
-        err.downcast::<ContractError>().unwrap(),
+        err,
         ContractError::CheckGasOverBudget {
             bound: q.check_gas.above_setup(),
             budget: 100_000
@@ -482,23 +480,18 @@ fn close(s: &mut Suite, who: &cosmwasm_std::Addr, id: u64) -> ContractError {
 fn a_proposer_who_never_continues_blocks_every_other_proposal_until_closed_as_stalled() {
     let mut s = stall_suite();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
-    let h0 = s.height();
-    // Alice proposes (one step runs) and never continues.
+    // Alice proposes (one step runs at her reveal) and never continues.
     s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    let h0 = s.height();
     let p = s.last_proposal();
     assert_eq!(p.status, ProposalStatus::Evaluating);
     assert_eq!(p.last_step_height, h0);
     assert_eq!(p.closable_at, Some(h0 + 10));
-    // Bob's better model cannot be proposed while hers is open.
-    assert_eq!(
-        s.propose(&bob, &blob(&perfect()), MIN_BOND)
-            .unwrap_err()
-            .downcast::<ContractError>()
-            .unwrap(),
-        ContractError::ProposalInProgress { id: 1 }
-    );
+    // Bob's better model waits in the queue while hers is open.
+    s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
+    assert_eq!(s.proposal(2).status, ProposalStatus::Queued);
     // Too early: a typed error naming the block it becomes closable at.
-    s.advance(9);
+    s.advance(8);
     assert_eq!(
         close(&mut s, &bob, 1),
         ContractError::NotStalled {
@@ -520,9 +513,19 @@ fn a_proposer_who_never_continues_blocks_every_other_proposal_until_closed_as_st
     assert_eq!(p.status, ProposalStatus::Closed);
     assert_eq!(p.closable_at, None);
     s.assert_conserved();
-    // The guard is free: Bob's proposal goes through, end to end.
-    s.propose_and_decide(&bob, &blob(&perfect()), MIN_BOND);
-    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
+    // The guard is free: Bob's proposal has started; it goes through.
+    let p = s.proposal(2);
+    assert_eq!(p.status, ProposalStatus::Evaluating);
+    assert_eq!(p.last_step_height, h0 + 10);
+    while s.proposal(2).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(s.proposal(2).status, ProposalStatus::Accepted);
     s.assert_conserved();
 }
 
@@ -530,8 +533,8 @@ fn a_proposer_who_never_continues_blocks_every_other_proposal_until_closed_as_st
 fn every_evaluation_step_restarts_the_stall_window() {
     let mut s = stall_suite();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
-    let h0 = s.height();
     s.propose(&alice, &blob(&cut(9)), MIN_BOND).unwrap();
+    let h0 = s.height();
     s.advance(7);
     s.exec(
         &alice,
@@ -743,8 +746,8 @@ fn an_admin_cannot_ambush_an_open_proposal_by_shrinking_the_budgets() {
 fn an_admin_cannot_ambush_an_open_proposal_with_a_shorter_stall_window_or_a_larger_fee() {
     let mut s = stall_suite();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
-    let h0 = s.height();
     s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    let h0 = s.height();
     s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
         stall_blocks: Some(1),
         stall_fee: Some(Decimal::one()),
@@ -1007,6 +1010,66 @@ fn a_backdoor_trigger_no_test_sample_exercises_reaches_no_model() {
             (plain.allow, plain.score, 0)
         );
     }
+}
+
+// ------------------------------------------------- attack 4: front-running
+
+#[test]
+fn a_blob_copied_from_the_mempool_cannot_be_revealed_or_proposed_by_the_copier() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let good = blob(&perfect());
+    // Alice commits; her reveal puts the blob and salt in the mempool.
+    let id = s.commit(&alice, &good, MIN_BOND, None).unwrap();
+    s.advance(1);
+    // Bob front-runs her reveal with it: only the committer reveals.
+    assert_eq!(
+        s.reveal(&bob, id, &good)
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
+        ContractError::Unauthorized
+    );
+    // Bob copies her commitment itself, with a higher bond: his address
+    // gives another commitment, so the copied one cannot be revealed.
+    let copied = s.proposal(id).commitment;
+    let r = s
+        .exec(
+            &bob,
+            &ExecuteMsg::CommitProposal {
+                commitment: cosmwasm_std::HexBinary::from_hex(&copied).unwrap(),
+                limits: None,
+            },
+            &coins(2 * MIN_BOND, DENOM),
+        )
+        .unwrap();
+    let bob_copy: u64 = attr_of(&r, "proposal_id").parse().unwrap();
+    s.advance(1);
+    assert_eq!(
+        s.reveal(&bob, bob_copy, &good)
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
+        ContractError::CommitmentMismatch
+    );
+    // Alice reveals: judged first, accepted, paid.
+    let a0 = s.balance(&alice);
+    s.reveal(&alice, id, &good).unwrap();
+    while s.proposal(id).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(s.proposal(id).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), a0 + MIN_BOND + 500);
+    // Bob's own commitment to the now public blob: refused at the reveal
+    // (it is stored: a known model); a blob revealed but not yet decided is
+    // refused as revealed (`a_reveal_of_a_blob_another_revealed_is_refused`).
+    let err = s.refused_at_reveal(&bob, &good, MIN_BOND);
+    assert_eq!(err, ContractError::KnownModel { version: 2 });
     s.assert_conserved();
 }
 
@@ -1082,4 +1145,389 @@ fn a_trigger_sample_added_then_removed_leaves_the_envelope_as_it_was() {
     let c = check_strings(&s, &attack);
     assert!(c.allow && c.out_of_envelope == 0, "off: {c:?}");
     assert_eq!(s.config().envelope_margin, None);
+}
+
+#[test]
+fn a_reveal_of_a_blob_another_revealed_is_refused() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let good = blob(&perfect());
+    let id = s.commit(&alice, &good, MIN_BOND, None).unwrap();
+    s.advance(1);
+    s.reveal(&alice, id, &good).unwrap();
+    assert_eq!(s.proposal(id).status, ProposalStatus::Evaluating);
+    // Seen at her reveal: Bob commits and reveals it as soon as he can.
+    let err = s.refused_at_reveal(&bob, &good, 3 * MIN_BOND);
+    assert_eq!(err, ContractError::RevealedModel { proposal_id: id });
+    s.assert_conserved();
+}
+
+#[test]
+fn a_front_runner_with_a_same_prediction_variant_is_judged_after_the_original_and_earns_nothing() {
+    let mut s = stall_suite();
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    let good = blob(&perfect());
+    let id = s.commit(&alice, &good, MIN_BOND, None).unwrap();
+    s.advance(1);
+    s.reveal(&alice, id, &good).unwrap();
+    // Bob sees the blob, makes a variant with the same predictions (another
+    // hash) and proposes it as fast as he can, with a larger bond.
+    let variant = blob(&logistic(&[0.0, 2.5], 0.0));
+    s.propose(&bob, &variant, 5 * MIN_BOND).unwrap();
+    // His reveal came while hers is evaluated: queued behind her (commitment
+    // order), so she is judged first.
+    assert_eq!(s.proposal(2).status, ProposalStatus::Queued);
+    let (a0, b0) = (s.balance(&alice), s.balance(&bob));
+    while s.proposal(id).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(s.proposal(id).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), a0 + MIN_BOND + 500);
+    // Then his: it ties the best ever accepted, rejected and slashed.
+    let mut steps = vec![];
+    while s.proposal(2).status == ProposalStatus::Evaluating {
+        steps.push(
+            s.exec(
+                &bob,
+                &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+                &[],
+            )
+            .unwrap(),
+        );
+    }
+    assert_eq!(s.proposal(2).status, ProposalStatus::Rejected);
+    assert_eq!(s.balance(&bob), b0);
+    // And the decision names the earlier proposal with his predictions.
+    assert_eq!(attr(&poim_event(&steps), "same_predictions_as"), "1");
+    assert_eq!(s.config().active_version, 2);
+    s.assert_conserved();
+}
+
+#[test]
+fn the_predictions_of_a_rejected_model_accepted_later_earn_no_reward() {
+    // cut(5) over cut(7): f1 and recall improve, precision falls 5/6 -> 3/4.
+    let mut s = Suite::with_model(&cut(7), VAULT);
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    s.propose_and_decide(&alice, &blob(&cut(5)), MIN_BOND);
+    assert_eq!(s.proposal(1).status, ProposalStatus::Rejected);
+    // The rules change to tolerate the fall; Bob proposes a variant with
+    // the very same predictions (another hash): accepted, but the work was
+    // Alice's, so no reward.
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        margins: Some(Margins {
+            precision: Margin {
+                min_gain: dec("0.11"),
+                tolerance: dec("0.1"),
+            },
+            ..Margins::default()
+        }),
+        ..ConfigUpdate::default()
+    }));
+    let b0 = s.balance(&bob);
+    let steps = s.propose_and_decide(&bob, &blob(&cut_variant(5, 0.01)), MIN_BOND);
+    let p = s.proposal(2);
+    assert_eq!(p.status, ProposalStatus::Accepted);
+    assert!(p.reward_withheld);
+    assert_eq!(p.same_predictions_as, Some(1));
+    let ev = poim_event(&steps);
+    assert_eq!(attr(&ev, "reward"), "0");
+    assert_eq!(s.balance(&bob), b0);
+    assert_eq!(s.config().vault.u128(), VAULT + MIN_BOND);
+    s.assert_conserved();
+}
+
+// ---------------------- attack 5: governance that cannot ambush (time locks)
+
+const GOV_DELAY: u64 = 10;
+
+/// `cut(12)` active, a governance delay of [`GOV_DELAY`] blocks, evaluation
+/// in three steps.
+fn timelocked() -> Suite {
+    Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            eval_batch: 4,
+            stall_blocks: 100,
+            governance_delay: GOV_DELAY,
+            ..base_msg()
+        },
+        VAULT,
+    )
+}
+
+fn pending(s: &Suite) -> Vec<vigil_guard::msg::PendingChange> {
+    s.q::<vigil_guard::msg::GovernanceResponse>(&QueryMsg::Governance {
+        start_after: None,
+        limit: None,
+    })
+    .pending
+}
+
+fn apply(s: &mut Suite) -> String {
+    let bob = s.bob.clone();
+    attr_of(
+        &s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[]).unwrap(),
+        "applied",
+    )
+}
+
+fn finish(s: &mut Suite, id: u64) {
+    let bob = s.bob.clone();
+    while s.proposal(id).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            &[],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_admin_config_change_front_running_a_commitment_is_only_announced() {
+    let mut s = timelocked();
+    let alice = s.alice.clone();
+    let a0 = s.balance(&alice);
+    let before = s.config();
+    // In the block of Alice's commitment, ahead of it: margins no model
+    // meets and no reward.
+    let r = s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        margins: Some(impossible_margins()),
+        reward: Some(vigil_guard::msg::RewardRule::None),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(attr_of(&r, "applied"), "0");
+    assert_eq!(
+        attr_of(&r, "apply_at"),
+        (s.height() + GOV_DELAY).to_string()
+    );
+    assert_eq!(s.config(), before, "announced, not applied");
+    assert_eq!(pending(&s).len(), 1);
+    let id = s.commit(&alice, &blob(&perfect()), MIN_BOND, None).unwrap();
+    s.advance(1);
+    s.reveal(&alice, id, &blob(&perfect())).unwrap();
+    finish(&mut s, id);
+    assert_eq!(s.proposal(id).status, ProposalStatus::Accepted);
+    assert_eq!(s.balance(&alice), a0 + 500);
+    // Not before its time; then anyone applies it.
+    assert_eq!(apply(&mut s), "0");
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "1");
+    assert_eq!(s.config().margins, impossible_margins());
+    assert!(pending(&s).is_empty());
+    s.assert_conserved();
+}
+
+/// A positive the candidate `perfect()` misses and a negative it flags.
+fn samples_against_perfect() -> Vec<vigil_guard::msg::TestSample> {
+    vec![
+        vigil_guard::msg::TestSample {
+            features: strings(&["13", "-5"]),
+            label: true,
+        },
+        vigil_guard::msg::TestSample {
+            features: strings(&["0", "5"]),
+            label: false,
+        },
+    ]
+}
+
+#[test]
+fn an_admin_cannot_change_the_test_set_under_a_committed_proposal() {
+    let mut s = timelocked();
+    let alice = s.alice.clone();
+    let a0 = s.balance(&alice);
+    let id = s.commit(&alice, &blob(&perfect()), MIN_BOND, None).unwrap();
+    let version = s.config().test_set_version;
+    // The admin adds samples the candidate gets wrong and removes some it
+    // gets right, after the commitment.
+    s.admin_exec(&ExecuteMsg::AddTestSamples {
+        samples: samples_against_perfect(),
+    });
+    let right: Vec<u32> = s.test_set().samples.iter().take(2).map(|x| x.id).collect();
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples { ids: right });
+    // Due, but held: a proposal committed before them is undecided.
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "0");
+    assert_eq!(s.config().test_set_version, version);
+    s.reveal(&alice, id, &blob(&perfect())).unwrap();
+    // Nor while it is evaluated.
+    assert_eq!(apply(&mut s), "0");
+    finish(&mut s, id);
+    let p = s.proposal(id);
+    assert_eq!(
+        (p.status, p.test_set_version, p.total),
+        (ProposalStatus::Accepted, version, 12)
+    );
+    assert_eq!(s.balance(&alice), a0 + 500);
+    // Decided: both apply, in order.
+    assert_eq!(apply(&mut s), "2");
+    let c = s.config();
+    assert_eq!(
+        (c.test_set_version, c.positives + c.negatives),
+        (version + 2, 12)
+    );
+    s.assert_conserved();
+}
+
+#[test]
+fn an_admin_cannot_roll_back_the_incumbent_under_a_committed_proposal() {
+    let mut s = timelocked();
+    let alice = s.alice.clone();
+    s.propose_and_decide(&alice, &blob(&cut(9)), MIN_BOND);
+    assert_eq!(s.config().active_version, 2);
+    let id = s.commit(&alice, &blob(&perfect()), MIN_BOND, None).unwrap();
+    s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "0");
+    assert_eq!(s.config().active_version, 2);
+    s.reveal(&alice, id, &blob(&perfect())).unwrap();
+    finish(&mut s, id);
+    let p = s.proposal(id);
+    assert_eq!(p.status, ProposalStatus::Accepted);
+    // Judged against the incumbent in force at its commitment, v2.
+    let inc = p.incumbent;
+    assert_eq!(
+        (inc.tp, inc.fp, inc.tn, inc.fn_),
+        counts(&cut(9), &test_set())
+    );
+    // Then the announced rollback applies.
+    assert_eq!(apply(&mut s), "1");
+    assert_eq!(s.config().active_version, 1);
+    s.assert_conserved();
+}
+
+#[test]
+fn the_governance_delay_is_itself_time_locked() {
+    let mut s = timelocked();
+    let admin = s.admin.clone();
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        governance_delay: Some(0),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(s.config().governance_delay, GOV_DELAY);
+    // A change right after still waits (behind it, in order).
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        min_bond: Some(Uint128::new(7)),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(s.config().min_bond, Uint128::new(MIN_BOND));
+    s.advance(GOV_DELAY - 1);
+    assert_eq!(apply(&mut s), "0");
+    s.advance(1);
+    assert_eq!(apply(&mut s), "2");
+    let c = s.config();
+    assert_eq!((c.governance_delay, c.min_bond), (0, Uint128::new(7)));
+    // Pause stays immediate: the circuit breaker.
+    let mut t = timelocked();
+    t.admin_exec(&ExecuteMsg::Pause {});
+    assert!(t.config().paused);
+    // Only the admin queues; anyone applies, without funds.
+    let bob = t.bob.clone();
+    assert_eq!(
+        t.exec_err(
+            &bob,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate::default()),
+            &[]
+        ),
+        ContractError::Unauthorized
+    );
+    assert_eq!(
+        t.exec_err(&bob, &ExecuteMsg::ApplyGovernance {}, &coins(1, DENOM)),
+        ContractError::UnexpectedFunds
+    );
+    let _ = admin;
+}
+
+#[test]
+fn a_vault_sized_reward_for_an_accomplice_re_proposing_a_public_blob_pays_nothing() {
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            governance_delay: GOV_DELAY,
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let (alice, bob) = (s.alice.clone(), s.bob.clone());
+    // Alice's cut(5) is rejected under the margins in force: public now.
+    s.propose_and_decide(&alice, &blob(&cut(5)), MIN_BOND);
+    assert_eq!(s.proposal(1).status, ProposalStatus::Rejected);
+    // The admin announces a vault-sized reward and margins that let cut(5)
+    // through, for an accomplice.
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        reward: Some(vigil_guard::msg::RewardRule::Fixed {
+            amount: Uint128::new(VAULT + MIN_BOND),
+        }),
+        margins: Some(Margins {
+            precision: Margin {
+                min_gain: dec("0.11"),
+                tolerance: dec("0.1"),
+            },
+            ..Margins::default()
+        }),
+        ..ConfigUpdate::default()
+    }));
+    s.advance(GOV_DELAY);
+    assert_eq!(apply(&mut s), "1");
+    // The blob itself: refused at the reveal.
+    assert_eq!(
+        s.refused_at_reveal(&bob, &blob(&cut(5)), MIN_BOND),
+        ContractError::RevealedModel { proposal_id: 1 }
+    );
+    // A variant with its predictions: accepted, no reward.
+    let b0 = s.balance(&bob);
+    s.propose_and_decide(&bob, &blob(&cut_variant(5, 0.01)), MIN_BOND);
+    let p = s.last_proposal();
+    assert_eq!(
+        (p.status, p.same_predictions_as),
+        (ProposalStatus::Accepted, Some(1))
+    );
+    assert_eq!(s.balance(&bob), b0);
+    assert_eq!(s.config().vault.u128(), VAULT + MIN_BOND);
+    s.assert_conserved();
+}
+
+#[test]
+fn a_queued_change_that_can_no_longer_apply_is_dropped_whole() {
+    let mut s = timelocked();
+    // Two removals of the same negatives: the first applies, the second
+    // finds them gone and is dropped, with nothing written.
+    let negatives: Vec<u32> = s
+        .test_set()
+        .samples
+        .iter()
+        .filter(|x| !x.label)
+        .take(2)
+        .map(|x| x.id)
+        .collect();
+    for _ in 0..2 {
+        s.admin_exec(&ExecuteMsg::RemoveTestSamples {
+            ids: negatives.clone(),
+        });
+    }
+    s.advance(GOV_DELAY);
+    let bob = s.bob.clone();
+    let r = s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[]).unwrap();
+    assert_eq!(attr_of(&r, "applied"), "1");
+    assert!(attr_of(&r, "governance_dropped").starts_with("2: no test sample"));
+    let c = s.config();
+    assert_eq!((c.negatives, c.test_set_version), (4, 2));
+    // A change that cannot apply now is refused when sent.
+    let admin = s.admin.clone();
+    let first = negatives[0];
+    assert_eq!(
+        s.exec_err(
+            &admin,
+            &ExecuteMsg::RemoveTestSamples { ids: negatives },
+            &[]
+        ),
+        ContractError::NoSuchSample(first)
+    );
+    assert!(pending(&s).is_empty());
 }

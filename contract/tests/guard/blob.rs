@@ -215,8 +215,10 @@ fn bad_messages_are_typed_parse_errors() {
     let admin = s.admin.clone();
     for json in [
         r#"{"no_such_message":{}}"#,
-        r#"{"propose_model":{"model":"not base64!"}}"#,
-        r#"{"propose_model":{}}"#,
+        r#"{"propose_model":{"model":"AA=="}}"#,
+        r#"{"reveal_proposal":{"proposal_id":1,"model":"not base64!","salt":""}}"#,
+        r#"{"commit_proposal":{"commitment":"not hex"}}"#,
+        r#"{"commit_proposal":{}}"#,
         r#"{"continue_evaluation":{"proposal_id":"1"}}"#,
         r#"{"continue_evaluation":{"proposal_id":-1}}"#,
         r#"{"rollback":{"version":4294967296}}"#,

@@ -152,6 +152,11 @@ pub fn base_msg() -> InstantiateMsg {
         stall_blocks: 600,
         stall_fee: dec("0.05"),
         envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
+        reveal_delay: 1,
+        activation_delay: 0,
+        guardian: None,
+        governance_delay: 0,
+        curator: None,
         initial_model: None,
         initial_test_set: test_set(),
     }
@@ -257,16 +262,60 @@ impl Suite {
         self.exec(&admin, msg, &[]).unwrap()
     }
 
+    /// Commit to `m` (salt [`SALT`]) with `bond`; returns the proposal id.
+    pub fn commit(
+        &mut self,
+        sender: &Addr,
+        m: &[u8],
+        bond: u128,
+        limits: Option<ProposalLimits>,
+    ) -> AnyResult<u64> {
+        // Through the api's helper, as a proposing contract would.
+        let msg = self
+            .guard()
+            .commit(m, sender, &SALT, limits, Coin::new(bond, DENOM))?;
+        let r = self.app.execute(sender.clone(), msg)?;
+        Ok(attr_of(&r, "proposal_id").parse().unwrap())
+    }
+
+    /// Reveal `m` (salt [`SALT`]) for proposal `id`.
+    pub fn reveal(&mut self, sender: &Addr, id: u64, m: &[u8]) -> AnyResult<AppResponse> {
+        let msg = self.guard().reveal(id, m, &SALT)?;
+        self.app.execute(sender.clone(), msg)
+    }
+
+    /// Commit, wait the reveal delay, reveal (a proposal in one call, as
+    /// the tests written before commit-reveal proposed).
     pub fn propose(&mut self, sender: &Addr, m: &[u8], bond: u128) -> AnyResult<AppResponse> {
+        let id = self.commit(sender, m, bond, None)?;
+        self.advance(self.config().reveal_delay);
+        self.reveal(sender, id, m)
+    }
+
+    /// Commit to `m` and reveal it, expecting the reveal refused; the
+    /// proposer then closes the commitment at its deadline (as its closer it
+    /// gets the whole bond back). The reveal's error.
+    #[track_caller]
+    pub fn refused_at_reveal(&mut self, sender: &Addr, m: &[u8], bond: u128) -> ContractError {
+        let id = self.commit(sender, m, bond, None).unwrap();
+        self.advance(self.config().reveal_delay);
+        let err = self.reveal(sender, id, m).expect_err("reveal should fail");
+        assert_eq!(self.proposal(id).status, ProposalStatus::Committed);
+        self.assert_conserved();
+        let deadline = self.proposal(id).closable_at.unwrap();
+        self.advance(deadline - self.height());
         let sender = sender.clone();
-        self.exec(
-            &sender,
-            &ExecuteMsg::ProposeModel {
-                model: m.to_vec().into(),
-                limits: None,
-            },
-            &coins(bond, DENOM),
-        )
+        self.exec(&sender, &ExecuteMsg::CloseStalled { proposal_id: id }, &[])
+            .unwrap();
+        err.downcast::<ContractError>()
+            .unwrap_or_else(|e| panic!("not a ContractError: {e:?}"))
+    }
+
+    /// Only closed commitments (refused reveals) so far.
+    pub fn only_closed(&self) -> bool {
+        self.proposals()
+            .iter()
+            .all(|p| p.status == ProposalStatus::Closed)
     }
 
     /// Propose, stating the harshest rules the proposer accepts.
@@ -277,15 +326,9 @@ impl Suite {
         bond: u128,
         limits: ProposalLimits,
     ) -> AnyResult<AppResponse> {
-        let sender = sender.clone();
-        self.exec(
-            &sender,
-            &ExecuteMsg::ProposeModel {
-                model: m.to_vec().into(),
-                limits: Some(limits),
-            },
-            &coins(bond, DENOM),
-        )
+        let id = self.commit(sender, m, bond, Some(limits))?;
+        self.advance(self.config().reveal_delay);
+        self.reveal(sender, id, m)
     }
 
     /// Move the chain `blocks` blocks on.
@@ -391,13 +434,22 @@ impl Suite {
             .u128()
     }
 
-    /// The bank holds exactly the vault plus the bonds of open proposals.
+    /// The bank holds exactly the vault plus the bonds of undecided
+    /// proposals.
     #[track_caller]
     pub fn assert_conserved(&self) {
         let open: u128 = self
             .proposals()
             .iter()
-            .filter(|p| p.status == ProposalStatus::Evaluating)
+            .filter(|p| {
+                matches!(
+                    p.status,
+                    ProposalStatus::Committed
+                        | ProposalStatus::Queued
+                        | ProposalStatus::Evaluating
+                        | ProposalStatus::Pending
+                )
+            })
             .map(|p| p.bond.u128())
             .sum();
         assert_eq!(
@@ -429,6 +481,20 @@ pub fn poim_event(steps: &[AppResponse]) -> Event {
     let mut e = events[0].clone();
     e.attributes.retain(|a| a.key != "_contract_address");
     e
+}
+
+/// The salt every test proposal uses.
+pub const SALT: [u8; 32] = [42; 32];
+
+/// An attribute of any event of a response.
+pub fn attr_of(r: &AppResponse, key: &str) -> String {
+    r.events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == key)
+        .unwrap_or_else(|| panic!("no attribute {key}"))
+        .value
+        .clone()
 }
 
 /// An attribute of an event.

@@ -157,20 +157,16 @@ fn refused_proposals_take_nothing() {
     let good = blob(&perfect());
     let mut flipped = good.clone();
     *flipped.last_mut().unwrap() ^= 0x01;
-    let propose = |m: &[u8]| ExecuteMsg::ProposeModel {
-        model: m.to_vec().into(),
+    let commit = |m: &[u8]| ExecuteMsg::CommitProposal {
+        commitment: vigil_guard_api::commit::commitment(m, alice.as_str(), &SALT)
+            .to_vec()
+            .into(),
         limits: None,
     };
     let denom = DENOM.to_string();
     for (funds, model, want) in [
-        // invalid model
-        (
-            coins(2_000, DENOM),
-            flipped.clone(),
-            "invalid model" as &str,
-        ),
         // wrong denom
-        (coins(2_000, "other"), good.clone(), "wrong funds"),
+        (coins(2_000, "other"), good.clone(), "wrong funds" as &str),
         // two coins
         (
             vec![Coin::new(2_000u128, DENOM), Coin::new(5u128, "other")],
@@ -182,9 +178,8 @@ fn refused_proposals_take_nothing() {
         // bond too small
         (coins(MIN_BOND - 1, DENOM), good.clone(), "too small"),
     ] {
-        let err = s.exec_err(&alice, &propose(&model), &funds);
+        let err = s.exec_err(&alice, &commit(&model), &funds);
         match want {
-            "invalid model" => assert!(matches!(err, ContractError::InvalidModel(_)), "{err:?}"),
             "wrong funds" => assert_eq!(
                 err,
                 ContractError::WrongFunds {
@@ -220,10 +215,29 @@ fn refused_proposals_take_nothing() {
         assert_eq!(s.config().vault.u128(), 10_000);
         s.assert_conserved();
     }
-    // the minimum bond itself is enough, and ids start at 1: nothing above
-    // left a trace
+    // An invalid model is refused at its reveal: the commitment stays, its
+    // bond held, until it is revealed right or closed at its deadline.
+    let id = s.commit(&alice, &flipped, 2_000, None).unwrap();
+    s.advance(1);
+    let err = s.reveal(&alice, id, &flipped).unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref::<ContractError>(),
+            Some(ContractError::InvalidModel(_))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(s.proposal(id).status, ProposalStatus::Committed);
+    s.assert_conserved();
+    s.advance(600);
+    s.exec(&alice, &ExecuteMsg::CloseStalled { proposal_id: id }, &[])
+        .unwrap();
+    assert_eq!(s.balance(&alice), START);
+    s.assert_conserved();
+    // the minimum bond itself is enough, and the ids go on from the
+    // closed commitment: nothing refused above left a trace
     s.propose_and_decide(&alice, &good, MIN_BOND);
-    assert_eq!(s.last_proposal().id, 1);
+    assert_eq!(s.last_proposal().id, id + 1);
     assert_eq!(s.balance(&alice), START + 500);
     s.assert_conserved();
 }

@@ -172,14 +172,13 @@ fn malformed_models_refused_without_taking_the_bond() {
     bad.push(("threshold above 1, resealed", reseal(b)));
 
     for (name, b) in bad {
-        let err = s.propose(&alice, &b, 2_000).unwrap_err();
-        let err = err.downcast::<ContractError>().unwrap();
+        let err = s.refused_at_reveal(&alice, &b, 2_000);
         assert!(
             matches!(err, ContractError::InvalidModel(_)),
             "{name}: {err:?}"
         );
         assert_eq!(s.balance(&alice), START, "{name}");
-        assert!(s.proposals().is_empty());
+        assert!(s.only_closed());
         s.assert_conserved();
         // the Cost query validates the same way
         let q = s.q_err(&QueryMsg::Cost {
@@ -189,7 +188,7 @@ fn malformed_models_refused_without_taking_the_bond() {
     }
     // the untouched blob passes
     s.propose_and_decide(&alice, &good, 2_000);
-    assert_eq!(s.proposals().len(), 1);
+    assert!(!s.only_closed());
 }
 
 #[test]
@@ -198,9 +197,9 @@ fn model_with_the_wrong_feature_count_refused() {
     let alice = s.alice.clone();
     for n in [1usize, 3] {
         let m = logistic(&vec![1.0; n], 0.0);
-        let err = s.propose(&alice, &blob(&m), 2_000).unwrap_err();
+        let err = s.refused_at_reveal(&alice, &blob(&m), 2_000);
         assert_eq!(
-            err.downcast::<ContractError>().unwrap(),
+            err,
             ContractError::FeatureCount {
                 expected: 2,
                 got: n
@@ -269,16 +268,16 @@ fn cost_over_budget_refused() {
         0,
     );
     let alice = s.alice.clone();
-    let err = s.propose(&alice, &big, 2_000).unwrap_err();
+    let err = s.refused_at_reveal(&alice, &big, 2_000);
     assert_eq!(
-        err.downcast::<ContractError>().unwrap(),
+        err,
         ContractError::CostOverBudget {
             bound: big_ops,
             budget: big_ops - 1
         }
     );
     assert_eq!(s.balance(&alice), START);
-    assert!(s.proposals().is_empty());
+    assert!(s.only_closed());
     let c: CostResponse = s.q(&QueryMsg::Cost {
         model: big.clone().into(),
     });

@@ -1,5 +1,6 @@
 //! The guard's test suite: one binary (one link) for every scenario.
 //!
+//! - `activation`: activation delay, guardian veto.
 //! - `poim`: Proof-of-Improvement decisions, margins, chunked evaluation.
 //! - `funds`: bonds, rewards and the vault balance in every path.
 //! - `admin`: privileged messages, test set, rollback, pause, config,
@@ -7,15 +8,22 @@
 //! - `input`: bad input, malformed and over-budget models, explanations.
 //! - `vault`: another contract protected by the guard.
 //! - `unit`: entry points on `mock_dependencies`.
+//! - `batch`: the hidden slice (curator batches).
 //! - `blob`: `ModelBlob` and unparsable messages.
+//! - `commit`: commit-reveal proposals, the reveal window and queue.
+//! - `machine`: a proptest state machine over random message sequences.
 //! - `migrate_v0_1`: a real 0.1.0 store converted by `migrate`.
 mod common;
 
+mod activation;
 mod admin;
 mod attacks;
+mod batch;
 mod blob;
+mod commit;
 mod funds;
 mod input;
+mod machine;
 mod migrate_v0_1;
 mod poim;
 mod unit;

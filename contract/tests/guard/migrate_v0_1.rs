@@ -4,7 +4,7 @@
 //! and the open proposal carries on to its decision.
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
 use cosmwasm_std::{from_json, Addr, BankMsg, CosmosMsg, Order, Storage};
-use serde_json::Value;
+use serde_json::{json, Value};
 use vigil_guard::contract::{execute, migrate, query, CONTRACT_NAME, CONTRACT_VERSION};
 use vigil_guard::msg::{
     ConfigResponse, ExecuteMsg, MigrateMsg, ModelBlobResponse, ModelResponse, ProposalStatus,
@@ -95,6 +95,13 @@ fn a_0_1_store_survives_migration() {
         obj.remove("envelope_margin").unwrap().as_str(),
         Some("0.05")
     );
+    // And the commit-reveal, activation and governance settings: as 0.1
+    // behaved (no delay, no guardian), a default reveal delay.
+    assert_eq!(obj.remove("reveal_delay").unwrap().as_u64(), Some(10));
+    assert_eq!(obj.remove("activation_delay").unwrap().as_u64(), Some(0));
+    assert_eq!(obj.remove("governance_delay").unwrap().as_u64(), Some(0));
+    assert!(obj.remove("guardian").unwrap().is_null());
+    assert!(obj.remove("curator").unwrap().is_null());
     assert_eq!(config, expect["config"]);
     // Samples, byte for byte.
     assert_eq!(
@@ -131,6 +138,22 @@ fn a_0_1_store_survives_migration() {
         assert_eq!(p.remove("last_step_height").unwrap().as_u64(), Some(height));
         closable.push(p.remove("closable_at").unwrap().as_u64());
         assert_eq!(p.remove("deny_threshold"), Some(Value::Null));
+        // Proposed directly, before commit-reveal: no commitment, no
+        // activation delay or guardian.
+        assert_eq!(p.remove("commitment").unwrap().as_str(), Some(""));
+        for (k, v) in [
+            ("committed_at", json!(0)),
+            ("reveal_from", Value::Null),
+            ("activation_delay", json!(0)),
+            ("activate_at", Value::Null),
+            ("guardian", Value::Null),
+            ("reward_withheld", json!(false)),
+            ("same_predictions_as", Value::Null),
+            ("disagreements", json!(0)),
+            ("disagreement_ids", json!([])),
+        ] {
+            assert_eq!(p.remove(k), Some(v), "{k}");
+        }
         p.remove("threshold");
         known.push(!p.remove("threshold_bits").unwrap().is_null());
     }

@@ -538,12 +538,18 @@ fn one_proposal_at_a_time() {
     );
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
     s.propose(&alice, &blob(&cut(5)), BOND).unwrap();
-    let err = s.propose(&bob, &blob(&perfect()), BOND).unwrap_err();
+    // Bob's reveal while Alice's is evaluated: queued, its bond held.
+    s.propose(&bob, &blob(&perfect()), BOND).unwrap();
+    assert_eq!(s.proposal(2).status, ProposalStatus::Queued);
+    assert_eq!(s.balance(&bob), START - BOND);
     assert_eq!(
-        err.downcast::<ContractError>().unwrap(),
-        ContractError::ProposalInProgress { id: 1 }
+        s.exec_err(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+            &[]
+        ),
+        ContractError::NotEvaluating(2)
     );
-    assert_eq!(s.balance(&bob), START);
     assert_eq!(
         s.exec_err(
             &bob,
@@ -566,8 +572,17 @@ fn one_proposal_at_a_time() {
     )
     .unwrap();
     assert_eq!(s.proposal(1).status, ProposalStatus::Accepted);
-    // the next proposal is judged against the model just accepted
-    s.propose_and_decide(&bob, &blob(&perfect()), BOND);
+    // the next proposal starts when the guard is free, judged against the
+    // model just accepted
+    assert_eq!(s.proposal(2).status, ProposalStatus::Evaluating);
+    while s.proposal(2).status == ProposalStatus::Evaluating {
+        s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: 2 },
+            &[],
+        )
+        .unwrap();
+    }
     let p = s.proposal(2);
     assert_eq!(p.status, ProposalStatus::Accepted);
     assert_eq!(p.incumbent, metrics_of(counts(&cut(5), &test_set())));

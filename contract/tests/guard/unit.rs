@@ -31,18 +31,49 @@ fn q<T: serde::de::DeserializeOwned>(deps: &Deps, msg: QueryMsg) -> Result<T, Co
     query(deps.as_ref(), mock_env(), msg).map(|b| from_json(b).unwrap())
 }
 
-fn propose(deps: &mut Deps, who: &str, model: &[u8], bond: u128) -> Result<(), ContractError> {
+/// Commit (at `mock_env`'s height), then reveal a block later: the reveal's
+/// response.
+fn propose_response(
+    deps: &mut Deps,
+    who: &str,
+    model: &[u8],
+    bond: u128,
+) -> Result<cosmwasm_std::Response, ContractError> {
     let sender = deps.api.addr_make(who);
-    execute(
+    let c = vigil_guard_api::commit::commitment(model, sender.as_str(), &SALT);
+    let r = execute(
         deps.as_mut(),
         mock_env(),
         message_info(&sender, &coins(bond, DENOM)),
-        ExecuteMsg::ProposeModel {
-            model: model.to_vec().into(),
+        ExecuteMsg::CommitProposal {
+            commitment: c.to_vec().into(),
             limits: None,
         },
+    )?;
+    let id = r
+        .attributes
+        .iter()
+        .find(|a| a.key == "proposal_id")
+        .unwrap()
+        .value
+        .parse()
+        .unwrap();
+    let mut env = mock_env();
+    env.block.height += 1;
+    execute(
+        deps.as_mut(),
+        env,
+        message_info(&sender, &[]),
+        ExecuteMsg::RevealProposal {
+            proposal_id: id,
+            model: model.to_vec().into(),
+            salt: SALT.to_vec().into(),
+        },
     )
-    .map(|_| ())
+}
+
+fn propose(deps: &mut Deps, who: &str, model: &[u8], bond: u128) -> Result<(), ContractError> {
+    propose_response(deps, who, model, bond).map(|_| ())
 }
 
 #[test]
@@ -334,17 +365,7 @@ fn huge_bonds_do_not_overflow() {
             },
         )
         .unwrap();
-        let alice = deps.api.addr_make("alice");
-        let r = execute(
-            deps.as_mut(),
-            mock_env(),
-            message_info(&alice, &coins(bond, DENOM)),
-            ExecuteMsg::ProposeModel {
-                model: blob(&perfect()).into(),
-                limits: None,
-            },
-        )
-        .unwrap();
+        let r = propose_response(&mut deps, "alice", &blob(&perfect()), bond).unwrap();
         let CosmosMsg::Bank(BankMsg::Send { amount, .. }) = &r.messages[0].msg else {
             panic!("a payout");
         };

@@ -370,11 +370,15 @@ fn run() -> Result<(), String> {
             round.loading[0],
         ),
         (
-            format!("ProposeModel, accepted ({EVAL_ROWS} rows x 2 models)"),
+            "CommitProposal (bond, rules recorded)".into(),
+            round.accepted.commit,
+        ),
+        (
+            format!("RevealProposal, accepted ({EVAL_ROWS} rows x 2 models)"),
             round.accepted.steps[0],
         ),
         (
-            format!("ProposeModel, rejected ({EVAL_ROWS} rows x 2 models)"),
+            format!("RevealProposal, rejected ({EVAL_ROWS} rows x 2 models)"),
             round.rejected.steps[0],
         ),
         ("Score (query)".into(), round.score),
@@ -401,7 +405,7 @@ fn run() -> Result<(), String> {
     if let Some(chunked) = chunked {
         let _ = writeln!(
             w,
-            "Chunked, `eval_batch` = {}: {} transactions (ProposeModel + ContinueEvaluation), \
+            "Chunked, `eval_batch` = {}: {} transactions (RevealProposal + ContinueEvaluation, after a CommitProposal), \
              the largest {} SDK gas, {} in all ({}).\n",
             chunked.batch,
             chunked.steps.len(),

@@ -19,10 +19,14 @@ export type RewardRule = "none" | {
   };
 };
 export interface InstantiateMsg {
+  activation_delay?: number;
   admin?: string | null;
   bond_denom: string;
+  curator?: string | null;
   deny_threshold?: Decimal | null;
   eval_batch: number;
+  governance_delay?: number;
+  guardian?: string | null;
   initial_model?: Binary | null;
   initial_test_set?: TestSample[];
   margins?: Margins;
@@ -32,6 +36,7 @@ export interface InstantiateMsg {
   min_bond: Uint128;
   n_features: number;
   paused_check: PausedCheck;
+  reveal_delay?: number;
   reward: RewardRule;
   stall_blocks?: number;
   stall_fee?: Decimal & string;
@@ -51,14 +56,26 @@ export interface Margin {
   tolerance: Decimal;
 }
 export type ExecuteMsg = {
-  propose_model: {
+  commit_proposal: {
+    commitment: HexBinary;
     limits?: ProposalLimits | null;
+  };
+} | {
+  reveal_proposal: {
     model: Binary;
+    proposal_id: number;
+    salt: Binary;
   };
 } | {
   continue_evaluation: {
     proposal_id: number;
   };
+} | {
+  veto: {
+    proposal_id: number;
+  };
+} | {
+  activate: {};
 } | {
   cancel_proposal: {
     proposal_id: number;
@@ -86,6 +103,22 @@ export type ExecuteMsg = {
 } | {
   update_config: ConfigUpdate;
 } | {
+  apply_governance: {};
+} | {
+  commit_batch: {
+    chunks: HexBinary[];
+  };
+} | {
+  reveal_batch: {
+    index: number;
+    salt: Binary;
+    samples: TestSample[];
+  };
+} | {
+  withdraw: {
+    proposal_id: number;
+  };
+} | {
   update_admin: {
     admin: string;
   };
@@ -94,6 +127,7 @@ export type ExecuteMsg = {
 } | {
   sweep: {};
 };
+export type HexBinary = string;
 export interface ProposalLimits {
   max_margins?: Margins | null;
   max_stall_fee?: Decimal | null;
@@ -101,14 +135,19 @@ export interface ProposalLimits {
   min_stall_blocks?: number | null;
 }
 export interface ConfigUpdate {
+  activation_delay?: number | null;
+  curator?: string | null;
   deny_threshold?: (Decimal | null) | null;
   eval_batch?: number | null;
+  governance_delay?: number | null;
+  guardian?: string | null;
   margins?: Margins | null;
   max_check_gas?: number | null;
   max_class_ratio?: Decimal | null;
   max_inference_ops?: number | null;
   min_bond?: Uint128 | null;
   paused_check?: PausedCheck | null;
+  reveal_delay?: number | null;
   reward?: RewardRule | null;
   stall_blocks?: number | null;
   stall_fee?: Decimal | null;
@@ -133,6 +172,13 @@ export type QueryMsg = {
     start_after?: number | null;
   };
 } | {
+  batch: {};
+} | {
+  governance: {
+    limit?: number | null;
+    start_after?: number | null;
+  };
+} | {
   proposals: {
     limit?: number | null;
     start_after?: number | null;
@@ -148,6 +194,16 @@ export type QueryMsg = {
   };
 };
 export interface MigrateMsg {}
+export type NullableBatchResponse = BatchResponse | null;
+export interface BatchResponse {
+  chunks: number;
+  committed_at: number;
+  deadline: number;
+  first_proposal: number;
+  reveal_from: number;
+  revealed: number;
+  state: string;
+}
 export interface CheckResponse {
   allow: boolean;
   model_version: number;
@@ -156,11 +212,15 @@ export interface CheckResponse {
   threshold: Decimal;
 }
 export interface ConfigResponse {
+  activation_delay: number;
   active_version: number;
   admin: string;
   bond_denom: string;
+  curator?: string | null;
   deny_threshold?: Decimal | null;
   eval_batch: number;
+  governance_delay: number;
+  guardian?: string | null;
   margins: Margins;
   max_check_gas: number;
   max_class_ratio: Decimal;
@@ -171,6 +231,7 @@ export interface ConfigResponse {
   paused: boolean;
   paused_check: PausedCheck;
   positives: number;
+  reveal_delay: number;
   reward: RewardRule;
   stall_blocks: number;
   stall_fee: Decimal;
@@ -188,6 +249,31 @@ export interface CheckGas {
   compute: number;
   setup: number;
   storage: number;
+}
+export type GovernanceChange = {
+  update_config: ConfigUpdate;
+} | {
+  add_test_samples: {
+    samples: TestSample[];
+  };
+} | {
+  remove_test_samples: {
+    ids: number[];
+  };
+} | {
+  rollback: {
+    version: number;
+  };
+};
+export interface GovernanceResponse {
+  pending: PendingChange[];
+}
+export interface PendingChange {
+  after_proposal: number;
+  apply_at: number;
+  change: GovernanceChange;
+  id: number;
+  queued_at: number;
 }
 export interface ModelResponse {
   active: boolean;
@@ -220,22 +306,32 @@ export interface ModelBlobResponse {
   size: number;
   version: number;
 }
-export type ProposalStatus = "evaluating" | "accepted" | "rejected" | "cancelled" | "closed";
+export type ProposalStatus = "committed" | "queued" | "evaluating" | "pending" | "accepted" | "vetoed" | "withdrawn" | "rejected" | "cancelled" | "closed";
 export interface ProposalsResponse {
   proposals: ProposalResponse[];
 }
 export interface ProposalResponse {
   accepted_version?: number | null;
+  activate_at?: number | null;
+  activation_delay: number;
   bond: Uint128;
   candidate: Metrics;
   closable_at?: number | null;
+  commitment: string;
+  committed_at: number;
   deny_threshold?: Decimal | null;
+  disagreement_ids: number[];
+  disagreements: number;
   evaluated: number;
+  guardian?: string | null;
   hash: string;
   id: number;
   incumbent: Metrics;
   last_step_height: number;
   proposer: string;
+  reveal_from?: number | null;
+  reward_withheld: boolean;
+  same_predictions_as?: number | null;
   stall_blocks: number;
   stall_fee: Decimal;
   status: ProposalStatus;
