@@ -8,7 +8,8 @@
 //! proposer whose model fails loses its bond to the reward vault.
 //!
 //! - [`contract`]: the entry points and their dispatch;
-//! - [`execute`]: execute handlers by subject (proposals, test set, admin);
+//! - [`execute`]: execute handlers by subject (proposals and their queue,
+//!   the hidden batch, time-locked governance, test set, admin);
 //! - [`query`]: query handlers;
 //! - [`migrate`]: migration (and the reader of 0.1 stores);
 //! - [`envelope`]: the data envelope (clamp and report out-of-range
