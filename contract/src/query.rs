@@ -336,7 +336,7 @@ pub fn governance(
             cosmwasm_std::Order::Ascending,
         )
         .take(limit)
-        .map(|item| item.map(|(_, p)| p))
+        .map(|item| item.and_then(|(id, p)| p.pending(id)))
         .collect::<StdResult<_>>()?;
     Ok(GovernanceResponse { pending })
 }

@@ -327,6 +327,23 @@ pub enum GovernanceChange {
     },
 }
 
+impl GovernanceChange {
+    /// The change a time-locked execute message asks for; any other message
+    /// back as it came. Its JSON (`cosmwasm_std::to_json_vec`) is that of
+    /// the execute message (same variant names and fields), so the contract
+    /// stores a queued change as that JSON and reads it back with
+    /// [`ExecuteMsg`]'s deserialiser (one set of deserialisers in the wasm).
+    pub fn from_msg(msg: ExecuteMsg) -> Result<GovernanceChange, ExecuteMsg> {
+        Ok(match msg {
+            ExecuteMsg::UpdateConfig(update) => GovernanceChange::UpdateConfig(update),
+            ExecuteMsg::AddTestSamples { samples } => GovernanceChange::AddTestSamples { samples },
+            ExecuteMsg::RemoveTestSamples { ids } => GovernanceChange::RemoveTestSamples { ids },
+            ExecuteMsg::Rollback { version } => GovernanceChange::Rollback { version },
+            other => return Err(other),
+        })
+    }
+}
+
 /// A queued governance change.
 #[cw_serde]
 pub struct PendingChange {
@@ -1080,6 +1097,35 @@ where
 mod tests {
     use super::*;
     use cosmwasm_std::{from_json, to_json_vec};
+
+    #[test]
+    fn a_governance_change_reads_back_as_its_execute_message() {
+        let changes = [
+            GovernanceChange::UpdateConfig(ConfigUpdate {
+                deny_threshold: Some(None),
+                guardian: Some(Some("g".into())),
+                min_bond: Some(Uint128::new(5)),
+                ..ConfigUpdate::default()
+            }),
+            GovernanceChange::UpdateConfig(ConfigUpdate::default()),
+            GovernanceChange::AddTestSamples {
+                samples: vec![TestSample {
+                    features: vec!["1.5".into(), "-2".into()],
+                    label: true,
+                }],
+            },
+            GovernanceChange::RemoveTestSamples { ids: vec![3, 1] },
+            GovernanceChange::Rollback { version: 2 },
+        ];
+        for change in changes {
+            let msg: ExecuteMsg = from_json(to_json_vec(&change).unwrap()).unwrap();
+            assert_eq!(GovernanceChange::from_msg(msg), Ok(change));
+        }
+        assert_eq!(
+            GovernanceChange::from_msg(ExecuteMsg::Sweep {}),
+            Err(ExecuteMsg::Sweep {})
+        );
+    }
 
     #[test]
     fn a_null_threshold_is_not_an_absent_one() {

@@ -5,9 +5,9 @@
 //! change or rollback also waits while a proposal is open, and while any
 //! proposal committed before it was queued is undecided. See
 //! `vigil_guard_api::msg::GovernanceChange`.
-use cosmwasm_std::{Api, DepsMut, Env, MessageInfo, Order, Response, Storage};
+use cosmwasm_std::{to_json_binary, Api, DepsMut, Env, MessageInfo, Order, Response, Storage};
 use cw_storage_plus::Bound;
-use vigil_guard_api::msg::{GovernanceChange, PendingChange};
+use vigil_guard_api::msg::GovernanceChange;
 use vigil_guard_api::Settings;
 
 use super::test_set::{self, SamplesPlan};
@@ -16,7 +16,8 @@ use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
 use crate::state::{
-    load_blob, Config, CONFIG, GOVERNANCE, NEXT_GOVERNANCE, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED,
+    load_blob, Config, QueuedChange, CONFIG, GOVERNANCE, NEXT_GOVERNANCE, NEXT_PROPOSAL,
+    OPEN_PROPOSAL, UNDECIDED,
 };
 
 /// A change checked against the state, ready to write.
@@ -122,12 +123,13 @@ fn apply_due(
             .next()
             .transpose()?;
         let Some((id, p)) = head else { break };
-        if height < p.apply_at || held_by(storage, &p.change, p.after_proposal)?.is_some() {
+        let change = p.change()?;
+        if height < p.apply_at || held_by(storage, &change, p.after_proposal)?.is_some() {
             break;
         }
         GOVERNANCE.remove(storage, id);
         let config = CONFIG.load(storage)?;
-        match plan(storage, api, &config, &p.change) {
+        match plan(storage, api, &config, &change) {
             Ok(plan) => {
                 write(storage, config, plan)?;
                 applied += 1;
@@ -169,9 +171,8 @@ pub fn govern(
     GOVERNANCE.save(
         deps.storage,
         id,
-        &PendingChange {
-            id,
-            change,
+        &QueuedChange {
+            msg: to_json_binary(&change)?,
             queued_at: height,
             apply_at,
             after_proposal,
