@@ -17,7 +17,7 @@ use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::{
-    load_blob_record, samples, ModelInfo, Proposal, BATCH, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
+    load_blob_record, samples, ModelInfo, Proposal, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
     TEST_SET, VAULT,
 };
 use crate::units::{act_decimal, parse_features};
@@ -301,24 +301,26 @@ fn proposal_response(id: u64, p: Proposal) -> ProposalResponse {
 
 /// `Batch`: the curator's latest batch.
 pub fn batch(deps: Deps, height: u64) -> StdResult<Option<BatchResponse>> {
-    Ok(BATCH.may_load(deps.storage)?.map(|b| BatchResponse {
-        committed_at: b.committed_at,
-        first_proposal: b.first_proposal,
-        chunks: b.chunks.len() as u32,
-        revealed: b.revealed.iter().filter(|&&r| r).count() as u32,
-        reveal_from: b.reveal_from,
-        deadline: b.deadline,
-        state: if b.merged {
-            "merged"
-        } else if b.void(height) {
-            "void"
-        } else if b.complete() {
-            "revealed"
-        } else {
-            "committed"
-        }
-        .into(),
-    }))
+    Ok(
+        crate::state::batch::may_load(deps.storage)?.map(|b| BatchResponse {
+            committed_at: b.committed_at,
+            first_proposal: b.first_proposal,
+            chunks: b.chunks.len() as u32,
+            revealed: b.revealed.iter().filter(|&&r| r).count() as u32,
+            reveal_from: b.reveal_from,
+            deadline: b.deadline,
+            state: if b.merged {
+                "merged"
+            } else if b.void(height) {
+                "void"
+            } else if b.complete() {
+                "revealed"
+            } else {
+                "committed"
+            }
+            .into(),
+        }),
+    )
 }
 
 /// `Governance`: the queued changes, in order.

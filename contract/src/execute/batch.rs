@@ -13,9 +13,7 @@ use super::ensure_no_funds;
 use super::queue::next_in_queue;
 use super::test_set::{self, records};
 use crate::error::ContractError;
-use crate::state::{
-    batch_chunk_key, Batch, BATCH, CONFIG, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED,
-};
+use crate::state::{batch_chunk_key, Batch, CONFIG, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED};
 
 /// The curator only.
 fn curator_call(storage: &dyn Storage, info: &MessageInfo) -> Result<(), ContractError> {
@@ -37,7 +35,7 @@ pub fn commit_batch(
 ) -> Result<Response, ContractError> {
     curator_call(deps.storage, &info)?;
     let height = env.block.height;
-    if let Some(b) = BATCH.may_load(deps.storage)? {
+    if let Some(b) = crate::state::batch::may_load(deps.storage)? {
         if !b.merged && !b.void(height) {
             return Err(ContractError::BatchOpen);
         }
@@ -57,7 +55,7 @@ pub fn commit_batch(
         merged: false,
         failed: false,
     };
-    BATCH.save(deps.storage, &batch)?;
+    crate::state::batch::save(deps.storage, &batch);
     Ok(Response::new()
         .add_attribute("action", "commit_batch")
         .add_attribute("first_proposal", batch.first_proposal.to_string())
@@ -76,9 +74,7 @@ pub fn reveal_batch(
 ) -> Result<Response, ContractError> {
     curator_call(deps.storage, &info)?;
     let height = env.block.height;
-    let mut batch = BATCH
-        .may_load(deps.storage)?
-        .ok_or(ContractError::NoBatch)?;
+    let mut batch = crate::state::batch::may_load(deps.storage)?.ok_or(ContractError::NoBatch)?;
     if height < batch.reveal_from {
         return Err(ContractError::TooEarly {
             proposal_id: 0,
@@ -106,7 +102,7 @@ pub fn reveal_batch(
         deps.storage.set(&batch_chunk_key(index), &packed);
     }
     batch.revealed[i] = true;
-    BATCH.save(deps.storage, &batch)?;
+    crate::state::batch::save(deps.storage, &batch);
     let state = settle(deps.storage, height)?;
     let denom = CONFIG.load(deps.storage)?.settings.bond_denom;
     let refunds = next_in_queue(deps.storage, height, &denom)?;
@@ -122,7 +118,7 @@ pub fn reveal_batch(
 /// is void. Either way the proposals it held may then start (the caller
 /// opens the next, `next_in_queue`). The batch's state.
 pub fn settle(storage: &mut dyn Storage, height: u64) -> Result<&'static str, ContractError> {
-    let Some(mut batch) = BATCH.may_load(storage)? else {
+    let Some(mut batch) = crate::state::batch::may_load(storage)? else {
         return Ok("none");
     };
     if batch.merged {
@@ -167,6 +163,6 @@ pub fn settle(storage: &mut dyn Storage, height: u64) -> Result<&'static str, Co
         }
         Err(_) => batch.failed = true,
     }
-    BATCH.save(storage, &batch)?;
+    crate::state::batch::save(storage, &batch);
     Ok(if batch.merged { "merged" } else { "void" })
 }

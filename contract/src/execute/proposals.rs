@@ -799,8 +799,7 @@ pub fn withdraw(
         return Err(ContractError::Unauthorized);
     }
     let height = env.block.height;
-    let void = crate::state::BATCH
-        .may_load(deps.storage)?
+    let void = crate::state::batch::may_load(deps.storage)?
         .filter(|b| id >= b.first_proposal && b.void(height));
     if void.is_none()
         || !matches!(

@@ -2,6 +2,7 @@
 //! gas asks for raw bytes:
 //!
 //! - [`active`]: the record every `Check` reads (header + blob);
+//! - [`batch`]: the curator's hidden batch;
 //! - [`chunked`]: model and candidate blobs (raw bytes, 128 KiB records);
 //! - [`envelope`]: the test set's range and the data envelope;
 //! - [`samples`]: the test samples an evaluation walks.
@@ -16,11 +17,13 @@ use vigil_guard_api::msg::{
 use vigil_guard_api::Settings;
 
 pub mod active;
+pub mod batch;
 pub mod chunked;
 pub mod envelope;
 pub mod samples;
 
 pub use active::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
+pub use batch::{batch_chunk_key, batch_holds, Batch};
 
 /// The guard's configuration.
 #[cw_serde]
@@ -338,65 +341,6 @@ pub const BLOB_PREFIX: &[u8] = b"blob";
 /// Key prefix of open proposals' candidate blobs (`cand` + id, u64
 /// big-endian; chunked).
 pub const CANDIDATE_PREFIX: &[u8] = b"cand";
-
-/// A hidden batch of test samples: the curator's commitment, one hash per
-/// chunk.
-#[cw_serde]
-pub struct Batch {
-    /// Height of the commitment.
-    pub committed_at: u64,
-    /// Proposals from this id on (committed after it) are judged with it.
-    pub first_proposal: u64,
-    /// First height of its reveal.
-    pub reveal_from: u64,
-    /// First height after its reveal window.
-    pub deadline: u64,
-    /// The chunks' hashes.
-    pub chunks: Vec<HexBinary>,
-    /// Which chunks were revealed (their records wait under
-    /// [`batch_chunk_key`]).
-    pub revealed: Vec<bool>,
-    /// Joined the test set.
-    pub merged: bool,
-    /// Refused by the class rule when it was to join.
-    pub failed: bool,
-}
-
-impl Batch {
-    /// Every chunk revealed.
-    pub fn complete(&self) -> bool {
-        self.revealed.iter().all(|&r| r)
-    }
-
-    /// Will not join the test set: not revealed in time, or refused.
-    pub fn void(&self, height: u64) -> bool {
-        !self.merged && (self.failed || (height >= self.deadline && !self.complete()))
-    }
-
-    /// Proposal `id` waits for it before its evaluation starts.
-    pub fn holds(&self, id: u64, height: u64) -> bool {
-        id >= self.first_proposal && !self.merged && !self.void(height)
-    }
-}
-
-/// The curator's latest batch.
-pub const BATCH: Item<Batch> = Item::new("batch");
-
-/// Whether the batch holds proposal `id` (committed after it) at `height`:
-/// its evaluation waits until the batch joined the test set or is void.
-pub fn batch_holds(storage: &dyn Storage, id: u64, height: u64) -> bool {
-    BATCH
-        .may_load(storage)
-        .ok()
-        .flatten()
-        .is_some_and(|b| b.holds(id, height))
-}
-
-/// Key of a revealed batch chunk's records (`hb` + index, u32 big-endian):
-/// each record a u32 big-endian length then the sample record.
-pub fn batch_chunk_key(index: u32) -> Vec<u8> {
-    [b"hb".as_slice(), &index.to_be_bytes()].concat()
-}
 
 /// A queued governance change as stored: the change as the JSON of its
 /// execute message, read back by [`ExecuteMsg`]'s deserialiser (a typed
