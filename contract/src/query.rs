@@ -17,8 +17,7 @@ use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::{
-    load_blob_record, samples, ModelInfo, Proposal, CONFIG, GOVERNANCE, MODELS, PROPOSALS,
-    TEST_SET, VAULT,
+    load_blob_record, samples, ModelInfo, Proposal, CONFIG, MODELS, PROPOSALS, TEST_SET, VAULT,
 };
 use crate::units::{act_decimal, parse_features};
 
@@ -330,13 +329,7 @@ pub fn governance(
     limit: Option<u32>,
 ) -> StdResult<GovernanceResponse> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
-    let pending = GOVERNANCE
-        .range(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            cosmwasm_std::Order::Ascending,
-        )
+    let pending = crate::state::governance::range(deps.storage, start_after)
         .take(limit)
         .map(|item| item.and_then(|(id, p)| p.pending(id)))
         .collect::<StdResult<_>>()?;

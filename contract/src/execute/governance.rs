@@ -5,7 +5,7 @@
 //! change or rollback also waits while a proposal is open, and while any
 //! proposal committed before it was queued is undecided. See
 //! `vigil_guard_api::msg::GovernanceChange`.
-use cosmwasm_std::{to_json_binary, Api, DepsMut, Env, MessageInfo, Order, Response, Storage};
+use cosmwasm_std::{to_json_vec, Api, DepsMut, Env, MessageInfo, Order, Response, Storage};
 use cw_storage_plus::Bound;
 use vigil_guard_api::msg::GovernanceChange;
 use vigil_guard_api::Settings;
@@ -15,9 +15,9 @@ use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
+use crate::state::governance::{self as queued, QueuedChange};
 use crate::state::{
-    load_blob, Config, QueuedChange, CONFIG, GOVERNANCE, NEXT_GOVERNANCE, NEXT_PROPOSAL,
-    OPEN_PROPOSAL, UNDECIDED,
+    load_blob, Config, CONFIG, NEXT_GOVERNANCE, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED,
 };
 
 /// A change checked against the state, ready to write.
@@ -118,16 +118,14 @@ fn apply_due(
 ) -> Result<(u32, Vec<(String, String)>), ContractError> {
     let (mut applied, mut dropped) = (0u32, Vec::new());
     loop {
-        let head = GOVERNANCE
-            .range(storage, None, None, Order::Ascending)
-            .next()
-            .transpose()?;
-        let Some((id, p)) = head else { break };
+        let Some((id, p)) = queued::first(storage)? else {
+            break;
+        };
         let change = p.change()?;
         if height < p.apply_at || held_by(storage, &change, p.after_proposal)?.is_some() {
             break;
         }
-        GOVERNANCE.remove(storage, id);
+        queued::remove(storage, id);
         let config = CONFIG.load(storage)?;
         match plan(storage, api, &config, &change) {
             Ok(plan) => {
@@ -155,7 +153,7 @@ pub fn govern(
     let delay = config.settings.governance_delay;
     let after_proposal = NEXT_PROPOSAL.load(deps.storage)?;
     let response = Response::new().add_attribute("action", "governance");
-    if delay == 0 && GOVERNANCE.is_empty(deps.storage) {
+    if delay == 0 && queued::first(deps.storage)?.is_none() {
         if let Some(id) = held_by(deps.storage, &change, after_proposal)? {
             return Err(match change {
                 GovernanceChange::Rollback { .. } => ContractError::ProposalInProgress { id },
@@ -168,16 +166,16 @@ pub fn govern(
     let id = NEXT_GOVERNANCE.may_load(deps.storage)?.unwrap_or(1);
     NEXT_GOVERNANCE.save(deps.storage, &id.saturating_add(1))?;
     let apply_at = height.saturating_add(delay);
-    GOVERNANCE.save(
+    queued::save(
         deps.storage,
         id,
         &QueuedChange {
-            msg: to_json_binary(&change)?,
+            msg: to_json_vec(&change)?,
             queued_at: height,
             apply_at,
             after_proposal,
         },
-    )?;
+    );
     let (applied, dropped) = apply_due(deps.storage, deps.api, height)?;
     Ok(response
         .add_attribute("governance_id", id.to_string())

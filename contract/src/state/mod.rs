@@ -5,21 +5,19 @@
 //! - [`batch`]: the curator's hidden batch;
 //! - [`chunked`]: model and candidate blobs (raw bytes, 128 KiB records);
 //! - [`envelope`]: the test set's range and the data envelope;
+//! - [`governance`]: the time-locked governance queue;
 //! - [`samples`]: the test samples an evaluation walks.
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{
-    from_json, Addr, Binary, Decimal, HexBinary, StdError, StdResult, Storage, Uint128,
-};
+use cosmwasm_std::{Addr, Decimal, HexBinary, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
-use vigil_guard_api::msg::{
-    ExecuteMsg, GovernanceChange, Margins, PendingChange, ProposalStatus, RewardRule,
-};
+use vigil_guard_api::msg::{Margins, ProposalStatus, RewardRule};
 use vigil_guard_api::Settings;
 
 pub mod active;
 pub mod batch;
 pub mod chunked;
 pub mod envelope;
+pub mod governance;
 pub mod samples;
 
 pub use active::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
@@ -342,44 +340,6 @@ pub const BLOB_PREFIX: &[u8] = b"blob";
 /// big-endian; chunked).
 pub const CANDIDATE_PREFIX: &[u8] = b"cand";
 
-/// A queued governance change as stored: the change as the JSON of its
-/// execute message, read back by [`ExecuteMsg`]'s deserialiser (a typed
-/// record would link a second set of deserialisers for `ConfigUpdate`,
-/// `TestSample` and the rest).
-#[cw_serde]
-pub struct QueuedChange {
-    /// The change: its execute message's JSON.
-    pub msg: Binary,
-    /// Height it was queued at.
-    pub queued_at: u64,
-    /// First height it may apply at.
-    pub apply_at: u64,
-    /// Proposals with a lower id must be decided before a test-set change
-    /// or rollback applies.
-    pub after_proposal: u64,
-}
-
-impl QueuedChange {
-    /// The change, read back from its message.
-    pub fn change(&self) -> StdResult<GovernanceChange> {
-        GovernanceChange::from_msg(from_json::<ExecuteMsg>(self.msg.as_slice())?)
-            .map_err(|_| StdError::generic_err("a queued change is not a governance message"))
-    }
-
-    /// As the `Governance` query answers it.
-    pub fn pending(&self, id: u64) -> StdResult<PendingChange> {
-        Ok(PendingChange {
-            id,
-            change: self.change()?,
-            queued_at: self.queued_at,
-            apply_at: self.apply_at,
-            after_proposal: self.after_proposal,
-        })
-    }
-}
-
-/// Queued governance changes by id (queue order).
-pub const GOVERNANCE: Map<u64, QueuedChange> = Map::new("governance");
 /// Next governance change id (absent: 1).
 pub const NEXT_GOVERNANCE: Item<u64> = Item::new("next_governance");
 
