@@ -65,7 +65,7 @@ impl Batch {
         ] {
             out.extend_from_slice(&v.to_be_bytes());
         }
-        out.push(u8::from(self.merged) * MERGED | u8::from(self.failed) * FAILED);
+        out.push((u8::from(self.merged) * MERGED) | (u8::from(self.failed) * FAILED));
         for (hash, &revealed) in self.chunks.iter().zip(&self.revealed) {
             out.push(u8::from(revealed));
             out.extend_from_slice(hash.as_slice());
@@ -80,12 +80,12 @@ impl Batch {
             return None;
         }
         let mut v = [0u64; 4];
-        for (v, b) in v.iter_mut().zip(head.chunks_exact(8)) {
-            *v = u64::from_be_bytes(b.try_into().ok()?);
+        for (v, b) in v.iter_mut().zip(head.as_chunks::<8>().0) {
+            *v = u64::from_be_bytes(*b);
         }
         let flags = head[HEAD - 1];
         let (mut chunks, mut revealed) = (Vec::new(), Vec::new());
-        for c in rest.chunks_exact(1 + HASH) {
+        for c in rest.as_chunks::<{ 1 + HASH }>().0 {
             revealed.push(match c[0] {
                 0 => false,
                 1 => true,

@@ -31,7 +31,7 @@ impl QueuedChange {
     /// The change, read back from its message.
     pub fn change(&self) -> StdResult<GovernanceChange> {
         GovernanceChange::from_msg(from_json::<ExecuteMsg>(&self.msg)?)
-            .map_err(|_| StdError::generic_err("a queued change is not a governance message"))
+            .ok_or_else(|| StdError::generic_err("a queued change is not a governance message"))
     }
 
     /// As the `Governance` query answers it.
@@ -57,8 +57,8 @@ impl QueuedChange {
     fn decode(record: &[u8]) -> Option<QueuedChange> {
         let (head, msg) = record.split_first_chunk::<HEAD>()?;
         let mut v = [0u64; 3];
-        for (v, b) in v.iter_mut().zip(head.chunks_exact(8)) {
-            *v = u64::from_be_bytes(b.try_into().ok()?);
+        for (v, b) in v.iter_mut().zip(head.as_chunks::<8>().0) {
+            *v = u64::from_be_bytes(*b);
         }
         Some(QueuedChange {
             msg: msg.to_vec(),
