@@ -16,6 +16,36 @@ pub enum ContractError {
     #[error("unauthorized: only the admin may do this")]
     Unauthorized,
 
+    /// An `InstallModel` from someone other than the governor (the split).
+    #[error("unauthorized: only the governor may install models")]
+    NotGovernor,
+
+    /// An `InstallModel` out of order: a replay or a skipped install.
+    #[error("install sequence {got}, expected {expected}")]
+    InstallSequence {
+        /// The guard's last sequence plus one.
+        expected: u64,
+        /// What was sent.
+        got: u64,
+    },
+
+    /// A new model installed under another version than the next.
+    #[error("a new model installs as version {expected}, not {got}")]
+    InstallVersion {
+        /// The guard's latest version plus one.
+        expected: u32,
+        /// What was sent.
+        got: u32,
+    },
+
+    /// An install that cannot be right whatever the state.
+    #[error("{0}")]
+    InvalidInstall(#[from] vigil_guard_api::install::InvalidInstall),
+
+    /// Envelope bounds that do not parse for the guard's features.
+    #[error("invalid envelope: {0}")]
+    InvalidEnvelope(String),
+
     /// The blob failed validation.
     #[error("invalid model: {0}")]
     InvalidModel(String),

@@ -92,10 +92,10 @@ pub fn stored_cost(info: &ModelInfo) -> Cost {
     }
 }
 
-/// Store a model as a new version and make it active.
-pub fn install_model(
+/// Store a model as a new version (blob, info, checksum index, latest
+/// version); the active record is the caller's.
+pub fn store_version(
     storage: &mut dyn Storage,
-    config: &Config,
     model: &Model<'_>,
     proposer: &Addr,
     accepted: Option<(Counts, u32)>,
@@ -110,6 +110,18 @@ pub fn install_model(
     MODELS.save(storage, version, &info)?;
     LATEST_VERSION.save(storage, &version)?;
     save_blob(storage, version, model.bytes());
+    Ok(version)
+}
+
+/// Store a model as a new version and make it active.
+pub fn install_model(
+    storage: &mut dyn Storage,
+    config: &Config,
+    model: &Model<'_>,
+    proposer: &Addr,
+    accepted: Option<(Counts, u32)>,
+) -> StdResult<u32> {
+    let version = store_version(storage, model, proposer, accepted)?;
     save_active(storage, &header_for(config, version), model.bytes())?;
     Ok(version)
 }

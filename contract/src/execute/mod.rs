@@ -7,6 +7,7 @@ use crate::state::{Config, CONFIG};
 pub mod admin;
 pub mod batch;
 pub mod governance;
+pub mod install;
 pub mod proposals;
 pub mod queue;
 pub mod test_set;

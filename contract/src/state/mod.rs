@@ -6,6 +6,7 @@
 //! - [`chunked`]: model and candidate blobs (raw bytes, 128 KiB records);
 //! - [`envelope`]: the test set's range and the data envelope;
 //! - [`governance`]: the time-locked governance queue;
+//! - [`install`]: the governor and its last install (the split);
 //! - [`samples`]: the test samples an evaluation walks.
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, HexBinary, Storage, Uint128};
@@ -18,6 +19,7 @@ pub mod batch;
 pub mod chunked;
 pub mod envelope;
 pub mod governance;
+pub mod install;
 pub mod samples;
 
 pub use active::{ACTIVE_HEADER_LEN, ACTIVE_KEY};

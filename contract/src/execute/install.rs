@@ -1,0 +1,86 @@
+//! `InstallModel` (the guard/governor split, `docs/split.md`): the governor
+//! sets the record `Check` reads. Not dispatched by the single contract's
+//! `execute` (its governance installs models itself); tested alone.
+use cosmwasm_std::{DepsMut, MessageInfo, Response, StdError};
+use vigil_guard_api::install::InstallModel;
+use vigil_inference_core::envelope::Envelope;
+
+use super::ensure_no_funds;
+use crate::error::ContractError;
+use crate::models::{hex, store_version, validate_model};
+use crate::state::active::{save_active, ActiveHeader};
+use crate::state::envelope::{remove_envelope, save_envelope};
+use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
+use crate::state::{load_blob, CONFIG, LATEST_VERSION, MODEL_BY_HASH};
+
+/// `InstallModel` (the governor only): a new version (`blob`), validated
+/// as at upload, or a stored one re-activated; with the threshold and
+/// envelope given. The pause is the guard's: an install keeps it.
+pub fn install(
+    deps: DepsMut,
+    info: MessageInfo,
+    msg: InstallModel,
+) -> Result<Response, ContractError> {
+    msg.validate()?;
+    let governor = GOVERNOR.may_load(deps.storage)?;
+    if governor.as_ref() != Some(&info.sender) {
+        return Err(ContractError::NotGovernor);
+    }
+    ensure_no_funds(&info)?;
+    let expected = INSTALL_SEQUENCE
+        .may_load(deps.storage)?
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| StdError::generic_err("install sequence exhausted"))?;
+    if msg.sequence != expected {
+        return Err(ContractError::InstallSequence {
+            expected,
+            got: msg.sequence,
+        });
+    }
+    let config = CONFIG.load(deps.storage)?;
+    if let Some(bytes) = &msg.envelope {
+        Envelope::parse(bytes, usize::from(config.settings.n_features))
+            .map_err(|e| ContractError::InvalidEnvelope(e.to_string()))?;
+    }
+    let header = ActiveHeader {
+        version: msg.version,
+        paused: config.paused,
+        paused_check: config.settings.paused_check,
+        threshold_bits: msg.threshold_bits,
+    };
+    match &msg.blob {
+        Some(blob) => {
+            let model = validate_model(blob, &config.settings)?;
+            if let Some(version) = MODEL_BY_HASH.may_load(deps.storage, &hex(&model.checksum()))? {
+                return Err(ContractError::KnownModel { version });
+            }
+            let next = LATEST_VERSION
+                .may_load(deps.storage)?
+                .unwrap_or(0)
+                .saturating_add(1);
+            if msg.version != next {
+                return Err(ContractError::InstallVersion {
+                    expected: next,
+                    got: msg.version,
+                });
+            }
+            store_version(deps.storage, &model, &info.sender, None)?;
+            save_active(deps.storage, &header, model.bytes())?;
+        }
+        None => {
+            let blob = load_blob(deps.storage, msg.version)
+                .ok_or(ContractError::NoSuchVersion(msg.version))?;
+            save_active(deps.storage, &header, &blob)?;
+        }
+    }
+    match &msg.envelope {
+        Some(bytes) => save_envelope(deps.storage, bytes),
+        None => remove_envelope(deps.storage),
+    }
+    INSTALL_SEQUENCE.save(deps.storage, &msg.sequence)?;
+    Ok(Response::new()
+        .add_attribute("action", "install_model")
+        .add_attribute("model_version", msg.version.to_string())
+        .add_attribute("sequence", msg.sequence.to_string()))
+}
