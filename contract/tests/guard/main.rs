@@ -5,6 +5,7 @@
 //! - `funds`: bonds, rewards and the vault balance in every path.
 //! - `admin`: privileged messages, test set, rollback, pause, config,
 //!   migration.
+//! - `install`: the split's `InstallModel` (governor only), on its handler.
 //! - `input`: bad input, malformed and over-budget models, explanations.
 //! - `vault`: another contract protected by the guard.
 //! - `unit`: entry points on `mock_dependencies`.
@@ -23,6 +24,7 @@ mod blob;
 mod commit;
 mod funds;
 mod input;
+mod install;
 mod machine;
 mod migrate_v0_1;
 mod poim;
