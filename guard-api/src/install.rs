@@ -96,10 +96,13 @@ mod tests {
         }
     }
 
+    /// A change to a valid message, and the fault it makes.
+    type Case = (fn(&mut InstallModel), InvalidInstall);
+
     #[test]
     fn validate_refuses_each_stateless_fault() {
         assert_eq!(ok().validate(), Ok(()));
-        let cases: [(fn(&mut InstallModel), InvalidInstall); 5] = [
+        let cases: [Case; 5] = [
             (|m| m.sequence = 0, InvalidInstall::ZeroSequence),
             (|m| m.version = 0, InvalidInstall::ZeroVersion),
             (

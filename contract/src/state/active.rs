@@ -19,8 +19,9 @@ pub const ACTIVE_KEY: &[u8] = b"active";
 /// Header length.
 pub const ACTIVE_HEADER_LEN: usize = 10;
 
-/// Threshold bits meaning "use the model's own threshold".
-pub const MODEL_THRESHOLD: u32 = u32::MAX;
+/// Threshold bits meaning "use the model's own threshold" (the install
+/// message's convention too).
+pub const MODEL_THRESHOLD: u32 = vigil_guard_api::install::OWN_THRESHOLD;
 
 /// The active model's version, also in the header: a few bytes for the
 /// paths that need only the version (proposals, `Model`, `Config`), so they
