@@ -1,5 +1,6 @@
-//! `InstallModel` (the guard/governor split, `docs/split.md`): the governor
-//! sets the record `Check` reads. Not dispatched by the single contract's
+//! `InstallModel` and `HandOverGovernor` (the guard/governor split,
+//! `docs/split.md`): the governor sets the record `Check` reads, and only
+//! it names its successor. Not dispatched by the single contract's
 //! `execute` (its governance installs models itself); tested alone.
 use cosmwasm_std::{DepsMut, MessageInfo, Response, StdError};
 use vigil_guard_api::install::InstallModel;
@@ -83,4 +84,24 @@ pub fn install(
         .add_attribute("action", "install_model")
         .add_attribute("model_version", msg.version.to_string())
         .add_attribute("sequence", msg.sequence.to_string()))
+}
+
+/// `HandOverGovernor` (the governor only): the guard accepts installs from
+/// `governor` from now on, continuing the sequence. Neither the admin nor
+/// anyone else can change the governor: that would install models past
+/// the proposals, the activation delay and the veto.
+pub fn hand_over(
+    deps: DepsMut,
+    info: MessageInfo,
+    governor: String,
+) -> Result<Response, ContractError> {
+    if GOVERNOR.may_load(deps.storage)?.as_ref() != Some(&info.sender) {
+        return Err(ContractError::NotGovernor);
+    }
+    ensure_no_funds(&info)?;
+    let governor = deps.api.addr_validate(&governor)?;
+    GOVERNOR.save(deps.storage, &governor)?;
+    Ok(Response::new()
+        .add_attribute("action", "hand_over_governor")
+        .add_attribute("governor", governor.as_str()))
 }

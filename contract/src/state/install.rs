@@ -1,5 +1,6 @@
 //! The guard's side of the split (`docs/split.md`): who may install models
-//! and the last install accepted. Nothing writes [`GOVERNOR`] yet, so the
+//! and the last install accepted. The single contract stores no
+//! [`GOVERNOR`] (only a governor hands over to the next), so the
 //! install handler refuses every sender in the single contract.
 use cosmwasm_std::Addr;
 use cw_storage_plus::Item;

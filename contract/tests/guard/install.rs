@@ -7,7 +7,7 @@
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env, MockApi};
 use cosmwasm_std::{coins, from_json, Addr, Binary, MemoryStorage, OwnedDeps, Response};
 use vigil_guard::contract::{execute, instantiate, query};
-use vigil_guard::execute::install::install;
+use vigil_guard::execute::install::{hand_over, install};
 use vigil_guard::msg::{CheckResponse, ExecuteMsg, QueryMsg};
 use vigil_guard::state::install::{GOVERNOR, INSTALL_SEQUENCE};
 use vigil_guard::state::{CONFIG, LATEST_VERSION, MODEL_BY_HASH};
@@ -180,16 +180,38 @@ fn the_admin_cannot_make_itself_the_governor() {
 }
 
 #[test]
-fn a_changed_governor_leaves_the_old_one_nothing() {
+fn only_the_governor_hands_over_and_the_old_one_is_left_nothing() {
     let (mut deps, old) = setup();
     send(&mut deps, &old, reactivate(1, 1)).unwrap();
+    let admin = deps.api.addr_make("admin");
+    let stranger = deps.api.addr_make("stranger");
     let new = deps.api.addr_make("new governor");
-    GOVERNOR.save(deps.as_mut().storage, &new).unwrap();
+    for from in [&admin, &stranger, &new] {
+        assert_eq!(
+            hand_over(deps.as_mut(), message_info(from, &[]), from.to_string()),
+            Err(ContractError::NotGovernor)
+        );
+    }
+    assert_eq!(GOVERNOR.load(deps.as_ref().storage).unwrap(), old);
+    // An invalid address is refused; the governor stays.
+    assert!(hand_over(
+        deps.as_mut(),
+        message_info(&old, &[]),
+        "not an address".into()
+    )
+    .is_err());
+    assert_eq!(GOVERNOR.load(deps.as_ref().storage).unwrap(), old);
+    hand_over(deps.as_mut(), message_info(&old, &[]), new.to_string()).unwrap();
     assert_eq!(
         send(&mut deps, &old, new_model(2, 2)),
         Err(ContractError::NotGovernor)
     );
-    // The sequence carries over: the new governor continues it.
+    assert_eq!(
+        hand_over(deps.as_mut(), message_info(&old, &[]), old.to_string()),
+        Err(ContractError::NotGovernor)
+    );
+    // The sequence carries over: the new governor continues it, so no
+    // install of the old one can be replayed through the new.
     assert_eq!(
         send(&mut deps, &new, new_model(1, 2)),
         Err(ContractError::InstallSequence {
