@@ -11,6 +11,8 @@
 //! - [`execute`]: execute handlers by subject (proposals and their queue,
 //!   the hidden batch, time-locked governance, test set, admin);
 //! - [`query`]: query handlers;
+//! - [`guard`]: the split guard's dispatch (`docs/split.md`; not entry
+//!   points yet);
 //! - [`migrate`]: migration (and the reader of 0.1 stores);
 //! - [`envelope`]: the data envelope (clamp and report out-of-range
 //!   inputs; kept up to date with the test set);
@@ -30,6 +32,7 @@ pub mod envelope;
 pub mod error;
 pub mod execute;
 pub mod gas;
+pub mod guard;
 pub mod migrate;
 pub mod models;
 pub mod poim;

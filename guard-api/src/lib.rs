@@ -12,6 +12,8 @@
 //! - [`class_balance`]: the test set's class-balance rule;
 //! - [`units`]: scores on the wire (`U1F31` bits and `Decimal`s);
 //! - [`gas`]: wasmd's gas prices, [`gas::WasmdGas`];
+//! - [`guard_msg`]: the split guard's execute and query messages (not
+//!   dispatched yet);
 //! - [`install`]: the governor's install message to the guard (the split,
 //!   `docs/split.md`; not dispatched yet);
 //! - [`helpers`]: [`GuardContract`], typed calls from another contract.
@@ -20,6 +22,7 @@
 pub mod class_balance;
 pub mod commit;
 pub mod gas;
+pub mod guard_msg;
 pub mod helpers;
 pub mod install;
 pub mod msg;

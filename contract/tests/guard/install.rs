@@ -422,3 +422,74 @@ fn reinstalling_what_is_active_leaves_checks_records_byte_for_byte() {
     assert_eq!(records(&deps), before);
     assert_eq!(check(&deps, ["5", "100"]), answer);
 }
+
+#[test]
+fn the_guards_dispatch_answers_as_the_single_contract() {
+    use vigil_guard::guard;
+    use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardQueryMsg};
+
+    let (mut deps, governor) = setup();
+    let admin = deps.api.addr_make("admin");
+    let install = GuardExecuteMsg::InstallModel(new_model(1, 2));
+    guard::execute(
+        deps.as_mut(),
+        mock_env(),
+        message_info(&governor, &[]),
+        install,
+    )
+    .unwrap();
+    // An integrator's queries, as JSON, answered the same by both.
+    for json in [
+        r#"{"check":{"features":["5","-0.5"]}}"#,
+        r#"{"score":{"features":["5","100"]}}"#,
+        r#"{"model":{"version":null}}"#,
+        r#"{"model":{"version":1}}"#,
+        r#"{"config":{}}"#,
+        r#"{"model_blob":{"version":2,"chunk":0}}"#,
+    ] {
+        let single: QueryMsg = from_json(json).unwrap();
+        let split: GuardQueryMsg = from_json(json).unwrap();
+        assert_eq!(
+            guard::query(deps.as_ref(), mock_env(), split).unwrap(),
+            query(deps.as_ref(), mock_env(), single).unwrap(),
+            "{json}"
+        );
+    }
+    // The admin pauses through it; installs still go through the governor only.
+    let pause = GuardExecuteMsg::Pause {};
+    let stranger = deps.api.addr_make("stranger");
+    assert_eq!(
+        guard::execute(
+            deps.as_mut(),
+            mock_env(),
+            message_info(&stranger, &[]),
+            pause.clone()
+        ),
+        Err(ContractError::Unauthorized)
+    );
+    guard::execute(deps.as_mut(), mock_env(), message_info(&admin, &[]), pause).unwrap();
+    let again = GuardExecuteMsg::InstallModel(reactivate(2, 1));
+    assert_eq!(
+        guard::execute(
+            deps.as_mut(),
+            mock_env(),
+            message_info(&admin, &[]),
+            again.clone()
+        ),
+        Err(ContractError::NotGovernor)
+    );
+    guard::execute(
+        deps.as_mut(),
+        mock_env(),
+        message_info(&governor, &[]),
+        again,
+    )
+    .unwrap();
+    let check = GuardQueryMsg::Check {
+        features: vec!["5".into(), "-1".into()],
+    };
+    assert_eq!(
+        guard::query(deps.as_ref(), mock_env(), check),
+        Err(ContractError::Paused)
+    );
+}

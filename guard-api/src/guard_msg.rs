@@ -1,0 +1,144 @@
+//! The guard's messages once it is split from its governor
+//! (`docs/split.md`): the queries integrators send, spelled as today's
+//! [`QueryMsg`](crate::msg::QueryMsg) variants (the same JSON, so a
+//! protected contract's `Check` does not change), and the few execute
+//! messages the guard keeps. Not yet any contract's entry points.
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::Binary;
+
+use crate::install::{InstallModel, InvalidInstall};
+use crate::msg::{
+    CheckResponse, ConfigResponse, CostResponse, ModelBlobResponse, ModelResponse, ScoreResponse,
+};
+
+/// The guard's execute messages.
+#[cw_serde]
+pub enum GuardExecuteMsg {
+    /// The governor: set the record `Check` reads.
+    InstallModel(InstallModel),
+    /// The governor: name its successor (the install sequence carries
+    /// over).
+    HandOverGovernor {
+        /// The new governor.
+        governor: String,
+    },
+    /// Admin: circuit breaker on (immediate).
+    Pause {},
+    /// Admin: circuit breaker off (immediate).
+    Unpause {},
+    /// Admin: hand the guard's administration (pause, admin) to another
+    /// address. It never makes that address the governor.
+    UpdateAdmin {
+        /// New admin.
+        admin: String,
+    },
+}
+
+impl GuardExecuteMsg {
+    /// The checks that need no state (the guard makes them first).
+    pub fn validate(&self) -> Result<(), InvalidInstall> {
+        match self {
+            GuardExecuteMsg::InstallModel(m) => m.validate(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The guard's queries: a subset of [`QueryMsg`](crate::msg::QueryMsg),
+/// variant for variant.
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum GuardQueryMsg {
+    /// As [`QueryMsg::Score`](crate::msg::QueryMsg::Score).
+    #[returns(ScoreResponse)]
+    Score {
+        /// One decimal string per feature.
+        features: Vec<String>,
+    },
+    /// As [`QueryMsg::Check`](crate::msg::QueryMsg::Check).
+    #[returns(CheckResponse)]
+    Check {
+        /// One decimal string per feature.
+        features: Vec<String>,
+    },
+    /// As [`QueryMsg::Model`](crate::msg::QueryMsg::Model).
+    #[returns(ModelResponse)]
+    Model {
+        /// A version; the active one when absent.
+        version: Option<u32>,
+    },
+    /// As [`QueryMsg::Config`](crate::msg::QueryMsg::Config). (The split
+    /// guard's answer is to be narrowed to its own settings.)
+    #[returns(ConfigResponse)]
+    Config {},
+    /// As [`QueryMsg::Cost`](crate::msg::QueryMsg::Cost).
+    #[returns(CostResponse)]
+    Cost {
+        /// The model blob.
+        model: Binary,
+    },
+    /// As [`QueryMsg::ModelBlob`](crate::msg::QueryMsg::ModelBlob).
+    #[returns(ModelBlobResponse)]
+    ModelBlob {
+        /// A version; the active one when absent.
+        version: Option<u32>,
+        /// Chunk index (default 0).
+        chunk: Option<u32>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{ExecuteMsg, QueryMsg};
+    use cosmwasm_std::{from_json, to_json_vec};
+
+    #[test]
+    fn integrators_queries_read_the_same_on_the_guard() {
+        let queries = [
+            QueryMsg::Check {
+                features: vec!["1.5".into(), "-2".into()],
+            },
+            QueryMsg::Score {
+                features: vec!["0".into()],
+            },
+            QueryMsg::Model { version: Some(3) },
+            QueryMsg::Model { version: None },
+            QueryMsg::Config {},
+            QueryMsg::Cost {
+                model: Binary::from(b"m".as_slice()),
+            },
+            QueryMsg::ModelBlob {
+                version: None,
+                chunk: Some(1),
+            },
+        ];
+        for q in queries {
+            let json = to_json_vec(&q).unwrap();
+            let g: GuardQueryMsg = from_json(&json).unwrap();
+            assert_eq!(to_json_vec(&g).unwrap(), json);
+        }
+        // The governor's queries are not the guard's.
+        let json = to_json_vec(&QueryMsg::Proposals {
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
+        assert!(from_json::<GuardQueryMsg>(&json).is_err());
+    }
+
+    #[test]
+    fn the_admins_messages_read_the_same_on_the_guard() {
+        for m in [
+            ExecuteMsg::Pause {},
+            ExecuteMsg::Unpause {},
+            ExecuteMsg::UpdateAdmin { admin: "a".into() },
+        ] {
+            let json = to_json_vec(&m).unwrap();
+            let g: GuardExecuteMsg = from_json(&json).unwrap();
+            assert_eq!(to_json_vec(&g).unwrap(), json);
+        }
+        let json = to_json_vec(&ExecuteMsg::Activate {}).unwrap();
+        assert!(from_json::<GuardExecuteMsg>(&json).is_err());
+    }
+}
