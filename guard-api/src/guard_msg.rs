@@ -141,4 +141,36 @@ mod tests {
         let json = to_json_vec(&ExecuteMsg::Activate {}).unwrap();
         assert!(from_json::<GuardExecuteMsg>(&json).is_err());
     }
+
+    #[test]
+    fn the_governors_install_call_reads_as_the_guards_message() {
+        let m = InstallModel {
+            sequence: 4,
+            version: 2,
+            blob: None,
+            threshold_bits: 1 << 30,
+            envelope: Some(Binary::from(b"e".as_slice())),
+        };
+        let guard = crate::GuardContract(cosmwasm_std::Addr::unchecked("guard"));
+        let cosmwasm_std::CosmosMsg::Wasm(cosmwasm_std::WasmMsg::Execute {
+            contract_addr,
+            msg,
+            funds,
+        }) = guard.install(m.clone()).unwrap()
+        else {
+            panic!("not a wasm execute");
+        };
+        assert_eq!(contract_addr, "guard");
+        assert!(funds.is_empty());
+        assert_eq!(
+            from_json::<GuardExecuteMsg>(&msg).unwrap(),
+            GuardExecuteMsg::InstallModel(m)
+        );
+        // Its wire name.
+        let json = std::str::from_utf8(msg.as_slice()).unwrap();
+        assert!(
+            json.starts_with(r#"{"install_model":{"sequence":4,"#),
+            "{json}"
+        );
+    }
 }

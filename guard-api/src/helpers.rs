@@ -20,6 +20,8 @@ use cosmwasm_std::{
 use serde::de::DeserializeOwned;
 
 use crate::commit::{commitment, SALT_BYTES};
+use crate::guard_msg::GuardExecuteMsg;
+use crate::install::InstallModel;
 use crate::msg::{
     CheckResponse, ConfigResponse, ExecuteMsg, ModelBlobResponse, ModelResponse, ProposalLimits,
     QueryMsg, ScoreResponse,
@@ -42,6 +44,17 @@ impl GuardContract {
             contract_addr: self.0.to_string(),
             msg: to_json_binary(msg)?,
             funds,
+        }
+        .into())
+    }
+
+    /// `InstallModel` (the split, `docs/split.md`): the governor's
+    /// message to the guard, no funds (the guard refuses them).
+    pub fn install(&self, msg: InstallModel) -> StdResult<CosmosMsg> {
+        Ok(WasmMsg::Execute {
+            contract_addr: self.0.to_string(),
+            msg: to_json_binary(&GuardExecuteMsg::InstallModel(msg))?,
+            funds: vec![],
         }
         .into())
     }
