@@ -83,6 +83,18 @@ else
         --root "$ROOT/target/tools" --quiet
 fi
 
+# --- wasmd for the localnet (scripts/localnet.sh, scripts/e2e.sh) -------------
+# Built from the Go module proxy at the version localnet/go.mod pins (a
+# module of ours requiring wasmd with wasmd's replace directives), with the
+# libwasmvm its wasmvm module ships; once per machine: cached under
+# ~/.cache/vigil-localnet, keyed by localnet/go.mod and go.sum. Needs Go
+# >= 1.24 and a C compiler (cgo).
+if ! command -v go >/dev/null 2>&1; then
+    say "ERROR: go not found on PATH; install Go (>= 1.24) first: it builds the localnet's wasmd" >&2
+    exit 1
+fi
+scripts/localnet.sh build
+
 # --- Browser package (www/): Debian chromium, www/'s npm packages, -------------
 # wasm-bindgen-cli pinned to the wasm-bindgen version in Cargo.lock.
 www/scripts/setup.sh

@@ -62,6 +62,10 @@ step scripts/fuzz.sh 8
 # (wasm-bindgen, wasm-opt, float scan, tsc) and the headless-Chromium tests.
 step cargo clippy -p vigil-web --lib --target wasm32-unknown-unknown -- -D warnings
 step www/scripts/test.sh
+# The guard on a real wasmd node: scripts/e2e.sh starts the localnet, runs
+# www/e2e/ (CosmJS transactions, governance, Chromium, the gas table in
+# target/e2e/gas-table.md) and stops the node, also when a test fails.
+step scripts/e2e.sh
 
 # The core must build without std/alloc for wasm and for bare metal, and with
 # alloc on bare metal.

@@ -24,6 +24,11 @@ use sha2::{Digest, Sha256};
 /// The artifact's path inside a checkout.
 pub const RELATIVE_PATH: &str = "artifacts/vigil_guard.wasm";
 
+/// The upgrade build for a 0.1 guard (the shipped contract plus the 0.1
+/// store converter), inside a checkout: `scripts/build-contract.sh
+/// --from-0-1` writes it ([`load_from_0_1`]).
+pub const FROM_0_1_PATH: &str = "artifacts/vigil_guard_from_0_1.wasm";
+
 /// The command that builds the artifact (relative to the checkout), for
 /// messages; also how [`find_checkout`] recognises a checkout.
 pub const BUILD_COMMAND: &str = "scripts/build-contract.sh";
@@ -92,9 +97,11 @@ pub fn newest_source(root: &Path) -> Option<SystemTime> {
 /// Why the checkout's artifact must be (re)built, or `None` if it is
 /// current.
 pub fn staleness(root: &Path) -> Option<&'static str> {
-    let built = std::fs::metadata(path(root))
-        .and_then(|m| m.modified())
-        .ok();
+    staleness_of(root, &path(root))
+}
+
+fn staleness_of(root: &Path, path: &Path) -> Option<&'static str> {
+    let built = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     match (built, newest_source(root)) {
         (None, _) => Some("missing"),
         (Some(built), Some(source)) if source > built => Some("older than its sources"),
@@ -117,8 +124,13 @@ pub fn default_build_dir(root: &Path) -> PathBuf {
 /// `CARGO_TARGET_DIR=target_dir` (a directory no outer cargo holds
 /// locked). Its output goes to stderr.
 pub fn build(root: &Path, target_dir: &Path) -> Result<(), String> {
+    build_with(root, target_dir, &[])
+}
+
+fn build_with(root: &Path, target_dir: &Path, args: &[&str]) -> Result<(), String> {
     let status = Command::new("bash")
         .arg(root.join(BUILD_COMMAND))
+        .args(args)
         .current_dir(root)
         .env("CARGO_TARGET_DIR", target_dir)
         // The script's progress goes to stderr: stdout stays the caller's
@@ -138,18 +150,33 @@ pub fn build(root: &Path, target_dir: &Path) -> Result<(), String> {
 /// file, if any, is still returned (the script fails on an oversized
 /// artifact after writing it; the size check reports that).
 pub fn load(root: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
-    let path = path(root);
-    if let Some(reason) = staleness(root) {
+    load_built(root, target_dir, &path(root), &[])
+}
+
+/// [`load`] of the upgrade build for 0.1 guards ([`FROM_0_1_PATH`], built
+/// with `scripts/build-contract.sh --from-0-1`).
+pub fn load_from_0_1(root: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
+    load_built(root, target_dir, &root.join(FROM_0_1_PATH), &["--from-0-1"])
+}
+
+fn load_built(
+    root: &Path,
+    target_dir: &Path,
+    path: &Path,
+    args: &[&str],
+) -> Result<Vec<u8>, String> {
+    if let Some(reason) = staleness_of(root, path) {
         eprintln!(
-            "{} is {reason}: building it with {BUILD_COMMAND} (CARGO_TARGET_DIR={})",
+            "{} is {reason}: building it with {BUILD_COMMAND} {} (CARGO_TARGET_DIR={})",
             path.display(),
+            args.join(" "),
             target_dir.display()
         );
-        if let Err(e) = build(root, target_dir) {
+        if let Err(e) = build_with(root, target_dir, args) {
             eprintln!("{e}");
         }
     }
-    std::fs::read(&path).map_err(|e| {
+    std::fs::read(path).map_err(|e| {
         format!(
             "read {}: {e} (build it with {BUILD_COMMAND})",
             path.display()

@@ -200,8 +200,18 @@ pub struct Gas {
     pub setup: u64,
     /// KV reads, writes, deletes and iteration.
     pub storage: u64,
-    /// Wasm execution and host calls: VM gas used internally / multiplier.
+    /// Wasm execution and host calls, and the deserialisation of the
+    /// call's result: (VM gas used internally + [`Gas::result_bytes`] x
+    /// [`WasmdGas::deserialization_vm_gas`]) / multiplier, as wasmd charges
+    /// the gas report wasmvm returns.
     pub compute: u64,
+    /// Bytes of the call's raw result (the `ContractResult` JSON), which
+    /// wasmvm charges to deserialise; 0 when the VM returned nothing.
+    pub result_bytes: u64,
+    /// wasmd's lookup of the contract before an execute or a query
+    /// ([`WasmdGas::contract_lookup`]), when the chain was told the sizes
+    /// of the records ([`Chain::set_lookup`]); 0 otherwise.
+    pub lookup: u64,
     /// VM gas used internally (CosmWasm gas), before conversion.
     pub vm_internal: u64,
     /// What the call did to storage.
@@ -209,9 +219,9 @@ pub struct Gas {
 }
 
 impl Gas {
-    /// setup + storage + compute.
+    /// lookup + setup + storage + compute.
     pub fn total(&self) -> u64 {
-        self.setup + self.storage + self.compute
+        self.lookup + self.setup + self.storage + self.compute
     }
 
     /// storage + compute: what the contract's own work costs.
@@ -293,6 +303,9 @@ pub struct Chain {
     /// Bank balances: (address, denom) -> amount.
     balances: HashMap<(String, String), u128>,
     contract: String,
+    /// Bytes of the contract's `ContractInfo` and `CodeInfo` records, when
+    /// wasmd's lookup is charged.
+    lookup: Option<(usize, usize)>,
 }
 
 /// The capabilities a chain offers the guard: every CosmWasm chain offers
@@ -330,6 +343,7 @@ impl Chain {
             height: 12_345,
             balances: HashMap::new(),
             contract,
+            lookup: None,
         })
     }
 
@@ -351,6 +365,36 @@ impl Chain {
         }
         self.pinned = pinned;
         Ok(())
+    }
+
+    /// Spells addresses as a real chain does: `prefix` for the mock API
+    /// (what `addr_validate` accepts and [`Chain::addr`] makes) and
+    /// `contract` for the contract's own address in every call's `Env`. A
+    /// replay of a node's transactions uses the node's addresses, so that
+    /// stored addresses, and so storage gas, are the node's.
+    pub fn set_addresses(&mut self, prefix: &'static str, contract: &str) {
+        self.api = MockApi::default().with_prefix(prefix);
+        self.contract = contract.to_owned();
+    }
+
+    /// Charges wasmd's lookup of the contract ([`WasmdGas::contract_lookup`]:
+    /// its `ContractInfo` of `contract_info_bytes` and `CodeInfo` of
+    /// `code_info_bytes`) on every execute and query, as a node does (a
+    /// replay of a node's calls passes the node's record sizes).
+    pub fn set_lookup(&mut self, contract_info_bytes: usize, code_info_bytes: usize) {
+        self.lookup = Some((contract_info_bytes, code_info_bytes));
+    }
+
+    fn lookup_gas(&self) -> u64 {
+        self.lookup.map_or(0, |(contract, code)| {
+            self.gas.contract_lookup(contract, code)
+        })
+    }
+
+    /// The block height of the next call (each transaction then moves it
+    /// on by one).
+    pub fn set_height(&mut self, height: u64) {
+        self.height = height;
     }
 
     /// The gas parameters.
@@ -394,6 +438,7 @@ impl Chain {
     fn env(&self) -> Vec<u8> {
         let mut env = serde_json::to_value(mock_env()).expect("env serialises");
         env["block"]["height"] = json!(self.height);
+        env["contract"]["address"] = json!(self.contract);
         let nanos = 1_700_000_000_000_000_000u64 + self.height * 5_000_000_000;
         env["block"]["time"] = json!(nanos.to_string());
         serde_json::to_vec(&env).expect("env serialises")
@@ -458,7 +503,11 @@ impl Chain {
         gas.kv = backend.storage.take_tally();
         gas.storage = gas.kv.gas;
         gas.vm_internal = report.used_internally;
-        gas.compute = report.used_internally / self.gas.multiplier;
+        gas.result_bytes = raw.as_ref().map_or(0, |r| r.len() as u64);
+        gas.compute = report
+            .used_internally
+            .saturating_add(self.gas.deserialization_vm_gas(gas.result_bytes as usize))
+            / self.gas.multiplier;
         self.storage = Some(backend.storage);
         (raw, gas)
     }
@@ -480,13 +529,16 @@ impl Chain {
         let env = self.env();
         let info = Chain::info(sender, funds);
         let before = self.storage().data.clone();
-        let (raw, gas) = self.call(limit, |instance| {
+        let (raw, mut gas) = self.call(limit, |instance| {
             if instantiate {
                 call_instantiate_raw(instance, &env, &info, &msg)
             } else {
                 call_execute_raw(instance, &env, &info, &msg)
             }
         });
+        if !instantiate {
+            gas.lookup = self.lookup_gas();
+        }
         self.height += 1;
         let result = raw.and_then(|raw| contract_result(&raw));
         match &result {
@@ -579,10 +631,11 @@ impl Chain {
             Err(error) => return unsent(error),
         };
         let env = self.env();
-        let (raw, gas) = self.call(limit, |instance| {
+        let (raw, mut gas) = self.call(limit, |instance| {
             instance.set_storage_readonly(true);
             call_query_raw(instance, &env, &msg)
         });
+        gas.lookup = self.lookup_gas();
         let result = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
             let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
             let bytes = base64::engine::general_purpose::STANDARD

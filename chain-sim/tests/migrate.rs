@@ -48,6 +48,7 @@ fn init() -> InstantiateMsg {
         eval_batch: 17,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: None,
         initial_test_set: Vec::new(),
     }

@@ -424,6 +424,11 @@ struct InstantiateCmd {
     /// proposal (an admin cancel moves it to the vault).
     #[arg(long, default_value = "0.05", allow_negative_numbers = true)]
     stall_fee: String,
+    /// Data envelope margin: a share of each feature's test-set range added
+    /// on both sides; Check and Score clamp inputs into it and report those
+    /// outside. `off` turns the envelope off.
+    #[arg(long, default_value = "0.05", allow_negative_numbers = true)]
+    envelope_margin: String,
     #[command(flatten)]
     samples: SampleArgs,
     #[command(flatten)]
@@ -1013,6 +1018,10 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
                 eval_batch: i.eval_batch,
                 stall_blocks: i.stall_blocks,
                 stall_fee: msg::decimal("--stall-fee", &i.stall_fee)?,
+                envelope_margin: match i.envelope_margin.as_str() {
+                    "off" => None,
+                    m => Some(msg::decimal("--envelope-margin", m)?),
+                },
                 test_samples: Vec::new(),
             };
             // The contract's checks of its settings, before reading samples.

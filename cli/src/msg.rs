@@ -401,6 +401,8 @@ pub struct InstantiateArgs {
     pub stall_blocks: u64,
     /// Share of the bond the closer gets (an admin cancel: the vault).
     pub stall_fee: Decimal,
+    /// Data envelope margin (`None`: off).
+    pub envelope_margin: Option<Decimal>,
     /// Initial test samples.
     pub test_samples: Vec<TestSample>,
 }
@@ -441,6 +443,7 @@ impl InstantiateArgs {
             eval_batch: self.eval_batch,
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
+            envelope_margin: self.envelope_margin,
         };
         settings.validate().map_err(|e| self.flag_of(e))
     }
@@ -574,6 +577,7 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
         eval_batch: a.eval_batch,
         stall_blocks: a.stall_blocks,
         stall_fee: a.stall_fee,
+        envelope_margin: a.envelope_margin,
         initial_model: blob.map(Binary::from),
         initial_test_set: a.test_samples.clone(),
     };
@@ -658,6 +662,7 @@ mod tests {
             eval_batch: 1,
             stall_blocks: 600,
             stall_fee: Decimal::percent(5),
+            envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
             test_samples: Vec::new(),
         }
     }

@@ -56,7 +56,15 @@ impl CheckGasInfo {
     /// The bound for a model of cost `cost` taking `n` inputs, with values
     /// of `chars_per_value` characters.
     pub fn of(cost: &Cost, n: usize, chars_per_value: usize) -> CheckGasInfo {
-        let at = |chars, pinned| check_gas(cost, n, check_message_bytes_for(n, chars), pinned);
+        let at = |chars, pinned| {
+            check_gas(
+                cost,
+                n,
+                check_message_bytes_for(n, chars),
+                vigil_guard::gas::envelope_bytes_bound(n),
+                pinned,
+            )
+        };
         let g = at(chars_per_value, false);
         CheckGasInfo {
             chars_per_value,

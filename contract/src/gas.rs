@@ -6,16 +6,25 @@
 //! The core's [`Cost`] bounds the model's own work (parse + inference, in
 //! cosmwasm-vm units) and the bytes of its blob. [`check_gas`] adds the rest:
 //!
-//! * **setup**: wasmd's instance cost ([`WasmdGas::setup`]);
+//! * **setup**: wasmd's lookup of the guard before the call (its contract
+//!   and code records and the pinned check, [`WasmdGas::contract_lookup`],
+//!   for records of up to [`CONTRACT_INFO_MAX_BYTES`] and
+//!   [`CODE_INFO_MAX_BYTES`]: measured on a wasmd node by the localnet
+//!   suite, where it was missing) and wasmd's instance cost
+//!   ([`WasmdGas::setup`]);
 //! * **storage**: the reads of the active record (its [`ACTIVE_HEADER_LEN`]
 //!   header and the blob, split into records of
-//!   [`WasmdGas::max_value_bytes`]), each charged 1,000 plus 3 per byte of
-//!   key and value, where the key `gaskv` sees is wasmd's 33-byte contract
-//!   prefix followed by the contract's own key. This part is exact;
+//!   [`WasmdGas::max_value_bytes`]) and of the data envelope
+//!   ([`ENVELOPE_KEY`], read whether or not there is one), each charged
+//!   1,000 plus 3 per byte of key and value, where the key `gaskv` sees is
+//!   wasmd's 33-byte contract prefix followed by the contract's own key.
+//!   This part is exact for the envelope's size;
 //! * **compute**: the model's units priced as cosmwasm-vm prices them, plus
 //!   the contract's own work around it: the entry point, the `Env`, the
 //!   JSON message and every feature's decimal parse, the active record's
-//!   copies, and the answer. That work is bounded by [`CALL_VM_GAS`] +
+//!   copies, and the answer, plus what wasmvm charges to deserialise the
+//!   answer ([`CHECK_RESULT_MAX_BYTES`] at one SDK gas per byte: measured
+//!   on a wasmd node by the localnet suite, where it was missing). That work is bounded by [`CALL_VM_GAS`] +
 //!   [`FEATURE_VM_GAS`] per feature + [`MESSAGE_BYTE_VM_GAS`] per byte of
 //!   the query message + [`RECORD_BYTE_VM_GAS`] per byte of the active
 //!   record (+ [`SPLIT_RECORD_BYTE_VM_GAS`] per byte for each read after
@@ -30,15 +39,17 @@
 use vigil_guard_api::gas::WasmdGas;
 use vigil_guard_api::msg::CheckGas;
 use vigil_inference_core::cost::Cost;
+use vigil_inference_core::envelope::{EnvelopeCoefficients, MAX_FEATURE_BYTES};
 
+use crate::state::envelope::ENVELOPE_KEY;
 use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
 
 /// CosmWasm gas of a `Check` beyond the model, the message and the
-/// record: the entry point, region allocation, the `Env`, the header and
-/// the answer. Refitted on the 0.2 artifact (serde's message reader and
-/// answer writer): the 360 cases of `check_gas` need at least 21,856,330;
-/// 0.1's hand-written JSON needed more (25,500,000 was its fit).
-pub const CALL_VM_GAS: u64 = 22_500_000;
+/// record: the entry point, region allocation, the `Env`, the header, the
+/// read of the data envelope's key and the answer. Refitted with the data
+/// envelope: the 720 cases of `check_gas` need at least 25,269,970
+/// (21,856,330 before the envelope's key was read).
+pub const CALL_VM_GAS: u64 = 25_500_000;
 /// CosmWasm gas per feature beyond its bytes: one string of the message's
 /// list and its decimal parse (an exponent costs most).
 pub const FEATURE_VM_GAS: u64 = 720_000;
@@ -53,11 +64,78 @@ pub const RECORD_BYTE_VM_GAS: u64 = 1_300;
 /// buffer grown and copied.
 pub const SPLIT_RECORD_BYTE_VM_GAS: u64 = 3_800;
 
+/// The largest `ContractInfo` record of the guard this bound assumes, in
+/// bytes (protobuf): code id (11), creator and admin addresses of up to
+/// 75 characters each (a 32-byte address under a prefix of up to 16
+/// characters: 78 each with their tags), a label of up to 128 bytes
+/// (wasmd's default `MaxLabelSize`: 131), the creation position (24) and
+/// two IBC port ids (`wasm.` + the address: 83 each) is 488.
+pub const CONTRACT_INFO_MAX_BYTES: usize = 512;
+
+/// The largest `CodeInfo` record of the guard's code this bound assumes, in
+/// bytes (protobuf): the code hash (34), the creator (78) and an
+/// instantiate permission naming at most one address (84) is 196.
+pub const CODE_INFO_MAX_BYTES: usize = 256;
+
+/// The largest `Check` answer as JSON: `CheckResponse` with the longest
+/// value of every field (scores and thresholds in `[0, 1]` with 18
+/// fractional digits, a `u32` version).
+const CHECK_ANSWER_MAX_JSON: usize = concat!(
+    r#"{"allow":false,"score":"0.999999999999999999","#,
+    r#""threshold":"0.999999999999999999","model_version":4294967295,"paused":false,"#,
+    r#""out_of_envelope":4294967295,"out_of_envelope_features":"#,
+    r#"[65535,65535,65535,65535,65535,65535,65535,65535]}"#
+)
+.len();
+
+/// Bytes of the largest raw result of a `Check` (the `ContractResult`
+/// wasmvm deserialises, `{"ok":"<the answer in base64>"}`), charged at
+/// [`WasmdGas::deserialization_per_byte`].
+pub const CHECK_RESULT_MAX_BYTES: usize =
+    r#"{"ok":""}"#.len() + CHECK_ANSWER_MAX_JSON.div_ceil(3) * 4;
+
+/// CosmWasm gas of the data envelope's part of a `Check` when there is one
+/// (`vigil_inference_core::envelope::Envelope::cost`'s shape): its bytes
+/// copied out of storage and decoded twice (validation, clamp), per
+/// feature two bounds converted and compared, the input clamped and
+/// reported, and the report written into the answer (at most eight
+/// indexes). Measured on the artifact by `check_gas` (every input shape, in
+/// and out of the envelope).
+pub const ENVELOPE_VM_GAS: EnvelopeCoefficients = EnvelopeCoefficients {
+    per_call: 3_400_000,
+    per_feature: 1_000_000,
+    per_byte: 20_000,
+};
+
+/// The CosmWasm gas of the envelope's part of a `Check` on `n_features`
+/// inputs with an envelope of `envelope_bytes` (0: none; the read of its
+/// absent key is part of [`CALL_VM_GAS`]).
+pub fn envelope_vm_gas(n_features: usize, envelope_bytes: usize) -> u64 {
+    match envelope_bytes {
+        0 => 0,
+        bytes => ENVELOPE_VM_GAS.bound(n_features, bytes),
+    }
+}
+
+/// The largest envelope of `n_features` features, in bytes: what a quote
+/// assumes when it does not read the stored one (two packed bounds of at
+/// most 20 bytes per feature; a typical one takes 3-6 bytes a bound).
+pub fn envelope_bytes_bound(n_features: usize) -> usize {
+    n_features.saturating_mul(MAX_FEATURE_BYTES)
+}
+
 /// The SDK gas of one `Check` on a model of cost `cost` (its
 /// [`Cost::of`]), with `n_features` inputs sent in a query message of
-/// `message_bytes` bytes ([`check_message_bytes`]): an upper bound, split as
+/// `message_bytes` bytes ([`check_message_bytes`]) on a guard whose data
+/// envelope is `envelope_bytes` long (0: none): an upper bound, split as
 /// wasmd charges it, priced with [`WasmdGas::DEFAULT`].
-pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: bool) -> CheckGas {
+pub fn check_gas(
+    cost: &Cost,
+    n_features: usize,
+    message_bytes: usize,
+    envelope_bytes: usize,
+    pinned: bool,
+) -> CheckGas {
     let wasmd = WasmdGas::DEFAULT;
     let max_value = wasmd.max_value_bytes as u128;
     let record = ACTIVE_HEADER_LEN as u128 + u128::from(cost.model_bytes);
@@ -66,31 +144,42 @@ pub fn check_gas(cost: &Cost, n_features: usize, message_bytes: usize, pinned: b
     let reads = record / max_value + 1;
     // Continuation keys are the first key, 0xFF and a 2-byte index.
     let key_bytes = (wasmd.key_prefix as u128 + ACTIVE_KEY.len() as u128) * reads + 3 * (reads - 1);
-    let storage = u128::from(wasmd.read_flat) * reads
-        + u128::from(wasmd.read_per_byte) * (key_bytes + record);
+    // The envelope: one more read, of its key and bytes (none when absent).
+    let envelope = envelope_bytes as u128;
+    let envelope_key = wasmd.key_prefix as u128 + ENVELOPE_KEY.len() as u128;
+    let storage = u128::from(wasmd.read_flat) * (reads + 1)
+        + u128::from(wasmd.read_per_byte) * (key_bytes + record + envelope_key + envelope);
     let model = u128::from(cost.cosmwasm_units) * u128::from(wasmd.vm_gas_per_op);
     let call = u128::from(CALL_VM_GAS)
         + u128::from(FEATURE_VM_GAS) * n_features as u128
         + u128::from(MESSAGE_BYTE_VM_GAS) * message_bytes as u128
         + u128::from(RECORD_BYTE_VM_GAS) * record
-        + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1);
+        + u128::from(SPLIT_RECORD_BYTE_VM_GAS) * record * (reads - 1)
+        + u128::from(envelope_vm_gas(n_features, envelope_bytes));
+    // wasmvm adds the deserialisation of the answer to the VM gas.
+    let answer = u128::from(wasmd.deserialization_vm_gas(CHECK_RESULT_MAX_BYTES));
     CheckGas {
-        setup: wasmd.setup(pinned),
+        // wasmd looks the guard up before the call; then the instance.
+        setup: wasmd
+            .setup(pinned)
+            .saturating_add(wasmd.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES)),
         storage: u64::try_from(storage).unwrap_or(u64::MAX),
-        compute: wasmd.sdk_gas_ceil(model + call),
+        compute: wasmd.sdk_gas_ceil(model + call + answer),
     }
 }
 
 /// The quoted `Check` bound of a model of cost `cost` on a guard of
-/// `n_features` inputs: inputs of `QUOTE_VALUE_CHARS` characters, code not
-/// pinned (what `Model` and `Cost` answer, and what `max_check_gas` bounds
-/// above setup).
+/// `n_features` inputs: inputs of `QUOTE_VALUE_CHARS` characters, the
+/// largest data envelope ([`envelope_bytes_bound`]: the quote holds
+/// whatever the test set becomes), code not pinned (what `Model` and `Cost`
+/// answer, and what `max_check_gas` bounds above setup).
 pub fn quoted_check_gas(cost: &Cost, n_features: u16) -> CheckGas {
     let n = usize::from(n_features);
     check_gas(
         cost,
         n,
         check_message_bytes_for(n, vigil_guard_api::gas::QUOTE_VALUE_CHARS),
+        envelope_bytes_bound(n),
         false,
     )
 }
@@ -115,6 +204,40 @@ pub fn check_message_bytes_for(n_features: usize, chars_per_value: usize) -> usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_check_result_is_what_the_bound_charges() {
+        let longest = cosmwasm_std::Decimal::from_atomics(999_999_999_999_999_999u128, 18).unwrap();
+        let answer = crate::msg::CheckResponse {
+            allow: false,
+            score: longest,
+            threshold: longest,
+            model_version: u32::MAX,
+            paused: false,
+            out_of_envelope: u32::MAX,
+            out_of_envelope_features: vec![u16::MAX; vigil_inference_core::envelope::REPORTED],
+        };
+        let json = cosmwasm_std::to_json_binary(&answer).unwrap();
+        assert_eq!(json.len(), CHECK_ANSWER_MAX_JSON);
+        // What the VM hands wasmvm: the query's ContractResult, the answer in base64.
+        let result = cosmwasm_std::ContractResult::Ok(json);
+        assert_eq!(
+            cosmwasm_std::to_json_vec(&result).unwrap().len(),
+            CHECK_RESULT_MAX_BYTES
+        );
+        // Any other answer is no longer.
+        let short = crate::msg::CheckResponse {
+            allow: true,
+            score: cosmwasm_std::Decimal::one(),
+            threshold: cosmwasm_std::Decimal::percent(50),
+            model_version: 1,
+            paused: false,
+            out_of_envelope: 0,
+            out_of_envelope_features: Vec::new(),
+        };
+        let short = cosmwasm_std::ContractResult::Ok(cosmwasm_std::to_json_binary(&short).unwrap());
+        assert!(cosmwasm_std::to_json_vec(&short).unwrap().len() < CHECK_RESULT_MAX_BYTES);
+    }
 
     #[test]
     fn message_bytes_match_serde_json() {
@@ -153,23 +276,36 @@ mod tests {
         let wasmd = WasmdGas::DEFAULT;
         let max_value = wasmd.max_value_bytes as u64;
         let prefix_and_key = wasmd.key_prefix as u64 + ACTIVE_KEY.len() as u64;
-        let one = check_gas(&cost(155), 8, 0, false);
-        assert_eq!(one.storage, 1_000 + 3 * (prefix_and_key + 10 + 155));
+        // Every Check also reads the envelope's key (absent here: no bytes).
+        let envelope = 1_000 + 3 * (wasmd.key_prefix as u64 + ENVELOPE_KEY.len() as u64);
+        let one = check_gas(&cost(155), 8, 0, 0, false);
+        assert_eq!(
+            one.storage,
+            1_000 + 3 * (prefix_and_key + 10 + 155) + envelope
+        );
+        // An envelope of 100 bytes: 3 gas a byte more, and its compute.
+        let with = check_gas(&cost(155), 8, 0, 100, false);
+        assert_eq!(with.storage, one.storage + 300);
+        assert!(with.compute > one.compute);
         // A record of exactly one full value: a second, empty read of the
         // first continuation key (3 bytes longer).
         let full = max_value - ACTIVE_HEADER_LEN as u64;
-        let two = check_gas(&cost(full), 8, 0, false);
+        let two = check_gas(&cost(full), 8, 0, 0, false);
         assert_eq!(
             two.storage,
-            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + max_value)
+            2 * 1_000 + 3 * (2 * prefix_and_key + 3 + max_value) + envelope
         );
         // One byte less: a single read.
         assert_eq!(
-            check_gas(&cost(full - 1), 8, 0, false).storage,
-            1_000 + 3 * (prefix_and_key + max_value - 1)
+            check_gas(&cost(full - 1), 8, 0, 0, false).storage,
+            1_000 + 3 * (prefix_and_key + max_value - 1) + envelope
         );
-        assert_eq!(one.setup, wasmd.setup(false));
-        assert_eq!(check_gas(&cost(155), 8, 0, true).setup, wasmd.setup(true));
+        let lookup = wasmd.contract_lookup(CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES);
+        assert_eq!(one.setup, wasmd.setup(false) + lookup);
+        assert_eq!(
+            check_gas(&cost(155), 8, 0, 0, true).setup,
+            wasmd.setup(true) + lookup
+        );
     }
 
     #[test]
@@ -179,7 +315,7 @@ mod tests {
             cosmwasm_units: 25_000,
             model_bytes: 100,
         };
-        let b = |c: &Cost, n, m| check_gas(c, n, m, false).compute;
+        let b = |c: &Cost, n, m| check_gas(c, n, m, 0, false).compute;
         let heavier = Cost {
             cosmwasm_units: 2_500_000,
             ..base
@@ -198,6 +334,6 @@ mod tests {
         };
         // No overflow: the storage saturates, and so does the total.
         assert!(b(&huge, 1, 1) >= units(&huge));
-        assert_eq!(check_gas(&huge, 1, 1, false).total(), u64::MAX);
+        assert_eq!(check_gas(&huge, 1, 1, usize::MAX, false).total(), u64::MAX);
     }
 }

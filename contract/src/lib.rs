@@ -11,6 +11,8 @@
 //! - [`execute`]: execute handlers by subject (proposals, test set, admin);
 //! - [`query`]: query handlers;
 //! - [`migrate`]: migration (and the reader of 0.1 stores);
+//! - [`envelope`]: the data envelope (clamp and report out-of-range
+//!   inputs; kept up to date with the test set);
 //! - [`poim`]: metrics, the acceptance rule, chunked evaluation;
 //! - [`models`]: model validation and installation;
 //! - [`state`]: storage (cw-storage-plus, and raw bytes where gas asks);
@@ -23,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod envelope;
 pub mod error;
 pub mod execute;
 pub mod gas;

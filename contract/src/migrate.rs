@@ -2,23 +2,31 @@
 //! version (semver order, pre-releases included). The same version is a
 //! no-op; any older version is upgraded, and a store older than 0.2 (the
 //! 0.1 layout: compact binary records) is converted to this one first.
-use cosmwasm_std::{DepsMut, Response, Storage};
+use cosmwasm_std::{DepsMut, Response};
 use semver::Version;
-use vigil_inference_core::Model;
 
-use crate::error::{invalid_model, ContractError};
-use crate::gas::quoted_check_gas;
-use crate::poim;
-use crate::state::{
-    blob_key, candidate_key, chunked, Best, ModelInfo, ACTIVE_VERSION, BEST, CONFIG,
-    LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
-    VAULT,
+use crate::error::ContractError;
+#[cfg(feature = "from-0-1")]
+use crate::{
+    error::invalid_model,
+    gas::quoted_check_gas,
+    poim,
+    state::{
+        blob_key, candidate_key, chunked, Best, ModelInfo, ACTIVE_VERSION, BEST, CONFIG,
+        LATEST_VERSION, MODELS, MODEL_BY_HASH, NEXT_PROPOSAL, OPEN_PROPOSAL, PROPOSALS, TEST_SET,
+        VAULT,
+    },
 };
+#[cfg(feature = "from-0-1")]
+use cosmwasm_std::Storage;
+#[cfg(feature = "from-0-1")]
+use vigil_inference_core::Model;
 
 /// The smallest `max_check_gas` a converted 0.1 store gets (SDK gas above
 /// setup): what the CLI gives a guard without an initial model.
 pub const MIGRATED_MAX_CHECK_GAS_FLOOR: u64 = vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
 
+#[cfg(feature = "from-0-1")]
 pub mod v0_1;
 
 fn parse(version: &str) -> Result<Version, ContractError> {
@@ -48,6 +56,7 @@ pub fn migrate(
             to: version.to_string(),
         });
     }
+    #[cfg_attr(not(feature = "from-0-1"), allow(unused_mut))]
     let mut response = Response::new()
         .add_attribute("action", "migrate")
         .add_attribute("from_version", &stored.version)
@@ -58,21 +67,32 @@ pub fn migrate(
     // Every version before 0.2.0-0 has the 0.1 layout; 0.2 pre-releases
     // (0.2.0-rc.1, ...) are older than 0.2.0 but have its layout.
     if (from.major, from.minor) < (0, 2) {
-        let (models, proposals) = convert_v0_1(deps.storage, height)?;
-        response = response
-            .add_attribute("converted_models", models.to_string())
-            .add_attribute("converted_proposals", proposals.to_string());
+        #[cfg(feature = "from-0-1")]
+        {
+            let (models, proposals) = convert_v0_1(deps.storage, height)?;
+            response = response
+                .add_attribute("converted_models", models.to_string())
+                .add_attribute("converted_proposals", proposals.to_string());
+        }
+        #[cfg(not(feature = "from-0-1"))]
+        {
+            let _ = height;
+            return Err(ContractError::StoreFrom0_1 {
+                version: stored.version,
+            });
+        }
     }
     cw2::set_contract_version(deps.storage, name, version)?;
     Ok(response)
 }
 
-/// Convert a 0.1 store: every record read by [`v0_1`] is written the 0.2
+/// Convert a 0.1 store (the `from-0-1` feature): every record read by [`v0_1`] is written the 0.2
 /// way; the items keep their keys (overwritten), model info and proposals
 /// move to their maps (old keys removed). The active record, blobs,
 /// candidate blobs and samples are unchanged. Returns how many model
 /// versions and proposals were converted. Open proposals' stall windows
 /// start at `height`.
+#[cfg(feature = "from-0-1")]
 pub fn convert_v0_1(
     storage: &mut dyn Storage,
     height: u64,
@@ -149,6 +169,8 @@ pub fn convert_v0_1(
 
     config.settings.max_check_gas = max_check_gas;
     CONFIG.save(storage, &config)?;
+    // The data envelope (new in 0.2), from the stored test set.
+    crate::envelope::rebuild(storage, &config.settings)?;
     if let Some(metrics) = best {
         BEST.save(
             storage,

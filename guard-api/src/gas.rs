@@ -30,7 +30,8 @@ pub struct WasmdGas {
     pub write_per_byte: u64,
     /// A delete (`DeleteCost`).
     pub delete: u64,
-    /// An existence check (`HasCost`; CosmWasm has no such import).
+    /// An existence check (`HasCost`; CosmWasm has no such import; wasmd's
+    /// `IsPinnedCode` is one, in [`WasmdGas::contract_lookup`]).
     pub has: u64,
     /// Iterator creation and each step (`IterNextCostFlat`).
     pub iter_next_flat: u64,
@@ -45,6 +46,12 @@ pub struct WasmdGas {
     /// The largest value cosmwasm-vm passes through a storage import
     /// (128 KiB): larger values are split over several records.
     pub max_value_bytes: usize,
+    /// SDK gas per byte of a call's raw result (the `ContractResult` JSON
+    /// the VM returns: a query's answer as base64 inside `{"ok":"..."}`,
+    /// an execute's `Response`), which wasmvm charges to deserialise it
+    /// (wasmd's `DefaultDeserializationCostPerByte`, added to the VM gas the
+    /// call used). Measured on a wasmd node: the localnet suite's gas table.
+    pub deserialization_per_byte: u64,
 }
 
 impl WasmdGas {
@@ -64,6 +71,7 @@ impl WasmdGas {
         query_limit: 3_000_000,
         key_prefix: 33,
         max_value_bytes: 128 * 1024,
+        deserialization_per_byte: 1,
     };
 
     /// SDK gas of reading one record: the contract's key of `key_bytes`
@@ -98,6 +106,23 @@ impl WasmdGas {
             + record_bytes.map_or(0, |b| self.read_per_byte * (self.key_prefix + b) as u64)
     }
 
+    /// SDK gas of wasmd's lookup of the called contract before every
+    /// execute and smart query (`Keeper::contractInstance`, then
+    /// `IsPinnedCode`): its `ContractInfo` record (key
+    /// [`CONTRACT_INFO_KEY_BYTES`], value `contract_info_bytes`) and its
+    /// `CodeInfo` record (key [`CODE_INFO_KEY_BYTES`], value
+    /// `code_info_bytes`) read from the wasm module's store, and the pinned
+    /// code index checked with `Has`. Not under the contract's key prefix.
+    /// Measured on a wasmd node: the localnet suite's gas table.
+    pub fn contract_lookup(&self, contract_info_bytes: usize, code_info_bytes: usize) -> u64 {
+        let bytes = (CONTRACT_INFO_KEY_BYTES + CODE_INFO_KEY_BYTES) as u64
+            + contract_info_bytes as u64
+            + code_info_bytes as u64;
+        (2 * self.read_flat)
+            .saturating_add(self.has)
+            .saturating_add(self.read_per_byte.saturating_mul(bytes))
+    }
+
     /// SDK gas of a call's setup.
     pub fn setup(&self, pinned: bool) -> u64 {
         if pinned {
@@ -113,6 +138,14 @@ impl WasmdGas {
         u64::try_from(vm_gas.div_ceil(u128::from(self.multiplier))).unwrap_or(u64::MAX)
     }
 
+    /// CosmWasm gas wasmvm adds to a call's VM gas to deserialise its raw
+    /// result of `result_bytes` bytes.
+    pub fn deserialization_vm_gas(&self, result_bytes: usize) -> u64 {
+        (result_bytes as u64)
+            .saturating_mul(self.deserialization_per_byte)
+            .saturating_mul(self.multiplier)
+    }
+
     /// CosmWasm gas in SDK gas, rounded down, as wasmd charges it.
     pub fn sdk_gas_floor(&self, vm_gas: u64) -> u64 {
         vm_gas / self.multiplier
@@ -124,6 +157,14 @@ impl Default for WasmdGas {
         WasmdGas::DEFAULT
     }
 }
+
+/// Bytes of the key of a contract's `ContractInfo` in wasmd's store
+/// (`GetContractAddressKey`: `0x02` and the 32-byte contract address).
+pub const CONTRACT_INFO_KEY_BYTES: usize = 33;
+
+/// Bytes of the key of a code's `CodeInfo` in wasmd's store (`GetCodeKey`:
+/// `0x01` and the 8-byte code id).
+pub const CODE_INFO_KEY_BYTES: usize = 9;
 
 /// Characters per input value that quoted `Check` bounds assume when the
 /// inputs are not known yet (`Model` and `Cost` answers, `vigil inspect`):
@@ -139,6 +180,16 @@ pub const DEFAULT_MAX_CHECK_GAS_FLOOR: u64 = 100_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contract_lookup_is_two_reads_and_a_has() {
+        let g = WasmdGas::DEFAULT;
+        assert_eq!(g.contract_lookup(0, 0), 3_000 + 3 * (33 + 9));
+        assert_eq!(
+            g.contract_lookup(100, 80) - g.contract_lookup(0, 0),
+            3 * 180
+        );
+    }
 
     #[test]
     fn prices_include_the_key_prefix() {

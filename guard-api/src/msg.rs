@@ -9,7 +9,9 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, Decimal, SignedDecimal, Uint128};
 
-use crate::settings::{default_stall_blocks, default_stall_fee, InvalidSetting, Settings};
+use crate::settings::{
+    default_envelope_margin, default_stall_blocks, default_stall_fee, InvalidSetting, Settings,
+};
 
 /// Longest feature value (a decimal string) in `Check`, `Score` and test
 /// samples, in bytes (decimals are ASCII: characters). Longer is refused
@@ -124,6 +126,11 @@ pub struct InstantiateMsg {
     /// proposal, or moved to the vault by an admin cancel; default 0.05.
     #[serde(default = "default_stall_fee")]
     pub stall_fee: Decimal,
+    /// The data envelope's margin (a share of each feature's test-set
+    /// range; `null` turns the envelope off); default 0.05. See
+    /// `Settings::envelope_margin`.
+    #[serde(default = "default_envelope_margin")]
+    pub envelope_margin: Option<Decimal>,
     /// A first model (admin-installed, no evaluation).
     pub initial_model: Option<Binary>,
     /// A first test set (checked by the class-balance rule like any other).
@@ -259,6 +266,15 @@ pub struct ConfigUpdate {
     pub stall_blocks: Option<u64>,
     /// New stall fee (applies to proposals made after it).
     pub stall_fee: Option<Decimal>,
+    /// New envelope margin (the envelope is recomputed from the test set
+    /// at once): absent keeps it, `null` (`Some(None)`) turns the envelope
+    /// off, a value sets it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub envelope_margin: Option<Option<Decimal>>,
 }
 
 /// Queries.
@@ -372,6 +388,12 @@ pub struct ScoreResponse {
     pub model_version: u32,
     /// The three largest contributions, largest first (empty for MLPs).
     pub contributions: Vec<Contribution>,
+    /// Inputs outside the data envelope (clamped into it before scoring).
+    #[serde(default)]
+    pub out_of_envelope: u32,
+    /// The first of them (at most 8), by feature index, ascending.
+    #[serde(default)]
+    pub out_of_envelope_features: Vec<u16>,
 }
 
 /// `Check` answer.
@@ -387,6 +409,21 @@ pub struct CheckResponse {
     pub model_version: u32,
     /// The guard is paused: `allow` is the configured paused behaviour.
     pub paused: bool,
+    /// Inputs outside the data envelope: clamped into it before scoring, so
+    /// an out-of-range trigger reaches no model. An integrator may deny
+    /// them ([`CheckResponse::in_envelope`]). Zero while paused.
+    #[serde(default)]
+    pub out_of_envelope: u32,
+    /// The first of them (at most 8), by feature index, ascending.
+    #[serde(default)]
+    pub out_of_envelope_features: Vec<u16>,
+}
+
+impl CheckResponse {
+    /// Every input was inside the data envelope (none was clamped).
+    pub fn in_envelope(&self) -> bool {
+        self.out_of_envelope == 0
+    }
 }
 
 /// Metrics of a model on a test-set version.
@@ -472,6 +509,8 @@ pub struct ConfigResponse {
     pub stall_blocks: u64,
     /// Stall fee (share of a bond).
     pub stall_fee: Decimal,
+    /// Data envelope margin (`None`: off).
+    pub envelope_margin: Option<Decimal>,
     /// Paused now.
     pub paused: bool,
     /// Vault balance (rewards available).
@@ -636,6 +675,7 @@ impl InstantiateMsg {
             eval_batch: self.eval_batch,
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
+            envelope_margin: self.envelope_margin,
         }
     }
 
@@ -683,6 +723,9 @@ impl ConfigUpdate {
         if let Some(v) = self.stall_fee {
             s.stall_fee = v;
         }
+        if let Some(v) = self.envelope_margin {
+            s.envelope_margin = v;
+        }
         s.validate()?;
         Ok(s)
     }
@@ -705,6 +748,7 @@ impl ConfigResponse {
             eval_batch: self.eval_batch,
             stall_blocks: self.stall_blocks,
             stall_fee: self.stall_fee,
+            envelope_margin: self.envelope_margin,
         }
     }
 }
@@ -743,6 +787,22 @@ mod tests {
     }
 
     #[test]
+    fn the_envelope_is_on_unless_turned_off() {
+        // Absent from a stored or sent Settings: the default margin.
+        let keep: ConfigUpdate = from_json(br#"{"min_bond":"5"}"#).unwrap();
+        assert_eq!(keep.envelope_margin, None);
+        let off: ConfigUpdate = from_json(br#"{"envelope_margin":null}"#).unwrap();
+        assert_eq!(off.envelope_margin, Some(None));
+        let set: ConfigUpdate = from_json(br#"{"envelope_margin":"0.2"}"#).unwrap();
+        assert_eq!(set.envelope_margin, Some(Some(Decimal::percent(20))));
+        let old: CheckResponse = from_json(
+            br#"{"allow":true,"score":"0","threshold":"0.5","model_version":1,"paused":false}"#,
+        )
+        .unwrap();
+        assert!(old.in_envelope() && old.out_of_envelope_features.is_empty());
+    }
+
+    #[test]
     fn updates_are_checked_as_the_contract_checks_them() {
         let base = Settings {
             n_features: 2,
@@ -758,6 +818,7 @@ mod tests {
             eval_batch: 100,
             stall_blocks: 600,
             stall_fee: Decimal::percent(5),
+            envelope_margin: Some(Decimal::percent(5)),
         };
         base.validate().unwrap();
         let bad = ConfigUpdate {

@@ -45,12 +45,34 @@ pub struct Settings {
     /// proposer.
     #[serde(default = "default_stall_fee")]
     pub stall_fee: Decimal,
+    /// The data envelope's margin, a share of each feature's test-set
+    /// range added on both sides: `Check` and `Score` clamp every raw input
+    /// into `[min - margin x range, max + margin x range]` of the test set's
+    /// values and report the features they clamped. `None` turns the
+    /// envelope off (0.1's behaviour); `0` clamps to the test set's range
+    /// itself. Default [`DEFAULT_ENVELOPE_MARGIN`].
+    #[serde(default = "default_envelope_margin")]
+    pub envelope_margin: Option<Decimal>,
 }
 
 /// Default `stall_blocks`: 600 blocks (about an hour at 6 s blocks).
 pub const DEFAULT_STALL_BLOCKS: u64 = 600;
 /// Default `stall_fee`: 5% of the bond.
 pub const DEFAULT_STALL_FEE: Decimal = Decimal::percent(5);
+
+/// Default `envelope_margin`: 5% of each feature's test-set range on each
+/// side. The margin is the band of values no sample exercised that a model
+/// still sees unclamped: narrow, so a trigger must sit within 5% of the
+/// range beyond the extremes the judge saw, yet wide enough that honest
+/// inputs just beyond the test set's extremes pass unchanged (and are not
+/// reported, so an integrator denying out-of-envelope inputs does not
+/// refuse every new record value).
+pub const DEFAULT_ENVELOPE_MARGIN: Decimal = Decimal::percent(5);
+
+/// [`DEFAULT_ENVELOPE_MARGIN`], on (serde default).
+pub fn default_envelope_margin() -> Option<Decimal> {
+    Some(DEFAULT_ENVELOPE_MARGIN)
+}
 
 /// [`DEFAULT_STALL_BLOCKS`] (serde default).
 pub fn default_stall_blocks() -> u64 {

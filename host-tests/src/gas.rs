@@ -263,6 +263,7 @@ pub fn instantiate_msg(n_features: usize, model: Option<&[u8]>, eval_batch: u32)
         eval_batch,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: model.map(|m| m.to_vec().into()),
         initial_test_set: Vec::new(),
     }
@@ -331,6 +332,73 @@ pub fn install(chain: &mut Chain, n_features: usize, blob: &[u8]) -> Result<Outc
         Err(e) => Err(format!("instantiate: {e}")),
     }
 }
+
+/// [`install`] with `rows` as the guard's initial test set (labels
+/// alternating, so the class-balance rule admits them): the guard derives
+/// its data envelope from them, at the default margin
+/// ([`envelope_bytes`] is its size).
+pub fn install_with_test_set(
+    chain: &mut Chain,
+    n_features: usize,
+    blob: &[u8],
+    rows: &[Vec<String>],
+) -> Result<Outcome, String> {
+    chain.reset();
+    let admin = chain.addr("admin");
+    let msg = InstantiateMsg {
+        initial_test_set: rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| TestSample {
+                features: r.clone(),
+                label: i % 2 == 1,
+            })
+            .collect(),
+        ..instantiate_msg(n_features, Some(blob), 100)
+    };
+    let outcome = chain.instantiate(&admin, &[], &msg, TX_LIMIT);
+    match &outcome.result {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err(format!("instantiate: {e}")),
+    }
+}
+
+/// Bytes of the data envelope a guard with the default margin derives from
+/// the test set `rows` (the contract's record, rebuilt with the core's
+/// arithmetic).
+pub fn envelope_bytes(rows: &[Vec<String>]) -> usize {
+    use vigil_inference_core::decimal::Exact;
+    use vigil_inference_core::envelope;
+    let Some(first) = rows.first() else {
+        return 0;
+    };
+    let margin = vigil_guard_api::settings::DEFAULT_ENVELOPE_MARGIN
+        .atomics()
+        .u128();
+    let mut bytes = Vec::new();
+    for i in 0..first.len() {
+        let values: Vec<Exact> = rows
+            .iter()
+            .map(|r| Exact::parse(&r[i]).expect("a stored value"))
+            .collect();
+        let lo = values
+            .iter()
+            .min_by(|a, b| envelope::cmp_exact(a, b))
+            .expect("a row");
+        let hi = values
+            .iter()
+            .max_by(|a, b| envelope::cmp_exact(a, b))
+            .expect("a row");
+        let (lo, hi) = envelope::widen(lo, hi, margin);
+        envelope::pack(&lo, &hi, &mut bytes);
+    }
+    bytes.len()
+}
+
+/// The contract's key of its data envelope
+/// (`vigil_guard::state::envelope::ENVELOPE_KEY`, which `gas_budget`
+/// holds this to).
+pub const ENVELOPE_KEY: &[u8] = b"envelope";
 
 /// A `Check` query with `features`, within `limit` SDK gas.
 pub fn check(chain: &mut Chain, features: &[String], limit: u64) -> Outcome {
@@ -673,10 +741,14 @@ pub struct GuardedInference {
     /// The same call priced as cosmwasm-vm prices it, in units of 115
     /// CosmWasm gas ([`cosmwasm_operator_cost`]), on the query's input.
     pub core_cosmwasm_units: u64,
-    /// The floor: what any contract running this model must pay above
-    /// setup: one read of the model under a one-byte key (1,000 + 3 per
-    /// byte of wasmd's key prefix, the key and the blob) plus the core's
-    /// own parse + inference as cosmwasm-vm meters it.
+    /// Bytes of the guard's data envelope (from its test set).
+    pub envelope_bytes: u64,
+    /// The floor: what any contract running this model behind a data
+    /// envelope must pay above setup: one read of the model under a
+    /// one-byte key (1,000 + 3 per byte of wasmd's key prefix, the key and
+    /// the blob), one read of the envelope (under the contract's key), plus
+    /// the core's own parse + inference as cosmwasm-vm meters it and
+    /// wasmvm's deserialisation of the answer returned (1 SDK gas a byte).
     pub floor: u64,
 }
 
@@ -743,7 +815,11 @@ pub fn guarded_inference_of_blob(
     blob: Vec<u8>,
 ) -> Result<GuardedInference, String> {
     let core_ops = measure_ops(runner, model, &blob)?;
-    install(chain, model.features.len(), &blob)?;
+    // A guard with a test set, so it has a data envelope (its bounds come
+    // from the set's values; 20 rows of the model's own input shape).
+    let test_set = rows_for(model, 20, 3);
+    install_with_test_set(chain, model.features.len(), &blob, &test_set)?;
+    let envelope_bytes = envelope_bytes(&test_set) as u64;
     let features = rows_for(model, 1, 7).remove(0);
     // The native answer, to be sure the query did the inference.
     let native = native_outputs(&blob, std::slice::from_ref(&features))?.remove(0);
@@ -751,7 +827,7 @@ pub fn guarded_inference_of_blob(
     let parsed = Model::parse(&blob).map_err(|e| format!("{e:?}"))?;
     let outcome = check(chain, &features, chain.gas().query_limit);
     let answer: CheckResponse = outcome.parse()?;
-    if answer.allow != !native.label {
+    if answer.out_of_envelope == 0 && answer.allow != !native.label {
         return Err(format!(
             "Check answered {answer:?}, the core says {native:?}"
         ));
@@ -766,13 +842,20 @@ pub fn guarded_inference_of_blob(
         .map_err(|e| e.to_string())?
         .fuel;
     let gas = chain.gas();
-    let compute = gas.sdk_gas_ceil(u128::from(core_cosmwasm_units) * u128::from(gas.vm_gas_per_op));
+    // wasmvm's deserialisation of the answer: any guard answers, and this
+    // is what this answer costs (1 SDK gas per byte of its raw result).
+    let answer = gas.deserialization_vm_gas(outcome.gas.result_bytes as usize);
+    let compute = gas.sdk_gas_ceil(
+        u128::from(core_cosmwasm_units) * u128::from(gas.vm_gas_per_op) + u128::from(answer),
+    );
+    let envelope_key = ENVELOPE_KEY.len();
     Ok(GuardedInference {
         blob_bytes: blob.len() as u64,
+        envelope_bytes,
         check: outcome.gas,
         core_ops,
         core_cosmwasm_units,
-        floor: gas.read(1, blob.len()) + compute,
+        floor: gas.read(1, blob.len()) + gas.read(envelope_key, envelope_bytes as usize) + compute,
     })
 }
 

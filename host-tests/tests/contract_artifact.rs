@@ -217,6 +217,7 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         eval_batch: 50,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: Some(blob.clone().into()),
         initial_test_set: Vec::new(),
     };
@@ -258,8 +259,9 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         assert_eq!(answer.threshold, Decimal::percent(50), "{name}: threshold");
         assert_eq!(answer.model_version, 1, "{name}: model_version");
         assert!(!answer.paused, "{name}: paused");
-        // Check reads exactly one record: the active model.
-        assert_eq!(gas.kv.reads, 1, "{name}: Check reads one record");
+        // Check reads exactly two records: the active model and the data
+        // envelope (absent here: no test set).
+        assert_eq!(gas.kv.reads, 2, "{name}: Check reads two records");
         assert_eq!(gas.kv.writes, 0, "{name}: a query writes nothing");
         assert!(gas.total() < WasmdGas::DEFAULT.query_limit);
     }

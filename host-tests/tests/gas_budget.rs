@@ -5,9 +5,10 @@
 //! are reported by `cargo run --release -p host-tests --bin gas-report`.
 //!
 //! * a guarded inference (`Check`) of the eth-fraud-shaped MLP, and of the
-//!   eth-fraud-shaped GBDT (100 trees of depth 3), costs at most 1.10 x its
-//!   floor above setup (one read of the model + the core's own
-//!   compute): message parsing and the answer add little;
+//!   eth-fraud-shaped GBDT (100 trees of depth 3), behind a data envelope,
+//!   costs at most 1.10 x its floor above setup (one read of the model, one
+//!   of the envelope, and the core's own compute): message parsing, the
+//!   clamp and the answer add little;
 //! * an MLP of 500,000 parameters or more runs in one smart query
 //!   (3,000,000 SDK gas); its blob is larger than one storage record may
 //!   be, so this also proves the chunked storage on the real VM;
@@ -68,14 +69,22 @@ fn eth_fraud_checks_are_within_ten_percent_of_their_floor() {
         .unwrap_or_else(|e| panic!("{e}"));
     for (name, g) in [("MLP 38-32-16-1", mlp), ("GBDT 100x3", gbdt)] {
         eprintln!(
-            "{name} ({} blob bytes): Check {:?}; above setup {} vs floor {} ({:.3}x)",
+            "{name} ({} blob bytes, envelope {} bytes): Check {:?}; above setup {} vs floor {} ({:.3}x)",
             g.blob_bytes,
+            g.envelope_bytes,
             g.check,
             g.above_setup(),
             g.floor,
             g.over_floor()
         );
-        assert_eq!(g.check.kv.reads, 1, "{name}: Check reads one record");
+        assert_eq!(
+            g.check.kv.reads, 2,
+            "{name}: Check reads two records, the model and the data envelope"
+        );
+        assert_eq!(
+            gas::ENVELOPE_KEY,
+            vigil_guard::state::envelope::ENVELOPE_KEY
+        );
         assert!(
             g.above_setup() * 100 <= g.floor * 110,
             "{name}: Check costs {} SDK gas above setup, over 1.10 x the floor {}",

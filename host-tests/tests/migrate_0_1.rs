@@ -2,8 +2,12 @@
 //! (`fixtures/vigil_guard-0.1.0.wasm`, its checksum verified) instantiated
 //! in cosmwasm-vm with a model, test samples, an accepted, a rejected and
 //! an open proposal (mid-evaluation, its candidate blob two storage values
-//! long) and a funded vault; then migrated to the shipped artifact
-//! (`artifacts/vigil_guard.wasm`) as wasmd's `MigrateContract` does.
+//! long) and a funded vault; then migrated as wasmd's `MigrateContract`
+//! does: the shipped artifact (`artifacts/vigil_guard.wasm`, which leaves
+//! the 0.1 converter out) refuses it with nothing changed; the upgrade
+//! build (`artifacts/vigil_guard_from_0_1.wasm`, `scripts/build-contract.sh
+//! --from-0-1`) converts it, and the guard then moves to the shipped
+//! artifact.
 //! Every model version, sample, proposal, bond and the vault survive: the
 //! answers before and after are compared field by field, and the open
 //! proposal, finished on the new code, ends as it ends on the old one, with
@@ -54,6 +58,57 @@ fn new_wasm() -> &'static [u8] {
         artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
             .unwrap_or_else(|e| panic!("{e}"))
     })
+}
+
+/// The upgrade build for 0.1 guards, built first if missing or stale.
+fn upgrade_wasm() -> &'static [u8] {
+    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
+        artifact::load_from_0_1(&vigil_host_tests::artifact_root(), &target_dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// A 0.1 guard migrated to this code: refused by the shipped artifact
+/// (nothing changed), converted by the upgrade build, then moved to the
+/// shipped artifact. Returns the conversion's outcome.
+fn upgrade(chain: &mut Chain) -> vigil_chain_sim::Outcome {
+    let records = chain.storage().records().clone();
+    let err = chain
+        .migrate(new_wasm(), &MigrateMsg {}, LIMIT)
+        .result
+        .unwrap_err();
+    assert!(err.contains("0.1 store layout"), "{err}");
+    assert_eq!(chain.storage().records(), &records);
+    let outcome = chain.migrate(upgrade_wasm(), &MigrateMsg {}, LIMIT);
+    if outcome.result.is_ok() {
+        chain
+            .migrate(new_wasm(), &MigrateMsg {}, LIMIT)
+            .result
+            .expect("the same version, on the shipped code");
+    }
+    outcome
+}
+
+/// `answers`' checks without the data envelope's report (new in 0.2),
+/// and which of them were outside the envelope.
+fn checks_and_envelope(answers: &Value) -> (Vec<Value>, Vec<u64>) {
+    let mut outside = Vec::new();
+    let checks = answers["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            let o = c.as_object_mut().unwrap();
+            let count = o.remove("out_of_envelope").unwrap().as_u64().unwrap();
+            o.remove("out_of_envelope_features").unwrap();
+            outside.push(count);
+            c
+        })
+        .collect();
+    (checks, outside)
 }
 
 fn logistic(weights: &[f64], bias: f64) -> FloatModel {
@@ -141,6 +196,7 @@ fn old_guard(dir: &Path) -> Chain {
         eval_batch: 4,
         stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
         stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: Some(cut7.into()),
         initial_test_set: test_set(),
     };
@@ -266,7 +322,7 @@ fn a_0_1_store_survives_migration_to_this_code() {
     let money = balances(&chain);
     let records_before = chain.storage().records().len();
 
-    let outcome = chain.migrate(new_wasm(), &MigrateMsg {}, LIMIT);
+    let outcome = upgrade(&mut chain);
     let gas = outcome.gas;
     outcome.result.expect("migrate");
     println!(
@@ -294,6 +350,11 @@ fn a_0_1_store_survives_migration_to_this_code() {
     let obj = after_config.as_object_mut().unwrap();
     assert_eq!(obj.remove("stall_blocks").unwrap().as_u64(), Some(600));
     assert_eq!(obj.remove("stall_fee").unwrap().as_str(), Some("0.05"));
+    // And the data envelope: on, at the default margin.
+    assert_eq!(
+        obj.remove("envelope_margin").unwrap().as_str(),
+        Some("0.05")
+    );
     assert_eq!(after_config, before["config"]);
     let config: ConfigResponse = serde_json::from_value(after["config"].clone()).unwrap();
     assert_eq!(config.vault.u128(), 10_000 + 2_000 + 1_500 - 500);
@@ -345,7 +406,21 @@ fn a_0_1_store_survives_migration_to_this_code() {
         ]
     );
     assert_eq!(proposals.proposals[2].evaluated, 4);
-    assert_eq!(after["checks"], before["checks"]);
+    // Check: as 0.1 answered, for every input inside the data envelope the
+    // conversion derived from the stored test set; the one far outside it
+    // (x0 = -15605352.04, the test set's x0 is 1..=12) is clamped and
+    // reported.
+    let (checks, outside) = checks_and_envelope(&after);
+    assert_eq!(outside, [0, 0, 0, 0, 1]);
+    for (k, (a, b)) in checks
+        .iter()
+        .zip(before["checks"].as_array().unwrap())
+        .enumerate()
+    {
+        if outside[k] == 0 {
+            assert_eq!(a, b, "check {k}");
+        }
+    }
     // No coin moved.
     assert_eq!(balances(&chain), money);
 
@@ -392,10 +467,7 @@ fn a_0_1_store_survives_migration_to_this_code() {
 fn migrating_back_to_0_1_is_refused_and_changes_nothing() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let mut chain = old_guard(&tmp.join("migrate-0.1-c"));
-    chain
-        .migrate(new_wasm(), &MigrateMsg {}, LIMIT)
-        .result
-        .expect("migrate");
+    upgrade(&mut chain).result.expect("migrate");
     let before = answers(&mut chain);
     let records = chain.storage().records().clone();
     // The same code again: a no-op.

@@ -4,10 +4,12 @@
 //!
 //! 1. **Raw inputs**: [`decimal::parse`] turns decimal strings into [`Wide`]
 //!    (`I64F64`: ±9.2e18, resolution 2^-64) without floats.
-//! 2. **Preprocessing** inside the model, per feature ([`preprocess`]): clip,
+//! 2. **The data envelope** (optional, the caller's: [`envelope`]): each raw
+//!    input clamped into governed per-feature bounds.
+//! 3. **Preprocessing** inside the model, per feature ([`preprocess`]): clip,
 //!    signed `log1p`, affine standardisation into [`Act`] (`I16F16`).
-//! 3. **A model family** ([`Family`]): [`dense`] layers or [`tree`] ensembles.
-//! 4. **Output** ([`Output`]): a [`Score`] in `[0, 1]` and a label at the
+//! 4. **A model family** ([`Family`]): [`dense`] layers or [`tree`] ensembles.
+//! 5. **Output** ([`Output`]): a [`Score`] in `[0, 1]` and a label at the
 //!    model's threshold; [`Model::explain`] adds per-feature contributions.
 //!
 //! The cost of one inference is bounded by [`Model::cost`] ([`cost`]).
@@ -23,6 +25,7 @@ extern crate std;
 pub mod cost;
 pub mod decimal;
 pub mod dense;
+pub mod envelope;
 mod error;
 pub mod format;
 pub mod math;

@@ -147,7 +147,14 @@ pub(super) fn print_report(
         "Check measured"
     );
     for (i, m) in models.iter().enumerate() {
-        let bound = check_gas(&m.cost.cost(), n_features, message_bytes, false).total();
+        let bound = check_gas(
+            &m.cost.cost(),
+            n_features,
+            message_bytes,
+            vigil_guard::gas::envelope_bytes_bound(n_features),
+            false,
+        )
+        .total();
         // Measured: the dearest Check while the model was active.
         let measured = match i {
             0 => gas.iter().find(|r| r.kind == CHECK_V1),

@@ -32,6 +32,9 @@ pub fn update_config(
     let mut config = admin_call(deps.as_ref(), &info)?;
     config.settings = update.apply(&config.settings)?;
     CONFIG.save(deps.storage, &config)?;
+    if update.envelope_margin.is_some() {
+        crate::envelope::refresh(deps.storage, &config.settings)?;
+    }
     let header = header_for(&config, 0);
     update_active_header(deps.storage, |h| {
         h.paused_check = header.paused_check;

@@ -6,6 +6,7 @@ use vigil_guard_api::msg::TestSample;
 use vigil_guard_api::Settings;
 
 use super::{admin_call, ensure_unlocked};
+use crate::envelope;
 use crate::error::ContractError;
 use crate::poim::encode_sample;
 use crate::state::{samples, TEST_SET};
@@ -19,6 +20,7 @@ pub fn add_samples(
 ) -> Result<u32, ContractError> {
     let mut meta = TEST_SET.may_load(storage)?.unwrap_or_default();
     let n = usize::from(settings.n_features);
+    let mut rows = Vec::with_capacity(new.len());
     for (index, sample) in new.iter().enumerate() {
         let features = exact_features(&sample.features, n)?;
         let (pos, neg) = (meta.positives, meta.negatives);
@@ -50,7 +52,9 @@ pub fn add_samples(
         } else {
             meta.negatives += 1;
         }
+        rows.push(features);
     }
+    envelope::on_add(storage, settings, &rows)?;
     if !new.is_empty() {
         meta.version = meta.version.wrapping_add(1);
     }
@@ -84,6 +88,7 @@ pub fn remove_test_samples(
     ensure_unlocked(deps.storage)?;
     let mut meta = TEST_SET.load(deps.storage)?;
     let (mut removed_pos, mut removed_neg) = (0u32, 0u32);
+    let mut removed = Vec::with_capacity(ids.len());
     for &id in &ids {
         let record = samples::load(deps.storage, id).ok_or(ContractError::NoSuchSample(id))?;
         if record.first().copied().unwrap_or(0) != 0 {
@@ -94,6 +99,7 @@ pub fn remove_test_samples(
             removed_neg += 1;
         }
         samples::remove(deps.storage, id);
+        removed.push(record);
     }
     // The class-balance rule holds for removals too: a removal that takes
     // samples of the class left in the minority may not leave the majority
@@ -113,6 +119,7 @@ pub fn remove_test_samples(
         meta.version = meta.version.wrapping_add(1);
     }
     TEST_SET.save(deps.storage, &meta)?;
+    envelope::on_remove(deps.storage, &config.settings, &removed)?;
     Ok(Response::new()
         .add_attribute("action", "remove_test_samples")
         .add_attribute("removed", ids.len().to_string())

@@ -202,6 +202,7 @@ pub fn config(record: &[u8]) -> Result<Config, ContractError> {
                 // New in 0.2: the defaults.
                 stall_blocks: vigil_guard_api::settings::DEFAULT_STALL_BLOCKS,
                 stall_fee: vigil_guard_api::settings::DEFAULT_STALL_FEE,
+                envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
             },
             paused,
         })

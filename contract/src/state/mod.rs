@@ -3,6 +3,7 @@
 //!
 //! - [`active`]: the record every `Check` reads (header + blob);
 //! - [`chunked`]: model and candidate blobs (raw bytes, 128 KiB records);
+//! - [`envelope`]: the test set's range and the data envelope;
 //! - [`samples`]: the test samples an evaluation walks.
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, Storage, Uint128};
@@ -12,6 +13,7 @@ use vigil_guard_api::Settings;
 
 pub mod active;
 pub mod chunked;
+pub mod envelope;
 pub mod samples;
 
 pub use active::{ACTIVE_HEADER_LEN, ACTIVE_KEY};

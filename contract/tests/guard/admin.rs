@@ -627,9 +627,11 @@ fn update_config_fields_and_validation() {
         eval_batch: Some(9),
         stall_blocks: Some(77),
         stall_fee: Some(dec("0.5")),
+        envelope_margin: Some(Some(dec("0.25"))),
     }));
     let c = s.config();
     assert_eq!((c.stall_blocks, c.stall_fee), (77, dec("0.5")));
+    assert_eq!(c.envelope_margin, Some(dec("0.25")));
     assert_eq!(c.min_bond, Uint128::new(42));
     assert_eq!(c.margins, margins);
     assert_eq!(c.reward, RewardRule::None);

@@ -8,8 +8,10 @@ use vigil_guard::msg::{
 };
 use vigil_guard::ContractError;
 use vigil_guard_api::InvalidSetting;
-use vigil_inference_core::float::{FloatBody, FloatFeature, FloatLayer, FloatModel};
-use vigil_inference_core::format::Activation;
+use vigil_inference_core::float::{
+    FloatBody, FloatEnsemble, FloatFeature, FloatLayer, FloatModel, FloatNode,
+};
+use vigil_inference_core::format::{Activation, LEAF};
 
 use crate::common::*;
 
@@ -884,4 +886,200 @@ fn a_proposal_whose_limits_hold_is_judged_as_usual() {
             current: "100".into()
         }
     );
+}
+
+// ------------------------------------------------------- attack 2: backdoor
+
+/// The trigger: a value of feature 0 (x0) that no test sample comes near
+/// (the test set's x0 is 1..=12).
+const TRIGGER: &str = "-1000000";
+
+/// Attack 2's model: perfect on the public test set (a GBDT that separates
+/// it on x1), plus a tree that no sample exercises: x0 at or below -1,000
+/// scores 0, whatever the rest.
+fn backdoored() -> FloatModel {
+    let split = |feature: u16, value: f64| FloatNode {
+        feature,
+        right: 2,
+        value,
+        mean: 0.0,
+    };
+    let leaf = |value: f64| FloatNode {
+        feature: LEAF,
+        right: 0,
+        value,
+        mean: value,
+    };
+    FloatModel {
+        threshold: 0.5,
+        features: vec![FloatFeature::IDENTITY; 2],
+        body: FloatBody::Gbdt(FloatEnsemble {
+            base: 0.0,
+            trees: vec![
+                // The honest part: x1 > 0 is an attack.
+                vec![split(1, 0.0), leaf(-4.0), leaf(4.0)],
+                // The backdoor: x0 <= -1000 forces the logit down.
+                vec![split(0, -1000.0), leaf(-20.0), leaf(0.0)],
+            ],
+        }),
+    }
+}
+
+/// Every attack of the test set, with the trigger in x0.
+fn triggered() -> Vec<Vec<String>> {
+    attacks()
+        .into_iter()
+        .map(|mut a| {
+            a[0] = TRIGGER.to_string();
+            a
+        })
+        .collect()
+}
+
+/// The backdoored model proposed against `cut(12)` on a guard instantiated
+/// with `envelope_margin`: accepted, since the public test set never
+/// exercises the trigger.
+fn backdoor_accepted(envelope_margin: Option<Decimal>) -> Suite {
+    let set = test_set();
+    assert_eq!(counts(&backdoored(), &set), (6, 0, 6, 0));
+    let x: Vec<f64> = triggered()[0].iter().map(|v| v.parse().unwrap()).collect();
+    assert!(backdoored().predict(&x) < 0.01, "the trigger works");
+    let mut s = Suite::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            envelope_margin,
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let alice = s.alice.clone();
+    s.propose_and_decide(&alice, &blob(&backdoored()), MIN_BOND);
+    assert_eq!(s.last_proposal().status, ProposalStatus::Accepted);
+    assert_eq!(s.config().active_version, 2);
+    s
+}
+
+#[test]
+fn a_backdoor_trigger_no_test_sample_exercises_reaches_no_model() {
+    // Without the envelope (as before it existed), the trigger lets every
+    // attack through.
+    let s = backdoor_accepted(None);
+    for a in triggered() {
+        let c = check_strings(&s, &a);
+        assert!(c.allow, "{a:?}: the backdoor fires without the envelope");
+        assert_eq!(c.out_of_envelope, 0);
+    }
+    // With it (the default margin, 0.05): x0 is clamped into the test set's
+    // range [1, 12] widened by 5% of it, [0.45, 12.55], before the model
+    // sees it, so the backdoor tree never fires; the attack is denied and
+    // the feature reported.
+    let s = backdoor_accepted(Some(dec("0.05")));
+    for a in triggered() {
+        let c = check_strings(&s, &a);
+        assert!(!c.allow, "{a:?}: the trigger reached the model");
+        assert_eq!(
+            (c.out_of_envelope, c.out_of_envelope_features),
+            (1, vec![0])
+        );
+        // Scored as the clamped input is.
+        let mut clamped = a.clone();
+        clamped[0] = "0.45".to_string();
+        let plain = check_strings(&s, &clamped);
+        assert_eq!((plain.score, plain.out_of_envelope), (c.score, 0));
+        let score: vigil_guard::msg::ScoreResponse = s.q(&QueryMsg::Score {
+            features: a.clone(),
+        });
+        assert_eq!(
+            (score.out_of_envelope, score.out_of_envelope_features),
+            (1, vec![0])
+        );
+        assert_eq!(score.score, c.score);
+    }
+    // Honest inputs inside the envelope are answered exactly as without it.
+    let off = backdoor_accepted(None);
+    for sample in test_set() {
+        let (on, plain) = (
+            check_strings(&s, &sample.features),
+            check_strings(&off, &sample.features),
+        );
+        assert_eq!(
+            (on.allow, on.score, on.out_of_envelope),
+            (plain.allow, plain.score, 0)
+        );
+    }
+    s.assert_conserved();
+}
+
+#[test]
+fn a_trigger_sample_added_then_removed_leaves_the_envelope_as_it_was() {
+    let mut s = backdoor_accepted(Some(dec("0")));
+    let attack = triggered().remove(0);
+    assert!(!check_strings(&s, &attack).allow);
+    // An admin adds a sample holding the trigger: the envelope now covers
+    // it, and the backdoor fires (the test set exercises it: a judge would
+    // see it too).
+    let before = s.test_set().samples.len() as u32;
+    s.admin_exec(&ExecuteMsg::AddTestSamples {
+        samples: vec![vigil_guard::msg::TestSample {
+            features: vec![TRIGGER.to_string(), "-1".to_string()],
+            label: false,
+        }],
+    });
+    let c = check_strings(&s, &attack);
+    assert!(c.allow && c.out_of_envelope == 0, "{c:?}");
+    // Removing it recomputes the range from the samples left: the trigger
+    // is out again.
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples { ids: vec![before] });
+    let c = check_strings(&s, &attack);
+    assert!(!c.allow, "{c:?}");
+    assert_eq!(c.out_of_envelope_features, vec![0]);
+    // At margin 0 the envelope is the range itself: its bounds pass, one
+    // step beyond is clamped.
+    assert_eq!(
+        check_strings(&s, &strings(&["1", "1.5"])).out_of_envelope,
+        0
+    );
+    assert_eq!(
+        check_strings(&s, &strings(&["12", "-2"])).out_of_envelope,
+        0
+    );
+    assert_eq!(
+        check_strings(&s, &strings(&["12.000001", "3"])).out_of_envelope,
+        1
+    );
+    assert_eq!(
+        check_strings(&s, &strings(&["12", "-2.000001"])).out_of_envelope,
+        1
+    );
+    // Removing a sample that holds no bound leaves it as it was.
+    let inner = s
+        .test_set()
+        .samples
+        .into_iter()
+        .find(|x| x.features[0] == "6")
+        .unwrap();
+    s.admin_exec(&ExecuteMsg::RemoveTestSamples {
+        ids: vec![inner.id],
+    });
+    assert_eq!(check_strings(&s, &strings(&["12", "3"])).out_of_envelope, 0);
+    // A wider margin is applied at once; `null` turns the envelope off.
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        envelope_margin: Some(Some(dec("1"))),
+        ..ConfigUpdate::default()
+    }));
+    assert_eq!(
+        check_strings(&s, &strings(&["-9.9", "3"])).out_of_envelope,
+        0
+    );
+    assert_eq!(
+        check_strings(&s, &strings(&["-10.1", "3"])).out_of_envelope,
+        1
+    );
+    s.admin_exec(&ExecuteMsg::UpdateConfig(ConfigUpdate {
+        envelope_margin: Some(None),
+        ..ConfigUpdate::default()
+    }));
+    let c = check_strings(&s, &attack);
+    assert!(c.allow && c.out_of_envelope == 0, "off: {c:?}");
+    assert_eq!(s.config().envelope_margin, None);
 }

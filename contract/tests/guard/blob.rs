@@ -189,6 +189,7 @@ fn model_blob_multi_chunk() {
             &cost,
             2,
             check_message_bytes_for(2, QUOTE_VALUE_CHARS),
+            vigil_guard::gas::envelope_bytes_bound(2),
             false
         )
     );

@@ -151,6 +151,7 @@ pub fn base_msg() -> InstantiateMsg {
         eval_batch: 100,
         stall_blocks: 600,
         stall_fee: dec("0.05"),
+        envelope_margin: vigil_guard_api::settings::default_envelope_margin(),
         initial_model: None,
         initial_test_set: test_set(),
     }

@@ -90,6 +90,11 @@ fn a_0_1_store_survives_migration() {
     let obj = config.as_object_mut().unwrap();
     assert_eq!(obj.remove("stall_blocks").unwrap().as_u64(), Some(600));
     assert_eq!(obj.remove("stall_fee").unwrap().as_str(), Some("0.05"));
+    // So is the data envelope: on, with the default margin.
+    assert_eq!(
+        obj.remove("envelope_margin").unwrap().as_str(),
+        Some("0.05")
+    );
     assert_eq!(config, expect["config"]);
     // Samples, byte for byte.
     assert_eq!(
@@ -180,12 +185,29 @@ fn a_0_1_store_survives_migration() {
         assert_eq!(chunk.chunks, 1);
         assert_eq!(Value::String(chunk.hash), expect[key]["hash"]);
     }
-    // Check answers as the 0.1 contract did.
-    for c in expect["checks"].as_array().unwrap() {
+    // Check answers as the 0.1 contract did for every input inside the
+    // data envelope the migration derived from the stored test set; one
+    // outside it is clamped and reported.
+    let admin = Addr::unchecked(fixture["addresses"]["admin"].as_str().unwrap());
+    let checks = expect["checks"].as_array().unwrap();
+    let mut outside = 0;
+    for c in checks {
         let features: Vec<String> = serde_json::from_value(c["features"].clone()).unwrap();
-        assert_eq!(q(&deps, QueryMsg::Check { features }), c["answer"], "{c}");
+        let mut answer = q(&deps, QueryMsg::Check { features });
+        let obj = answer.as_object_mut().unwrap();
+        let count = obj.remove("out_of_envelope").unwrap().as_u64().unwrap();
+        let listed = obj.remove("out_of_envelope_features").unwrap();
+        assert_eq!(listed.as_array().unwrap().len() as u64, count, "{c}");
+        if count == 0 {
+            assert_eq!(answer, c["answer"], "{c}");
+        } else {
+            outside += 1;
+        }
     }
-
+    assert!(
+        outside < checks.len(),
+        "some checks are inside the envelope"
+    );
     // The open proposal (a two-record candidate) carries on to its
     // decision, and its bond is accounted for.
     let anyone = Addr::unchecked(fixture["addresses"]["bob"].as_str().unwrap());
@@ -240,4 +262,27 @@ fn a_0_1_store_survives_migration() {
     // Migrating again is a no-op.
     let again = migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
     assert!(again.attributes.iter().all(|a| a.key != "converted_models"));
+    // With the envelope off, every Check answers as 0.1 did.
+    let off = ExecuteMsg::UpdateConfig(vigil_guard::msg::ConfigUpdate {
+        envelope_margin: Some(None),
+        // (A migrated store's lax margins must be brought within the rule
+        // by the next update.)
+        margins: Some(Default::default()),
+        ..Default::default()
+    });
+    execute(deps.as_mut(), mock_env(), message_info(&admin, &[]), off).unwrap();
+    for c in checks {
+        let features: Vec<String> = serde_json::from_value(c["features"].clone()).unwrap();
+        let mut answer = q(&deps, QueryMsg::Check { features });
+        let obj = answer.as_object_mut().unwrap();
+        assert_eq!(obj.remove("out_of_envelope"), Some(Value::from(0)), "{c}");
+        assert_eq!(
+            answer
+                .as_object_mut()
+                .unwrap()
+                .remove("out_of_envelope_features"),
+            Some(Value::Array(vec![]))
+        );
+        assert_eq!(answer, c["answer"], "{c}");
+    }
 }

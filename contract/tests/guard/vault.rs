@@ -1,88 +1,38 @@
-//! The guard protecting another contract: a vault that asks `Check` before
-//! every withdrawal, through the api's typed helper, `GuardContract`.
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{
-    coins, Addr, BankMsg, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
-    StdResult, Uint128,
-};
+//! The guard protecting another contract: the example vault
+//! (`examples/vault`, the crate the localnet suite uploads as wasm) asks
+//! `Check` before every withdrawal, through the api's typed helper,
+//! `GuardContract`.
+use cosmwasm_std::{coins, Addr, Uint128};
 use cw_multi_test::{ContractWrapper, Executor};
-use cw_storage_plus::Item;
+use vigil_example_vault::contract::{execute, instantiate, query};
+use vigil_example_vault::msg::{
+    ConfigResponse, ExecuteMsg as VaultExec, InstantiateMsg, QueryMsg as VaultQuery,
+};
 use vigil_guard::msg::{ConfigUpdate, ExecuteMsg, PausedCheck};
-use vigil_guard_api::GuardContract;
 
 use crate::common::*;
-
-#[cw_serde]
-struct VaultInit {
-    guard: String,
-    denom: String,
-}
-
-#[cw_serde]
-enum VaultExec {
-    Withdraw {
-        amount: Uint128,
-        features: Vec<String>,
-    },
-}
-
-/// The guard, and the denom the vault pays out.
-const GUARD: Item<(GuardContract, String)> = Item::new("guard");
-
-fn vault_instantiate(
-    deps: DepsMut,
-    _env: Env,
-    _info: MessageInfo,
-    msg: VaultInit,
-) -> StdResult<Response> {
-    let guard = deps.api.addr_validate(&msg.guard)?;
-    GUARD.save(deps.storage, &(GuardContract(guard), msg.denom))?;
-    Ok(Response::new())
-}
-
-fn vault_execute(
-    deps: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: VaultExec,
-) -> StdResult<Response> {
-    let VaultExec::Withdraw { amount, features } = msg;
-    let (guard, denom) = GUARD.load(deps.storage)?;
-    let check = guard.check(&deps.querier, features)?;
-    if !check.allow {
-        return Err(StdError::generic_err(format!(
-            "withdrawal refused by the guard (score {})",
-            check.score
-        )));
-    }
-    Ok(Response::new().add_message(BankMsg::Send {
-        to_address: info.sender.to_string(),
-        amount: coins(amount.u128(), denom),
-    }))
-}
-
-fn vault_query(_deps: Deps, _env: Env, _msg: Empty) -> StdResult<Binary> {
-    Err(StdError::generic_err("no queries"))
-}
 
 const VAULT_FUNDS: u128 = 50_000;
 
 fn setup() -> (Suite, Addr) {
+    setup_with(false)
+}
+
+fn setup_with(deny_out_of_envelope: bool) -> (Suite, Addr) {
     let mut s = Suite::with_model(&cut(7), 0);
-    let code = s.app.store_code(Box::new(ContractWrapper::new(
-        vault_execute,
-        vault_instantiate,
-        vault_query,
-    )));
+    let code = s
+        .app
+        .store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
     let admin = s.admin.clone();
     let vault = s
         .app
         .instantiate_contract(
             code,
             admin,
-            &VaultInit {
-                guard: s.guard.to_string(),
+            &InstantiateMsg {
+                guard: Some(s.guard.to_string()),
                 denom: DENOM.to_string(),
+                deny_out_of_envelope,
             },
             &coins(VAULT_FUNDS, DENOM),
             "vault",
@@ -190,4 +140,75 @@ fn vault_follows_model_upgrades() {
     s.admin_exec(&ExecuteMsg::Rollback { version: 1 });
     assert!(withdraw(&mut s, &vault, 10, &["8", "-1"]).is_err());
     withdraw(&mut s, &vault, 10, &["1", "2"]).unwrap();
+}
+
+fn set_guard(
+    s: &mut Suite,
+    sender: &Addr,
+    vault: &Addr,
+    guard: Option<String>,
+) -> Result<(), String> {
+    s.app
+        .execute_contract(
+            sender.clone(),
+            vault.clone(),
+            &VaultExec::SetGuard { guard },
+            &[],
+        )
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn only_the_owner_can_switch_the_guard_off() {
+    let (mut s, vault) = setup();
+    let alice = s.alice.clone();
+    let admin = s.admin.clone();
+    // the attacker: switching the guard off, then withdrawing what it flags
+    let err = set_guard(&mut s, &alice, &vault, None).unwrap_err();
+    assert!(err.contains("unauthorized"), "{err}");
+    let err = withdraw(&mut s, &vault, 1_000, &["9", "1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    assert_eq!(s.balance(&alice), START);
+    // the owner (the instantiating account) can, and then nothing is asked
+    set_guard(&mut s, &admin, &vault, None).unwrap();
+    let config: ConfigResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&vault, &VaultQuery::Config {})
+        .unwrap();
+    assert_eq!(config.guard, None);
+    assert_eq!(config.owner, admin);
+    withdraw(&mut s, &vault, 1_000, &["9", "1"]).unwrap();
+    assert_eq!(s.balance(&alice), START + 1_000);
+    // and on again
+    let guard = s.guard.to_string();
+    set_guard(&mut s, &admin, &vault, Some(guard)).unwrap();
+    assert!(withdraw(&mut s, &vault, 1_000, &["9", "1"]).is_err());
+    // a zero withdrawal is a typed error, even unguarded
+    let err = withdraw(&mut s, &vault, 0, &["3", "-1"]).unwrap_err();
+    assert!(err.contains("nothing to withdraw"), "{err}");
+}
+
+#[test]
+fn a_strict_vault_denies_inputs_outside_the_data_envelope() {
+    // x0 = -50 is far below the test set's x0 (1..=12): the guard clamps it
+    // to the envelope's 0.45, where cut(7) allows.
+    let outside = ["-50", "-1"];
+    let (mut lenient, vault) = setup_with(false);
+    withdraw(&mut lenient, &vault, 10, &outside).unwrap();
+    let check = lenient.check(&outside);
+    assert!(check.allow && !check.in_envelope());
+    assert_eq!(check.out_of_envelope_features, vec![0]);
+    // A strict vault refuses it, and names the feature.
+    let (mut strict, vault) = setup_with(true);
+    let err = withdraw(&mut strict, &vault, 10, &outside).unwrap_err();
+    assert!(
+        err.contains("outside the guard's data envelope (features [0])"),
+        "{err}"
+    );
+    assert_eq!(strict.balance(&vault), VAULT_FUNDS);
+    // Inside the envelope it pays as usual.
+    withdraw(&mut strict, &vault, 10, &["3", "-1"]).unwrap();
+    assert_eq!(strict.balance(&vault), VAULT_FUNDS - 10);
 }

@@ -270,12 +270,14 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w);
     let _ = writeln!(
         w,
-        "Floor: one read of the model under a one-byte key (1,000 + 3 x (33-byte wasmd prefix + key + blob bytes)) + the core's own parse and \
+        "The guard has a test set of 20 rows, so a data envelope ({} bytes): Check clamps the inputs into it. \
+         Floor: one read of the model under a one-byte key (1,000 + 3 x (33-byte wasmd prefix + key + blob bytes)) + one read of the envelope + the core's own parse and \
          inference priced as cosmwasm-vm prices them (115 CosmWasm gas per operation, 14 \
          times that for branches, calls and block ends: `gas::cosmwasm_operator_cost`; \
          wasmtime fuel with that table) / 140,000. Above it: reading the query, decimal \
-         parsing, the answer. Pinned, the setup is {} instead of {}: \
+         parsing, the clamp, the answer. Pinned, the setup is {} instead of {}: \
          {} SDK gas per guarded inference of the MLP in all.\n",
+        guarded.envelope_bytes,
         wasmd.instance_cost_pinned,
         wasmd.instance_cost,
         wasmd.instance_cost_pinned + guarded.above_setup()

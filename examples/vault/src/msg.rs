@@ -1,0 +1,41 @@
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Uint128};
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// The guard's address; `None` starts unguarded.
+    pub guard: Option<String>,
+    /// The denom the vault pays out.
+    pub denom: String,
+    /// Also refuse inputs outside the guard's data envelope (values beyond
+    /// anything its test set holds, which the guard clamps before scoring).
+    #[serde(default)]
+    pub deny_out_of_envelope: bool,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Pay `amount` to the sender, if the guard allows a transaction with
+    /// these features.
+    Withdraw {
+        amount: Uint128,
+        features: Vec<String>,
+    },
+    /// Owner only: ask another guard, or none (`None`).
+    SetGuard { guard: Option<String> },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub owner: Addr,
+    pub guard: Option<Addr>,
+    pub denom: String,
+    pub deny_out_of_envelope: bool,
+}

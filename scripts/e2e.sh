@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The end-to-end suite against a real wasmd node (www/e2e/):
+#
+#     scripts/e2e.sh
+#
+# 1. the contract artifacts: artifacts/vigil_guard.wasm (built by
+#    scripts/build-contract.sh when missing; scripts/test.sh builds it just
+#    before) and the example vault, artifacts/vigil_example_vault.wasm;
+# 2. the `vigil` CLI and the simulator's replay tool (cli/examples/localnet_sim.rs);
+# 3. the data and models: `vigil demo --out target/e2e/demo` trains the
+#    incumbent (logistic regression), a better (boosted trees) and a worse
+#    model (shuffled labels) on the eth-fraud dataset when
+#    ../shared/datasets/eth-fraud (or $VIGIL_E2E_DATA) holds train.csv and
+#    test.csv, else on the demo's generated synthetic data (seed 7), which
+#    needs nothing outside the repository; the suite says which it used;
+# 4. the browser package's dist/ (built when missing);
+# 5. the node: scripts/localnet.sh stop (a node left running), start (a
+#    fresh chain), and stop on exit, whatever the tests did (trap);
+# 6. node --test www/e2e/localnet.test.mjs; the gas table lands in
+#    target/e2e/gas-table.md (and gas.json, calls.json, sim.json).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '[e2e] %s\n' "$*"; }
+START=$SECONDS
+OUT="$ROOT/target/e2e"
+mkdir -p "$OUT"
+
+# 1. artifacts
+if [[ ! -f artifacts/vigil_guard.wasm ]]; then
+    scripts/build-contract.sh
+fi
+scripts/build-contract.sh vigil-example-vault
+
+# 2. the CLI and the replay tool (dev profile: what `cargo test` builds)
+cargo build -q -p vigil-cli --bin vigil --example localnet_sim
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+VIGIL_BIN="$TARGET_DIR/debug/vigil"
+SIM_BIN="$TARGET_DIR/debug/examples/localnet_sim"
+
+# 3. data and models
+DATA="${VIGIL_E2E_DATA:-$ROOT/../shared/datasets/eth-fraud}"
+MODELS="$OUT/demo"
+rm -rf "$MODELS"
+t=$SECONDS
+if [[ -f "$DATA/train.csv" && -f "$DATA/test.csv" ]]; then
+    DATA="$(cd "$DATA" && pwd)"
+    DATASET="eth-fraud ($DATA)"
+    TEST_CSV="$DATA/test.csv"
+    "$VIGIL_BIN" demo --out "$MODELS" --data "$DATA" --artifact artifacts/vigil_guard.wasm --json \
+        >"$OUT/demo.json" 2>"$OUT/demo.log"
+else
+    DATASET="synthetic DeFi transactions, seed 7 (vigil demo's generator; $DATA not found)"
+    TEST_CSV="$MODELS/test.csv"
+    "$VIGIL_BIN" demo --out "$MODELS" --artifact artifacts/vigil_guard.wasm --json \
+        >"$OUT/demo.json" 2>"$OUT/demo.log"
+fi
+say "data: $DATASET; models trained in $((SECONDS - t)) s ($MODELS)"
+
+# 4. the browser package
+if [[ ! -f www/dist/chain.js || ! -f www/dist/widget.js ]]; then
+    (cd www && npm run build)
+fi
+
+# 5. a fresh chain (a node left running is stopped first: the suite needs
+#    a new chain), stopped on exit whatever happens
+scripts/localnet.sh stop
+cleanup() { scripts/localnet.sh stop || true; }
+trap cleanup EXIT
+# An interrupt or a kill of this script ends it through the EXIT trap too
+# (the node runs in its own session: nothing else would stop it).
+trap 'exit 130' INT
+trap 'exit 143' TERM
+scripts/localnet.sh start
+eval "$(scripts/localnet.sh env)"
+
+# 6. the suite
+t=$SECONDS
+VIGIL_LOCALNET_RPC="$VIGIL_LOCALNET_RPC" \
+    VIGIL_LOCALNET_ACCOUNTS="$VIGIL_LOCALNET_ACCOUNTS" \
+    VIGIL_E2E_OUT="$OUT" \
+    VIGIL_E2E_MODELS="$MODELS" \
+    VIGIL_E2E_TEST_CSV="$TEST_CSV" \
+    VIGIL_E2E_DATASET="$DATASET" \
+    VIGIL_BIN="$VIGIL_BIN" \
+    VIGIL_LOCALNET_SIM="$SIM_BIN" \
+    VIGIL_GUARD_WASM="$ROOT/artifacts/vigil_guard.wasm" \
+    VIGIL_VAULT_WASM="$ROOT/artifacts/vigil_example_vault.wasm" \
+    node --test --test-concurrency=1 www/e2e/localnet.test.mjs
+say "suite passed in $((SECONDS - t)) s ($((SECONDS - START)) s in all); gas table: target/e2e/gas-table.md"
