@@ -153,7 +153,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         None => stream_from_table(&test_table, a.stream)?,
     };
 
-    let (models, blobs) = train_models(a, &train_table, &train_path, &test_path, o)?;
+    let (mut models, blobs) = train_models(a, &train_table, &train_path, &test_path, o)?;
 
     // ----------------------------------------------------------- 3. chain
     say!(o);
@@ -250,6 +250,20 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         b.inc(1);
     }
     b.finish_and_clear();
+    // The Check bounds, re-quoted for the data envelope the test set gave
+    // the guard (the quotes above assume the largest one).
+    let envelope_bytes = g
+        .chain()
+        .storage()
+        .records()
+        .get(vigil_guard::state::envelope::ENVELOPE_KEY)
+        .map_or(0, Vec::len);
+    for (m, b) in models.iter_mut().zip(&blobs) {
+        let n = vigil_inference_core::Model::parse(b)?.n_features();
+        let chars = m.cost.check.chars_per_value;
+        m.cost.check =
+            crate::report::CheckGasInfo::with_envelope(&m.cost.cost(), n, chars, envelope_bytes);
+    }
     let cfg = g.config()?;
     say!(
         o,
@@ -337,6 +351,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         cfg.active_version,
         test_table.rows.len(),
         &stream,
+        envelope_bytes,
     )?;
     let seconds = start.elapsed().as_secs_f64();
     say!(o);
