@@ -54,8 +54,8 @@ pub struct CheckGasInfo {
 
 impl CheckGasInfo {
     /// The bound for a model of cost `cost` taking `n` inputs, with values
-    /// of `chars_per_value` characters, behind the largest data envelope
-    /// of `n` features (what a quote that knows no guard assumes).
+    /// of `chars_per_value` characters, on any guard (the largest data
+    /// envelope).
     pub fn of(cost: &Cost, n: usize, chars_per_value: usize) -> CheckGasInfo {
         Self::with_envelope(
             cost,
@@ -65,8 +65,8 @@ impl CheckGasInfo {
         )
     }
 
-    /// The same behind a data envelope of `envelope_bytes` bytes (a guard's
-    /// stored one; 0: none).
+    /// [`of`](Self::of) on a guard whose data envelope is `envelope_bytes`
+    /// long (0: none).
     pub fn with_envelope(
         cost: &Cost,
         n: usize,

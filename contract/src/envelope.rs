@@ -73,6 +73,24 @@ fn sample_values(record: &[u8], n: usize) -> Result<Vec<Exact>, ContractError> {
     Ok(out)
 }
 
+/// The range of a test set's rows (their values), if it has any.
+pub fn range_of(rows: &[Vec<Exact>]) -> Option<Range> {
+    covered(None, rows)
+}
+
+/// The stored envelope of `range` widened by `margin`: what the contract
+/// writes and `Check` reads (also how a client sizes it, e.g. for
+/// `crate::gas::check_gas`).
+pub fn envelope_of(range: &[(Exact, Exact)], margin: cosmwasm_std::Decimal) -> Vec<u8> {
+    let m = margin.atomics().u128();
+    let mut bytes = Vec::with_capacity(8 * range.len());
+    for (lo, hi) in range {
+        let (lo, hi) = core_envelope::widen(lo, hi, m);
+        core_envelope::pack(&lo, &hi, &mut bytes);
+    }
+    bytes
+}
+
 /// Write the envelope `settings` give the stored range: the range widened
 /// by `envelope_margin`, or nothing (no envelope) when the margin is off or
 /// the test set is empty.
@@ -80,13 +98,7 @@ pub fn refresh(storage: &mut dyn Storage, settings: &Settings) -> Result<(), Con
     let n = usize::from(settings.n_features);
     match (settings.envelope_margin, records::load_range(storage, n)?) {
         (Some(margin), Some(range)) => {
-            let m = margin.atomics().u128();
-            let mut bytes = Vec::with_capacity(8 * range.len());
-            for (lo, hi) in &range {
-                let (lo, hi) = core_envelope::widen(lo, hi, m);
-                core_envelope::pack(&lo, &hi, &mut bytes);
-            }
-            records::save_envelope(storage, &bytes);
+            records::save_envelope(storage, &envelope_of(&range, margin));
         }
         _ => records::remove_envelope(storage),
     }

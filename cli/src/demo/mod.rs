@@ -181,6 +181,31 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     samples.truncate(a.max_chain_samples);
     let ratio = class_ratio(&samples);
     let (samples, left) = msg::balance_order(samples, Decimal::from_ratio(ratio, 1u64), (0, 0));
+    // The guard's data envelope comes from this test set: the Check bounds
+    // are quoted for its size (the contract's arithmetic), not the largest.
+    let rows = samples
+        .iter()
+        .map(|s| {
+            s.features
+                .iter()
+                .map(|f| vigil_inference_core::decimal::Exact::parse(f))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("a test sample does not parse: {e}"))?;
+    let envelope_bytes = vigil_guard::envelope::range_of(&rows).map_or(0, |r| {
+        vigil_guard::envelope::envelope_of(&r, vigil_guard_api::settings::DEFAULT_ENVELOPE_MARGIN)
+            .len()
+    });
+    let n_features = rows.first().map_or(0, Vec::len);
+    for m in &mut models {
+        m.cost.check = crate::report::CheckGasInfo::with_envelope(
+            &m.cost.cost(),
+            n_features,
+            crate::report::QUOTED_CHARS_PER_VALUE,
+            envelope_bytes,
+        );
+    }
     let budget = models.iter().map(|m| m.cost.ops).max().unwrap_or(0);
     let mut check_budget = 0;
     for b in &blobs {
@@ -250,20 +275,6 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         b.inc(1);
     }
     b.finish_and_clear();
-    // The Check bounds, re-quoted for the data envelope the test set gave
-    // the guard (the quotes above assume the largest one).
-    let envelope_bytes = g
-        .chain()
-        .storage()
-        .records()
-        .get(vigil_guard::state::envelope::ENVELOPE_KEY)
-        .map_or(0, Vec::len);
-    for (m, b) in models.iter_mut().zip(&blobs) {
-        let n = vigil_inference_core::Model::parse(b)?.n_features();
-        let chars = m.cost.check.chars_per_value;
-        m.cost.check =
-            crate::report::CheckGasInfo::with_envelope(&m.cost.cost(), n, chars, envelope_bytes);
-    }
     let cfg = g.config()?;
     say!(
         o,
