@@ -22,6 +22,7 @@ export interface InstantiateMsg {
   admin?: string | null;
   bond_denom: string;
   deny_threshold?: Decimal | null;
+  envelope_margin?: Decimal | null;
   eval_batch: number;
   initial_model?: Binary | null;
   initial_test_set?: TestSample[];
@@ -102,6 +103,7 @@ export interface ProposalLimits {
 }
 export interface ConfigUpdate {
   deny_threshold?: (Decimal | null) | null;
+  envelope_margin?: (Decimal | null) | null;
   eval_batch?: number | null;
   margins?: Margins | null;
   max_check_gas?: number | null;
@@ -151,6 +153,8 @@ export interface MigrateMsg {}
 export interface CheckResponse {
   allow: boolean;
   model_version: number;
+  out_of_envelope?: number;
+  out_of_envelope_features?: number[];
   paused: boolean;
   score: Decimal;
   threshold: Decimal;
@@ -160,6 +164,7 @@ export interface ConfigResponse {
   admin: string;
   bond_denom: string;
   deny_threshold?: Decimal | null;
+  envelope_margin?: Decimal | null;
   eval_batch: number;
   margins: Margins;
   max_check_gas: number;
@@ -249,6 +254,8 @@ export interface ScoreResponse {
   contributions: Contribution[];
   label: boolean;
   model_version: number;
+  out_of_envelope?: number;
+  out_of_envelope_features?: number[];
   score: Decimal;
   score_bits: number;
 }
