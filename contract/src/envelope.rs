@@ -171,9 +171,8 @@ pub fn rebuild(storage: &mut dyn Storage, settings: &Settings) -> Result<(), Con
 /// envelope, if there is one: one read of a few bytes per feature.
 pub fn clamp(storage: &dyn Storage, inputs: &mut [Wide]) -> Result<Report, ContractError> {
     match records::load_envelope(storage) {
-        Some(bytes) => Ok(Envelope::parse(&bytes, inputs.len())
-            .map_err(|e| ContractError::CorruptRecord(e.to_string()))?
-            .clamp(inputs)),
+        Some(bytes) => Envelope::parse_and_clamp(&bytes, inputs)
+            .map_err(|e| ContractError::CorruptRecord(e.to_string())),
         None => Ok(Report::default()),
     }
 }

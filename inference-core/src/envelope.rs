@@ -168,6 +168,33 @@ impl<'a> Envelope<'a> {
         report
     }
 
+    /// Validate stored `bytes` (as [`parse`](Self::parse)) and clamp
+    /// `inputs` into them (as [`clamp`](Self::clamp)) in one walk: each
+    /// bound is decoded once. On an error some inputs may already be
+    /// clamped; a caller discards them with the error. This is the
+    /// contract's per-`Check` path.
+    pub fn parse_and_clamp(bytes: &[u8], inputs: &mut [Wide]) -> Result<Report, EnvelopeError> {
+        let mut report = Report::default();
+        let mut rest = bytes;
+        for (feature, x) in inputs.iter_mut().enumerate() {
+            let bad = EnvelopeError::Bound { feature };
+            let (lo, hi, used) = decode_pair(rest).ok_or(bad)?;
+            if lo > hi {
+                return Err(bad);
+            }
+            rest = rest.get(used..).ok_or(bad)?;
+            let (y, outside) = clamp_value(*x, lo, hi);
+            if outside {
+                *x = y;
+                report.note(feature);
+            }
+        }
+        if !rest.is_empty() {
+            return Err(EnvelopeError::Trailing);
+        }
+        Ok(report)
+    }
+
     /// The bound on one [`parse`](Self::parse) and one
     /// [`clamp`](Self::clamp) of this envelope with coefficients `k`:
     /// fixed, per feature and per stored byte.
@@ -183,7 +210,8 @@ impl<'a> Envelope<'a> {
 pub struct EnvelopeCoefficients {
     /// Fixed: the call, the report.
     pub per_call: u64,
-    /// Per feature: two bounds decoded twice (validation, clamp), converted
+    /// Per feature: two bounds decoded (twice by `parse` + `clamp`, once by
+    /// `parse_and_clamp`), converted
     /// to [`Wide`], compared, and the input clamped and reported.
     pub per_feature: u64,
     /// Per stored byte: the packed mantissas' LEB128 loops.
