@@ -38,23 +38,11 @@ fn corrupt(what: &str) -> ContractError {
     ContractError::CorruptRecord(what.into())
 }
 
-/// Widen `range` to cover `row`.
-fn cover(range: &mut Range, row: &[Exact]) {
-    for ((lo, hi), v) in range.iter_mut().zip(row) {
-        if core_envelope::cmp_exact(v, lo) == Ordering::Less {
-            *lo = *v;
-        }
-        if core_envelope::cmp_exact(v, hi) == Ordering::Greater {
-            *hi = *v;
-        }
-    }
-}
-
 /// The range of `rows`, started from `range` (`None`: no row yet).
 fn covered(mut range: Option<Range>, rows: &[Vec<Exact>]) -> Option<Range> {
     for row in rows {
         match &mut range {
-            Some(r) => cover(r, row),
+            Some(r) => core_envelope::cover(r, row),
             None => range = Some(row.iter().map(|v| (*v, *v)).collect()),
         }
     }
@@ -82,12 +70,8 @@ pub fn range_of(rows: &[Vec<Exact>]) -> Option<Range> {
 /// writes and `Check` reads (also how a client sizes it, e.g. for
 /// `crate::gas::check_gas`).
 pub fn envelope_of(range: &[(Exact, Exact)], margin: cosmwasm_std::Decimal) -> Vec<u8> {
-    let m = margin.atomics().u128();
     let mut bytes = Vec::with_capacity(8 * range.len());
-    for (lo, hi) in range {
-        let (lo, hi) = core_envelope::widen(lo, hi, m);
-        core_envelope::pack(&lo, &hi, &mut bytes);
-    }
+    core_envelope::pack_widened(range, margin.atomics().u128(), &mut bytes);
     bytes
 }
 

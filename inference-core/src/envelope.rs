@@ -233,6 +233,28 @@ fn decode_pair(bytes: &[u8]) -> Option<(Wide, Wide, usize)> {
     Some((lo.to_wide().ok()?, hi.to_wide().ok()?, a + b))
 }
 
+/// Widen `range` (per feature, the smallest and largest value seen) to
+/// cover `row`: how a test set's range is kept, one row at a time.
+pub fn cover(range: &mut [(Exact, Exact)], row: &[Exact]) {
+    for ((lo, hi), v) in range.iter_mut().zip(row) {
+        if cmp_exact(v, lo) == Ordering::Less {
+            *lo = *v;
+        }
+        if cmp_exact(v, hi) == Ordering::Greater {
+            *hi = *v;
+        }
+    }
+}
+
+/// Append the envelope of `range` widened by `margin` ([`widen`]) in the
+/// stored form ([`pack`], feature by feature): the record `Check` reads.
+pub fn pack_widened(range: &[(Exact, Exact)], margin: u128, out: &mut impl Extend<u8>) {
+    for (lo, hi) in range {
+        let (lo, hi) = widen(lo, hi, margin);
+        pack(&lo, &hi, out);
+    }
+}
+
 /// Append one feature's bounds in the stored form.
 pub fn pack(lo: &Exact, hi: &Exact, out: &mut impl Extend<u8>) {
     lo.pack(out);
