@@ -54,14 +54,31 @@ pub struct CheckGasInfo {
 
 impl CheckGasInfo {
     /// The bound for a model of cost `cost` taking `n` inputs, with values
-    /// of `chars_per_value` characters.
+    /// of `chars_per_value` characters, on any guard (the largest data
+    /// envelope).
     pub fn of(cost: &Cost, n: usize, chars_per_value: usize) -> CheckGasInfo {
+        Self::with_envelope(
+            cost,
+            n,
+            chars_per_value,
+            vigil_guard::gas::envelope_bytes_bound(n),
+        )
+    }
+
+    /// [`of`](Self::of) on a guard whose data envelope is `envelope_bytes`
+    /// long (0: none).
+    pub fn with_envelope(
+        cost: &Cost,
+        n: usize,
+        chars_per_value: usize,
+        envelope_bytes: usize,
+    ) -> CheckGasInfo {
         let at = |chars, pinned| {
             check_gas(
                 cost,
                 n,
                 check_message_bytes_for(n, chars),
-                vigil_guard::gas::envelope_bytes_bound(n),
+                envelope_bytes,
                 pinned,
             )
         };

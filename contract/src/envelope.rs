@@ -38,23 +38,11 @@ fn corrupt(what: &str) -> ContractError {
     ContractError::CorruptRecord(what.into())
 }
 
-/// Widen `range` to cover `row`.
-fn cover(range: &mut Range, row: &[Exact]) {
-    for ((lo, hi), v) in range.iter_mut().zip(row) {
-        if core_envelope::cmp_exact(v, lo) == Ordering::Less {
-            *lo = *v;
-        }
-        if core_envelope::cmp_exact(v, hi) == Ordering::Greater {
-            *hi = *v;
-        }
-    }
-}
-
 /// The range of `rows`, started from `range` (`None`: no row yet).
 fn covered(mut range: Option<Range>, rows: &[Vec<Exact>]) -> Option<Range> {
     for row in rows {
         match &mut range {
-            Some(r) => cover(r, row),
+            Some(r) => core_envelope::cover(r, row),
             None => range = Some(row.iter().map(|v| (*v, *v)).collect()),
         }
     }
@@ -73,6 +61,20 @@ fn sample_values(record: &[u8], n: usize) -> Result<Vec<Exact>, ContractError> {
     Ok(out)
 }
 
+/// The range of a test set's rows (their values), if it has any.
+pub fn range_of(rows: &[Vec<Exact>]) -> Option<Range> {
+    covered(None, rows)
+}
+
+/// The stored envelope of `range` widened by `margin`: what the contract
+/// writes and `Check` reads (also how a client sizes it, e.g. for
+/// `crate::gas::check_gas`).
+pub fn envelope_of(range: &[(Exact, Exact)], margin: cosmwasm_std::Decimal) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(8 * range.len());
+    core_envelope::pack_widened(range, margin.atomics().u128(), &mut bytes);
+    bytes
+}
+
 /// Write the envelope `settings` give the stored range: the range widened
 /// by `envelope_margin`, or nothing (no envelope) when the margin is off or
 /// the test set is empty.
@@ -80,13 +82,7 @@ pub fn refresh(storage: &mut dyn Storage, settings: &Settings) -> Result<(), Con
     let n = usize::from(settings.n_features);
     match (settings.envelope_margin, records::load_range(storage, n)?) {
         (Some(margin), Some(range)) => {
-            let m = margin.atomics().u128();
-            let mut bytes = Vec::with_capacity(8 * range.len());
-            for (lo, hi) in &range {
-                let (lo, hi) = core_envelope::widen(lo, hi, m);
-                core_envelope::pack(&lo, &hi, &mut bytes);
-            }
-            records::save_envelope(storage, &bytes);
+            records::save_envelope(storage, &envelope_of(&range, margin));
         }
         _ => records::remove_envelope(storage),
     }
@@ -173,9 +169,8 @@ pub fn rebuild(storage: &mut dyn Storage, settings: &Settings) -> Result<(), Con
 /// envelope, if there is one: one read of a few bytes per feature.
 pub fn clamp(storage: &dyn Storage, inputs: &mut [Wide]) -> Result<Report, ContractError> {
     match records::load_envelope(storage) {
-        Some(bytes) => Ok(Envelope::parse(&bytes, inputs.len())
-            .map_err(|e| ContractError::CorruptRecord(e.to_string()))?
-            .clamp(inputs)),
+        Some(bytes) => Envelope::parse_and_clamp(&bytes, inputs)
+            .map_err(|e| ContractError::CorruptRecord(e.to_string())),
         None => Ok(Report::default()),
     }
 }

@@ -96,7 +96,9 @@ pub const CHECK_RESULT_MAX_BYTES: usize =
 
 /// CosmWasm gas of the data envelope's part of a `Check` when there is one
 /// (`vigil_inference_core::envelope::Envelope::cost`'s shape): its bytes
-/// copied out of storage and decoded twice (validation, clamp), per
+/// copied out of storage and decoded once as they are validated and
+/// applied (`Envelope::parse_and_clamp`; the coefficients were fitted when
+/// it was decoded twice, so they stay an upper bound), per
 /// feature two bounds converted and compared, the input clamped and
 /// reported, and the report written into the answer (at most eight
 /// indexes). Measured on the artifact by `check_gas` (every input shape, in

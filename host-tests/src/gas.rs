@@ -380,23 +380,17 @@ pub fn envelope_bytes(rows: &[Vec<String>]) -> usize {
     let margin = vigil_guard_api::settings::DEFAULT_ENVELOPE_MARGIN
         .atomics()
         .u128();
-    let mut bytes = Vec::new();
-    for i in 0..first.len() {
-        let values: Vec<Exact> = rows
-            .iter()
-            .map(|r| Exact::parse(&r[i]).expect("a stored value"))
-            .collect();
-        let lo = values
-            .iter()
-            .min_by(|a, b| envelope::cmp_exact(a, b))
-            .expect("a row");
-        let hi = values
-            .iter()
-            .max_by(|a, b| envelope::cmp_exact(a, b))
-            .expect("a row");
-        let (lo, hi) = envelope::widen(lo, hi, margin);
-        envelope::pack(&lo, &hi, &mut bytes);
+    let parse = |r: &Vec<String>| -> Vec<Exact> {
+        r.iter()
+            .map(|v| Exact::parse(v).expect("a stored value"))
+            .collect()
+    };
+    let mut range: Vec<(Exact, Exact)> = parse(first).into_iter().map(|v| (v, v)).collect();
+    for r in rows {
+        envelope::cover(&mut range, &parse(r));
     }
+    let mut bytes = Vec::new();
+    envelope::pack_widened(&range, margin, &mut bytes);
     bytes.len()
 }
 

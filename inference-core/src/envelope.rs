@@ -168,6 +168,33 @@ impl<'a> Envelope<'a> {
         report
     }
 
+    /// Validate stored `bytes` (as [`parse`](Self::parse)) and clamp
+    /// `inputs` into them (as [`clamp`](Self::clamp)) in one walk: each
+    /// bound is decoded once. On an error some inputs may already be
+    /// clamped; a caller discards them with the error. This is the
+    /// contract's per-`Check` path.
+    pub fn parse_and_clamp(bytes: &[u8], inputs: &mut [Wide]) -> Result<Report, EnvelopeError> {
+        let mut report = Report::default();
+        let mut rest = bytes;
+        for (feature, x) in inputs.iter_mut().enumerate() {
+            let bad = EnvelopeError::Bound { feature };
+            let (lo, hi, used) = decode_pair(rest).ok_or(bad)?;
+            if lo > hi {
+                return Err(bad);
+            }
+            rest = rest.get(used..).ok_or(bad)?;
+            let (y, outside) = clamp_value(*x, lo, hi);
+            if outside {
+                *x = y;
+                report.note(feature);
+            }
+        }
+        if !rest.is_empty() {
+            return Err(EnvelopeError::Trailing);
+        }
+        Ok(report)
+    }
+
     /// The bound on one [`parse`](Self::parse) and one
     /// [`clamp`](Self::clamp) of this envelope with coefficients `k`:
     /// fixed, per feature and per stored byte.
@@ -183,7 +210,8 @@ impl<'a> Envelope<'a> {
 pub struct EnvelopeCoefficients {
     /// Fixed: the call, the report.
     pub per_call: u64,
-    /// Per feature: two bounds decoded twice (validation, clamp), converted
+    /// Per feature: two bounds decoded (twice by `parse` + `clamp`, once by
+    /// `parse_and_clamp`), converted
     /// to [`Wide`], compared, and the input clamped and reported.
     pub per_feature: u64,
     /// Per stored byte: the packed mantissas' LEB128 loops.
@@ -203,6 +231,28 @@ fn decode_pair(bytes: &[u8]) -> Option<(Wide, Wide, usize)> {
     let (lo, a) = Exact::unpack(bytes).ok()?;
     let (hi, b) = Exact::unpack(bytes.get(a..)?).ok()?;
     Some((lo.to_wide().ok()?, hi.to_wide().ok()?, a + b))
+}
+
+/// Widen `range` (per feature, the smallest and largest value seen) to
+/// cover `row`: how a test set's range is kept, one row at a time.
+pub fn cover(range: &mut [(Exact, Exact)], row: &[Exact]) {
+    for ((lo, hi), v) in range.iter_mut().zip(row) {
+        if cmp_exact(v, lo) == Ordering::Less {
+            *lo = *v;
+        }
+        if cmp_exact(v, hi) == Ordering::Greater {
+            *hi = *v;
+        }
+    }
+}
+
+/// Append the envelope of `range` widened by `margin` ([`widen`]) in the
+/// stored form ([`pack`], feature by feature): the record `Check` reads.
+pub fn pack_widened(range: &[(Exact, Exact)], margin: u128, out: &mut impl Extend<u8>) {
+    for (lo, hi) in range {
+        let (lo, hi) = widen(lo, hi, margin);
+        pack(&lo, &hi, out);
+    }
 }
 
 /// Append one feature's bounds in the stored form.

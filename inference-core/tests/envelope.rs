@@ -105,6 +105,25 @@ proptest! {
                 })
                 .collect();
             let raw = x.clone();
+            // The contract's one-walk path clamps and reports the same.
+            let mut one_walk = raw.clone();
+            let walked = Envelope::parse_and_clamp(&bytes, &mut one_walk).expect("valid bytes");
+            let mut two_walks = raw.clone();
+            let parsed = env.clamp(&mut two_walks);
+            prop_assert_eq!(&one_walk, &two_walks);
+            prop_assert_eq!(walked.count, parsed.count);
+            prop_assert_eq!(walked.features(), parsed.features());
+            // And refuses what parse refuses: a cut or padded record.
+            prop_assert_eq!(
+                Envelope::parse_and_clamp(&bytes[..bytes.len() - 1], &mut raw.clone()).err(),
+                Envelope::parse(&bytes[..bytes.len() - 1], n).err()
+            );
+            let mut padded = bytes.clone();
+            padded.push(0);
+            prop_assert_eq!(
+                Envelope::parse_and_clamp(&padded, &mut raw.clone()).err(),
+                Envelope::parse(&padded, n).err()
+            );
             let outside: Vec<usize> = (0..n)
                 .filter(|&i| raw[i] < bounds[i].0 || raw[i] > bounds[i].1)
                 .collect();

@@ -17,8 +17,9 @@ import { launch } from '../test/support/browser.mjs';
 export async function browserScores({ guard, rows, queryContractSmart }) {
   if (!existsSync(join(WWW, 'dist/chain.js'))) throw new Error('www/dist missing: run `npm run build` in www/ first');
   const server = await serve();
-  const browser = await launch();
+  let browser;
   try {
+    browser = await launch();
     const page = await browser.newPage();
     const problems = [];
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -51,7 +52,9 @@ export async function browserScores({ guard, rows, queryContractSmart }) {
     await page.close();
     return out;
   } finally {
-    await browser.close();
+    // Closed also when Chromium does not start: an open server would keep
+    // the test process alive.
+    await browser?.close();
     await server.close();
   }
 }

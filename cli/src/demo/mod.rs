@@ -153,7 +153,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         None => stream_from_table(&test_table, a.stream)?,
     };
 
-    let (models, blobs) = train_models(a, &train_table, &train_path, &test_path, o)?;
+    let (mut models, blobs) = train_models(a, &train_table, &train_path, &test_path, o)?;
 
     // ----------------------------------------------------------- 3. chain
     say!(o);
@@ -181,6 +181,31 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     samples.truncate(a.max_chain_samples);
     let ratio = class_ratio(&samples);
     let (samples, left) = msg::balance_order(samples, Decimal::from_ratio(ratio, 1u64), (0, 0));
+    // The guard's data envelope comes from this test set: the Check bounds
+    // are quoted for its size (the contract's arithmetic), not the largest.
+    let rows = samples
+        .iter()
+        .map(|s| {
+            s.features
+                .iter()
+                .map(|f| vigil_inference_core::decimal::Exact::parse(f))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("a test sample does not parse: {e}"))?;
+    let envelope_bytes = vigil_guard::envelope::range_of(&rows).map_or(0, |r| {
+        vigil_guard::envelope::envelope_of(&r, vigil_guard_api::settings::DEFAULT_ENVELOPE_MARGIN)
+            .len()
+    });
+    let n_features = rows.first().map_or(0, Vec::len);
+    for m in &mut models {
+        m.cost.check = crate::report::CheckGasInfo::with_envelope(
+            &m.cost.cost(),
+            n_features,
+            crate::report::QUOTED_CHARS_PER_VALUE,
+            envelope_bytes,
+        );
+    }
     let budget = models.iter().map(|m| m.cost.ops).max().unwrap_or(0);
     let mut check_budget = 0;
     for b in &blobs {
@@ -342,6 +367,7 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         cfg.active_version,
         test_table.rows.len(),
         &stream,
+        envelope_bytes,
     )?;
     let seconds = start.elapsed().as_secs_f64();
     say!(o);

@@ -74,6 +74,7 @@ pub(super) fn print_report(
     active_version: u32,
     test_rows: usize,
     stream: &[StreamTx],
+    envelope_bytes: usize,
 ) -> Result<Vec<GasRow>> {
     let gas = log.rows();
     say!(o);
@@ -151,7 +152,7 @@ pub(super) fn print_report(
             &m.cost.cost(),
             n_features,
             message_bytes,
-            vigil_guard::gas::envelope_bytes_bound(n_features),
+            envelope_bytes,
             false,
         )
         .total();

@@ -244,7 +244,7 @@ fn diagnose(
         m.features = deq.features.clone();
         parts.push((
             effect(&m),
-            "the input preprocessing (standardisation)".into(),
+            "the input preprocessing (clip, log1p, standardisation)".into(),
         ));
         let layers = |b: &FloatBody| match b {
             FloatBody::Linear(l) => vec![l.clone()],

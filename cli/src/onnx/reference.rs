@@ -12,7 +12,8 @@ use std::collections::{HashMap, HashSet};
 use anyhow::{anyhow, bail, Context, Result};
 
 use super::proto::{
-    attr, attr_f, attr_floats, attr_i, attr_ints, attr_s, dtype, GraphProto, NodeProto, TensorProto,
+    attr, attr_f, attr_floats, attr_i, attr_ints, attr_s, attr_strings, dtype, GraphProto,
+    NodeProto, TensorProto,
 };
 
 /// A dense tensor of `f64` (integers and booleans are held as `f64` too).
@@ -712,12 +713,7 @@ fn tree_ensemble(n: &NodeProto, d: &Tensor) -> Result<Vec<Option<Tensor>>> {
     let tree_ids = attr_ints(n, "nodes_treeids");
     let node_ids = attr_ints(n, "nodes_nodeids");
     let feats = attr_ints(n, "nodes_featureids");
-    let modes: Vec<String> = attr(n, "nodes_modes").map_or_else(Vec::new, |a| {
-        a.strings
-            .iter()
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .collect()
-    });
+    let modes = attr_strings(n, "nodes_modes");
     let mut values = attr_floats(n, "nodes_values");
     if values.is_empty() {
         values = attr_floats(n, "nodes_values_as_tensor");

@@ -24,6 +24,7 @@ export interface InstantiateMsg {
   bond_denom: string;
   curator?: string | null;
   deny_threshold?: Decimal | null;
+  envelope_margin?: Decimal | null;
   eval_batch: number;
   governance_delay?: number;
   guardian?: string | null;
@@ -138,6 +139,7 @@ export interface ConfigUpdate {
   activation_delay?: number | null;
   curator?: string | null;
   deny_threshold?: (Decimal | null) | null;
+  envelope_margin?: (Decimal | null) | null;
   eval_batch?: number | null;
   governance_delay?: number | null;
   guardian?: string | null;
@@ -207,6 +209,8 @@ export interface BatchResponse {
 export interface CheckResponse {
   allow: boolean;
   model_version: number;
+  out_of_envelope?: number;
+  out_of_envelope_features?: number[];
   paused: boolean;
   score: Decimal;
   threshold: Decimal;
@@ -218,6 +222,7 @@ export interface ConfigResponse {
   bond_denom: string;
   curator?: string | null;
   deny_threshold?: Decimal | null;
+  envelope_margin?: Decimal | null;
   eval_batch: number;
   governance_delay: number;
   guardian?: string | null;
@@ -345,6 +350,8 @@ export interface ScoreResponse {
   contributions: Contribution[];
   label: boolean;
   model_version: number;
+  out_of_envelope?: number;
+  out_of_envelope_features?: number[];
   score: Decimal;
   score_bits: number;
 }
