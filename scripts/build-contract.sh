@@ -60,19 +60,29 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 MAX_BYTES=$((400 * 1024))
+# The governor is off every protected call's path (see README, "Two contracts").
+GOVERNOR_KIB=800
 TARGET=wasm32-unknown-unknown
 PACKAGE="${1:-vigil-guard}"
 OUT_NAME=""
 FEATURES=(--no-default-features)
 LIMIT_NAME="400 KiB"
-if [[ "$PACKAGE" == "--from-0-1" ]]; then
+if [[ "$PACKAGE" == "vigil-guard" ]]; then
+    FEATURES=(--no-default-features --features guard)
+elif [[ "$PACKAGE" == "--governor" ]]; then
     PACKAGE=vigil-guard
-    OUT_NAME=vigil_guard_from_0_1
-    FEATURES=(--no-default-features --features from-0-1)
+    OUT_NAME=vigil_governor
+    FEATURES=(--no-default-features --features governor)
+    MAX_BYTES=$((GOVERNOR_KIB * 1024))
+    LIMIT_NAME="$GOVERNOR_KIB KiB, the governor's budget"
+elif [[ "$PACKAGE" == "--from-0-1" ]]; then
+    PACKAGE=vigil-guard
+    OUT_NAME=vigil_governor_from_0_1
+    FEATURES=(--no-default-features --features governor,from-0-1)
     MAX_BYTES=$((800 * 1024))
     LIMIT_NAME="800 KiB, the chains' limit"
 elif [[ "$PACKAGE" == -* ]]; then
-    echo "usage: $0 [PACKAGE | --from-0-1]" >&2
+    echo "usage: $0 [PACKAGE | --governor | --from-0-1]" >&2
     exit 2
 fi
 CRATE="${PACKAGE//-/_}"

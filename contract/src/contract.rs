@@ -1,23 +1,28 @@
-//! Entry points: instantiate, the execute and query dispatch, migrate.
-#[cfg(not(feature = "library"))]
+//! The governor's entry points (the `vigil_governor.wasm` build, cargo
+//! feature `governor`): instantiate, the execute and query dispatch,
+//! migrate. Without a bound guard (`BindGuard`) it is the whole guard of
+//! one contract, answering `Check` and `Score` too: the tests use it so;
+//! the governor build refuses those two queries (`GuardQuery`), which are
+//! its guard's ([`crate::guard`], `docs/split.md`).
+#[cfg(feature = "governor")]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, Uint128};
 use vigil_guard_api::msg::{ExecuteMsg, GovernanceChange, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
-use crate::execute::{admin, batch, governance, proposals, single_coin, test_set};
+use crate::execute::{admin, batch, bound_guard, governance, proposals, single_coin, test_set};
 use crate::models::{install_model, validate_model};
 use crate::state::{Config, TestSetMeta, CONFIG, NEXT_PROPOSAL, TEST_SET, VAULT};
 use crate::{migrate as migration, query as q};
 
 /// cw2 contract name.
-pub const CONTRACT_NAME: &str = "crates.io:vigil-guard";
+pub const CONTRACT_NAME: &str = "crates.io:vigil-governor";
 /// cw2 contract version: the crate's.
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Instantiate: settings checked, funds sent start the vault, an optional
 /// first test set and model.
-#[cfg_attr(not(feature = "library"), entry_point)]
+#[cfg_attr(feature = "governor", entry_point)]
 pub fn instantiate(
     deps: DepsMut,
     _env: Env,
@@ -63,14 +68,26 @@ pub fn instantiate(
 }
 
 /// Execute.
-#[cfg_attr(not(feature = "library"), entry_point)]
+#[cfg_attr(feature = "governor", entry_point)]
 pub fn execute(
-    deps: DepsMut,
+    mut deps: DepsMut,
     env: Env,
     info: MessageInfo,
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     msg.validate()?;
+    let response = dispatch(deps.branch(), env, info, msg)?;
+    // The guard's record follows any change of the active model,
+    // threshold or envelope, in this transaction.
+    bound_guard::flush(deps, response)
+}
+
+fn dispatch(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
     match msg {
         ExecuteMsg::CommitProposal { commitment, limits } => {
             proposals::commit(deps, env, info, commitment, limits)
@@ -119,15 +136,22 @@ pub fn execute(
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
         ExecuteMsg::Fund {} => admin::fund(deps, info),
         ExecuteMsg::Sweep {} => admin::sweep(deps, env, info),
+        ExecuteMsg::BindGuard { guard } => bound_guard::bind(deps, info, guard),
     }
 }
 
 /// Query.
-#[cfg_attr(not(feature = "library"), entry_point)]
+#[cfg_attr(feature = "governor", entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
+        #[cfg(not(feature = "governor"))]
         QueryMsg::Check { features } => to_json_binary(&q::check(deps, &features)?)?,
+        #[cfg(not(feature = "governor"))]
         QueryMsg::Score { features } => to_json_binary(&q::score(deps, &features)?)?,
+        #[cfg(feature = "governor")]
+        QueryMsg::Check { .. } => return Err(ContractError::GuardQuery("check".into())),
+        #[cfg(feature = "governor")]
+        QueryMsg::Score { .. } => return Err(ContractError::GuardQuery("score".into())),
         QueryMsg::Model { version } => to_json_binary(&q::model(deps, version)?)?,
         QueryMsg::Config {} => to_json_binary(&q::config(deps)?)?,
         QueryMsg::TestSet { start_after, limit } => {
@@ -147,9 +171,25 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     })
 }
 
-/// Migrate: from this contract only, never to an older version; a 0.1
-/// store is converted to this layout.
-#[cfg_attr(not(feature = "library"), entry_point)]
+/// Migrate: from this contract, or from the single contract of 0.1 and
+/// early 0.2 (named `crates.io:vigil-guard`, holding the governance state;
+/// never a split guard's store), never to an older version; a 0.1 store is
+/// converted to this layout. The single contract's address becomes the
+/// governor's; a guard is then instantiated and bound (`BindGuard`).
+#[cfg_attr(feature = "governor", entry_point)]
 pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    migration::migrate(deps, env.block.height, CONTRACT_NAME, CONTRACT_VERSION)
+    if crate::state::install::GOVERNOR.exists(deps.storage) {
+        return Err(ContractError::WrongContract(
+            cw2::get_contract_version(deps.storage)?.contract,
+        ));
+    }
+    migration::migrate(
+        deps,
+        env.block.height,
+        (CONTRACT_NAME, &[SINGLE_CONTRACT_NAME]),
+        CONTRACT_VERSION,
+    )
 }
+
+/// cw2 name of the single contract (0.1, early 0.2) the governor succeeds.
+pub const SINGLE_CONTRACT_NAME: &str = "crates.io:vigil-guard";

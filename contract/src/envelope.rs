@@ -86,6 +86,7 @@ pub fn refresh(storage: &mut dyn Storage, settings: &Settings) -> Result<(), Con
         }
         _ => records::remove_envelope(storage),
     }
+    crate::state::bound_guard::mark_changed(storage);
     Ok(())
 }
 

@@ -29,14 +29,17 @@ pub enum ContractError {
         got: u64,
     },
 
-    /// A new model installed under another version than the next.
-    #[error("a new model installs as version {expected}, not {got}")]
-    InstallVersion {
-        /// The guard's latest version plus one.
-        expected: u32,
-        /// What was sent.
-        got: u32,
-    },
+    /// A new model installed under a version the guard already holds.
+    #[error("version {0} is already stored: a new model installs under a version the guard does not hold")]
+    VersionStored(u32),
+
+    /// `BindGuard` after a guard was bound.
+    #[error("a guard is already bound ({0}) and cannot be changed")]
+    GuardBound(String),
+
+    /// A query the governor does not answer (`Check`, `Score`: the guard's).
+    #[error("{0}: ask the guard (the governor answers governance queries only)")]
+    GuardQuery(String),
 
     /// An install that cannot be right whatever the state.
     #[error("{0}")]

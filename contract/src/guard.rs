@@ -1,16 +1,62 @@
-//! The split guard's dispatch (`docs/split.md`): its execute and query
-//! messages (`vigil_guard_api::guard_msg`) onto the handlers the single
-//! contract shares. Not entry points yet: the single contract's
-//! [`crate::contract`] is the artifact; these are tested on
-//! `mock_dependencies`.
+//! The guard's entry points (the `vigil_guard.wasm` build, cargo feature
+//! `guard`; `docs/split.md`): the queries integrators send (`Check`,
+//! `Score`, `Model`, `Config`, `Cost`, `ModelBlob`), its circuit breaker
+//! and the governor's `InstallModel`. It holds the models the governor
+//! installed and nothing of the governance.
+#[cfg(feature = "guard")]
+use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
-use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardQueryMsg};
+use vigil_guard_api::guard_msg::{
+    GuardConfigResponse, GuardExecuteMsg, GuardInstantiateMsg, GuardQueryMsg,
+};
+use vigil_guard_api::msg::MigrateMsg;
 
 use crate::error::ContractError;
-use crate::execute::{admin, install};
+use crate::execute::{admin, ensure_no_funds, install};
 use crate::query as q;
+use crate::state::active::active_version;
+use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
+use crate::state::{Config, CONFIG};
+
+/// cw2 contract name of the guard.
+pub const CONTRACT_NAME: &str = "crates.io:vigil-guard";
+/// cw2 contract version: the crate's.
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Instantiate: settings checked, the governor named; no model until the
+/// governor installs one.
+#[cfg_attr(feature = "guard", entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: GuardInstantiateMsg,
+) -> Result<Response, ContractError> {
+    ensure_no_funds(&info)?;
+    msg.settings.validate()?;
+    let admin = match &msg.admin {
+        Some(a) => deps.api.addr_validate(a)?,
+        None => info.sender,
+    };
+    let governor = deps.api.addr_validate(&msg.governor)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    CONFIG.save(
+        deps.storage,
+        &Config {
+            admin: admin.clone(),
+            settings: msg.settings,
+            paused: false,
+        },
+    )?;
+    GOVERNOR.save(deps.storage, &governor)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("admin", admin.as_str())
+        .add_attribute("governor", governor.as_str()))
+}
 
 /// The guard's execute dispatch (`InstallModel` validates itself).
+#[cfg_attr(feature = "guard", entry_point)]
 pub fn execute(
     deps: DepsMut,
     _env: Env,
@@ -27,16 +73,51 @@ pub fn execute(
 }
 
 /// The guard's query dispatch: the single contract's handlers, answer for
-/// answer.
+/// answer, and its own `Config`.
+#[cfg_attr(feature = "guard", entry_point)]
 pub fn query(deps: Deps, _env: Env, msg: GuardQueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         GuardQueryMsg::Check { features } => to_json_binary(&q::check(deps, &features)?)?,
         GuardQueryMsg::Score { features } => to_json_binary(&q::score(deps, &features)?)?,
         GuardQueryMsg::Model { version } => to_json_binary(&q::model(deps, version)?)?,
-        GuardQueryMsg::Config {} => to_json_binary(&q::config(deps)?)?,
+        GuardQueryMsg::Config {} => to_json_binary(&config(deps)?)?,
         GuardQueryMsg::Cost { model } => to_json_binary(&q::cost(deps, &model)?)?,
         GuardQueryMsg::ModelBlob { version, chunk } => {
             to_json_binary(&q::model_blob(deps, version, chunk)?)?
         }
     })
+}
+
+/// The guard's `Config`.
+pub fn config(deps: Deps) -> Result<GuardConfigResponse, ContractError> {
+    let c = CONFIG.load(deps.storage)?;
+    Ok(GuardConfigResponse {
+        admin: c.admin.into_string(),
+        governor: GOVERNOR.load(deps.storage)?.into_string(),
+        install_sequence: INSTALL_SEQUENCE.may_load(deps.storage)?.unwrap_or(0),
+        n_features: c.settings.n_features,
+        max_inference_ops: c.settings.max_inference_ops,
+        max_check_gas: c.settings.max_check_gas,
+        paused_check: c.settings.paused_check,
+        paused: c.paused,
+        active_version: active_version(deps.storage)?,
+    })
+}
+
+/// Migrate: from a guard only (a store with a governor), never to an
+/// older version. A governor's or a single contract's store is refused: its
+/// bonds and test set would be stranded here.
+#[cfg_attr(feature = "guard", entry_point)]
+pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    if !GOVERNOR.exists(deps.storage) {
+        return Err(ContractError::WrongContract(
+            cw2::get_contract_version(deps.storage)?.contract,
+        ));
+    }
+    crate::migrate::migrate(
+        deps,
+        env.block.height,
+        (CONTRACT_NAME, &[]),
+        CONTRACT_VERSION,
+    )
 }

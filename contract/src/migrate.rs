@@ -34,16 +34,17 @@ fn parse(version: &str) -> Result<Version, ContractError> {
     })
 }
 
-/// Migrate the store of contract `name` (ours) to `version` (ours), at
-/// block `height` (an open 0.1 proposal's stall window starts there).
+/// Migrate the store of a contract named `name`, or one of `formerly`
+/// (ours), to `name` at `version` (ours), at block `height` (an open 0.1
+/// proposal's stall window starts there).
 pub fn migrate(
     deps: DepsMut,
     height: u64,
-    name: &str,
+    (name, formerly): (&str, &[&str]),
     version: &str,
 ) -> Result<Response, ContractError> {
     let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != name {
+    if stored.contract != name && !formerly.contains(&stored.contract.as_str()) {
         return Err(ContractError::WrongContract(stored.contract));
     }
     let from = parse(&stored.version)?;
@@ -59,7 +60,7 @@ pub fn migrate(
         .add_attribute("action", "migrate")
         .add_attribute("from_version", &stored.version)
         .add_attribute("to_version", version);
-    if from == to {
+    if from == to && stored.contract == name {
         register_open(deps.storage)?;
         return Ok(response);
     }

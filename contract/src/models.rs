@@ -9,6 +9,7 @@ use vigil_inference_core::Model;
 use crate::error::{invalid_model, ContractError};
 use crate::gas::quoted_check_gas;
 use crate::state::active::{save_active, ActiveHeader, MODEL_THRESHOLD};
+use crate::state::bound_guard::mark_changed;
 use crate::state::{save_blob, Config, Counts, ModelInfo, LATEST_VERSION, MODELS, MODEL_BY_HASH};
 
 /// Lower-case hex.
@@ -105,12 +106,26 @@ pub fn store_version(
         .unwrap_or(0)
         .checked_add(1)
         .ok_or_else(|| StdError::generic_err("model versions exhausted"))?;
+    store_version_as(storage, version, model, proposer, accepted)?;
+    Ok(version)
+}
+
+/// Store a model as `version` (not stored yet: the caller's check); the
+/// latest version becomes at least `version`.
+pub fn store_version_as(
+    storage: &mut dyn Storage,
+    version: u32,
+    model: &Model<'_>,
+    proposer: &Addr,
+    accepted: Option<(Counts, u32)>,
+) -> StdResult<()> {
     let info = model_info(model, proposer, accepted);
     MODEL_BY_HASH.save(storage, &info.hash, &version)?;
     MODELS.save(storage, version, &info)?;
-    LATEST_VERSION.save(storage, &version)?;
+    let latest = LATEST_VERSION.may_load(storage)?.unwrap_or(0);
+    LATEST_VERSION.save(storage, &latest.max(version))?;
     save_blob(storage, version, model.bytes());
-    Ok(version)
+    Ok(())
 }
 
 /// Store a model as a new version and make it active.
@@ -123,5 +138,6 @@ pub fn install_model(
 ) -> StdResult<u32> {
     let version = store_version(storage, model, proposer, accepted)?;
     save_active(storage, &header_for(config, version), model.bytes())?;
+    mark_changed(storage);
     Ok(version)
 }

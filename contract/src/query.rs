@@ -16,6 +16,7 @@ use crate::gas::quoted_check_gas;
 use crate::models::stored_cost;
 use crate::poim::{self, decode_sample};
 use crate::state::active::{active_version, load_active, ActiveHeader, MODEL_THRESHOLD};
+use crate::state::bound_guard::GUARD;
 use crate::state::{
     load_blob_record, samples, ModelInfo, Proposal, CONFIG, MODELS, PROPOSALS, TEST_SET, VAULT,
 };
@@ -222,6 +223,7 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         guardian: s.guardian,
         governance_delay: s.governance_delay,
         curator: s.curator,
+        guard: GUARD.may_load(deps.storage)?.map(String::from),
         paused: c.paused,
         vault: VAULT.load(deps.storage)?,
         active_version: active_version(deps.storage)?,

@@ -7,9 +7,47 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Binary;
 
 use crate::install::{InstallModel, InvalidInstall};
-use crate::msg::{
-    CheckResponse, ConfigResponse, CostResponse, ModelBlobResponse, ModelResponse, ScoreResponse,
-};
+use crate::msg::{CheckResponse, CostResponse, ModelBlobResponse, ModelResponse, ScoreResponse};
+use crate::Settings;
+
+/// The guard's instantiate message. The guard holds no model until its
+/// governor installs one (the governor's `BindGuard` sends its active
+/// model at once).
+#[cw_serde]
+pub struct GuardInstantiateMsg {
+    /// Administration (pause, unpause, admin hand-over); default: the
+    /// sender. It never installs models.
+    pub admin: Option<String>,
+    /// The only address whose `InstallModel` the guard accepts: the
+    /// `vigil-governor` contract.
+    pub governor: String,
+    /// The settings; the guard applies `n_features`, `max_inference_ops`,
+    /// `max_check_gas` and `paused_check` (give it the governor's).
+    pub settings: Settings,
+}
+
+/// The guard's `Config` answer.
+#[cw_serde]
+pub struct GuardConfigResponse {
+    /// Admin (pause, unpause).
+    pub admin: String,
+    /// The governor (the only installer).
+    pub governor: String,
+    /// The last install accepted (0: none).
+    pub install_sequence: u64,
+    /// Feature count.
+    pub n_features: u16,
+    /// Operation budget of an installed model.
+    pub max_inference_ops: u64,
+    /// `Check` gas budget (SDK gas above setup) of an installed model.
+    pub max_check_gas: u64,
+    /// Behaviour while paused.
+    pub paused_check: crate::msg::PausedCheck,
+    /// Paused now.
+    pub paused: bool,
+    /// Active model version (0 = none).
+    pub active_version: u32,
+}
 
 /// The guard's execute messages.
 #[cw_serde]
@@ -67,9 +105,9 @@ pub enum GuardQueryMsg {
         /// A version; the active one when absent.
         version: Option<u32>,
     },
-    /// As [`QueryMsg::Config`](crate::msg::QueryMsg::Config). (The split
-    /// guard's answer is to be narrowed to its own settings.)
-    #[returns(ConfigResponse)]
+    /// The guard's own settings (the governance settings are the
+    /// governor's `Config`).
+    #[returns(GuardConfigResponse)]
     Config {},
     /// As [`QueryMsg::Cost`](crate::msg::QueryMsg::Cost).
     #[returns(CostResponse)]

@@ -289,6 +289,17 @@ pub enum ExecuteMsg {
     /// vault plus the bonds of undecided proposals (funds sent by plain bank
     /// transfer) into the vault. Nothing stranded: a no-op (`swept` 0).
     Sweep {},
+    /// Admin, once: the guard this governor installs models on (a
+    /// `vigil-guard` instantiated with this contract as its governor).
+    /// From then on every change of the active model, its threshold or the
+    /// data envelope is sent to the guard (`InstallModel`) in the same
+    /// transaction; the active model is sent at once. A bound guard cannot
+    /// be changed (`GuardBound`): redirecting installs would freeze the
+    /// real guard on an old model.
+    BindGuard {
+        /// The guard's address.
+        guard: String,
+    },
 }
 
 /// A time-locked governance change (`UpdateConfig`, `AddTestSamples`,
@@ -781,6 +792,10 @@ pub struct ConfigResponse {
     pub governance_delay: u64,
     /// Curator.
     pub curator: Option<String>,
+    /// The guard this governor installs models on (`BindGuard`); none:
+    /// not bound yet.
+    #[serde(default)]
+    pub guard: Option<String>,
     /// Paused now.
     pub paused: bool,
     /// Vault balance (rewards available).

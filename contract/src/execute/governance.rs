@@ -15,6 +15,7 @@ use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
+use crate::state::bound_guard::mark_changed;
 use crate::state::governance::{self as queued, QueuedChange};
 use crate::state::{
     load_blob, Config, CONFIG, NEXT_GOVERNANCE, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED,
@@ -80,6 +81,8 @@ fn write(storage: &mut dyn Storage, mut config: Config, plan: Plan) -> Result<()
             save_active(storage, &header_for(&config, version), &blob)?;
         }
     }
+    // Threshold, envelope or model: the guard's record follows.
+    mark_changed(storage);
     Ok(())
 }
 

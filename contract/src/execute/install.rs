@@ -1,18 +1,18 @@
 //! `InstallModel` and `HandOverGovernor` (the guard/governor split,
 //! `docs/split.md`): the governor sets the record `Check` reads, and only
-//! it names its successor. Not dispatched by the single contract's
-//! `execute` (its governance installs models itself); tested alone.
+//! it names its successor. Dispatched by the guard ([`crate::guard`]);
+//! the governor sends `InstallModel` (`super::bound_guard`).
 use cosmwasm_std::{DepsMut, MessageInfo, Response, StdError};
 use vigil_guard_api::install::InstallModel;
 use vigil_inference_core::envelope::Envelope;
 
 use super::ensure_no_funds;
 use crate::error::ContractError;
-use crate::models::{hex, store_version, validate_model};
+use crate::models::{hex, store_version_as, validate_model};
 use crate::state::active::{save_active, ActiveHeader};
 use crate::state::envelope::{remove_envelope, save_envelope};
 use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
-use crate::state::{load_blob, CONFIG, LATEST_VERSION, MODEL_BY_HASH};
+use crate::state::{load_blob, CONFIG, MODELS, MODEL_BY_HASH};
 
 /// `InstallModel` (the governor only): a new version (`blob`), validated
 /// as at upload, or a stored one re-activated; with the threshold and
@@ -56,17 +56,12 @@ pub fn install(
             if let Some(version) = MODEL_BY_HASH.may_load(deps.storage, &hex(&model.checksum()))? {
                 return Err(ContractError::KnownModel { version });
             }
-            let next = LATEST_VERSION
-                .may_load(deps.storage)?
-                .unwrap_or(0)
-                .saturating_add(1);
-            if msg.version != next {
-                return Err(ContractError::InstallVersion {
-                    expected: next,
-                    got: msg.version,
-                });
+            // The governor's numbering (versions it never activated, or
+            // activated before this guard was bound, are skipped).
+            if MODELS.has(deps.storage, msg.version) {
+                return Err(ContractError::VersionStored(msg.version));
             }
-            store_version(deps.storage, &model, &info.sender, None)?;
+            store_version_as(deps.storage, msg.version, &model, &info.sender, None)?;
             save_active(deps.storage, &header, model.bytes())?;
         }
         None => {

@@ -6,6 +6,7 @@ use crate::state::{Config, CONFIG};
 
 pub mod admin;
 pub mod batch;
+pub mod bound_guard;
 pub mod governance;
 pub mod install;
 pub mod proposals;

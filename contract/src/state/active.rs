@@ -93,6 +93,14 @@ pub fn load_active(storage: &dyn Storage) -> Option<Vec<u8>> {
     chunked::load(storage, ACTIVE_KEY)
 }
 
+/// The active record's header (one read of its first record), if a model
+/// is active.
+pub fn active_header(storage: &dyn Storage) -> Option<ActiveHeader> {
+    storage
+        .get(ACTIVE_KEY)
+        .and_then(|first| ActiveHeader::decode(&first).map(|(h, _)| h))
+}
+
 /// Rewrite only the header (pause, threshold; the version stays). The
 /// header lives in the first record, so only that record is read and
 /// written, whatever the model's size.

@@ -16,6 +16,7 @@ use vigil_guard_api::Settings;
 
 pub mod active;
 pub mod batch;
+pub mod bound_guard;
 pub mod chunked;
 pub mod envelope;
 pub mod governance;

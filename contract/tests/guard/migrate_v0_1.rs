@@ -102,6 +102,8 @@ fn a_0_1_store_survives_migration() {
     assert_eq!(obj.remove("governance_delay").unwrap().as_u64(), Some(0));
     assert!(obj.remove("guardian").unwrap().is_null());
     assert!(obj.remove("curator").unwrap().is_null());
+    // Not bound to a guard yet (the split: `BindGuard` after migrating).
+    assert!(obj.remove("guard").unwrap().is_null());
     assert_eq!(config, expect["config"]);
     // Samples, byte for byte.
     assert_eq!(

@@ -1,0 +1,72 @@
+//! The governor's link to its guard (the split, `docs/split.md`):
+//! `BindGuard` (admin, once), and the `InstallModel` that carries every
+//! change of the active model, its threshold or the data envelope to the
+//! guard at the end of the message that made it. A governor without a
+//! bound guard (the tests' single contract) sends nothing.
+use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response, StdError};
+use vigil_guard_api::install::InstallModel;
+use vigil_guard_api::GuardContract;
+
+use super::admin_call;
+use crate::error::ContractError;
+use crate::state::active::active_header;
+use crate::state::bound_guard::{mark_changed, take_changed, GUARD, GUARD_HAS, GUARD_SEQUENCE};
+use crate::state::envelope::load_envelope;
+use crate::state::load_blob;
+
+/// `BindGuard` (admin, once): the guard this governor installs on. The
+/// active model, if any, is sent at once (by [`flush`]).
+pub fn bind(deps: DepsMut, info: MessageInfo, guard: String) -> Result<Response, ContractError> {
+    admin_call(deps.as_ref(), &info)?;
+    if let Some(bound) = GUARD.may_load(deps.storage)? {
+        return Err(ContractError::GuardBound(bound.into_string()));
+    }
+    let guard = deps.api.addr_validate(&guard)?;
+    GUARD.save(deps.storage, &guard)?;
+    mark_changed(deps.storage);
+    Ok(Response::new()
+        .add_attribute("action", "bind_guard")
+        .add_attribute("guard", guard.as_str()))
+}
+
+/// At the end of a message: if it changed what `Check` reads and a guard
+/// is bound, send the guard the active model (its blob only the first
+/// time), threshold and envelope, as the next install in sequence. The
+/// guard refusing reverts the whole message: the governor and its guard
+/// never disagree on the active model.
+pub fn flush(deps: DepsMut, response: Response) -> Result<Response, ContractError> {
+    if !take_changed(deps.storage) {
+        return Ok(response);
+    }
+    let Some(guard) = GUARD.may_load(deps.storage)? else {
+        return Ok(response);
+    };
+    let Some(header) = active_header(deps.storage) else {
+        return Ok(response);
+    };
+    let version = header.version;
+    let blob = if GUARD_HAS.has(deps.storage, version) {
+        None
+    } else {
+        let blob = load_blob(deps.storage, version)
+            .ok_or_else(|| ContractError::CorruptRecord(format!("blob {version}")))?;
+        GUARD_HAS.save(deps.storage, version, &Empty {})?;
+        Some(blob.into())
+    };
+    let sequence = GUARD_SEQUENCE
+        .may_load(deps.storage)?
+        .unwrap_or(0)
+        .checked_add(1)
+        .ok_or_else(|| StdError::generic_err("install sequence exhausted"))?;
+    GUARD_SEQUENCE.save(deps.storage, &sequence)?;
+    let install = InstallModel {
+        sequence,
+        version,
+        blob,
+        threshold_bits: header.threshold_bits,
+        envelope: load_envelope(deps.storage).map(Into::into),
+    };
+    Ok(response
+        .add_message(GuardContract(guard).install(install)?)
+        .add_attribute("guard_install", sequence.to_string()))
+}
