@@ -61,7 +61,7 @@ cd "$ROOT"
 
 MAX_BYTES=$((400 * 1024))
 # The governor is off every protected call's path (see README, "Two contracts").
-GOVERNOR_KIB=800
+GOVERNOR_KIB=512
 TARGET=wasm32-unknown-unknown
 PACKAGE="${1:-vigil-guard}"
 OUT_NAME=""

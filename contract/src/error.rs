@@ -37,6 +37,12 @@ pub enum ContractError {
     #[error("a guard is already bound ({0}) and cannot be changed")]
     GuardBound(String),
 
+    /// A guard this governor cannot drive: another governor's, another
+    /// feature count, already used, or smaller budgets than this
+    /// governor's settings (`BindGuard`, `UpdateConfig` once bound).
+    #[error("guard mismatch: {0}")]
+    GuardMismatch(String),
+
     /// A query the governor does not answer (`Check`, `Score`: the guard's).
     #[error("{0}: ask the guard (the governor answers governance queries only)")]
     GuardQuery(String),

@@ -20,7 +20,7 @@ use cosmwasm_std::{
 use serde::de::DeserializeOwned;
 
 use crate::commit::{commitment, SALT_BYTES};
-use crate::guard_msg::GuardExecuteMsg;
+use crate::guard_msg::{GuardConfigResponse, GuardExecuteMsg, GuardQueryMsg};
 use crate::install::InstallModel;
 use crate::msg::{
     CheckResponse, ConfigResponse, ExecuteMsg, ModelBlobResponse, ModelResponse, ProposalLimits,
@@ -139,9 +139,20 @@ impl GuardContract {
         self.query(querier, &QueryMsg::Model { version })
     }
 
-    /// The guard's configuration.
+    /// The configuration of a governor (or of a single contract of 0.1
+    /// and early 0.2): settings, vault, test set.
     pub fn config<C: CustomQuery>(&self, querier: &QuerierWrapper<C>) -> StdResult<ConfigResponse> {
         self.query(querier, &QueryMsg::Config {})
+    }
+
+    /// A guard's own configuration (its governor, budgets, pause, install
+    /// sequence): what an integrator checks before trusting it, e.g. that
+    /// its governor is the one they expect.
+    pub fn guard_config<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+    ) -> StdResult<GuardConfigResponse> {
+        querier.query_wasm_smart(self.0.as_str(), &GuardQueryMsg::Config {})
     }
 
     /// One chunk of a stored model's blob.

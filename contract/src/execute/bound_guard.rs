@@ -3,25 +3,60 @@
 //! change of the active model, its threshold or the data envelope to the
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
-use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response, StdError};
+use cosmwasm_std::{DepsMut, Empty, Env, MessageInfo, Response, StdError};
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::GuardContract;
 
 use super::admin_call;
 use crate::error::ContractError;
 use crate::state::active::active_header;
-use crate::state::bound_guard::{mark_changed, take_changed, GUARD, GUARD_HAS, GUARD_SEQUENCE};
+use crate::state::bound_guard::{
+    mark_changed, take_changed, GuardCaps, GUARD, GUARD_CAPS, GUARD_HAS, GUARD_SEQUENCE,
+};
 use crate::state::envelope::load_envelope;
 use crate::state::load_blob;
 
-/// `BindGuard` (admin, once): the guard this governor installs on. The
-/// active model, if any, is sent at once (by [`flush`]).
-pub fn bind(deps: DepsMut, info: MessageInfo, guard: String) -> Result<Response, ContractError> {
-    admin_call(deps.as_ref(), &info)?;
+/// `BindGuard` (admin, once): the guard this governor installs on, which
+/// must name this contract as its governor, have the same feature count,
+/// no install yet, and budgets at least this governor's (kept: a later
+/// `UpdateConfig` cannot exceed them). The active model, if any, is sent
+/// at once (by [`flush`]).
+pub fn bind(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    guard: String,
+) -> Result<Response, ContractError> {
+    let config = admin_call(deps.as_ref(), &info)?;
     if let Some(bound) = GUARD.may_load(deps.storage)? {
         return Err(ContractError::GuardBound(bound.into_string()));
     }
     let guard = deps.api.addr_validate(&guard)?;
+    let theirs = GuardContract(guard.clone()).guard_config(&deps.querier)?;
+    let mismatch = |why: String| Err(ContractError::GuardMismatch(why));
+    if theirs.governor != env.contract.address.as_str() {
+        return mismatch(format!("its governor is {}", theirs.governor));
+    }
+    if theirs.n_features != config.settings.n_features {
+        return mismatch(format!(
+            "it takes {} features, this governor {}",
+            theirs.n_features, config.settings.n_features
+        ));
+    }
+    if theirs.install_sequence != 0 {
+        return mismatch(format!(
+            "it has accepted {} installs already",
+            theirs.install_sequence
+        ));
+    }
+    let caps = GuardCaps {
+        max_inference_ops: theirs.max_inference_ops,
+        max_check_gas: theirs.max_check_gas,
+    };
+    if let Some(why) = caps.exceeded_by(&config.settings) {
+        return mismatch(why);
+    }
+    GUARD_CAPS.save(deps.storage, &caps)?;
     GUARD.save(deps.storage, &guard)?;
     mark_changed(deps.storage);
     Ok(Response::new()

@@ -15,7 +15,7 @@ use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
-use crate::state::bound_guard::mark_changed;
+use crate::state::bound_guard::{mark_changed, GUARD_CAPS};
 use crate::state::governance::{self as queued, QueuedChange};
 use crate::state::{
     load_blob, Config, CONFIG, NEXT_GOVERNANCE, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED,
@@ -44,6 +44,13 @@ fn plan(
                 .flatten()
             {
                 *g = api.addr_validate(g)?.into_string();
+            }
+            // Never a budget the bound guard would refuse to install under.
+            if let Some(why) = GUARD_CAPS
+                .may_load(storage)?
+                .and_then(|caps| caps.exceeded_by(&settings))
+            {
+                return Err(ContractError::GuardMismatch(why));
             }
             Plan::Config(Box::new(settings))
         }

@@ -2,11 +2,44 @@
 //! installs models on, what it has sent there, and whether this message
 //! changed what the guard must hold. A contract without a bound guard (the
 //! tests' single contract) keeps only the change flag.
+use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Empty, Storage};
 use cw_storage_plus::{Item, Map};
 
 /// The guard (`BindGuard`, once).
 pub const GUARD: Item<Addr> = Item::new("guard");
+
+/// The bound guard's budgets, read from it at `BindGuard`: the governor
+/// never accepts, nor is configured for, a model its guard would refuse.
+#[cw_serde]
+pub struct GuardCaps {
+    /// The guard's `max_inference_ops`.
+    pub max_inference_ops: u64,
+    /// The guard's `max_check_gas`.
+    pub max_check_gas: u64,
+}
+
+/// See [`GuardCaps`].
+pub const GUARD_CAPS: Item<GuardCaps> = Item::new("guard_caps");
+
+impl GuardCaps {
+    /// Why `settings` ask more of the guard than it allows, if they do.
+    pub fn exceeded_by(&self, settings: &vigil_guard_api::Settings) -> Option<String> {
+        if settings.max_inference_ops > self.max_inference_ops {
+            return Some(format!(
+                "max_inference_ops {} is above the guard's {}",
+                settings.max_inference_ops, self.max_inference_ops
+            ));
+        }
+        if settings.max_check_gas > self.max_check_gas {
+            return Some(format!(
+                "max_check_gas {} is above the guard's {}",
+                settings.max_check_gas, self.max_check_gas
+            ));
+        }
+        None
+    }
+}
 
 /// The sequence of the last `InstallModel` sent to the guard.
 pub const GUARD_SEQUENCE: Item<u64> = Item::new("guard_seq");
