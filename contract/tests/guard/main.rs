@@ -5,6 +5,7 @@
 //! - `funds`: bonds, rewards and the vault balance in every path.
 //! - `admin`: privileged messages, test set, rollback, pause, config,
 //!   migration.
+//! - `honest`: an honest proposer end to end, governor bound to its guard.
 //! - `install`: the split's `InstallModel` (governor only), on its handler.
 //! - `input`: bad input, malformed and over-budget models, explanations.
 //! - `vault`: another contract protected by the guard.
@@ -23,6 +24,7 @@ mod batch;
 mod blob;
 mod commit;
 mod funds;
+mod honest;
 mod input;
 mod install;
 mod machine;
