@@ -80,11 +80,18 @@ pub fn envelope_of(range: &[(Exact, Exact)], margin: cosmwasm_std::Decimal) -> V
 /// the test set is empty.
 pub fn refresh(storage: &mut dyn Storage, settings: &Settings) -> Result<(), ContractError> {
     let n = usize::from(settings.n_features);
-    match (settings.envelope_margin, records::load_range(storage, n)?) {
-        (Some(margin), Some(range)) => {
-            records::save_envelope(storage, &envelope_of(&range, margin));
-        }
-        _ => records::remove_envelope(storage),
+    let envelope = match (settings.envelope_margin, records::load_range(storage, n)?) {
+        (Some(margin), Some(range)) => Some(envelope_of(&range, margin)),
+        _ => None,
+    };
+    // Unchanged (most test-set changes stay inside the range): nothing to
+    // write here, nothing to send the guard.
+    if records::load_envelope(storage) == envelope {
+        return Ok(());
+    }
+    match &envelope {
+        Some(bytes) => records::save_envelope(storage, bytes),
+        None => records::remove_envelope(storage),
     }
     crate::state::bound_guard::mark_changed(storage);
     Ok(())

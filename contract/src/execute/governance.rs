@@ -75,21 +75,29 @@ fn write(storage: &mut dyn Storage, mut config: Config, plan: Plan) -> Result<()
             config.settings = *settings;
             CONFIG.save(storage, &config)?;
             let header = header_for(&config, 0);
+            let mut threshold_changed = false;
             update_active_header(storage, |h| {
+                threshold_changed = h.threshold_bits != header.threshold_bits;
                 h.paused_check = header.paused_check;
                 h.threshold_bits = header.threshold_bits;
             });
+            // The guard's record follows a new threshold (its pause and
+            // `paused_check` are its own).
+            if threshold_changed {
+                mark_changed(storage);
+            }
             if margin_changed {
                 crate::envelope::refresh(storage, &config.settings)?;
             }
         }
+        // The envelope follows the test set (and tells the guard when it
+        // moves).
         Plan::Samples(p) => test_set::write(storage, &config.settings, &p)?,
         Plan::Rollback(version, blob) => {
             save_active(storage, &header_for(&config, version), &blob)?;
+            mark_changed(storage);
         }
     }
-    // Threshold, envelope or model: the guard's record follows.
-    mark_changed(storage);
     Ok(())
 }
 

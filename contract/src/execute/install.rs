@@ -9,7 +9,7 @@ use vigil_inference_core::envelope::Envelope;
 use super::ensure_no_funds;
 use crate::error::ContractError;
 use crate::models::{hex, store_version_as, validate_model};
-use crate::state::active::{save_active, ActiveHeader};
+use crate::state::active::{active_header, save_active, update_active_header, ActiveHeader};
 use crate::state::envelope::{remove_envelope, save_envelope};
 use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
 use crate::state::{load_blob, CONFIG, MODELS, MODEL_BY_HASH};
@@ -63,6 +63,11 @@ pub fn install(
             }
             store_version_as(deps.storage, msg.version, &model, &info.sender, None)?;
             save_active(deps.storage, &header, model.bytes())?;
+        }
+        // The active version again (a threshold or envelope change): its
+        // header only, one record, whatever the model's size.
+        None if active_header(deps.storage).is_some_and(|h| h.version == msg.version) => {
+            update_active_header(deps.storage, |h| h.threshold_bits = msg.threshold_bits);
         }
         None => {
             let blob = load_blob(deps.storage, msg.version)

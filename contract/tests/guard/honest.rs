@@ -221,3 +221,33 @@ fn an_honest_better_model_goes_through_commit_hidden_slice_reveal_and_activation
         .exec(&guardian, &ExecuteMsg::Veto { proposal_id: id }, &[])
         .is_err());
 }
+
+#[test]
+fn the_guard_hears_of_test_set_changes_only_when_its_envelope_moves() {
+    let mut d = deploy();
+    assert_eq!(guard_config(&d).install_sequence, 1);
+    let add = |features: [&str; 2], label: bool| ExecuteMsg::AddTestSamples {
+        samples: vec![TestSample {
+            features: strings(&features),
+            label,
+        }],
+    };
+    // Inside the range (x0 in 1..=12, x1 in -3.0625..=3): no install.
+    let r = d.s.admin_exec(&add(["6", "-1"], false));
+    assert!(r
+        .events
+        .iter()
+        .all(|e| e.attributes.iter().all(|a| a.key != "guard_install")));
+    assert_eq!(guard_config(&d).install_sequence, 1);
+    // x0 = 40 is beyond the envelope, clamped and reported by the guard.
+    let probe = ["40", "2"];
+    assert_eq!(guard_check(&d, &probe).out_of_envelope, 1);
+    // A sample at x0 = 40 widens the range: the guard's envelope follows
+    // in the same transaction, and the model (version 1) is not resent.
+    let r = d.s.admin_exec(&add(["40", "2"], true));
+    assert_eq!(attr_of(&r, "guard_install"), "2");
+    let g = guard_config(&d);
+    assert_eq!((g.install_sequence, g.active_version), (2, 1));
+    assert_eq!(guard_check(&d, &probe).out_of_envelope, 0);
+    assert_eq!(guard_check(&d, &probe), d.s.check(&probe));
+}
