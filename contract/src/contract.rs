@@ -136,7 +136,7 @@ fn dispatch(
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
         ExecuteMsg::Fund {} => admin::fund(deps, info),
         ExecuteMsg::Sweep {} => admin::sweep(deps, env, info),
-        ExecuteMsg::BindGuard { guard } => bound_guard::bind(deps, info, guard),
+        ExecuteMsg::BindGuard { guard } => bound_guard::bind(deps, env, info, guard),
     }
 }
 

@@ -37,6 +37,17 @@ pub enum ContractError {
     #[error("a guard is already bound ({0}) and cannot be changed")]
     GuardBound(String),
 
+    /// `BindGuard` naming an address that is not a guard of this governor,
+    /// or one that would refuse a model this governor may accept (bound
+    /// for good, it would refuse every install).
+    #[error("{guard} cannot be bound: {reason}")]
+    GuardMismatch {
+        /// The address named.
+        guard: String,
+        /// What does not fit.
+        reason: String,
+    },
+
     /// A query the governor does not answer (`Check`, `Score`: the guard's).
     #[error("{0}: ask the guard (the governor answers governance queries only)")]
     GuardQuery(String),

@@ -3,9 +3,10 @@
 //! change of the active model, its threshold or the data envelope to the
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
-use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response, StdError};
+use cosmwasm_std::{Addr, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError};
+use vigil_guard_api::guard_msg::{GuardConfigResponse, GuardQueryMsg};
 use vigil_guard_api::install::InstallModel;
-use vigil_guard_api::GuardContract;
+use vigil_guard_api::{GuardContract, Settings};
 
 use super::admin_call;
 use crate::error::ContractError;
@@ -14,19 +15,72 @@ use crate::state::bound_guard::{mark_changed, take_changed, GUARD, GUARD_HAS, GU
 use crate::state::envelope::load_envelope;
 use crate::state::load_blob;
 
-/// `BindGuard` (admin, once): the guard this governor installs on. The
-/// active model, if any, is sent at once (by [`flush`]).
-pub fn bind(deps: DepsMut, info: MessageInfo, guard: String) -> Result<Response, ContractError> {
-    admin_call(deps.as_ref(), &info)?;
+/// `BindGuard` (admin, once): the guard this governor installs on, checked
+/// by [`check_guard`]. The active model, if any, is sent at once (by
+/// [`flush`]).
+pub fn bind(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    guard: String,
+) -> Result<Response, ContractError> {
+    let config = admin_call(deps.as_ref(), &info)?;
     if let Some(bound) = GUARD.may_load(deps.storage)? {
         return Err(ContractError::GuardBound(bound.into_string()));
     }
     let guard = deps.api.addr_validate(&guard)?;
+    check_guard(deps.as_ref(), &env, &config.settings, &guard)?;
     GUARD.save(deps.storage, &guard)?;
     mark_changed(deps.storage);
     Ok(Response::new()
         .add_attribute("action", "bind_guard")
         .add_attribute("guard", guard.as_str()))
+}
+
+/// A guard can be bound only if it is a guard (answers the guard's
+/// `Config`), names this contract as its governor, reads this contract's
+/// feature count, and has budgets no tighter than this contract's: else
+/// it would refuse installs, and a bound guard is bound for good (with no
+/// model active yet, nothing else would show it before the first
+/// activation).
+fn check_guard(
+    deps: Deps,
+    env: &Env,
+    settings: &Settings,
+    guard: &Addr,
+) -> Result<(), ContractError> {
+    let mismatch = |reason: String| ContractError::GuardMismatch {
+        guard: guard.to_string(),
+        reason,
+    };
+    let c: GuardConfigResponse = deps
+        .querier
+        .query_wasm_smart(guard, &GuardQueryMsg::Config {})
+        .map_err(|e| mismatch(format!("not a guard ({e})")))?;
+    if c.governor != env.contract.address.as_str() {
+        return Err(mismatch(format!("its governor is {}", c.governor)));
+    }
+    if c.n_features != settings.n_features {
+        return Err(mismatch(format!(
+            "it reads {} features, this governor {}",
+            c.n_features, settings.n_features
+        )));
+    }
+    for (name, guard_budget, own) in [
+        (
+            "max_inference_ops",
+            c.max_inference_ops,
+            settings.max_inference_ops,
+        ),
+        ("max_check_gas", c.max_check_gas, settings.max_check_gas),
+    ] {
+        if guard_budget < own {
+            return Err(mismatch(format!(
+                "its {name} {guard_budget} is below this governor's {own}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// At the end of a message: if it changed what `Check` reads and a guard

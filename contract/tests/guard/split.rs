@@ -440,6 +440,73 @@ fn only_the_governors_admin_binds_a_guard_and_only_once() {
 }
 
 #[test]
+fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
+    // No active model: the bind sends nothing, so only a check at the bind
+    // keeps a wrong address from being bound for good (a bound guard cannot
+    // be changed, and every later install would be refused).
+    let mut p = Pair::unbound(base_msg(), VAULT, None);
+    let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
+    let (code, governor) = (p.guard_code, p.s.guard.clone());
+    let settings = base_msg().settings();
+    let mut guard_with = |governor: &Addr, settings: Settings| {
+        instantiate_guard(&mut p.s, code, &alice, governor, settings)
+    };
+    let other_governor = guard_with(&alice, settings.clone());
+    let three = guard_with(
+        &governor,
+        Settings {
+            n_features: 3,
+            ..settings.clone()
+        },
+    );
+    let fewer_ops = guard_with(
+        &governor,
+        Settings {
+            max_inference_ops: settings.max_inference_ops - 1,
+            ..settings.clone()
+        },
+    );
+    let less_gas = guard_with(
+        &governor,
+        Settings {
+            max_check_gas: settings.max_check_gas - 1,
+            ..settings.clone()
+        },
+    );
+    let cases = [
+        (alice.clone(), "not a guard"),
+        (governor.clone(), "not a guard"),
+        (other_governor, "its governor is"),
+        (three, "3 features"),
+        (fewer_ops, "max_inference_ops"),
+        (less_gas, "max_check_gas"),
+    ];
+    for (g, why) in cases {
+        let r = p.s.exec(
+            &admin,
+            &ExecuteMsg::BindGuard {
+                guard: g.to_string(),
+            },
+            &[],
+        );
+        match contract_err(r) {
+            ContractError::GuardMismatch { guard, reason } => {
+                assert_eq!(guard, g.to_string());
+                assert!(reason.contains(why), "{reason}");
+            }
+            e => panic!("{e:?}"),
+        }
+        assert_eq!(p.s.config().guard, None);
+    }
+    // The guard of this governor binds; the first model accepted reaches
+    // it.
+    p.bind().unwrap();
+    let r = p.s.propose(&alice, &blob(&cut(7)), MIN_BOND).unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 1)));
+    p.assert_mirrors();
+}
+
+#[test]
 fn installs_sent_to_the_guard_directly_are_refused() {
     let mut p = Pair::new(base(), VAULT);
     let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
@@ -930,22 +997,42 @@ fn governor_books(p: &Pair, id: u64) -> (u32, u128, u128, u128, ProposalStatus) 
     )
 }
 
+/// Raise the governor's budgets above its guard's (applied at once: no
+/// governance delay), which no bind check can see; returns the install it
+/// sent (the same model, threshold and envelope).
+fn raise_governor_budgets(p: &mut Pair) -> Option<(u32, u64)> {
+    let admin = p.s.admin.clone();
+    let r =
+        p.s.exec(
+            &admin,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate {
+                max_inference_ops: Some(1_000_000),
+                max_check_gas: Some(100_000),
+                ..ConfigUpdate::default()
+            }),
+            &[],
+        )
+        .unwrap();
+    guard_install_event(&r, &p.guard)
+}
+
 #[test]
 fn a_guard_refusing_the_activation_reverts_it() {
-    // The guard's operation budget fits the linear models, not the MLP.
+    // The guard's operation budget fits the linear models, not the MLP; the
+    // governor's is raised after the bind.
     let linear_ops = ops(&blob(&cut(12)));
     let mlp_ops = ops(&blob(&mlp_perfect()));
     assert!(mlp_ops > linear_ops, "{mlp_ops} vs {linear_ops}");
-    let msg = InstantiateMsg {
-        activation_delay: DELAY,
-        ..base()
-    };
-    let tight = Settings {
-        max_inference_ops: linear_ops,
-        ..msg.settings()
-    };
-    let mut p = Pair::unbound(msg, VAULT, Some(tight));
-    p.bind().unwrap();
+    let mut p = Pair::new(
+        InstantiateMsg {
+            activation_delay: DELAY,
+            max_inference_ops: linear_ops,
+            ..base()
+        },
+        VAULT,
+    );
+    assert_eq!(raise_governor_budgets(&mut p), Some((1, 2)));
+    assert_eq!(p.gconfig().max_inference_ops, linear_ops);
     let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
     p.s.propose(&alice, &blob(&mlp_perfect()), MIN_BOND)
         .unwrap();
@@ -963,15 +1050,15 @@ fn a_guard_refusing_the_activation_reverts_it() {
     assert!(text.contains(&want), "{text}");
     // The guard was asked and refused; nothing moved on either side: no
     // bond paid, no reward, the model not active, the proposal pending.
-    assert_eq!(install_attempts_on(&p.guard), 2);
-    assert_eq!(installs_on(&p.guard).len(), 1);
+    assert_eq!(install_attempts_on(&p.guard), 3);
+    assert_eq!(installs_on(&p.guard).len(), 2);
     assert_eq!(governor_books(&p, 1), books);
     assert_eq!(p.s.proposal(1).accepted_version, None);
     assert_eq!(install_snapshot(&p), guard_before);
     p.assert_mirrors();
     p.s.assert_conserved();
     // The governor's install count was reverted with it: its next install
-    // (a threshold change, not held by the pending model) is sequence 2.
+    // (a threshold change, not held by the pending model) is sequence 3.
     let r =
         p.s.exec(
             &admin,
@@ -982,7 +1069,7 @@ fn a_guard_refusing_the_activation_reverts_it() {
             &[],
         )
         .unwrap();
-    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 2)));
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 3)));
     p.assert_mirrors();
 }
 
@@ -999,12 +1086,15 @@ fn a_guard_refusing_the_accepting_reveal_reverts_it() {
     let linear = cost(&cut(12)).check_gas.above_setup();
     let mlp = cost(&mlp_perfect()).check_gas.above_setup();
     assert!(mlp > linear, "{mlp} vs {linear}");
-    let tight = Settings {
-        max_check_gas: linear,
-        ..msg.settings()
-    };
-    let mut p = Pair::unbound(msg, VAULT, Some(tight));
-    p.bind().unwrap();
+    let mut p = Pair::new(
+        InstantiateMsg {
+            max_check_gas: linear,
+            ..msg
+        },
+        VAULT,
+    );
+    assert_eq!(raise_governor_budgets(&mut p), Some((1, 2)));
+    assert_eq!(p.gconfig().max_check_gas, linear);
     let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
     let id =
         p.s.commit(&alice, &blob(&mlp_perfect()), MIN_BOND, None)
@@ -1023,7 +1113,7 @@ fn a_guard_refusing_the_accepting_reveal_reverts_it() {
     // active, the guard on its model.
     assert_eq!(governor_books(&p, id), books);
     assert_eq!(p.s.proposal(id).status, ProposalStatus::Committed);
-    assert_eq!(p.gconfig().install_sequence, 1);
+    assert_eq!(p.gconfig().install_sequence, 2);
     p.assert_mirrors();
     p.s.assert_conserved();
     // The proposer gets the bond back at the reveal deadline (as closer).
@@ -1034,9 +1124,9 @@ fn a_guard_refusing_the_accepting_reveal_reverts_it() {
         .unwrap();
     assert_eq!(p.s.balance(&alice), a0 + MIN_BOND);
     p.s.assert_conserved();
-    // An honest linear model goes through, install 2.
+    // An honest linear model goes through, install 3.
     let r = p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
-    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
+    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 3)));
     p.assert_mirrors();
 }
 
