@@ -77,14 +77,20 @@ pub fn envelope_of(range: &[(Exact, Exact)], margin: cosmwasm_std::Decimal) -> V
 
 /// Write the envelope `settings` give the stored range: the range widened
 /// by `envelope_margin`, or nothing (no envelope) when the margin is off or
-/// the test set is empty.
+/// the test set is empty. A new envelope is noted for the guard
+/// (`state::bound_guard`); the same bytes are neither rewritten nor noted.
 pub fn refresh(storage: &mut dyn Storage, settings: &Settings) -> Result<(), ContractError> {
     let n = usize::from(settings.n_features);
-    match (settings.envelope_margin, records::load_range(storage, n)?) {
-        (Some(margin), Some(range)) => {
-            records::save_envelope(storage, &envelope_of(&range, margin));
-        }
-        _ => records::remove_envelope(storage),
+    let envelope = match (settings.envelope_margin, records::load_range(storage, n)?) {
+        (Some(margin), Some(range)) => Some(envelope_of(&range, margin)),
+        _ => None,
+    };
+    if envelope == records::load_envelope(storage) {
+        return Ok(());
+    }
+    match &envelope {
+        Some(bytes) => records::save_envelope(storage, bytes),
+        None => records::remove_envelope(storage),
     }
     crate::state::bound_guard::mark_changed(storage);
     Ok(())

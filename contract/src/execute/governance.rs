@@ -14,7 +14,7 @@ use super::test_set::{self, SamplesPlan};
 use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
 use crate::models::header_for;
-use crate::state::active::{save_active, update_active_header};
+use crate::state::active::{active_header, save_active, update_active_header};
 use crate::state::bound_guard::mark_changed;
 use crate::state::governance::{self as queued, QueuedChange};
 use crate::state::{
@@ -68,21 +68,28 @@ fn write(storage: &mut dyn Storage, mut config: Config, plan: Plan) -> Result<()
             config.settings = *settings;
             CONFIG.save(storage, &config)?;
             let header = header_for(&config, 0);
+            let threshold = active_header(storage).map(|h| h.threshold_bits);
             update_active_header(storage, |h| {
                 h.paused_check = header.paused_check;
                 h.threshold_bits = header.threshold_bits;
             });
+            // The guard's record follows a new threshold (its paused
+            // behaviour is its own); the envelope's refresh notes its own
+            // change.
+            if threshold.is_some_and(|t| t != header.threshold_bits) {
+                mark_changed(storage);
+            }
             if margin_changed {
                 crate::envelope::refresh(storage, &config.settings)?;
             }
         }
+        // The envelope's refresh notes a change of the envelope.
         Plan::Samples(p) => test_set::write(storage, &config.settings, &p)?,
         Plan::Rollback(version, blob) => {
             save_active(storage, &header_for(&config, version), &blob)?;
+            mark_changed(storage);
         }
     }
-    // Threshold, envelope or model: the guard's record follows.
-    mark_changed(storage);
     Ok(())
 }
 

@@ -983,6 +983,70 @@ fn test_set_threshold_and_margin_changes_reach_the_guard() {
     );
 }
 
+#[test]
+fn changes_that_leave_what_check_reads_send_no_install() {
+    let mut p = Pair::new(base(), VAULT);
+    let admin = p.s.admin.clone();
+    let mut quiet = |p: &mut Pair, msg: ExecuteMsg| {
+        let r = p.s.exec(&admin, &msg, &[]).unwrap();
+        assert_eq!(maybe_attr(&r, "guard_install"), None, "{msg:?}");
+        assert_eq!(guard_install_event(&r, &p.guard), None);
+    };
+    // Settings the guard does not read.
+    quiet(
+        &mut p,
+        ExecuteMsg::UpdateConfig(ConfigUpdate {
+            min_bond: Some(cosmwasm_std::Uint128::new(2 * MIN_BOND)),
+            stall_blocks: Some(100),
+            ..ConfigUpdate::default()
+        }),
+    );
+    // The margin it has.
+    quiet(
+        &mut p,
+        ExecuteMsg::UpdateConfig(ConfigUpdate {
+            envelope_margin: Some(base().envelope_margin),
+            ..ConfigUpdate::default()
+        }),
+    );
+    // Samples inside the range, added and removed: the envelope stays.
+    let v0 = p.s.test_set().version;
+    quiet(
+        &mut p,
+        ExecuteMsg::AddTestSamples {
+            samples: vec![
+                TestSample {
+                    features: strings(&["6", "-1"]),
+                    label: false,
+                },
+                TestSample {
+                    features: strings(&["6", "1"]),
+                    label: true,
+                },
+            ],
+        },
+    );
+    let ts = p.s.test_set();
+    assert_eq!(ts.version, v0 + 1);
+    let ids: Vec<u32> = ts.samples.iter().rev().take(2).map(|x| x.id).collect();
+    quiet(&mut p, ExecuteMsg::RemoveTestSamples { ids });
+    assert_eq!(p.gconfig().install_sequence, 1);
+    p.assert_mirrors();
+    // A change of what it reads is sent, next in sequence.
+    let r =
+        p.s.exec(
+            &admin,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate {
+                deny_threshold: Some(Some(dec("0.75"))),
+                ..ConfigUpdate::default()
+            }),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 2)));
+    p.assert_mirrors();
+}
+
 // ------------------------------------------------ a guard refusing installs
 
 /// Governor balances and proposal state that a reverted message leaves.
@@ -999,7 +1063,7 @@ fn governor_books(p: &Pair, id: u64) -> (u32, u128, u128, u128, ProposalStatus) 
 
 /// Raise the governor's budgets above its guard's (applied at once: no
 /// governance delay), which no bind check can see; returns the install it
-/// sent (the same model, threshold and envelope).
+/// sent (none: the guard reads neither budget from the governor).
 fn raise_governor_budgets(p: &mut Pair) -> Option<(u32, u64)> {
     let admin = p.s.admin.clone();
     let r =
@@ -1031,7 +1095,7 @@ fn a_guard_refusing_the_activation_reverts_it() {
         },
         VAULT,
     );
-    assert_eq!(raise_governor_budgets(&mut p), Some((1, 2)));
+    assert_eq!(raise_governor_budgets(&mut p), None);
     assert_eq!(p.gconfig().max_inference_ops, linear_ops);
     let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
     p.s.propose(&alice, &blob(&mlp_perfect()), MIN_BOND)
@@ -1050,15 +1114,15 @@ fn a_guard_refusing_the_activation_reverts_it() {
     assert!(text.contains(&want), "{text}");
     // The guard was asked and refused; nothing moved on either side: no
     // bond paid, no reward, the model not active, the proposal pending.
-    assert_eq!(install_attempts_on(&p.guard), 3);
-    assert_eq!(installs_on(&p.guard).len(), 2);
+    assert_eq!(install_attempts_on(&p.guard), 2);
+    assert_eq!(installs_on(&p.guard).len(), 1);
     assert_eq!(governor_books(&p, 1), books);
     assert_eq!(p.s.proposal(1).accepted_version, None);
     assert_eq!(install_snapshot(&p), guard_before);
     p.assert_mirrors();
     p.s.assert_conserved();
     // The governor's install count was reverted with it: its next install
-    // (a threshold change, not held by the pending model) is sequence 3.
+    // (a threshold change, not held by the pending model) is sequence 2.
     let r =
         p.s.exec(
             &admin,
@@ -1069,7 +1133,7 @@ fn a_guard_refusing_the_activation_reverts_it() {
             &[],
         )
         .unwrap();
-    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 3)));
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 2)));
     p.assert_mirrors();
 }
 
@@ -1093,7 +1157,7 @@ fn a_guard_refusing_the_accepting_reveal_reverts_it() {
         },
         VAULT,
     );
-    assert_eq!(raise_governor_budgets(&mut p), Some((1, 2)));
+    assert_eq!(raise_governor_budgets(&mut p), None);
     assert_eq!(p.gconfig().max_check_gas, linear);
     let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
     let id =
@@ -1113,7 +1177,7 @@ fn a_guard_refusing_the_accepting_reveal_reverts_it() {
     // active, the guard on its model.
     assert_eq!(governor_books(&p, id), books);
     assert_eq!(p.s.proposal(id).status, ProposalStatus::Committed);
-    assert_eq!(p.gconfig().install_sequence, 2);
+    assert_eq!(p.gconfig().install_sequence, 1);
     p.assert_mirrors();
     p.s.assert_conserved();
     // The proposer gets the bond back at the reveal deadline (as closer).
@@ -1124,9 +1188,9 @@ fn a_guard_refusing_the_accepting_reveal_reverts_it() {
         .unwrap();
     assert_eq!(p.s.balance(&alice), a0 + MIN_BOND);
     p.s.assert_conserved();
-    // An honest linear model goes through, install 3.
+    // An honest linear model goes through, install 2.
     let r = p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
-    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 3)));
+    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
     p.assert_mirrors();
 }
 
