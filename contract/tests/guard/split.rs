@@ -883,6 +883,41 @@ fn a_rollback_reactivates_the_guards_stored_copy_without_its_blob() {
     p.s.assert_conserved();
 }
 
+#[test]
+fn a_guard_bound_late_gets_an_older_version_at_its_first_rollback() {
+    // Versions 1 and 2 on the governor before the bind; the bind sends 2.
+    let mut p = Pair::unbound(base(), VAULT, None);
+    let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
+    p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    assert_eq!(p.s.config().active_version, 2);
+    let r = p.bind().unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 1)));
+    assert!(p
+        .s
+        .app
+        .wrap()
+        .query_wasm_smart::<ModelResponse>(&p.guard, &GuardQueryMsg::Model { version: Some(1) })
+        .is_err());
+    p.assert_mirrors();
+    // Rolled back to 1: its blob is sent (the guard never had it), under
+    // the governor's number; back to 2: no blob.
+    p.s.exec(&admin, &ExecuteMsg::Rollback { version: 1 }, &[])
+        .unwrap();
+    p.assert_mirrors();
+    p.s.exec(&admin, &ExecuteMsg::Rollback { version: 2 }, &[])
+        .unwrap();
+    p.assert_mirrors();
+    let shape: Vec<(u64, u32, bool)> = installs_on(&p.guard)
+        .iter()
+        .map(|m| (m.sequence, m.version, m.blob.is_some()))
+        .collect();
+    assert_eq!(shape, vec![(1, 2, true), (2, 1, true), (3, 2, false)]);
+    for v in [1, 2] {
+        assert_same_blob(&p, Some(v));
+        assert_same_model(&p.gmodel(Some(v)), &p.s.model(Some(v)));
+    }
+}
+
 // ------------------------------------------- test set and threshold changes
 
 #[test]
