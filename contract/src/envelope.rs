@@ -77,7 +77,8 @@ pub fn envelope_of(range: &[(Exact, Exact)], margin: cosmwasm_std::Decimal) -> V
 
 /// Write the envelope `settings` give the stored range: the range widened
 /// by `envelope_margin`, or nothing (no envelope) when the margin is off or
-/// the test set is empty.
+/// the test set is empty. A new envelope is noted for the guard
+/// (`state::bound_guard`); the same bytes are neither rewritten nor noted.
 pub fn refresh(storage: &mut dyn Storage, settings: &Settings) -> Result<(), ContractError> {
     let n = usize::from(settings.n_features);
     let envelope = match (settings.envelope_margin, records::load_range(storage, n)?) {

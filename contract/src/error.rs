@@ -37,11 +37,16 @@ pub enum ContractError {
     #[error("a guard is already bound ({0}) and cannot be changed")]
     GuardBound(String),
 
-    /// A guard this governor cannot drive: another governor's, another
-    /// feature count, already used, or smaller budgets than this
-    /// governor's settings (`BindGuard`, `UpdateConfig` once bound).
-    #[error("guard mismatch: {0}")]
-    GuardMismatch(String),
+    /// `BindGuard` naming an address that is not a guard of this governor,
+    /// or one that would refuse a model this governor may accept (bound
+    /// for good, it would refuse every install).
+    #[error("{guard} cannot be bound: {reason}")]
+    GuardMismatch {
+        /// The address named.
+        guard: String,
+        /// What does not fit.
+        reason: String,
+    },
 
     /// A query the governor does not answer (`Check`, `Score`: the guard's).
     #[error("{0}: ask the guard (the governor answers governance queries only)")]

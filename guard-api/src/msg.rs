@@ -295,7 +295,9 @@ pub enum ExecuteMsg {
     /// data envelope is sent to the guard (`InstallModel`) in the same
     /// transaction; the active model is sent at once. A bound guard cannot
     /// be changed (`GuardBound`): redirecting installs would freeze the
-    /// real guard on an old model.
+    /// real guard on an old model. Refused (`GuardMismatch`) unless the
+    /// address answers the guard's `Config` naming this contract as its
+    /// governor, with this contract's feature count and budgets no tighter.
     BindGuard {
         /// The guard's address.
         guard: String,

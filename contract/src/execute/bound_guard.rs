@@ -32,29 +32,34 @@ pub fn bind(
         return Err(ContractError::GuardBound(bound.into_string()));
     }
     let guard = deps.api.addr_validate(&guard)?;
-    let theirs = GuardContract(guard.clone()).guard_config(&deps.querier)?;
-    let mismatch = |why: String| Err(ContractError::GuardMismatch(why));
+    let mismatch = |reason: String| ContractError::GuardMismatch {
+        guard: guard.to_string(),
+        reason,
+    };
+    let theirs = GuardContract(guard.clone())
+        .guard_config(&deps.querier)
+        .map_err(|e| mismatch(format!("not a guard ({e})")))?;
     if theirs.governor != env.contract.address.as_str() {
-        return mismatch(format!("its governor is {}", theirs.governor));
+        return Err(mismatch(format!("its governor is {}", theirs.governor)));
     }
     if theirs.n_features != config.settings.n_features {
-        return mismatch(format!(
-            "it takes {} features, this governor {}",
+        return Err(mismatch(format!(
+            "it reads {} features, this governor {}",
             theirs.n_features, config.settings.n_features
-        ));
+        )));
     }
     if theirs.install_sequence != 0 {
-        return mismatch(format!(
+        return Err(mismatch(format!(
             "it has accepted {} installs already",
             theirs.install_sequence
-        ));
+        )));
     }
     let caps = GuardCaps {
         max_inference_ops: theirs.max_inference_ops,
         max_check_gas: theirs.max_check_gas,
     };
-    if let Some(why) = caps.exceeded_by(&config.settings) {
-        return mismatch(why);
+    if let Some(reason) = caps.exceeded_by(&config.settings) {
+        return Err(mismatch(reason));
     }
     GUARD_CAPS.save(deps.storage, &caps)?;
     GUARD.save(deps.storage, &guard)?;

@@ -15,7 +15,7 @@ use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
 use crate::models::header_for;
 use crate::state::active::{save_active, update_active_header};
-use crate::state::bound_guard::{mark_changed, GUARD_CAPS};
+use crate::state::bound_guard::{mark_changed, GUARD, GUARD_CAPS};
 use crate::state::governance::{self as queued, QueuedChange};
 use crate::state::{
     load_blob, Config, CONFIG, NEXT_GOVERNANCE, NEXT_PROPOSAL, OPEN_PROPOSAL, UNDECIDED,
@@ -46,11 +46,15 @@ fn plan(
                 *g = api.addr_validate(g)?.into_string();
             }
             // Never a budget the bound guard would refuse to install under.
-            if let Some(why) = GUARD_CAPS
+            if let Some(reason) = GUARD_CAPS
                 .may_load(storage)?
                 .and_then(|caps| caps.exceeded_by(&settings))
             {
-                return Err(ContractError::GuardMismatch(why));
+                let guard = GUARD.may_load(storage)?.map(String::from);
+                return Err(ContractError::GuardMismatch {
+                    guard: guard.unwrap_or_default(),
+                    reason,
+                });
             }
             Plan::Config(Box::new(settings))
         }

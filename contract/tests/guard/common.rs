@@ -168,6 +168,19 @@ pub fn guard_contract() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
 }
 
+/// The split's guard (`vigil_guard::guard`), to bind to a governor built
+/// by [`guard_contract`].
+pub fn split_guard_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            vigil_guard::guard::execute,
+            vigil_guard::guard::instantiate,
+            vigil_guard::guard::query,
+        )
+        .with_migrate(vigil_guard::guard::migrate),
+    )
+}
+
 pub struct Suite {
     pub app: App,
     pub code_id: u64,

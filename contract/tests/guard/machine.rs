@@ -10,7 +10,11 @@
 //! - a decided proposal never changes again (so no bond is paid twice);
 //! - the active model changes only to a new version through a proposal
 //!   accepted in that very message, un-vetoed, pending for at least its
-//!   activation delay, or back to an older version by a rollback.
+//!   activation delay, or back to an older version by a rollback;
+//! - the guard bound to it (the split, `docs/split.md`; paused and unpaused
+//!   with it) holds the same active version and answers the same `Check`
+//!   as the governor's own, in and out of the envelope, its install
+//!   sequence never going back.
 //!
 //! `VIGIL_MACHINE_CASES` sets the number of sequences (default 10,000).
 use std::collections::BTreeMap;
@@ -21,10 +25,13 @@ use cw_multi_test::Executor;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use vigil_guard::msg::{
-    ConfigUpdate, ExecuteMsg, InstantiateMsg, Margin, Margins, ProposalResponse, ProposalStatus,
-    RewardRule, TestSample,
+    CheckResponse, ConfigUpdate, ExecuteMsg, InstantiateMsg, Margin, Margins, ProposalResponse,
+    ProposalStatus, QueryMsg, RewardRule, TestSample,
 };
 use vigil_guard_api::commit::{chunk_hash, commitment};
+use vigil_guard_api::guard_msg::{
+    GuardConfigResponse, GuardExecuteMsg, GuardInstantiateMsg, GuardQueryMsg,
+};
 
 use crate::common::*;
 
@@ -211,8 +218,16 @@ fn setup() -> impl Strategy<Value = Setup> {
     )
 }
 
+/// `Check` inputs compared on the guard and the governor: inside the
+/// envelope, and outside it until `AddSamples` widens it.
+const PROBES: [[&str; 2]; 2] = [["1", "1.5"], ["13.5", "-5"]];
+
 struct Machine {
     s: Suite,
+    /// The guard bound to the governor (`s.guard`).
+    guard: Addr,
+    /// Its install sequence as last seen.
+    guard_sequence: u64,
     actors: [Addr; 6],
     /// The model each proposal committed to.
     committed: BTreeMap<u64, usize>,
@@ -230,32 +245,57 @@ impl Machine {
         let guardian = app.api().addr_make("guardian");
         let carol = app.api().addr_make("carol");
         let curator = app.api().addr_make("curator");
-        let mut s = Suite::new(
-            InstantiateMsg {
-                initial_model: Some(blob(&cut(12)).into()),
-                eval_batch: 6,
-                stall_blocks: 8,
-                stall_fee: if setup.big_fee {
-                    dec("0.5")
-                } else {
-                    dec("0.05")
-                },
-                reward: if setup.fixed_reward {
-                    RewardRule::Fixed {
-                        amount: Uint128::new(300),
-                    }
-                } else {
-                    RewardRule::BondShare { share: dec("0.1") }
-                },
-                reveal_delay: setup.reveal_delay,
-                activation_delay: setup.activation_delay,
-                governance_delay: setup.governance_delay,
-                guardian: Some(guardian.to_string()),
-                curator: Some(curator.to_string()),
-                ..base_msg()
+        let msg = InstantiateMsg {
+            initial_model: Some(blob(&cut(12)).into()),
+            eval_batch: 6,
+            stall_blocks: 8,
+            stall_fee: if setup.big_fee {
+                dec("0.5")
+            } else {
+                dec("0.05")
             },
-            5_000,
-        );
+            reward: if setup.fixed_reward {
+                RewardRule::Fixed {
+                    amount: Uint128::new(300),
+                }
+            } else {
+                RewardRule::BondShare { share: dec("0.1") }
+            },
+            reveal_delay: setup.reveal_delay,
+            activation_delay: setup.activation_delay,
+            governance_delay: setup.governance_delay,
+            guardian: Some(guardian.to_string()),
+            curator: Some(curator.to_string()),
+            ..base_msg()
+        };
+        let settings = msg.settings();
+        let mut s = Suite::new(msg, 5_000);
+        // The guard, with the same settings, bound by the admin.
+        let code = s.app.store_code(split_guard_contract());
+        let guard = s
+            .app
+            .instantiate_contract(
+                code,
+                s.admin.clone(),
+                &GuardInstantiateMsg {
+                    admin: None,
+                    governor: s.guard.to_string(),
+                    settings,
+                },
+                &[],
+                "vigil-guard",
+                None,
+            )
+            .unwrap();
+        let admin = s.admin.clone();
+        s.exec(
+            &admin,
+            &ExecuteMsg::BindGuard {
+                guard: guard.to_string(),
+            },
+            &[],
+        )
+        .unwrap();
         s.app.init_modules(|router, _, storage| {
             for a in [&guardian, &carol] {
                 router
@@ -274,6 +314,8 @@ impl Machine {
         ];
         Machine {
             s,
+            guard,
+            guard_sequence: 1,
             actors,
             committed: BTreeMap::new(),
             seen: BTreeMap::new(),
@@ -522,15 +564,26 @@ impl Machine {
                 },
             ),
             Op::Apply { who } => exec(self, *who, ExecuteMsg::ApplyGovernance {}),
-            Op::Pause { who, on } => exec(
-                self,
-                *who,
-                if *on {
-                    ExecuteMsg::Pause {}
+            Op::Pause { who, on } => {
+                exec(
+                    self,
+                    *who,
+                    if *on {
+                        ExecuteMsg::Pause {}
+                    } else {
+                        ExecuteMsg::Unpause {}
+                    },
+                );
+                // The circuit breaker `Check` reads is the guard's: the
+                // same sender sends it there too.
+                let msg = if *on {
+                    GuardExecuteMsg::Pause {}
                 } else {
-                    ExecuteMsg::Unpause {}
-                },
-            ),
+                    GuardExecuteMsg::Unpause {}
+                };
+                let (sender, guard) = (self.who(*who), self.guard.clone());
+                let _ = self.s.app.execute_contract(sender, guard, &msg, &[]);
+            }
             Op::Advance { blocks } => self.s.advance(u64::from(*blocks)),
             Op::CommitBatch { who } => {
                 let chunks = chunks()
@@ -642,6 +695,35 @@ impl Machine {
         }
         self.active = config.active_version;
         self.seen = now;
+        // The bound guard follows, in the same message.
+        let wrap = self.s.app.wrap();
+        let g: GuardConfigResponse = wrap
+            .query_wasm_smart(&self.guard, &GuardQueryMsg::Config {})
+            .unwrap();
+        prop_assert_eq!(
+            g.active_version,
+            config.active_version,
+            "guard's version after {:?}",
+            op
+        );
+        prop_assert_eq!(g.paused, config.paused, "guard's pause after {:?}", op);
+        prop_assert!(g.install_sequence >= self.guard_sequence, "sequence back");
+        self.guard_sequence = g.install_sequence;
+        for x in PROBES {
+            let features = strings(&x);
+            let gov: Result<CheckResponse, String> = wrap
+                .query_wasm_smart(
+                    &self.s.guard,
+                    &QueryMsg::Check {
+                        features: features.clone(),
+                    },
+                )
+                .map_err(|e| e.to_string());
+            let guard: Result<CheckResponse, String> = wrap
+                .query_wasm_smart(&self.guard, &GuardQueryMsg::Check { features })
+                .map_err(|e| e.to_string());
+            prop_assert_eq!(guard, gov, "Check {:?} after {:?}", x, op);
+        }
         Ok(())
     }
 }

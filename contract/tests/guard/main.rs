@@ -15,6 +15,7 @@
 //! - `commit`: commit-reveal proposals, the reveal window and queue.
 //! - `machine`: a proptest state machine over random message sequences.
 //! - `migrate_v0_1`: a real 0.1.0 store converted by `migrate`.
+//! - `split`: the governor and its bound guard, two contracts.
 mod common;
 
 mod activation;
@@ -30,5 +31,6 @@ mod install;
 mod machine;
 mod migrate_v0_1;
 mod poim;
+mod split;
 mod unit;
 mod vault;
