@@ -48,6 +48,11 @@ pub enum ContractError {
         reason: String,
     },
 
+    /// `Pause`/`Unpause` sent to a governor with a bound guard: the
+    /// circuit breaker is the guard's (its admin pauses it there).
+    #[error("the circuit breaker is the guard's: send pause/unpause to {0}")]
+    PauseTheGuard(String),
+
     /// A query the governor does not answer (`Check`, `Score`: the guard's).
     #[error("{0}: ask the guard (the governor answers governance queries only)")]
     GuardQuery(String),

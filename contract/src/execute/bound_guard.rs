@@ -3,7 +3,7 @@
 //! change of the active model, its threshold or the data envelope to the
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
-use cosmwasm_std::{DepsMut, Empty, Env, MessageInfo, Response, StdError};
+use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, StdError, Storage};
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::GuardContract;
 
@@ -67,6 +67,16 @@ pub fn bind(
     Ok(Response::new()
         .add_attribute("action", "bind_guard")
         .add_attribute("guard", guard.as_str()))
+}
+
+/// Whether a guard is bound.
+pub fn is_bound(storage: &dyn Storage) -> bool {
+    GUARD.exists(storage)
+}
+
+/// The bound guard.
+pub fn bound(storage: &dyn Storage) -> Result<Addr, ContractError> {
+    Ok(GUARD.load(storage)?)
 }
 
 /// At the end of a message: if it changed what `Check` reads and a guard

@@ -1253,6 +1253,14 @@ fn a_paused_guard_stays_paused_through_an_install() {
         assert_eq!(contract_err(r), ContractError::Unauthorized);
     }
     assert!(!p.gconfig().paused);
+    // The governor's admin cannot pause through the governor: it names
+    // the guard instead of pausing something `Check` does not read.
+    for msg in [ExecuteMsg::Pause {}, ExecuteMsg::Unpause {}] {
+        assert_eq!(
+            p.s.exec_err(&admin, &msg, &[]),
+            ContractError::PauseTheGuard(p.guard.to_string())
+        );
+    }
     p.gexec(&admin, &GuardExecuteMsg::Pause {}).unwrap();
     let paused = |p: &Pair| {
         for x in INPUTS {
