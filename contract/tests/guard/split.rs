@@ -80,7 +80,7 @@ fn installs_on(guard: &Addr) -> Vec<InstallModel> {
     RECEIVED.with(|r| {
         r.borrow()
             .iter()
-            .filter(|x| &x.guard == guard && x.accepted)
+            .filter(|x| x.guard == *guard && x.accepted)
             .filter_map(|x| match &x.msg {
                 GuardExecuteMsg::InstallModel(m) => Some(m.clone()),
                 _ => None,
@@ -94,7 +94,7 @@ fn install_attempts_on(guard: &Addr) -> usize {
     RECEIVED.with(|r| {
         r.borrow()
             .iter()
-            .filter(|x| &x.guard == guard && matches!(x.msg, GuardExecuteMsg::InstallModel(_)))
+            .filter(|x| x.guard == *guard && matches!(x.msg, GuardExecuteMsg::InstallModel(_)))
             .count()
     })
 }
@@ -419,7 +419,7 @@ fn only_the_governors_admin_binds_a_guard_and_only_once() {
                 },
                 &[],
             );
-            let want = if who == &admin {
+            let want = if *who == admin {
                 ContractError::GuardBound(p.guard.to_string())
             } else {
                 ContractError::Unauthorized
@@ -1022,7 +1022,7 @@ fn test_set_threshold_and_margin_changes_reach_the_guard() {
 fn changes_that_leave_what_check_reads_send_no_install() {
     let mut p = Pair::new(base(), VAULT);
     let admin = p.s.admin.clone();
-    let mut quiet = |p: &mut Pair, msg: ExecuteMsg| {
+    let quiet = |p: &mut Pair, msg: ExecuteMsg| {
         let r = p.s.exec(&admin, &msg, &[]).unwrap();
         assert_eq!(maybe_attr(&r, "guard_install"), None, "{msg:?}");
         assert_eq!(guard_install_event(&r, &p.guard), None);
