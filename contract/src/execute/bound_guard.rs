@@ -7,9 +7,11 @@ use cosmwasm_std::{Addr, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdEr
 use vigil_guard_api::guard_msg::{GuardConfigResponse, GuardQueryMsg};
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::{GuardContract, Settings};
+use vigil_inference_core::Model;
 
 use super::admin_call;
 use crate::error::ContractError;
+use crate::models::within_budgets;
 use crate::state::active::active_header;
 use crate::state::bound_guard::{mark_changed, take_changed, GUARD, GUARD_HAS, GUARD_SEQUENCE};
 use crate::state::envelope::load_envelope;
@@ -81,6 +83,22 @@ fn check_guard(
         }
     }
     Ok(())
+}
+
+/// A revealed model must also fit the bound guard's budgets (they may be
+/// tighter than the governor's, raised since the bind by `UpdateConfig`,
+/// or than those fixed at the commitment): a model the guard refuses could
+/// be accepted but never activated, its proposal pending for good. Refused
+/// at the reveal instead, as over the governor's own budgets. No guard: no
+/// check.
+pub fn fits_guard(deps: Deps, model: &Model<'_>) -> Result<(), ContractError> {
+    let Some(guard) = GUARD.may_load(deps.storage)? else {
+        return Ok(());
+    };
+    let c: GuardConfigResponse = deps
+        .querier
+        .query_wasm_smart(&guard, &GuardQueryMsg::Config {})?;
+    within_budgets(model, c.n_features, c.max_inference_ops, c.max_check_gas)
 }
 
 /// At the end of a message: if it changed what `Check` reads and a guard

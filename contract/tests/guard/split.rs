@@ -5,7 +5,7 @@
 //! the active model, threshold or envelope, in the transaction that made
 //! it; nobody but the bound governor installs on the guard. The attacker's
 //! tests come first.
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
 use cw_multi_test::error::{AnyError, AnyResult};
@@ -42,7 +42,12 @@ struct Received {
 thread_local! {
     /// What the guards of this test (thread) received, in order.
     static RECEIVED: RefCell<Vec<Received>> = const { RefCell::new(Vec::new()) };
+    /// Set: the guards refuse every install ([`REFUSED`]).
+    static REFUSE: Cell<bool> = const { Cell::new(false) };
 }
+
+/// The refusal of a guard told to refuse.
+const REFUSED: &str = "refused by the test's guard";
 
 /// The guard's execute, recording each message (multi-test runs a test's
 /// contracts on its thread).
@@ -53,7 +58,12 @@ fn recording_execute(
     msg: GuardExecuteMsg,
 ) -> Result<Response, ContractError> {
     let (guard, copy) = (env.contract.address.clone(), msg.clone());
-    let result = guard::execute(deps, env, info, msg);
+    let refuse = REFUSE.with(Cell::get) && matches!(msg, GuardExecuteMsg::InstallModel(_));
+    let result = if refuse {
+        Err(ContractError::InvalidEnvelope(REFUSED.into()))
+    } else {
+        guard::execute(deps, env, info, msg)
+    };
     RECEIVED.with(|r| {
         r.borrow_mut().push(Received {
             guard,
@@ -129,6 +139,7 @@ impl Pair {
     /// bound.
     fn unbound(msg: InstantiateMsg, vault: u128, settings: Option<Settings>) -> Pair {
         RECEIVED.with(|r| r.borrow_mut().clear());
+        REFUSE.with(|r| r.set(false));
         let settings = settings.unwrap_or_else(|| msg.settings());
         let mut s = Suite::new(msg, vault);
         let guard_code = s.app.store_code(guard_code());
@@ -1116,117 +1127,132 @@ fn raise_governor_budgets(p: &mut Pair) -> Option<(u32, u64)> {
 }
 
 #[test]
-fn a_guard_refusing_the_activation_reverts_it() {
-    // The guard's operation budget fits the linear models, not the MLP; the
-    // governor's is raised after the bind.
+fn a_model_over_the_guards_budgets_is_refused_at_its_reveal() {
+    // The guard's budgets fit the linear models, not the MLP; the
+    // governor's are raised after the bind (which no bind check can see).
+    // Accepted and pending, the MLP could never be activated: its
+    // proposal would hold the queue and its bond for good.
     let linear_ops = ops(&blob(&cut(12)));
     let mlp_ops = ops(&blob(&mlp_perfect()));
     assert!(mlp_ops > linear_ops, "{mlp_ops} vs {linear_ops}");
+    let quote = |m: &FloatModel| -> u64 {
+        let s = Suite::new(base(), 0);
+        let q: CostResponse = s.q(&QueryMsg::Cost {
+            model: blob(m).into(),
+        });
+        q.check_gas.above_setup()
+    };
+    let (linear_gas, mlp_gas) = (quote(&cut(12)), quote(&mlp_perfect()));
+    assert!(mlp_gas > linear_gas, "{mlp_gas} vs {linear_gas}");
+    let cases = [
+        (
+            InstantiateMsg {
+                max_inference_ops: linear_ops,
+                ..base()
+            },
+            ContractError::CostOverBudget {
+                bound: mlp_ops,
+                budget: linear_ops,
+            },
+        ),
+        (
+            InstantiateMsg {
+                max_check_gas: linear_gas,
+                ..base()
+            },
+            ContractError::CheckGasOverBudget {
+                bound: mlp_gas,
+                budget: linear_gas,
+            },
+        ),
+    ];
+    for (msg, want) in cases {
+        let mut p = Pair::new(
+            InstantiateMsg {
+                activation_delay: DELAY,
+                ..msg
+            },
+            VAULT,
+        );
+        assert_eq!(raise_governor_budgets(&mut p), None);
+        let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
+        // Within the governor's own budgets.
+        let q: CostResponse = p.s.q(&QueryMsg::Cost {
+            model: blob(&mlp_perfect()).into(),
+        });
+        assert!(q.within_budget, "{q:?}");
+        let vault = p.s.config().vault;
+        // Refused at the reveal (the proposal stays committed, its bond
+        // held); its proposer closes it at the deadline, whole bond back.
+        let err =
+            p.s.refused_at_reveal(&alice, &blob(&mlp_perfect()), MIN_BOND);
+        assert_eq!(err, want);
+        assert_eq!(p.s.balance(&alice), START);
+        assert_eq!(p.s.config().vault, vault);
+        assert_eq!(p.s.config().active_version, 1);
+        assert_eq!(install_attempts_on(&p.guard), 1);
+        p.assert_mirrors();
+        // An honest linear model goes through: pending, then install 2.
+        p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
+        p.s.advance(DELAY);
+        let r = p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
+        assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
+        p.assert_mirrors();
+        p.s.assert_conserved();
+    }
+}
+
+#[test]
+fn a_guard_refusing_an_install_reverts_the_governors_message() {
     let mut p = Pair::new(
         InstantiateMsg {
             activation_delay: DELAY,
-            max_inference_ops: linear_ops,
             ..base()
         },
         VAULT,
     );
-    assert_eq!(raise_governor_budgets(&mut p), None);
-    assert_eq!(p.gconfig().max_inference_ops, linear_ops);
     let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
-    p.s.propose(&alice, &blob(&mlp_perfect()), MIN_BOND)
-        .unwrap();
+    p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
     assert_eq!(p.s.proposal(1).status, ProposalStatus::Pending);
     p.s.advance(DELAY);
     let books = governor_books(&p, 1);
     let guard_before = install_snapshot(&p);
-    let r = p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]);
-    let text = guard_err_text(r);
-    let want = ContractError::CostOverBudget {
-        bound: mlp_ops,
-        budget: linear_ops,
-    }
-    .to_string();
-    assert!(text.contains(&want), "{text}");
-    // The guard was asked and refused; nothing moved on either side: no
-    // bond paid, no reward, the model not active, the proposal pending.
+    // The guard refuses whatever it is sent (a test double: the real one
+    // refuses only what the bind and the reveal checks let through).
+    REFUSE.with(|r| r.set(true));
+    let text = guard_err_text(p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]));
+    assert!(text.contains(REFUSED), "{text}");
+    // Asked and refused; nothing moved on either side: no bond paid, no
+    // reward, the model not active, the proposal pending.
     assert_eq!(install_attempts_on(&p.guard), 2);
     assert_eq!(installs_on(&p.guard).len(), 1);
     assert_eq!(governor_books(&p, 1), books);
     assert_eq!(p.s.proposal(1).accepted_version, None);
     assert_eq!(install_snapshot(&p), guard_before);
-    p.assert_mirrors();
     p.s.assert_conserved();
-    // The governor's install count was reverted with it: its next install
-    // (a threshold change, not held by the pending model) is sequence 2.
-    let r =
-        p.s.exec(
-            &admin,
-            &ExecuteMsg::UpdateConfig(ConfigUpdate {
-                deny_threshold: Some(Some(dec("0.25"))),
-                ..ConfigUpdate::default()
-            }),
-            &[],
-        )
-        .unwrap();
-    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 2)));
-    p.assert_mirrors();
-}
-
-#[test]
-fn a_guard_refusing_the_accepting_reveal_reverts_it() {
-    // The guard's Check gas budget fits the linear models, not the MLP.
-    let msg = base();
-    let cost = |m: &FloatModel| -> CostResponse {
-        let s = Suite::new(base(), 0);
-        s.q(&QueryMsg::Cost {
-            model: blob(m).into(),
-        })
-    };
-    let linear = cost(&cut(12)).check_gas.above_setup();
-    let mlp = cost(&mlp_perfect()).check_gas.above_setup();
-    assert!(mlp > linear, "{mlp} vs {linear}");
-    let mut p = Pair::new(
-        InstantiateMsg {
-            max_check_gas: linear,
-            ..msg
-        },
-        VAULT,
+    // Any change of what Check reads is refused with it.
+    let threshold = |p: &Pair| p.s.config().deny_threshold;
+    let r = p.s.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig(ConfigUpdate {
+            deny_threshold: Some(Some(dec("0.25"))),
+            ..ConfigUpdate::default()
+        }),
+        &[],
     );
-    assert_eq!(raise_governor_budgets(&mut p), None);
-    assert_eq!(p.gconfig().max_check_gas, linear);
-    let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
-    let id =
-        p.s.commit(&alice, &blob(&mlp_perfect()), MIN_BOND, None)
-            .unwrap();
-    p.s.advance(1);
-    let books = governor_books(&p, id);
-    let r = p.s.reveal(&alice, id, &blob(&mlp_perfect()));
-    let text = guard_err_text(r);
-    let want = ContractError::CheckGasOverBudget {
-        bound: mlp,
-        budget: linear,
-    }
-    .to_string();
-    assert!(text.contains(&want), "{text}");
-    // The reveal is undone: still committed, the bond held, nothing
-    // active, the guard on its model.
-    assert_eq!(governor_books(&p, id), books);
-    assert_eq!(p.s.proposal(id).status, ProposalStatus::Committed);
-    assert_eq!(p.gconfig().install_sequence, 1);
+    assert!(guard_err_text(r).contains(REFUSED));
+    assert_eq!(threshold(&p), None);
     p.assert_mirrors();
-    p.s.assert_conserved();
-    // The proposer gets the bond back at the reveal deadline (as closer).
-    let deadline = p.s.proposal(id).closable_at.unwrap();
-    p.s.advance(deadline - p.s.height());
+    // The guard accepting again, the activation goes through as install 2
+    // (the governor's count was reverted with each refusal).
+    REFUSE.with(|r| r.set(false));
     let a0 = p.s.balance(&alice);
-    p.s.exec(&alice, &ExecuteMsg::CloseStalled { proposal_id: id }, &[])
-        .unwrap();
-    assert_eq!(p.s.balance(&alice), a0 + MIN_BOND);
-    p.s.assert_conserved();
-    // An honest linear model goes through, install 2.
-    let r = p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
+    let r = p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
     assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
+    assert_eq!(p.s.proposal(1).status, ProposalStatus::Accepted);
+    assert_eq!(p.s.balance(&alice), a0 + MIN_BOND + 500);
     p.assert_mirrors();
+    p.s.assert_conserved();
 }
 
 // ------------------------------------------------------------- the pause
