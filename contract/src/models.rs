@@ -35,21 +35,39 @@ pub fn validate_model<'a>(blob: &'a [u8], settings: &Settings) -> Result<Model<'
             got: model.n_features(),
         });
     }
+    within_budgets(
+        &model,
+        settings.n_features,
+        settings.max_inference_ops,
+        settings.max_check_gas,
+    )?;
+    Ok(model)
+}
+
+/// A model's operation bound within `max_inference_ops`, and what a
+/// `Check` on it costs (read and compute, above setup) within
+/// `max_check_gas`.
+pub fn within_budgets(
+    model: &Model<'_>,
+    n_features: u16,
+    max_inference_ops: u64,
+    max_check_gas: u64,
+) -> Result<(), ContractError> {
     let cost = model.cost();
-    if cost.ops > settings.max_inference_ops {
+    if cost.ops > max_inference_ops {
         return Err(ContractError::CostOverBudget {
             bound: cost.ops,
-            budget: settings.max_inference_ops,
+            budget: max_inference_ops,
         });
     }
-    let gas = quoted_check_gas(&cost, settings.n_features).above_setup();
-    if gas > settings.max_check_gas {
+    let gas = quoted_check_gas(&cost, n_features).above_setup();
+    if gas > max_check_gas {
         return Err(ContractError::CheckGasOverBudget {
             bound: gas,
-            budget: settings.max_check_gas,
+            budget: max_check_gas,
         });
     }
-    Ok(model)
+    Ok(())
 }
 
 /// The active record's header for `version` under `config`.

@@ -3,12 +3,14 @@
 //! change of the active model, its threshold or the data envelope to the
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
-use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, StdError, Storage};
+use cosmwasm_std::{Addr, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Storage};
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::GuardContract;
+use vigil_inference_core::Model;
 
 use super::admin_call;
 use crate::error::ContractError;
+use crate::models::within_budgets;
 use crate::state::active::active_header;
 use crate::state::bound_guard::{
     mark_changed, take_changed, GuardCaps, GUARD, GUARD_CAPS, GUARD_HAS, GUARD_SEQUENCE,
@@ -77,6 +79,25 @@ pub fn is_bound(storage: &dyn Storage) -> bool {
 /// The bound guard.
 pub fn bound(storage: &dyn Storage) -> Result<Addr, ContractError> {
     Ok(GUARD.load(storage)?)
+}
+
+/// A revealed model must also fit the bound guard's budgets (kept at
+/// `BindGuard`; tighter than those fixed at a commitment made before the
+/// bind): a model the guard refuses could be accepted but never activated,
+/// its proposal pending for good. Refused at the reveal instead, as over
+/// the governor's own budgets. No guard: no check. No query: the caps are
+/// the guard's, fixed for its life.
+pub fn fits_guard(deps: Deps, model: &Model<'_>) -> Result<(), ContractError> {
+    let Some(caps) = GUARD_CAPS.may_load(deps.storage)? else {
+        return Ok(());
+    };
+    // The feature count is the governor's own (BindGuard checked it).
+    within_budgets(
+        model,
+        u16::try_from(model.n_features()).unwrap_or(u16::MAX),
+        caps.max_inference_ops,
+        caps.max_check_gas,
+    )
 }
 
 /// At the end of a message: if it changed what `Check` reads and a guard

@@ -245,6 +245,7 @@ pub fn reveal(
         ..config.settings.clone()
     };
     let model = validate_model(&blob, &settings)?;
+    super::bound_guard::fits_guard(deps.as_ref(), &model)?;
     let hash = hex(&model.checksum());
     // A known model earns nothing: refused (the commitment then expires).
     if let Some(version) = MODEL_BY_HASH.may_load(deps.storage, &hash)? {

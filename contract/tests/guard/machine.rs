@@ -79,6 +79,10 @@ enum Op {
     },
     /// The pending proposal's guardian vetoes it.
     VetoPending,
+    /// The admin rolls back to the version before the active one (forward
+    /// to the latest from the first), waiting the governance delay and
+    /// applying it.
+    RollbackDue,
     Continue {
         who: u8,
         id: u8,
@@ -174,6 +178,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => Just(Op::RevealOwn),
         6 => who.clone().prop_map(|who| Op::ContinueOpen { who }),
         1 => Just(Op::VetoPending),
+        1 => Just(Op::RollbackDue),
         2 => Just(Op::ActivateDue),
         1 => (who.clone(), any::<u8>()).prop_map(|(who, id)| Op::Close { who, id }),
         1 => (who.clone(), any::<u8>()).prop_map(|(who, id)| Op::Cancel { who, id }),
@@ -426,6 +431,19 @@ impl Machine {
                         &ExecuteMsg::Veto { proposal_id: id },
                         &[],
                     );
+                }
+            }
+            Op::RollbackDue => {
+                let version = if self.active > 1 {
+                    self.active - 1
+                } else {
+                    self.latest
+                };
+                let (admin, bob) = (self.s.admin.clone(), self.s.bob.clone());
+                let queued = self.s.exec(&admin, &ExecuteMsg::Rollback { version }, &[]);
+                if queued.is_ok() {
+                    self.s.advance(self.s.config().governance_delay);
+                    let _ = self.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[]);
                 }
             }
             Op::Continue { who, id } => {
@@ -684,6 +702,7 @@ impl Machine {
                 matches!(
                     op,
                     Op::Rollback { .. }
+                        | Op::RollbackDue
                         | Op::Apply { .. }
                         | Op::Config { .. }
                         | Op::AddSamples { .. }

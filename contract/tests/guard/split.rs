@@ -7,7 +7,7 @@
 //! tests come first.
 use std::cell::{Cell, RefCell};
 
-use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError};
+use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
 use cw_multi_test::error::{AnyError, AnyResult};
 use cw_multi_test::{AppResponse, Contract, ContractWrapper, Executor};
 use vigil_guard::msg::{
@@ -42,13 +42,12 @@ struct Received {
 thread_local! {
     /// What the guards of this test (thread) received, in order.
     static RECEIVED: RefCell<Vec<Received>> = const { RefCell::new(Vec::new()) };
-    /// Set: the guards of this test refuse every install (a guard the
-    /// governor cannot foresee refusing: a bug, a chain-level upgrade).
-    static REFUSE_INSTALLS: Cell<bool> = const { Cell::new(false) };
+    /// Set: the guards refuse every install ([`REFUSED`]).
+    static REFUSE: Cell<bool> = const { Cell::new(false) };
 }
 
-/// What the refusing guard answers.
-const REFUSAL: &str = "this guard refuses installs (test)";
+/// The refusal of a guard told to refuse.
+const REFUSED: &str = "refused by the test's guard";
 
 /// The guard's execute, recording each message (multi-test runs a test's
 /// contracts on its thread).
@@ -59,9 +58,9 @@ fn recording_execute(
     msg: GuardExecuteMsg,
 ) -> Result<Response, ContractError> {
     let (guard, copy) = (env.contract.address.clone(), msg.clone());
-    let refuse = REFUSE_INSTALLS.with(Cell::get) && matches!(msg, GuardExecuteMsg::InstallModel(_));
+    let refuse = REFUSE.with(Cell::get) && matches!(msg, GuardExecuteMsg::InstallModel(_));
     let result = if refuse {
-        Err(ContractError::Std(StdError::generic_err(REFUSAL)))
+        Err(ContractError::InvalidEnvelope(REFUSED.into()))
     } else {
         guard::execute(deps, env, info, msg)
     };
@@ -91,7 +90,7 @@ fn installs_on(guard: &Addr) -> Vec<InstallModel> {
     RECEIVED.with(|r| {
         r.borrow()
             .iter()
-            .filter(|x| x.guard == guard && x.accepted)
+            .filter(|x| x.guard == *guard && x.accepted)
             .filter_map(|x| match &x.msg {
                 GuardExecuteMsg::InstallModel(m) => Some(m.clone()),
                 _ => None,
@@ -105,7 +104,7 @@ fn install_attempts_on(guard: &Addr) -> usize {
     RECEIVED.with(|r| {
         r.borrow()
             .iter()
-            .filter(|x| x.guard == guard && matches!(x.msg, GuardExecuteMsg::InstallModel(_)))
+            .filter(|x| x.guard == *guard && matches!(x.msg, GuardExecuteMsg::InstallModel(_)))
             .count()
     })
 }
@@ -140,7 +139,7 @@ impl Pair {
     /// bound.
     fn unbound(msg: InstantiateMsg, vault: u128, settings: Option<Settings>) -> Pair {
         RECEIVED.with(|r| r.borrow_mut().clear());
-        REFUSE_INSTALLS.with(|f| f.set(false));
+        REFUSE.with(|r| r.set(false));
         let settings = settings.unwrap_or_else(|| msg.settings());
         let mut s = Suite::new(msg, vault);
         let guard_code = s.app.store_code(guard_code());
@@ -431,7 +430,7 @@ fn only_the_governors_admin_binds_a_guard_and_only_once() {
                 },
                 &[],
             );
-            let want = if who == admin {
+            let want = if *who == admin {
                 ContractError::GuardBound(p.guard.to_string())
             } else {
                 ContractError::Unauthorized
@@ -1108,16 +1107,9 @@ fn governor_books(p: &Pair, id: u64) -> (u32, u128, u128, u128, ProposalStatus) 
     )
 }
 
-fn refuse_installs(on: bool) {
-    REFUSE_INSTALLS.with(|f| f.set(on));
-}
-
 #[test]
 fn the_governor_cannot_be_configured_past_its_guards_budgets() {
-    // The guard's operation budget fits the linear models, not the MLP.
     let linear_ops = ops(&blob(&cut(12)));
-    let mlp_ops = ops(&blob(&mlp_perfect()));
-    assert!(mlp_ops > linear_ops, "{mlp_ops} vs {linear_ops}");
     let mut p = Pair::new(
         InstantiateMsg {
             max_inference_ops: linear_ops,
@@ -1125,12 +1117,12 @@ fn the_governor_cannot_be_configured_past_its_guards_budgets() {
         },
         VAULT,
     );
-    let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
-    // Raising either budget above the guard's is refused, whether it would
-    // apply at once or be queued: the guard would refuse what it allows.
+    let admin = p.s.admin.clone();
+    // Raising either budget above the guard's is refused: the guard would
+    // refuse what the governor then accepts.
     for update in [
         ConfigUpdate {
-            max_inference_ops: Some(1_000_000),
+            max_inference_ops: Some(linear_ops + 1),
             ..ConfigUpdate::default()
         },
         ConfigUpdate {
@@ -1146,33 +1138,117 @@ fn the_governor_cannot_be_configured_past_its_guards_budgets() {
     }
     assert_eq!(p.s.config().max_inference_ops, linear_ops);
     // Lowering is the governor's business.
+    let lower = p.gconfig().max_check_gas - 1;
     p.s.exec(
         &admin,
         &ExecuteMsg::UpdateConfig(ConfigUpdate {
-            max_check_gas: Some(p.gconfig().max_check_gas - 1),
+            max_check_gas: Some(lower),
             ..ConfigUpdate::default()
         }),
         &[],
     )
     .unwrap();
-    // So the MLP is refused by the governor itself, at its reveal: the guard
-    // never sees a model it would refuse.
-    let e =
-        p.s.refused_at_reveal(&alice, &blob(&mlp_perfect()), MIN_BOND);
-    assert_eq!(
-        e,
-        ContractError::CostOverBudget {
-            bound: mlp_ops,
-            budget: linear_ops
-        }
-    );
+    assert_eq!(p.s.config().max_check_gas, lower);
     assert_eq!(install_attempts_on(&p.guard), 1);
     p.assert_mirrors();
-    p.s.assert_conserved();
 }
 
 #[test]
-fn a_guard_refusing_the_activation_reverts_it() {
+fn a_model_over_the_guards_budgets_is_refused_at_its_reveal() {
+    // The guard's budgets fit the linear models, not the MLP, which a
+    // proposal committed before the bind may still reveal under the looser
+    // budgets fixed at its commitment. Accepted and pending, the MLP could
+    // never be activated: its proposal would hold the queue and its bond
+    // for good.
+    let linear_ops = ops(&blob(&cut(12)));
+    let mlp_ops = ops(&blob(&mlp_perfect()));
+    assert!(mlp_ops > linear_ops, "{mlp_ops} vs {linear_ops}");
+    let quote = |m: &FloatModel| -> u64 {
+        let s = Suite::new(base(), 0);
+        let q: CostResponse = s.q(&QueryMsg::Cost {
+            model: blob(m).into(),
+        });
+        q.check_gas.above_setup()
+    };
+    let (linear_gas, mlp_gas) = (quote(&cut(12)), quote(&mlp_perfect()));
+    assert!(mlp_gas > linear_gas, "{mlp_gas} vs {linear_gas}");
+    let cases = [
+        (
+            InstantiateMsg {
+                max_inference_ops: linear_ops,
+                ..base()
+            },
+            ContractError::CostOverBudget {
+                bound: mlp_ops,
+                budget: linear_ops,
+            },
+        ),
+        (
+            InstantiateMsg {
+                max_check_gas: linear_gas,
+                ..base()
+            },
+            ContractError::CheckGasOverBudget {
+                bound: mlp_gas,
+                budget: linear_gas,
+            },
+        ),
+    ];
+    for (msg, want) in cases {
+        // The governor starts with looser budgets than its guard's.
+        let mut p = Pair::unbound(
+            InstantiateMsg {
+                activation_delay: DELAY,
+                ..base()
+            },
+            VAULT,
+            Some(msg.settings()),
+        );
+        let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
+        let mlp = blob(&mlp_perfect());
+        // Alice commits before the bind: her proposal keeps those budgets.
+        let id = p.s.commit(&alice, &mlp, MIN_BOND, None).unwrap();
+        // The governor's budgets come down to the guard's; then the bind.
+        p.s.exec(
+            &admin,
+            &ExecuteMsg::UpdateConfig(ConfigUpdate {
+                max_inference_ops: Some(msg.max_inference_ops),
+                max_check_gas: Some(msg.max_check_gas),
+                ..ConfigUpdate::default()
+            }),
+            &[],
+        )
+        .unwrap();
+        p.bind().unwrap();
+        let vault = p.s.config().vault;
+        // Refused at the reveal, though within the budgets of its
+        // commitment (the proposal stays committed, its bond held); its
+        // proposer closes it at the deadline, whole bond back.
+        p.s.advance(1);
+        let err = contract_err(p.s.reveal(&alice, id, &mlp));
+        assert_eq!(err, want);
+        assert_eq!(p.s.proposal(id).status, ProposalStatus::Committed);
+        let deadline = p.s.proposal(id).closable_at.unwrap();
+        p.s.advance(deadline - p.s.height());
+        p.s.exec(&alice, &ExecuteMsg::CloseStalled { proposal_id: id }, &[])
+            .unwrap();
+        assert_eq!(p.s.balance(&alice), START);
+        assert_eq!(p.s.config().vault, vault);
+        assert_eq!(p.s.config().active_version, 1);
+        assert_eq!(install_attempts_on(&p.guard), 1);
+        p.assert_mirrors();
+        // An honest linear model goes through: pending, then install 2.
+        p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
+        p.s.advance(DELAY);
+        let r = p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
+        assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
+        p.assert_mirrors();
+        p.s.assert_conserved();
+    }
+}
+
+#[test]
+fn a_guard_refusing_an_install_reverts_the_governors_message() {
     let mut p = Pair::new(
         InstantiateMsg {
             activation_delay: DELAY,
@@ -1180,58 +1256,48 @@ fn a_guard_refusing_the_activation_reverts_it() {
         },
         VAULT,
     );
-    let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
+    let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
     p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
     assert_eq!(p.s.proposal(1).status, ProposalStatus::Pending);
     p.s.advance(DELAY);
     let books = governor_books(&p, 1);
     let guard_before = install_snapshot(&p);
-    refuse_installs(true);
+    // The guard refuses whatever it is sent (a test double: the real one
+    // refuses only what the bind and the reveal checks let through).
+    REFUSE.with(|r| r.set(true));
     let text = guard_err_text(p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]));
-    assert!(text.contains(REFUSAL), "{text}");
-    // The guard was asked and refused; nothing moved on either side: no
-    // bond paid, no reward, the model not active, the proposal pending.
+    assert!(text.contains(REFUSED), "{text}");
+    // Asked and refused; nothing moved on either side: no bond paid, no
+    // reward, the model not active, the proposal pending.
     assert_eq!(install_attempts_on(&p.guard), 2);
     assert_eq!(installs_on(&p.guard).len(), 1);
     assert_eq!(governor_books(&p, 1), books);
     assert_eq!(p.s.proposal(1).accepted_version, None);
     assert_eq!(install_snapshot(&p), guard_before);
-    p.assert_mirrors();
     p.s.assert_conserved();
-    // The governor's install count was reverted with it: once the guard
-    // accepts again, the activation is install 2.
-    refuse_installs(false);
+    // Any change of what Check reads is refused with it.
+    let threshold = |p: &Pair| p.s.config().deny_threshold;
+    let r = p.s.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig(ConfigUpdate {
+            deny_threshold: Some(Some(dec("0.25"))),
+            ..ConfigUpdate::default()
+        }),
+        &[],
+    );
+    assert!(guard_err_text(r).contains(REFUSED));
+    assert_eq!(threshold(&p), None);
+    p.assert_mirrors();
+    // The guard accepting again, the activation goes through as install 2
+    // (the governor's count was reverted with each refusal).
+    REFUSE.with(|r| r.set(false));
+    let a0 = p.s.balance(&alice);
     let r = p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
     assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
     assert_eq!(p.s.proposal(1).status, ProposalStatus::Accepted);
+    assert_eq!(p.s.balance(&alice), a0 + MIN_BOND + 500);
     p.assert_mirrors();
     p.s.assert_conserved();
-}
-
-#[test]
-fn a_guard_refusing_the_accepting_reveal_reverts_it() {
-    let mut p = Pair::new(base(), VAULT);
-    let alice = p.s.alice.clone();
-    let id =
-        p.s.commit(&alice, &blob(&perfect()), MIN_BOND, None)
-            .unwrap();
-    p.s.advance(1);
-    let books = governor_books(&p, id);
-    refuse_installs(true);
-    let text = guard_err_text(p.s.reveal(&alice, id, &blob(&perfect())));
-    assert!(text.contains(REFUSAL), "{text}");
-    // The reveal is undone: still committed, the bond held, nothing
-    // active, the guard on its model.
-    assert_eq!(governor_books(&p, id), books);
-    assert_eq!(p.s.proposal(id).status, ProposalStatus::Committed);
-    assert_eq!(p.gconfig().install_sequence, 1);
-    p.assert_mirrors();
-    p.s.assert_conserved();
-    // The guard accepting again, the same reveal goes through: install 2.
-    refuse_installs(false);
-    let r = p.s.reveal(&alice, id, &blob(&perfect())).unwrap();
-    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
-    p.assert_mirrors();
 }
 
 // ------------------------------------------------------------- the pause
