@@ -373,7 +373,7 @@ pub fn apply_governance() -> ExecuteMsg {
     ExecuteMsg::ApplyGovernance {}
 }
 
-/// The proposer's limits from the `vigil msg propose` flags: margins are
+/// The proposer's limits from the `vigil msg commit` flags: margins are
 /// stated for every metric alike (`--max-min-gain`, `--min-tolerance`; one
 /// without the other leaves the other free).
 pub fn proposal_limits(
