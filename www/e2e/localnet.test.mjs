@@ -220,6 +220,7 @@ test('deploy: the governor with the model and a test set, the guard naming it, B
   const forged = { install_model: { sequence: 1, version: 1, blob: Buffer.from(readFileSync(join(MODELS, 'worse.vgm'))).toString('base64'), threshold_bits: 4294967295, envelope: null } };
   const refused = await send(admin, [executeMsg(admin.address, s.guard.address, forged)]);
   assert.notEqual(refused.code, 0, 'the admin is not the governor');
+  assert.match(refused.rawLog, /only the governor may install models/);
 
   const bind = JSON.parse(vigil('msg', 'bind-guard', '--guard', s.guard.address));
   const bres = await sendOk(admin, [executeMsg(admin.address, s.governor.address, bind)], 'BindGuard');
@@ -233,8 +234,9 @@ test('deploy: the governor with the model and a test set, the guard naming it, B
   // Bound once: a second BindGuard is refused.
   const again = await send(admin, [executeMsg(admin.address, s.governor.address, bind)]);
   assert.notEqual(again.code, 0, 'the bound guard cannot be changed');
+  assert.match(again.rawLog, /a guard is already bound/);
   // The governor answers no Check: integrators call the guard.
-  await assert.rejects(s.query(s.governor.address, { check: { features: csvRows(TEST_CSV)[0].features } }));
+  await assert.rejects(s.query(s.governor.address, { check: { features: csvRows(TEST_CSV)[0].features } }), /ask the guard/);
   console.log(`# governor ${s.governor.address}, guard ${s.guard.address}: bound, model 1 installed (${install.blob.length} base64 chars)`);
 });
 
