@@ -45,8 +45,11 @@ step schema_is_fresh
 # wasm-opt, <= 400 KiB), so host-tests' contract_artifact test checks the
 # fresh file.
 step scripts/build-contract.sh
-# CosmWasm's own artifact checker (installed by setup.sh).
-step target/tools/bin/cosmwasm-check artifacts/vigil_guard.wasm
+# The governor, built the same way (its own budget, 800 KiB).
+step scripts/build-contract.sh --governor
+# CosmWasm's own artifact checker (installed by setup.sh): what wasmd's
+# StoreCode checks statically (e.g. at most 100 locals per function).
+step target/tools/bin/cosmwasm-check artifacts/vigil_guard.wasm artifacts/vigil_governor.wasm
 
 # Includes host-tests' no_float_instructions test (it builds the shim wasm)
 # and contract_artifact (cosmwasm-vm validation and a Check query).

@@ -1,25 +1,33 @@
-//! The simulator's side of the localnet gas comparison: replays the guard
-//! calls a node ran (written by the end-to-end suite, `www/e2e/`) on
-//! `vigil-chain-sim` with the node's addresses and heights, and prints, for
-//! each, the SDK gas the simulator charges (setup, storage, compute) and,
-//! for `Check` queries, the bound `vigil_guard::gas::check_gas` quotes
-//! before the call for those very inputs.
+//! The simulator's side of the localnet gas comparison: replays the
+//! contract calls a node ran (written by the end-to-end suite, `www/e2e/`)
+//! on `vigil-chain-sim`, each contract (the guard, its governor) on a chain
+//! of its own running its own code, with the node's addresses and heights,
+//! and prints, for each, the SDK gas the simulator charges (setup, storage,
+//! compute) and, for `Check` queries, the bound `vigil_guard::gas::check_gas`
+//! quotes before the call for those very inputs. The simulator runs one
+//! contract per chain and sends no contract its submessages: the governor's
+//! `InstallModel` to the guard is replayed as a call of its own on the
+//! guard's chain, from the governor's address (the suite rebuilds it from
+//! what the guard held after the node ran it).
 //!
 //! ```sh
 //! cargo run -p vigil-cli --example localnet_sim -- target/e2e/calls.json > target/e2e/sim.json
 //! ```
 //!
-//! Input: `{ "prefix": "wasm", "contract": ADDRESS, "wasm": PATH, "lookup":
-//! { "contract_info_bytes", "code_info_bytes" }, "calls": [CALL, ...] }`
-//! (`lookup`: the sizes of the guard's records on the node, for wasmd's
-//! lookup before every execute and query) with each CALL `{ "name", "kind": "instantiate" |
-//! "execute" | "query", "sender", "funds": [{ "denom", "amount" }], "msg",
-//! "height", "pinned" }` (`sender`, `funds`, `height` only for transactions;
-//! `pinned`: the code's pin state for this call). Output: the calls in order,
-//! `{ "name", "kind", "ok", "error", "gas": { setup, storage, compute,
-//! total, lookup, result_bytes }, "bound": { setup, storage, compute, total } }`,
+//! Input: `{ "prefix": "wasm", "contracts": { NAME: { "address", "wasm":
+//! PATH, "lookup": { "contract_info_bytes", "code_info_bytes" } }, ... },
+//! "calls": [CALL, ...] }` (NAME: `guard`, `governor`; `lookup`: the sizes
+//! of the contract's records on the node, for wasmd's lookup before every
+//! execute and query) with each CALL `{ "contract": NAME, "name", "kind":
+//! "instantiate" | "execute" | "query", "sender", "funds": [{ "denom",
+//! "amount" }], "msg", "height", "pinned" }` (`sender`, `funds`, `height`
+//! only for transactions; `pinned`: the contract's code's pin state for this
+//! call). Output: the calls in order, `{ "contract", "name", "kind", "ok",
+//! "error", "gas": { setup, storage, compute, total, lookup, result_bytes },
+//! "bound": { setup, storage, compute, total } }`,
 //! `result_bytes` being the bytes of the raw result the VM returned, whose
 //! deserialisation (1 SDK gas per byte) `compute` includes.
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -77,6 +85,38 @@ fn gas_json(gas: &Gas) -> Value {
     })
 }
 
+/// One contract's chain and its code's pin state.
+struct Contract {
+    chain: Chain,
+    pinned: bool,
+}
+
+/// A chain running `spec`'s code at `spec`'s address, charging wasmd's
+/// lookup with the node's record sizes.
+fn contract(name: &str, prefix: &'static str, spec: &Value, cache: PathBuf) -> Result<Contract> {
+    let wasm_path = spec["wasm"]
+        .as_str()
+        .with_context(|| format!("contracts.{name}.wasm"))?;
+    let wasm = std::fs::read(wasm_path).with_context(|| format!("read {wasm_path}"))?;
+    let mut chain = Chain::new(&wasm, &cache, WasmdGas::DEFAULT).map_err(anyhow::Error::msg)?;
+    chain.set_addresses(
+        prefix,
+        spec["address"]
+            .as_str()
+            .with_context(|| format!("contracts.{name}.address"))?,
+    );
+    if let (Some(contract), Some(code)) = (
+        spec["lookup"]["contract_info_bytes"].as_u64(),
+        spec["lookup"]["code_info_bytes"].as_u64(),
+    ) {
+        chain.set_lookup(usize::try_from(contract)?, usize::try_from(code)?);
+    }
+    Ok(Contract {
+        chain,
+        pinned: false,
+    })
+}
+
 fn main() -> Result<()> {
     let path = PathBuf::from(
         std::env::args()
@@ -86,33 +126,30 @@ fn main() -> Result<()> {
     let input: Value = serde_json::from_slice(
         &std::fs::read(&path).with_context(|| format!("read {}", path.display()))?,
     )?;
-    let wasm_path = input["wasm"].as_str().context("wasm")?;
-    let wasm = std::fs::read(wasm_path).with_context(|| format!("read {wasm_path}"))?;
     let prefix = match input["prefix"].as_str() {
         Some("wasm") => "wasm",
         other => bail!("prefix {other:?}: only the localnet's `wasm` is known"),
     };
     let cache = std::env::temp_dir().join(format!("vigil-localnet-sim-{}", std::process::id()));
-    let mut chain = Chain::new(&wasm, &cache, WasmdGas::DEFAULT).map_err(anyhow::Error::msg)?;
-    chain.set_addresses(prefix, input["contract"].as_str().context("contract")?);
-    // wasmd's lookup of the guard before each execute and query, with the
-    // node's record sizes.
-    if let (Some(contract), Some(code)) = (
-        input["lookup"]["contract_info_bytes"].as_u64(),
-        input["lookup"]["code_info_bytes"].as_u64(),
-    ) {
-        chain.set_lookup(usize::try_from(contract)?, usize::try_from(code)?);
+    let mut contracts = BTreeMap::new();
+    for (name, spec) in input["contracts"].as_object().context("contracts")? {
+        let c = contract(name, prefix, spec, cache.join(name))?;
+        contracts.insert(name.clone(), c);
     }
-    let mut pinned = false;
     let mut out = Vec::new();
     for call in input["calls"].as_array().context("calls")? {
         let name = call["name"].as_str().unwrap_or("?");
         let kind = call["kind"].as_str().context("kind")?;
+        let target = call["contract"].as_str().context("contract")?;
+        let Some(Contract { chain, pinned }) = contracts.get_mut(target) else {
+            bail!("{name}: no contract {target:?} in `contracts`");
+        };
         let want_pinned = call["pinned"].as_bool().unwrap_or(false);
-        if want_pinned != pinned {
+        if want_pinned != *pinned {
             chain.set_pinned(want_pinned).map_err(anyhow::Error::msg)?;
-            pinned = want_pinned;
+            *pinned = want_pinned;
         }
+        let pinned = *pinned;
         if let Some(h) = call["height"].as_u64() {
             chain.set_height(h);
         }
@@ -130,7 +167,7 @@ fn main() -> Result<()> {
             "query" => {
                 if let Some(features) = msg["check"]["features"].as_array() {
                     let features: Vec<&str> = features.iter().filter_map(Value::as_str).collect();
-                    let blob = active_model(&mut chain)?;
+                    let blob = active_model(chain)?;
                     let model = Model::parse(&blob).map_err(|e| anyhow::anyhow!("{e:?}"))?;
                     let b = check_gas(
                         &model.cost(),
@@ -153,6 +190,7 @@ fn main() -> Result<()> {
             Err(e) => (false, json!(e)),
         };
         out.push(json!({
+            "contract": target,
             "name": name,
             "kind": kind,
             "ok": ok,
@@ -161,6 +199,7 @@ fn main() -> Result<()> {
             "bound": bound,
         }));
     }
+    drop(contracts);
     let _ = std::fs::remove_dir_all(&cache);
     let caps = json!({
         "contract_info_bytes": CONTRACT_INFO_MAX_BYTES,

@@ -306,8 +306,16 @@ struct InspectCmd {
 /// `wasmd tx wasm execute $GUARD "$(vigil msg commit --model m.vgm --sender $ME --salt $SALT)" --amount 1000000ustake --from me`.
 #[derive(Subcommand)]
 enum MsgCmd {
-    /// InstantiateMsg (`wasmd tx wasm instantiate $CODE_ID "$(vigil msg instantiate ...)" --label vigil --admin ...`).
+    /// The governor's InstantiateMsg (`wasmd tx wasm instantiate $GOVERNOR_CODE "$(vigil msg instantiate ...)" --label vigil-governor --admin ...`).
     Instantiate(Box<InstantiateCmd>),
+    /// The guard's GuardInstantiateMsg: the governor's address and the same
+    /// settings flags as `instantiate` (--model only sets --n-features and
+    /// the default budgets; no model or samples are sent: the governor's
+    /// BindGuard installs its active model).
+    InstantiateGuard(Box<InstantiateGuardCmd>),
+    /// The governor's ExecuteMsg::BindGuard (its admin, once, after the
+    /// guard is instantiated): the guard it installs models on.
+    BindGuard(BindGuardCmd),
     /// ExecuteMsg::CommitProposal: the commitment to a model by the sender
     /// with a salt (attach the bond with --amount; keep the salt for the
     /// reveal).
@@ -389,8 +397,10 @@ struct SampleArgs {
     skip_unrepresentable: bool,
 }
 
+/// The settings flags `msg instantiate` and `msg instantiate-guard` share
+/// (give both the same, so the guard applies the governor's budgets).
 #[derive(Args)]
-struct InstantiateCmd {
+struct SettingsFlags {
     /// Initial model (.vgm); also sets --n-features.
     #[arg(long)]
     model: Option<PathBuf>,
@@ -466,8 +476,35 @@ struct InstantiateCmd {
     /// The address that commits hidden test batches (default: none).
     #[arg(long)]
     curator: Option<String>,
+}
+
+#[derive(Args)]
+struct InstantiateCmd {
+    #[command(flatten)]
+    settings: SettingsFlags,
     #[command(flatten)]
     samples: SampleArgs,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+#[derive(Args)]
+struct InstantiateGuardCmd {
+    /// The governor's address (bech32): the only sender whose InstallModel
+    /// the guard accepts.
+    #[arg(long)]
+    governor: String,
+    #[command(flatten)]
+    settings: SettingsFlags,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+#[derive(Args)]
+struct BindGuardCmd {
+    /// The guard's address (bech32).
+    #[arg(long)]
+    guard: String,
     #[command(flatten)]
     out: OutArgs,
 }
@@ -1028,6 +1065,45 @@ fn model_names(model: Option<&Path>) -> Result<Option<Vec<String>>> {
     }
 }
 
+/// The instantiate settings from their flags (checked as the contract
+/// checks them once the model is read: `msg::instantiate`).
+fn instantiate_args(f: SettingsFlags) -> Result<InstantiateArgs> {
+    Ok(InstantiateArgs {
+        admin: f.admin,
+        n_features: f.n_features,
+        model: f.model,
+        bond_denom: f.bond_denom,
+        min_bond: f.min_bond,
+        margins: msg::uniform_margins(
+            msg::decimal("--min-gain", &f.min_gain)?,
+            msg::decimal("--tolerance", &f.tolerance)?,
+        ),
+        reward: msg::parse_reward(&f.reward)?,
+        max_inference_ops: f.max_inference_ops,
+        max_check_gas: f.max_check_gas,
+        deny_threshold: f
+            .deny_threshold
+            .as_deref()
+            .map(|d| msg::decimal("--deny-threshold", d))
+            .transpose()?,
+        paused_check: paused_check(&f.paused_check)?,
+        max_class_ratio: msg::class_ratio(&f.max_class_ratio)?,
+        eval_batch: f.eval_batch,
+        stall_blocks: f.stall_blocks,
+        stall_fee: msg::decimal("--stall-fee", &f.stall_fee)?,
+        envelope_margin: match f.envelope_margin.as_str() {
+            "off" => None,
+            m => Some(msg::decimal("--envelope-margin", m)?),
+        },
+        reveal_delay: f.reveal_delay,
+        activation_delay: f.activation_delay,
+        guardian: f.guardian,
+        governance_delay: f.governance_delay,
+        curator: f.curator,
+        test_samples: Vec::new(),
+    })
+}
+
 fn msg_cmd(c: MsgCmd) -> Result<()> {
     match c {
         MsgCmd::Reveal(r) => emit_json(
@@ -1072,6 +1148,12 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
             emit_json(&[msg::commit(&p.model, &p.sender, &salt, limits)?], &p.out)
         }
         MsgCmd::Sweep(s) => emit_json(&[msg::sweep()], &s.out),
+        MsgCmd::BindGuard(b) => emit_json(&[msg::bind_guard(&b.guard)?], &b.out),
+        MsgCmd::InstantiateGuard(i) => {
+            let i = *i;
+            let args = instantiate_args(i.settings)?;
+            emit_json(&[msg::instantiate_guard(&i.governor, args)?], &i.out)
+        }
         MsgCmd::CloseStalled(c) => emit_json(&[msg::close_stalled(c.proposal_id)], &c.out),
         MsgCmd::AddSamples(a) => {
             let ratio = a
@@ -1100,41 +1182,8 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
         }
         MsgCmd::Instantiate(i) => {
             let i = *i;
-            let ratio = msg::class_ratio(&i.max_class_ratio)?;
-            let mut args = InstantiateArgs {
-                admin: i.admin,
-                n_features: i.n_features,
-                model: i.model,
-                bond_denom: i.bond_denom,
-                min_bond: i.min_bond,
-                margins: msg::uniform_margins(
-                    msg::decimal("--min-gain", &i.min_gain)?,
-                    msg::decimal("--tolerance", &i.tolerance)?,
-                ),
-                reward: msg::parse_reward(&i.reward)?,
-                max_inference_ops: i.max_inference_ops,
-                max_check_gas: i.max_check_gas,
-                deny_threshold: i
-                    .deny_threshold
-                    .as_deref()
-                    .map(|d| msg::decimal("--deny-threshold", d))
-                    .transpose()?,
-                paused_check: paused_check(&i.paused_check)?,
-                max_class_ratio: ratio,
-                eval_batch: i.eval_batch,
-                stall_blocks: i.stall_blocks,
-                stall_fee: msg::decimal("--stall-fee", &i.stall_fee)?,
-                envelope_margin: match i.envelope_margin.as_str() {
-                    "off" => None,
-                    m => Some(msg::decimal("--envelope-margin", m)?),
-                },
-                reveal_delay: i.reveal_delay,
-                activation_delay: i.activation_delay,
-                guardian: i.guardian,
-                governance_delay: i.governance_delay,
-                curator: i.curator,
-                test_samples: Vec::new(),
-            };
+            let mut args = instantiate_args(i.settings)?;
+            let ratio = args.max_class_ratio;
             // The contract's checks of its settings, before reading samples.
             args.validate()?;
             if let Some(p) = &i.samples.samples {

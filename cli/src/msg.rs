@@ -14,6 +14,7 @@ use cosmwasm_std::{Binary, Decimal, HexBinary, Uint128};
 use vigil_guard_api::class_balance;
 use vigil_guard_api::commit::{chunk_hash, commitment, SALT_BYTES};
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
+use vigil_guard_api::guard_msg::GuardInstantiateMsg;
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
     TestSample, MAX_BATCH_CHUNKS, MAX_FEATURE_CHARS,
@@ -343,12 +344,36 @@ pub fn withdraw(proposal_id: u64) -> ExecuteMsg {
     ExecuteMsg::Withdraw { proposal_id }
 }
 
+/// An address flag (`--governor`, `--guard`): a bech32 address with a valid
+/// checksum, e.g. `wasm1...`. The chain checks its prefix; a typo in the
+/// rest is caught here, before a transaction names a contract that does
+/// not exist.
+pub fn address(flag: &'static str, addr: &str) -> Result<String, InvalidFlag> {
+    match bech32::decode(addr) {
+        Ok((_, data)) if !data.is_empty() && addr == addr.to_lowercase() => Ok(addr.to_owned()),
+        _ => Err(InvalidFlag::new(
+            flag,
+            "a bech32 address, e.g. wasm1... (lower case, valid checksum)",
+            format!("{addr:?}"),
+        )),
+    }
+}
+
+/// `{"bind_guard": {"guard": ADDR}}`: the governor's admin names the guard
+/// the governor installs models on (once; the active model is sent at
+/// once).
+pub fn bind_guard(guard: &str) -> Result<ExecuteMsg, InvalidFlag> {
+    Ok(ExecuteMsg::BindGuard {
+        guard: address("--guard", guard)?,
+    })
+}
+
 /// `{"apply_governance": {}}`: anyone applies the due governance changes.
 pub fn apply_governance() -> ExecuteMsg {
     ExecuteMsg::ApplyGovernance {}
 }
 
-/// The proposer's limits from the `vigil msg propose` flags: margins are
+/// The proposer's limits from the `vigil msg commit` flags: margins are
 /// stated for every metric alike (`--max-min-gain`, `--min-tolerance`; one
 /// without the other leaves the other free).
 pub fn proposal_limits(
@@ -694,6 +719,26 @@ pub fn instantiate(a: InstantiateArgs) -> Result<InstantiateMsg> {
     // budget are known now).
     msg.validate().map_err(|e| a.flag_of(e))?;
     Ok(msg)
+}
+
+/// The guard's instantiate message (the split, `docs/split.md`): the
+/// settings [`instantiate`] builds from the same arguments, so the guard
+/// applies the governor's `n_features`, budgets and `paused_check` (give
+/// both the same flags), and `governor`, the only address whose installs
+/// the guard accepts. No model and no test samples travel: the governor's
+/// `BindGuard` sends its active model; `model` only sets `n_features` and
+/// the default budgets, as for the governor.
+pub fn instantiate_guard(governor: &str, a: InstantiateArgs) -> Result<GuardInstantiateMsg> {
+    let governor = address("--governor", governor)?;
+    let msg = instantiate(InstantiateArgs {
+        test_samples: Vec::new(),
+        ..a
+    })?;
+    Ok(GuardInstantiateMsg {
+        settings: msg.settings(),
+        admin: msg.admin,
+        governor,
+    })
 }
 
 #[cfg(test)]

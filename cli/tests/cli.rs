@@ -322,6 +322,199 @@ fn messages_parse_as_the_contract_types() {
     );
 }
 
+/// The deploy order of the split (`docs/split.md`) with the CLI's own
+/// messages, on the contract's entry points: the governor from `msg
+/// instantiate`, the guard from `msg instantiate-guard` with the same
+/// flags (the same settings, the governor named), then the governor's
+/// `msg bind-guard` from its admin, whose install the guard accepts: the
+/// guard then answers `Check` as the governor's model does.
+#[test]
+fn guard_messages_follow_the_deploy_order() {
+    use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env, MockApi};
+    use cosmwasm_std::{from_json, CosmosMsg, WasmMsg};
+    use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardInstantiateMsg, GuardQueryMsg};
+    use vigil_guard_api::msg::{CheckResponse, ExecuteMsg, InstantiateMsg, QueryMsg};
+
+    let dir = scratch("guard-msg");
+    let (model, _) = train(&dir, "logreg", &[]);
+    let api = MockApi::default();
+    let (admin, governor, guard) = (
+        api.addr_make("admin"),
+        api.addr_make("governor"),
+        api.addr_make("guard"),
+    );
+    let settings = [
+        "--model",
+        p(&model),
+        "--bond-denom",
+        "ustake",
+        "--paused-check",
+        "deny",
+        "--eval-batch",
+        "50",
+    ];
+    let with = |cmd: &[&str], extra: &[&str]| -> String {
+        let mut args = vec!["msg"];
+        args.extend_from_slice(cmd);
+        args.extend_from_slice(&settings);
+        args.extend_from_slice(extra);
+        ok(&args)
+    };
+    let tiny = data("tiny_test.csv");
+    let gov_msg: InstantiateMsg = from_json(with(
+        &["instantiate"],
+        &["--samples", p(&tiny), "--limit", "40"],
+    ))
+    .unwrap();
+    let guard_json = with(&["instantiate-guard", "--governor", governor.as_str()], &[]);
+    let m: Value = serde_json::from_str(&guard_json).unwrap();
+    let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["admin", "governor", "settings"], "{guard_json}");
+    let guard_msg: GuardInstantiateMsg = from_json(&guard_json).unwrap();
+    assert_eq!(guard_msg.governor, governor.as_str());
+    assert_eq!(guard_msg.admin, None);
+    // The same flags give the guard the governor's settings, the default
+    // budgets (from the model) included.
+    assert_eq!(guard_msg.settings, gov_msg.settings());
+
+    // The governor, then the guard naming it.
+    let mut gov = mock_dependencies();
+    let mut env = mock_env();
+    env.contract.address = governor.clone();
+    vigil_guard::contract::instantiate(
+        gov.as_mut(),
+        env.clone(),
+        message_info(&admin, &[]),
+        gov_msg,
+    )
+    .unwrap();
+    let mut grd = mock_dependencies();
+    let mut genv = mock_env();
+    genv.contract.address = guard.clone();
+    vigil_guard::guard::instantiate(
+        grd.as_mut(),
+        genv.clone(),
+        message_info(&admin, &[]),
+        guard_msg,
+    )
+    .unwrap();
+
+    // BindGuard from the governor's admin: its message to the guard, which
+    // the guard accepts from the governor.
+    let bind: ExecuteMsg =
+        from_json(ok(&["msg", "bind-guard", "--guard", guard.as_str()])).unwrap();
+    assert_eq!(
+        bind,
+        ExecuteMsg::BindGuard {
+            guard: guard.to_string()
+        }
+    );
+    let res =
+        vigil_guard::contract::execute(gov.as_mut(), env.clone(), message_info(&admin, &[]), bind)
+            .unwrap();
+    let [install] = &res.messages[..] else {
+        panic!("one install, got {:?}", res.messages)
+    };
+    let CosmosMsg::Wasm(WasmMsg::Execute {
+        contract_addr, msg, ..
+    }) = &install.msg
+    else {
+        panic!("not a wasm execute: {install:?}")
+    };
+    assert_eq!(contract_addr, guard.as_str());
+    let install: GuardExecuteMsg = from_json(msg).unwrap();
+    vigil_guard::guard::execute(
+        grd.as_mut(),
+        genv.clone(),
+        message_info(&governor, &[]),
+        install,
+    )
+    .unwrap();
+    let config = vigil_guard::guard::config(grd.as_ref()).unwrap();
+    assert_eq!(
+        (config.governor.as_str(), config.install_sequence),
+        (governor.as_str(), 1)
+    );
+    assert_eq!(config.active_version, 1);
+    // The guard's Check is the governor's, row for row.
+    let rows = std::fs::read_to_string(&tiny).unwrap();
+    for line in rows.lines().skip(1).take(10) {
+        let mut features: Vec<String> = line.split(',').map(str::to_owned).collect();
+        features.pop(); // the label (last column)
+        let on_guard: CheckResponse = from_json(
+            vigil_guard::guard::query(
+                grd.as_ref(),
+                genv.clone(),
+                GuardQueryMsg::Check {
+                    features: features.clone(),
+                },
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let on_governor: CheckResponse = from_json(
+            vigil_guard::contract::query(gov.as_ref(), env.clone(), QueryMsg::Check { features })
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(on_guard, on_governor);
+    }
+
+    // Addresses are checked before anything is written.
+    for (cmd, flag, bad) in [
+        (
+            &["bind-guard", "--guard"][..],
+            "--guard",
+            "wasm1notanaddress",
+        ),
+        (&["bind-guard", "--guard"][..], "--guard", ""),
+        (
+            &[
+                "instantiate-guard",
+                "--n-features",
+                "5",
+                "--bond-denom",
+                "u",
+                "--governor",
+            ][..],
+            "--governor",
+            "Cosmwasm1xyz",
+        ),
+    ] {
+        let mut args = vec!["msg"];
+        args.extend_from_slice(cmd);
+        args.push(bad);
+        let err = fails(&args);
+        assert!(
+            err.contains(&format!("{flag} must be a bech32 address")),
+            "{args:?}: {err}"
+        );
+    }
+    // A corrupted checksum: the last character changed.
+    let mut typo = guard.to_string();
+    let last = typo.pop().unwrap();
+    typo.push(if last == 'q' { 'p' } else { 'q' });
+    let err = fails(&["msg", "bind-guard", "--guard", &typo]);
+    assert!(err.contains("--guard must be a bech32 address"), "{err}");
+    // The guard's settings are checked as the governor's.
+    let err = fails(&[
+        "msg",
+        "instantiate-guard",
+        "--governor",
+        governor.as_str(),
+        "--n-features",
+        "5",
+        "--bond-denom",
+        "ustake",
+        "--min-bond",
+        "0",
+    ]);
+    assert!(
+        err.contains("--min-bond must be at least 1, got 0"),
+        "{err}"
+    );
+}
+
 #[test]
 fn csv_errors_name_file_line_and_column() {
     let dir = scratch("errors");

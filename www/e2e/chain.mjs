@@ -190,6 +190,29 @@ export async function pinByGovernance(proposer, voter, codeId, { timeoutMs = 60_
   throw new Error(`the pin proposal ${proposalId} did not pass in ${timeoutMs} ms (status ${status})`);
 }
 
+/**
+ * Waits until a transaction sent now lands in a block at height `h` or
+ * later: the chain's last block is at least `h - 1`.
+ */
+export async function waitForHeight(client, h, { timeoutMs = 60_000 } = {}) {
+  const start = Date.now();
+  let at;
+  while ((at = await client.getHeight()) < h - 1) {
+    if (Date.now() - start > timeoutMs) throw new Error(`height ${h - 1} not reached in ${timeoutMs} ms (at ${at})`);
+    await sleep(100);
+  }
+  return at;
+}
+
+/**
+ * The raw value of a contract's storage key (a string: cw-storage-plus
+ * Item keys are their names), or null. For the suite's replay only: no
+ * client reads a contract's storage layout, which is not an interface.
+ */
+export async function rawRecord(client, contract, key) {
+  return client.queryContractRaw(contract, utf8(key));
+}
+
 /** Bank balance of `address` in `denom`, as a BigInt. */
 export async function balance(client, address, denom) {
   return BigInt((await client.getBalance(address, denom)).amount);

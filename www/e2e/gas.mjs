@@ -1,8 +1,11 @@
 // The gas table of the localnet suite: for each call kind, the node's
 // gas_used beside vigil-chain-sim's prediction for the same call (replayed
-// by `cargo run -p vigil-cli --example localnet_sim`) and, for `Check`, the
-// bound `vigil_guard::gas::check_gas` quotes before the call; the
-// difference split into what wasmd charges outside the contract.
+// by `cargo run -p vigil-cli --example localnet_sim`, each contract on its
+// own code) and, for `Check`, the bound `vigil_guard::gas::check_gas`
+// quotes before the call; the difference split into what wasmd charges
+// outside the contracts. A governor transaction that sent the guard an
+// InstallModel is predicted as the governor's call plus the guard's
+// install, replayed on the guard from the governor's address.
 
 /** wasmd / Cosmos SDK defaults the explanation uses (none is a prediction). */
 export const SDK = {
@@ -28,7 +31,12 @@ export function gasTable({ calls, sim, node, dataset, lookup, caps }) {
     if (i < 0) return;
     const c = calls[i];
     const p = sim[i].gas;
-    const diff = c.node.gasUsed - p.total;
+    // The guard's installs this transaction sent (a submessage: its own
+    // setup, lookup, storage and compute).
+    const installs = calls.flatMap((x, j) => (x.of === i ? [sim[j].gas.total] : []));
+    const install = installs.reduce((a, b) => a + b, 0);
+    const predicted = p.total + install;
+    const diff = c.node.gasUsed - predicted;
     const bytes = SDK.txBytePrice * c.node.txBytes;
     // wasmd keeps an instantiate's message in the contract's code history
     // (a store write: 2,000 + 30 per byte).
@@ -38,17 +46,18 @@ export function gasTable({ calls, sim, node, dataset, lookup, caps }) {
       resultBytes: p.result_bytes,
       call: label,
       node: c.node.gasUsed,
-      sim: p.total,
+      sim: predicted,
       bound: null,
       diff,
       why:
+        (installs.length ? `simulator: the governor ${n(p.total)} + the guard's InstallModel ${n(install)}; ` : '') +
         `tx ${n(c.node.txBytes)} bytes × 10 = ${n(bytes)}; signature ${n(SDK.secp256k1Verify)}; ` +
         (history ? `the message kept in the code history ${n(history)}; ` : '') +
         `rest ${signed(rest)} (the ante handler's account, fee and sequence reads and writes, the message's routing, events, bank moves)`,
-      parts: { txBytes: c.node.txBytes, bytes, sig: SDK.secp256k1Verify, history, rest },
+      parts: { txBytes: c.node.txBytes, bytes, sig: SDK.secp256k1Verify, history, install, rest },
     });
   };
-  for (const key of ['store guard', 'store vault']) {
+  for (const key of ['store guard', 'store governor', 'store vault']) {
     const s = node[key];
     if (!s) continue;
     const compile = SDK.compilePerByte * s.wasmBytes;
@@ -64,8 +73,10 @@ export function gasTable({ calls, sim, node, dataset, lookup, caps }) {
       parts: { compile, bytes, rest },
     });
   }
-  tx('instantiate (model + test rows)', byName('instantiate'));
-  tx(`AddTestSamples (${node.add_samples?.rows ?? '?'} rows)`, byName('AddTestSamples 0'));
+  tx('instantiate the governor (model + test rows)', byName('instantiate the governor'));
+  tx('instantiate the guard', byName('instantiate the guard'));
+  tx('BindGuard (the model installed on the guard)', byName('BindGuard'));
+  tx(`AddTestSamples (${node.add_samples?.rows ?? '?'} rows${node.add_samples?.install ? ', the envelope installed on the guard' : ''})`, byName('AddTestSamples 0'));
   tx('Fund', byName('Fund'));
   for (const [i, c] of calls.entries()) {
     if (c.kind !== 'query' || c.node.gasUsed === null || c.node.gasUsed === undefined) continue;
@@ -84,9 +95,13 @@ export function gasTable({ calls, sim, node, dataset, lookup, caps }) {
     rows.push(row);
     checks.push({ name: c.name, node: c.node.gasUsed, sim: p.total, bound: b.total, pinned: c.pinned });
   }
-  tx('ProposeModel (better, first step)', byName('PoIm better: ProposeModel'));
-  tx('ContinueEvaluation (better)', byName('PoIm better: ContinueEvaluation'));
-  tx('ProposeModel (worse, first step)', byName('PoIm worse: ProposeModel'));
+  const named = (name) => calls.findIndex((c) => c.name === name);
+  tx('CommitProposal (better, with the bond)', named('PoIm better: CommitProposal'));
+  tx('RevealProposal (better, first evaluation step)', named('PoIm better: RevealProposal'));
+  tx('ContinueEvaluation (better)', named('PoIm better: ContinueEvaluation'));
+  tx('Activate (better: paid, installed on the guard)', named('PoIm better: Activate'));
+  tx('CommitProposal (worse)', named('PoIm worse: CommitProposal'));
+  tx('RevealProposal (worse, first evaluation step)', named('PoIm worse: RevealProposal'));
   tx('ContinueEvaluation (worse, decision)', calls.map((c) => c.name).lastIndexOf('PoIm worse: ContinueEvaluation'));
 
   const lines = [
@@ -108,7 +123,7 @@ export function gasTable({ calls, sim, node, dataset, lookup, caps }) {
   lines.push(
     '',
     `wasmd's lookup of the guard before each execute and query: ContractInfo ${lookup.contract_info_bytes} bytes, CodeInfo ${lookup.code_info_bytes} bytes, ` +
-      `${n(sim.find((x) => x.gas.lookup > 0)?.gas.lookup)} SDK gas (2 reads + the pinned check); the Check bound assumes records of up to ` +
+      `${n(sim.find((x, i) => calls[i].contract === 'guard' && x.gas.lookup > 0)?.gas.lookup)} SDK gas (2 reads + the pinned check); the Check bound assumes records of up to ` +
       `${caps.contract_info_bytes} and ${caps.code_info_bytes} bytes (${n(caps.gas)}).`,
   );
   return { markdown: `${lines.join('\n')}\n`, json: { dataset, rows, checks, node, lookup, caps } };

@@ -12,14 +12,18 @@
  * model.score(features); // the same bits as the guard's `score` query
  * ```
  *
- * The message and response types are generated from the contract's JSON
- * schema by `@cosmwasm/ts-codegen` (`npm run codegen`).
+ * The guard is the contract integrators call (`vigil_guard.wasm`); its
+ * governor (`vigil_governor.wasm`) runs the Proof-of-Improvement rounds and
+ * installs each accepted model on it. This client reads the guard only. The
+ * message and response types are generated from the guard's JSON schema
+ * (`schema/vigil-guard.json`) by `@cosmwasm/ts-codegen` (`npm run codegen`);
+ * the governor's are exported as the `Governor` namespace.
  *
  * @module
  */
 import type {
   CheckResponse,
-  ConfigResponse,
+  GuardConfigResponse,
   ModelBlobResponse,
   ModelResponse,
   QueryMsg,
@@ -28,6 +32,8 @@ import type {
 import { loadModel, VigilError, type LoadOptions, type VigilModel } from './index.js';
 
 export type * from './generated/VigilGuard.types.js';
+/** The governor's messages and answers (`schema/vigil-governor.json`). */
+export type * as Governor from './generated/VigilGovernor.types.js';
 
 /**
  * What this module needs of a CosmJS client: `CosmWasmClient` and
@@ -70,7 +76,7 @@ export class GuardClient {
     readonly contract: string,
   ) {}
 
-  /** Any query of the guard, typed by the generated `QueryMsg`. */
+  /** Any query of the guard, typed by the generated `QueryMsg` (the guard's `GuardQueryMsg`). */
   async query<T>(msg: QueryMsg): Promise<T> {
     try {
       return (await this.client.queryContractSmart(this.contract, msg as Record<string, unknown>)) as T;
@@ -87,9 +93,13 @@ export class GuardClient {
     return this.query<ModelResponse>({ model: version === undefined ? {} : { version } });
   }
 
-  /** The guard's configuration. */
-  config(): Promise<ConfigResponse> {
-    return this.query<ConfigResponse>({ config: {} });
+  /**
+   * The guard's configuration: its admin, its governor, the install
+   * sequence, `n_features`, its budgets, `paused_check`, `paused` and the
+   * active version (the governance settings are the governor's `config`).
+   */
+  config(): Promise<GuardConfigResponse> {
+    return this.query<GuardConfigResponse>({ config: {} });
   }
 
   /** Score on chain (a query: no transaction, no gas paid by the user). */

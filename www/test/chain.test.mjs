@@ -13,6 +13,18 @@ const golden = JSON.parse(readFileSync(join(WWW, 'fixtures/golden.json'), 'utf8'
 const entry = golden.models.find((m) => m.name === 'eth-fraud-logistic');
 const blob = new Uint8Array(Buffer.from(entry.blob_base64, 'base64'));
 const ADDR = 'wasm1guardxyz';
+/** The guard's `config` answer (GuardConfigResponse). */
+const CONFIG = {
+  admin: 'wasm1admin',
+  governor: 'wasm1governor',
+  install_sequence: 2,
+  n_features: 38,
+  max_inference_ops: 1000000,
+  max_check_gas: 100000,
+  paused_check: 'deny',
+  paused: false,
+  active_version: 3,
+};
 
 /**
  * A fake guard: model 3 is active; `blobs` by version, answered by
@@ -41,7 +53,7 @@ function fakeGuard({ blobs = { 3: blob }, hash = entry.checksum, chunkBytes = 12
         const data = Buffer.from(b.subarray(chunk * chunkBytes, (chunk + 1) * chunkBytes)).toString('base64');
         return tamper({ version, hash, size: b.length, chunk, chunks, data });
       }
-      if (msg.config) return { n_features: 38 };
+      if (msg.config) return CONFIG;
       throw new Error('unknown query');
     },
   };
@@ -103,7 +115,7 @@ test('clear errors for a short, mislabelled, oversized or corrupted blob and a f
 
 test('typed queries pass through', async () => {
   const g = new GuardClient(fakeGuard(), ADDR);
-  assert.deepEqual(await g.config(), { n_features: 38 });
+  assert.deepEqual(await g.config(), CONFIG);
   const first = await g.modelBlob(undefined, 0);
   assert.equal(first.size, blob.length);
 });

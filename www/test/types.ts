@@ -1,6 +1,6 @@
 // Compile-time checks (test/codegen.test.mjs runs `tsc -p test`).
 import { CosmWasmClient, SigningCosmWasmClient } from '@cosmjs/cosmwasm-stargate';
-import { GuardClient, type GuardQuerier, type QueryMsg } from '../js/chain.js';
+import { GuardClient, type Governor, type GuardConfigResponse, type GuardQuerier, type QueryMsg } from '../js/chain.js';
 import { loadModel, type ScoreResult } from '../js/index.js';
 import type { VigilWarning } from '../js/widget.js';
 
@@ -10,13 +10,24 @@ const a: GuardQuerier = client;
 const b: GuardQuerier = signing;
 const guard = new GuardClient(client, 'wasm1...');
 const q: QueryMsg = { score: { features: ['1'] } };
+// The guard's queries only: the governor's are not GuardClient's.
+// @ts-expect-error `proposals` is the governor's query
+const notGuard: QueryMsg = { proposals: {} };
+const commit: Governor.ExecuteMsg = { commit_proposal: { commitment: '00' } };
+const bind: Governor.ExecuteMsg = { bind_guard: { guard: 'wasm1...' } };
 export async function usage(): Promise<ScoreResult> {
   await guard.query(q);
+  const config: GuardConfigResponse = await guard.config();
+  config.governor satisfies string;
+  config.install_sequence satisfies number;
   const { model } = await guard.loadModel({ featureNames: ['a'] });
   const el = document.createElement('vigil-warning') satisfies VigilWarning;
   el.model = model;
   el.addEventListener('vigil-verdict', (e) => e.detail.level satisfies 'safe' | 'caution' | 'danger');
   void a;
   void b;
+  void notGuard;
+  void commit;
+  void bind;
   return (await loadModel(new Uint8Array())).score(['1']);
 }
