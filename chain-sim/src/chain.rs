@@ -383,7 +383,8 @@ struct Contract {
     storage: Option<KvStore>,
     address: String,
     /// The name its address is made of ([`Chain::add_contract`]); `None`:
-    /// the first contract, at the mock environment's address.
+    /// the first contract, at the mock environment's address, or a contract
+    /// put at an address ([`Chain::set_address`]).
     name: Option<String>,
     pinned: bool,
     /// Bytes of the contract's `ContractInfo` and `CodeInfo` records, when
@@ -542,10 +543,23 @@ impl Chain {
         for i in 0..self.contracts.len() {
             let address = match &self.contracts[i].name {
                 Some(name) => self.addr(name),
-                None => contract.to_owned(),
+                None if i == 0 => contract.to_owned(),
+                None => continue,
             };
             self.contracts[i].address = address;
         }
+    }
+
+    /// Puts `id` at `address` (e.g. a node's address of a second contract
+    /// in a replay), kept by later [`Chain::set_addresses`].
+    pub fn set_address(&mut self, id: ContractId, address: &str) -> Result<(), String> {
+        if let Some(other) = self.contract_at(address).filter(|&other| other != id) {
+            return Err(format!("{address} is the address of {other:?} already"));
+        }
+        let c = self.at_mut(id);
+        c.address = address.to_owned();
+        c.name = None;
+        Ok(())
     }
 
     /// Charges wasmd's lookup of the first contract

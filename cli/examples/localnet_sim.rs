@@ -10,21 +10,27 @@
 //! ```
 //!
 //! Input: `{ "prefix": "wasm", "contract": ADDRESS, "wasm": PATH, "lookup":
-//! { "contract_info_bytes", "code_info_bytes" }, "calls": [CALL, ...] }`
-//! (`lookup`: the sizes of the guard's records on the node, for wasmd's
-//! lookup before every execute and query) with each CALL `{ "name", "kind": "instantiate" |
-//! "execute" | "query", "sender", "funds": [{ "denom", "amount" }], "msg",
-//! "height", "pinned" }` (`sender`, `funds`, `height` only for transactions;
-//! `pinned`: the code's pin state for this call). Output: the calls in order,
-//! `{ "name", "kind", "ok", "error", "gas": { setup, storage, compute,
-//! total, lookup, result_bytes }, "bound": { setup, storage, compute, total } }`,
-//! `result_bytes` being the bytes of the raw result the VM returned, whose
-//! deserialisation (1 SDK gas per byte) `compute` includes.
+//! { "contract_info_bytes", "code_info_bytes" }, "contracts": [{ "address",
+//! "wasm", "lookup" }, ...], "calls": [CALL, ...] }` (`lookup`: the sizes of
+//! a contract's records on the node, for wasmd's lookup before every
+//! execute and query; `contracts`, optional: further contracts beside the
+//! first, e.g. the guard beside its governor, whose messages to them run in
+//! the same transaction) with each CALL `{ "name", "kind": "instantiate" |
+//! "execute" | "query", "contract", "sender", "funds": [{ "denom", "amount"
+//! }], "msg", "height", "pinned" }` (`contract`: the address called,
+//! default the first; `sender`, `funds`, `height` only for transactions;
+//! `pinned`: the called code's pin state for this call). Output: the calls
+//! in order, `{ "name", "kind", "contract", "ok", "error", "gas": { setup,
+//! storage, compute, total, lookup, result_bytes, sub: { calls, lookup,
+//! setup, storage, compute, total } }, "bound": { setup, storage, compute,
+//! total } }`, `result_bytes` being the bytes of the raw result the VM
+//! returned, whose deserialisation (1 SDK gas per byte) `compute`
+//! includes; `sub` the contract calls its messages made (in `total`).
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use vigil_chain_sim::{Chain, Gas, WasmdGas};
+use vigil_chain_sim::{Chain, ContractId, Gas, WasmdGas};
 use vigil_guard::gas::{
     check_gas, check_message_bytes, envelope_bytes_bound, CODE_INFO_MAX_BYTES,
     CONTRACT_INFO_MAX_BYTES,
@@ -48,15 +54,19 @@ fn funds(call: &Value) -> Result<Vec<(String, u128)>> {
     Ok(out)
 }
 
-/// The active model's blob, read back through `ModelBlob` (gas not counted).
-fn active_model(chain: &mut Chain) -> Result<Vec<u8>> {
+/// The active model's blob of `id`, read back through `ModelBlob` (gas
+/// not counted).
+fn active_model(chain: &mut Chain, id: ContractId) -> Result<Vec<u8>> {
     let mut blob = Vec::new();
     let mut chunk = 0u32;
     loop {
-        let out = chain.query(&QueryMsg::ModelBlob {
-            version: None,
-            chunk: Some(chunk),
-        });
+        let out = chain.query_on(
+            id,
+            &QueryMsg::ModelBlob {
+                version: None,
+                chunk: Some(chunk),
+            },
+        );
         let answer: ModelBlobResponse = out.parse().map_err(anyhow::Error::msg)?;
         blob.extend_from_slice(answer.data.as_slice());
         chunk += 1;
@@ -74,7 +84,29 @@ fn gas_json(gas: &Gas) -> Value {
         "total": gas.total(),
         "lookup": gas.lookup,
         "result_bytes": gas.result_bytes,
+        "sub": {
+            "calls": gas.sub.calls,
+            "lookup": gas.sub.lookup,
+            "setup": gas.sub.setup,
+            "storage": gas.sub.storage,
+            "compute": gas.sub.compute,
+            "total": gas.sub.total(),
+        },
     })
+}
+
+/// The sizes of `lookup` (`{ "contract_info_bytes", "code_info_bytes" }`),
+/// if given.
+fn lookup_sizes(lookup: &Value) -> Result<Option<(usize, usize)>> {
+    match (
+        lookup["contract_info_bytes"].as_u64(),
+        lookup["code_info_bytes"].as_u64(),
+    ) {
+        (Some(contract), Some(code)) => {
+            Ok(Some((usize::try_from(contract)?, usize::try_from(code)?)))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn main() -> Result<()> {
@@ -95,23 +127,45 @@ fn main() -> Result<()> {
     let cache = std::env::temp_dir().join(format!("vigil-localnet-sim-{}", std::process::id()));
     let mut chain = Chain::new(&wasm, &cache, WasmdGas::DEFAULT).map_err(anyhow::Error::msg)?;
     chain.set_addresses(prefix, input["contract"].as_str().context("contract")?);
-    // wasmd's lookup of the guard before each execute and query, with the
-    // node's record sizes.
-    if let (Some(contract), Some(code)) = (
-        input["lookup"]["contract_info_bytes"].as_u64(),
-        input["lookup"]["code_info_bytes"].as_u64(),
-    ) {
-        chain.set_lookup(usize::try_from(contract)?, usize::try_from(code)?);
+    // wasmd's lookup of the contract before each execute and query, with
+    // the node's record sizes.
+    if let Some((contract, code)) = lookup_sizes(&input["lookup"])? {
+        chain.set_lookup(contract, code);
     }
-    let mut pinned = false;
+    for (k, c) in input["contracts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let address = c["address"].as_str().context("contracts: address")?;
+        let path = c["wasm"].as_str().context("contracts: wasm")?;
+        let wasm = std::fs::read(path).with_context(|| format!("read {path}"))?;
+        let id = chain
+            .add_contract(&wasm, &format!("contract-{k}"))
+            .map_err(anyhow::Error::msg)?;
+        chain.set_address(id, address).map_err(anyhow::Error::msg)?;
+        if let Some((contract, code)) = lookup_sizes(&c["lookup"])? {
+            chain.set_lookup_of(id, contract, code);
+        }
+    }
+    let mut pinned = std::collections::HashMap::new();
     let mut out = Vec::new();
     for call in input["calls"].as_array().context("calls")? {
         let name = call["name"].as_str().unwrap_or("?");
         let kind = call["kind"].as_str().context("kind")?;
+        let id = match call["contract"].as_str() {
+            Some(address) => chain
+                .contract_at(address)
+                .with_context(|| format!("{name}: no contract at {address}"))?,
+            None => ContractId::FIRST,
+        };
         let want_pinned = call["pinned"].as_bool().unwrap_or(false);
-        if want_pinned != pinned {
-            chain.set_pinned(want_pinned).map_err(anyhow::Error::msg)?;
-            pinned = want_pinned;
+        if want_pinned != *pinned.get(&id).unwrap_or(&false) {
+            chain
+                .set_pinned_on(id, want_pinned)
+                .map_err(anyhow::Error::msg)?;
+            pinned.insert(id, want_pinned);
         }
         if let Some(h) = call["height"].as_u64() {
             chain.set_height(h);
@@ -125,26 +179,26 @@ fn main() -> Result<()> {
         }
         let mut bound = Value::Null;
         let outcome = match kind {
-            "instantiate" => chain.instantiate(sender, &coins, msg, LIMIT),
-            "execute" => chain.execute(sender, &coins, msg, LIMIT),
+            "instantiate" => chain.instantiate_on(id, sender, &coins, msg, LIMIT),
+            "execute" => chain.execute_on(id, sender, &coins, msg, LIMIT),
             "query" => {
                 if let Some(features) = msg["check"]["features"].as_array() {
                     let features: Vec<&str> = features.iter().filter_map(Value::as_str).collect();
-                    let blob = active_model(&mut chain)?;
+                    let blob = active_model(&mut chain, id)?;
                     let model = Model::parse(&blob).map_err(|e| anyhow::anyhow!("{e:?}"))?;
                     let b = check_gas(
                         &model.cost(),
                         features.len(),
                         check_message_bytes(&features),
                         envelope_bytes_bound(features.len()),
-                        pinned,
+                        want_pinned,
                     );
                     bound = json!({
                         "setup": b.setup, "storage": b.storage, "compute": b.compute,
                         "total": b.total(),
                     });
                 }
-                chain.query(msg)
+                chain.query_on(id, msg)
             }
             other => bail!("{name}: unknown kind {other}"),
         };
@@ -155,6 +209,7 @@ fn main() -> Result<()> {
         out.push(json!({
             "name": name,
             "kind": kind,
+            "contract": chain.address(id),
             "ok": ok,
             "error": error,
             "gas": gas_json(&outcome.gas),
