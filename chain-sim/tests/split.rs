@@ -238,3 +238,37 @@ fn sim_guard_routes_checks_to_the_guard_and_governance_to_the_governor() {
     let (check, _) = sim.check(&["9".into(), "0".into()]).unwrap();
     assert_eq!(check.out_of_envelope, 1, "{check:?}");
 }
+
+/// A replay puts the contracts at a node's addresses: a message to the
+/// guard's new address reaches it; a refused address is reported.
+#[test]
+fn contracts_can_be_put_at_given_addresses() {
+    let mut chain = chain("addresses");
+    let governor = chain.addr("node-governor");
+    let guard = chain.addr("node-guard");
+    chain.set_addresses("cosmwasm", &governor);
+    chain.set_address(GUARD, &guard).unwrap();
+    assert_eq!(chain.address(GOVERNOR), governor);
+    assert_eq!(chain.contract_at(&guard), Some(GUARD));
+    assert!(chain.set_address(GUARD, &governor).is_err());
+    let admin = chain.addr("admin");
+    let deployed = split::deploy(
+        &mut chain,
+        &admin,
+        &[],
+        &init(Some(blob(&[2.0, 0.0], -14.0))),
+        LIMIT,
+    )
+    .expect("deploy");
+    assert_eq!(deployed.bind.sub.calls, 1);
+    let config: GuardConfigResponse = split::query_guard(&mut chain, &GuardQueryMsg::Config {})
+        .parse()
+        .unwrap();
+    assert_eq!(
+        (config.governor, config.install_sequence),
+        (governor.clone(), 1)
+    );
+    // The explicit address survives a change of prefix spelling.
+    chain.set_addresses("cosmwasm", &governor);
+    assert_eq!(chain.address(GUARD), guard);
+}
