@@ -1,7 +1,8 @@
-//! The shipped contract run the way a wasmd chain runs it, with the gas a
-//! chain charges.
+//! The shipped contracts run the way a wasmd chain runs them, with the gas
+//! a chain charges.
 //!
-//! [`Chain`] holds one contract instance's state across calls. Each call gets
+//! [`Chain`] holds contracts ([`ContractId`]), each with its code, address
+//! and state across calls. Each call gets
 //! a fresh cosmwasm-vm instance (as a node creates one per call) from a
 //! [`Cache`] that validated and compiled the code exactly as `StoreCode`
 //! does, over [`KvStore`], a storage backend that charges the Cosmos SDK's
@@ -25,11 +26,19 @@
 //! ([`WasmdGas::key_prefix`]). CosmWasm has no `has` import, so
 //! the `has` cost (1,000) never arises.
 //!
+//! A response's `WasmMsg::Execute` runs, after the call, on the contract it
+//! names, with the caller as sender and what is left of the transaction's
+//! limit, charged as wasmd charges an execute (its lookup, at
+//! [`SUB_CALL_LOOKUP_BYTES`] unless [`Chain::set_lookup_of`] gave the
+//! sizes; its setup, storage and compute, its result's deserialisation):
+//! [`Gas::sub`], included in [`Gas::total`]. Replies are not simulated.
+//!
 //! Not modelled: the transaction's own gas (signature, 10 per byte of tx),
 //! wasmd's charges for events and attributes, and the cost of the bank
 //! transfers a response asks for. [`Chain`] does settle those transfers in
 //! its own ledger ([`Chain::balance`]) so bonds and rewards can be followed.
-//! A failed execution reverts every write, as the SDK does.
+//! A failed transaction (its call or any message's) reverts every
+//! contract's writes and the ledger, as the SDK does.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
