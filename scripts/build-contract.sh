@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Builds the vigil-guard CosmWasm contract exactly as it is uploaded to a chain:
+# Builds the vigil-guard CosmWasm contract (the guard, artifacts/vigil_guard.wasm)
+# exactly as it is uploaded to a chain:
 #
 #     scripts/build-contract.sh
+#
+# or, with `--governor`, its governor (the same crate, cargo feature
+# `governor`; artifacts/vigil_governor.wasm, held to its own 512 KiB budget:
+# it is on no integrator's path):
+#
+#     scripts/build-contract.sh --governor
 #
 # or another contract package of the workspace the same way, e.g. the example
 # vault the localnet suite uploads (-> artifacts/vigil_example_vault.wasm):
 #
 #     scripts/build-contract.sh vigil-example-vault
 #
-# or, with `--from-0-1`, the upgrade build for a 0.1 guard: the same contract
-# with the 0.1 store converter (cargo feature `from-0-1`, which the shipped
-# artifact leaves out), written to artifacts/vigil_guard_from_0_1.wasm and
-# held to the chains' limit (800 KiB) instead of ours.
+# or, with `--from-0-1`, the upgrade build for a 0.1 guard (a single
+# contract, which becomes the governor): the governor with the 0.1 store
+# converter (cargo feature `from-0-1`, which the shipped artifacts leave
+# out), written to artifacts/vigil_governor_from_0_1.wasm and held to the
+# chains' limit (800 KiB).
 #
 # 1. `cargo build --profile wasm --target wasm32-unknown-unknown -p vigil-guard --lib`
 #    with the workspace `wasm` profile (size: opt-level "z", LTO, panic

@@ -41,14 +41,13 @@ schema_is_fresh() {
 }
 step schema_is_fresh
 
-# The contract exactly as uploaded (artifacts/vigil_guard.wasm: cargo +
-# wasm-opt, <= 400 KiB), so host-tests' contract_artifact test checks the
-# fresh file.
+# The contracts exactly as uploaded (cargo + wasm-opt): the guard
+# (artifacts/vigil_guard.wasm, <= 400 KiB) and its governor
+# (artifacts/vigil_governor.wasm, its own budget), so host-tests'
+# contract_artifact test checks the fresh files.
 step scripts/build-contract.sh
-# The governor, built the same way (its own budget, 800 KiB).
 step scripts/build-contract.sh --governor
-# CosmWasm's own artifact checker (installed by setup.sh): what wasmd's
-# StoreCode checks statically (e.g. at most 100 locals per function).
+# CosmWasm's own artifact checker (installed by setup.sh), on both.
 step target/tools/bin/cosmwasm-check artifacts/vigil_guard.wasm artifacts/vigil_governor.wasm
 
 # Includes host-tests' no_float_instructions test (it builds the shim wasm)

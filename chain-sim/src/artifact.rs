@@ -1,7 +1,9 @@
-//! The shipped contract, `artifacts/vigil_guard.wasm`, as a chain receives
-//! it: built by `scripts/build-contract.sh` (cargo, then binaryen's
-//! wasm-opt), never by anything else, so every figure and check in
-//! host-tests (and `vigil demo`) is about the exact file that is uploaded.
+//! The shipped contracts, `artifacts/vigil_guard.wasm` (the guard) and
+//! `artifacts/vigil_governor.wasm` (its governor), as a chain receives
+//! them: built by `scripts/build-contract.sh` (`--governor` for the
+//! governor; cargo, then binaryen's wasm-opt), never by anything else, so
+//! every figure and check in host-tests (and `vigil demo`) is about the
+//! exact files that are uploaded.
 //!
 //! Everything here takes the repository checkout it works in (`root`, the
 //! directory holding `scripts/build-contract.sh`) as an argument, found at
@@ -21,13 +23,21 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-/// The artifact's path inside a checkout.
+/// The guard artifact's path inside a checkout.
 pub const RELATIVE_PATH: &str = "artifacts/vigil_guard.wasm";
 
-/// The upgrade build for a 0.1 guard (the shipped contract plus the 0.1
-/// store converter), inside a checkout: `scripts/build-contract.sh
-/// --from-0-1` writes it ([`load_from_0_1`]).
-pub const FROM_0_1_PATH: &str = "artifacts/vigil_guard_from_0_1.wasm";
+/// The governor artifact's path inside a checkout
+/// (`scripts/build-contract.sh --governor`, [`load_governor`]).
+pub const GOVERNOR_PATH: &str = "artifacts/vigil_governor.wasm";
+
+/// The governor artifact's file name: beside the guard's
+/// ([`governor_beside`]).
+pub const GOVERNOR_FILE: &str = "vigil_governor.wasm";
+
+/// The upgrade build for a 0.1 (or early 0.2) single contract: the
+/// governor plus the 0.1 store converter, inside a checkout:
+/// `scripts/build-contract.sh --from-0-1` writes it ([`load_from_0_1`]).
+pub const FROM_0_1_PATH: &str = "artifacts/vigil_governor_from_0_1.wasm";
 
 /// The command that builds the artifact (relative to the checkout), for
 /// messages; also how [`find_checkout`] recognises a checkout.
@@ -37,9 +47,24 @@ pub const BUILD_COMMAND: &str = "scripts/build-contract.sh";
 /// checkout's (`vigil demo`; a flag takes precedence).
 pub const ENV_VAR: &str = "VIGIL_GUARD_WASM";
 
-/// Where the artifact lives in the checkout at `root`.
+/// Where the guard artifact lives in the checkout at `root`.
 pub fn path(root: &Path) -> PathBuf {
     root.join(RELATIVE_PATH)
+}
+
+/// Where the governor artifact lives in the checkout at `root`.
+pub fn governor_path(root: &Path) -> PathBuf {
+    root.join(GOVERNOR_PATH)
+}
+
+/// The governor artifact beside the guard artifact `guard` (the same
+/// directory, [`GOVERNOR_FILE`]), as `scripts/build-contract.sh` writes
+/// them.
+pub fn governor_beside(guard: &Path) -> PathBuf {
+    guard
+        .parent()
+        .unwrap_or_else(|| Path::new(""))
+        .join(GOVERNOR_FILE)
 }
 
 /// binaryen's `wasm-opt` of the checkout at `root`, installed by `npm ci`
@@ -94,10 +119,15 @@ pub fn newest_source(root: &Path) -> Option<SystemTime> {
     newest
 }
 
-/// Why the checkout's artifact must be (re)built, or `None` if it is
-/// current.
+/// Why the checkout's guard artifact must be (re)built, or `None` if it
+/// is current.
 pub fn staleness(root: &Path) -> Option<&'static str> {
     staleness_of(root, &path(root))
+}
+
+/// Why the checkout's governor artifact must be (re)built, or `None`.
+pub fn governor_staleness(root: &Path) -> Option<&'static str> {
+    staleness_of(root, &governor_path(root))
 }
 
 fn staleness_of(root: &Path, path: &Path) -> Option<&'static str> {
@@ -124,7 +154,16 @@ pub fn default_build_dir(root: &Path) -> PathBuf {
 /// `CARGO_TARGET_DIR=target_dir` (a directory no outer cargo holds
 /// locked). Its output goes to stderr.
 pub fn build(root: &Path, target_dir: &Path) -> Result<(), String> {
+    let _one_at_a_time = building();
     build_with(root, target_dir, &[])
+}
+
+/// The builds share cargo's output file (one crate, other features): in
+/// one process, one build (and its staleness check) at a time, so a
+/// build's wasm-opt never reads the other's cargo output.
+fn building() -> std::sync::MutexGuard<'static, ()> {
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    BUILDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn build_with(root: &Path, target_dir: &Path, args: &[&str]) -> Result<(), String> {
@@ -153,8 +192,14 @@ pub fn load(root: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
     load_built(root, target_dir, &path(root), &[])
 }
 
-/// [`load`] of the upgrade build for 0.1 guards ([`FROM_0_1_PATH`], built
-/// with `scripts/build-contract.sh --from-0-1`).
+/// [`load`] of the governor artifact ([`GOVERNOR_PATH`], built with
+/// `scripts/build-contract.sh --governor`).
+pub fn load_governor(root: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
+    load_built(root, target_dir, &governor_path(root), &["--governor"])
+}
+
+/// [`load`] of the upgrade build for a 0.1 single contract
+/// ([`FROM_0_1_PATH`], built with `scripts/build-contract.sh --from-0-1`).
 pub fn load_from_0_1(root: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
     load_built(root, target_dir, &root.join(FROM_0_1_PATH), &["--from-0-1"])
 }
@@ -165,6 +210,7 @@ fn load_built(
     path: &Path,
     args: &[&str],
 ) -> Result<Vec<u8>, String> {
+    let _one_at_a_time = building();
     if let Some(reason) = staleness_of(root, path) {
         eprintln!(
             "{} is {reason}: building it with {BUILD_COMMAND} {} (CARGO_TARGET_DIR={})",

@@ -1,7 +1,8 @@
-//! The shipped contract run the way a wasmd chain runs it, with the gas a
-//! chain charges.
+//! The shipped contracts run the way a wasmd chain runs them, with the gas
+//! a chain charges.
 //!
-//! [`Chain`] holds one contract instance's state across calls. Each call gets
+//! [`Chain`] holds contracts ([`ContractId`]), each with its code, address
+//! and state across calls. Each call gets
 //! a fresh cosmwasm-vm instance (as a node creates one per call) from a
 //! [`Cache`] that validated and compiled the code exactly as `StoreCode`
 //! does, over [`KvStore`], a storage backend that charges the Cosmos SDK's
@@ -25,11 +26,19 @@
 //! ([`WasmdGas::key_prefix`]). CosmWasm has no `has` import, so
 //! the `has` cost (1,000) never arises.
 //!
+//! A response's `WasmMsg::Execute` runs, after the call, on the contract it
+//! names, with the caller as sender and what is left of the transaction's
+//! limit, charged as wasmd charges an execute (its lookup, at
+//! [`SUB_CALL_LOOKUP_BYTES`] unless [`Chain::set_lookup_of`] gave the
+//! sizes; its setup, storage and compute, its result's deserialisation):
+//! [`Gas::sub`], included in [`Gas::total`]. Replies are not simulated.
+//!
 //! Not modelled: the transaction's own gas (signature, 10 per byte of tx),
 //! wasmd's charges for events and attributes, and the cost of the bank
 //! transfers a response asks for. [`Chain`] does settle those transfers in
 //! its own ledger ([`Chain::balance`]) so bonds and rewards can be followed.
-//! A failed execution reverts every write, as the SDK does.
+//! A failed transaction (its call or any message's) reverts every
+//! contract's writes and the ledger, as the SDK does.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -216,11 +225,23 @@ pub struct Gas {
     pub vm_internal: u64,
     /// What the call did to storage.
     pub kv: KvTally,
+    /// The contract calls its response's messages made
+    /// (`WasmMsg::Execute`, e.g. the governor's `InstallModel` to its
+    /// guard), each charged as wasmd charges an execute: included in
+    /// [`Gas::total`], not in the fields above.
+    pub sub: SubCalls,
 }
 
 impl Gas {
-    /// lookup + setup + storage + compute.
+    /// lookup + setup + storage + compute, and the sub-calls': what the
+    /// transaction (or query) is charged.
     pub fn total(&self) -> u64 {
+        self.own_total() + self.sub.total()
+    }
+
+    /// lookup + setup + storage + compute of this call alone (no
+    /// sub-calls).
+    pub fn own_total(&self) -> u64 {
         self.lookup + self.setup + self.storage + self.compute
     }
 
@@ -237,6 +258,65 @@ impl Gas {
         self.vm_internal / prices.vm_gas_per_op.max(1)
     }
 }
+
+/// The gas of the contract calls a call's messages made (each
+/// `WasmMsg::Execute`, and theirs in turn), summed: a node charges each as
+/// an execute of its own within the transaction: wasmd's lookup of the
+/// called contract (always, with [`SUB_CALL_LOOKUP_BYTES`] unless
+/// [`Chain::set_lookup_of`] gave its records' sizes), its setup, storage,
+/// compute and the deserialisation of its result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SubCalls {
+    /// Contract calls made.
+    pub calls: u32,
+    /// wasmd's lookups of the called contracts.
+    pub lookup: u64,
+    /// Their setups.
+    pub setup: u64,
+    /// Their storage.
+    pub storage: u64,
+    /// Their compute (result deserialisation included).
+    pub compute: u64,
+    /// Their VM gas used internally.
+    pub vm_internal: u64,
+    /// What they did to storage.
+    pub kv: KvTally,
+}
+
+impl SubCalls {
+    /// lookup + setup + storage + compute.
+    pub fn total(&self) -> u64 {
+        self.lookup + self.setup + self.storage + self.compute
+    }
+
+    /// Adds one call's gas (and its own sub-calls').
+    fn add(&mut self, g: &Gas) {
+        self.calls += 1 + g.sub.calls;
+        self.lookup += g.lookup + g.sub.lookup;
+        self.setup += g.setup + g.sub.setup;
+        self.storage += g.storage + g.sub.storage;
+        self.compute += g.compute + g.sub.compute;
+        self.vm_internal += g.vm_internal + g.sub.vm_internal;
+        for kv in [g.kv, g.sub.kv] {
+            self.kv.reads += kv.reads;
+            self.kv.read_bytes += kv.read_bytes;
+            self.kv.writes += kv.writes;
+            self.kv.write_bytes += kv.write_bytes;
+            self.kv.deletes += kv.deletes;
+            self.kv.scans += kv.scans;
+            self.kv.steps += kv.steps;
+            self.kv.step_bytes += kv.step_bytes;
+            self.kv.gas += kv.gas;
+        }
+    }
+}
+
+/// Bytes of the `ContractInfo` and `CodeInfo` records wasmd reads to look
+/// up a contract a message calls, when [`Chain::set_lookup_of`] gave none:
+/// the largest records the guard's `Check` bound assumes
+/// (`vigil_guard::gas::CONTRACT_INFO_MAX_BYTES`, `CODE_INFO_MAX_BYTES`;
+/// host-tests holds the two equal), so a sub-call is never under-charged.
+pub const SUB_CALL_LOOKUP_BYTES: (usize, usize) = (512, 256);
 
 /// A call's outcome: the contract's answer (or its error) and the gas.
 #[derive(Clone, Debug)]
@@ -291,31 +371,67 @@ impl Outcome {
 
 type VmCache = Cache<MockApi, KvStore, MockQuerier>;
 
-/// One contract on a simulated wasmd chain. See the module documentation.
-pub struct Chain {
-    cache: VmCache,
+/// A contract of a [`Chain`]: [`ContractId::FIRST`] is the one
+/// [`Chain::new`] stores; [`Chain::add_contract`] adds others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ContractId(usize);
+
+impl ContractId {
+    /// The contract [`Chain::new`] stores, which the methods without a
+    /// contract argument (`execute`, `query`, `migrate`, `storage`, ...)
+    /// call.
+    pub const FIRST: ContractId = ContractId(0);
+    /// The second contract stored ([`Chain::add_contract`] numbers them
+    /// in order): the guard of [`crate::split`].
+    pub const SECOND: ContractId = ContractId(1);
+}
+
+/// One contract: its code, state and address.
+struct Contract {
     checksum: Checksum,
     storage: Option<KvStore>,
-    api: MockApi,
-    gas: WasmdGas,
+    address: String,
+    /// The name its address is made of ([`Chain::add_contract`]); `None`:
+    /// the first contract, at the mock environment's address, or a contract
+    /// put at an address ([`Chain::set_address`]).
+    name: Option<String>,
     pinned: bool,
-    height: u64,
-    /// Bank balances: (address, denom) -> amount.
-    balances: HashMap<(String, String), u128>,
-    contract: String,
     /// Bytes of the contract's `ContractInfo` and `CodeInfo` records, when
     /// wasmd's lookup is charged.
     lookup: Option<(usize, usize)>,
+}
+
+/// Contracts on a simulated wasmd chain. See the module documentation.
+pub struct Chain {
+    cache: VmCache,
+    contracts: Vec<Contract>,
+    api: MockApi,
+    gas: WasmdGas,
+    height: u64,
+    /// Bank balances: (address, denom) -> amount.
+    balances: HashMap<(String, String), u128>,
 }
 
 /// The capabilities a chain offers the guard: every CosmWasm chain offers
 /// `iterator`.
 pub const CAPABILITIES: &str = "iterator";
 
+/// How deep contract calls may nest (a message's call making a message's
+/// call ...) before the transaction fails.
+pub const MAX_CALL_DEPTH: usize = 8;
+
+/// What a transaction's first call is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Instantiate,
+    Execute,
+    Migrate,
+}
+
 impl Chain {
     /// Stores `wasm` (with the static checks wasmd's `StoreCode` runs) in a
     /// fresh cache under `cache_dir`, which is emptied first and must not be
-    /// used by anything else.
+    /// used by anything else: its contract is [`ContractId::FIRST`].
     pub fn new(wasm: &[u8], cache_dir: &Path, gas: WasmdGas) -> Result<Chain, String> {
         let _ = std::fs::remove_dir_all(cache_dir);
         let options = CacheOptions::new(
@@ -332,63 +448,157 @@ impl Chain {
             .store_code(wasm, true, true)
             .map_err(|e| format!("the chain rejects the code: {e}"))?;
         let api = MockApi::default();
-        let contract = mock_env().contract.address.to_string();
+        let address = mock_env().contract.address.to_string();
         Ok(Chain {
             cache,
-            checksum,
-            storage: Some(KvStore::new(gas)),
+            contracts: vec![Contract {
+                checksum,
+                storage: Some(KvStore::new(gas)),
+                address,
+                name: None,
+                pinned: false,
+                lookup: None,
+            }],
             api,
             gas,
-            pinned: false,
             height: 12_345,
             balances: HashMap::new(),
-            contract,
-            lookup: None,
         })
     }
 
-    /// Forgets the contract's state and the ledger (the stored code stays):
-    /// the next call can instantiate a new contract.
+    /// Stores `wasm` (the same checks as [`Chain::new`]) as another
+    /// contract, at the address [`Chain::addr`] makes of `name`, with an
+    /// empty state: instantiate it with [`Chain::instantiate_on`].
+    pub fn add_contract(&mut self, wasm: &[u8], name: &str) -> Result<ContractId, String> {
+        let checksum = self
+            .cache
+            .store_code(wasm, true, true)
+            .map_err(|e| format!("the chain rejects the code: {e}"))?;
+        let address = self.addr(name);
+        if self.contracts.iter().any(|c| c.address == address) {
+            return Err(format!("a contract is at {address} already"));
+        }
+        self.contracts.push(Contract {
+            checksum,
+            storage: Some(KvStore::new(self.gas)),
+            address,
+            name: Some(name.to_owned()),
+            pinned: false,
+            lookup: None,
+        });
+        Ok(ContractId(self.contracts.len() - 1))
+    }
+
+    /// The contracts, in the order they were stored.
+    pub fn contracts(&self) -> impl Iterator<Item = ContractId> {
+        (0..self.contracts.len()).map(ContractId)
+    }
+
+    /// The contract at `address`, if any.
+    pub fn contract_at(&self, address: &str) -> Option<ContractId> {
+        self.contracts
+            .iter()
+            .position(|c| c.address == address)
+            .map(ContractId)
+    }
+
+    fn at(&self, id: ContractId) -> &Contract {
+        &self.contracts[id.0]
+    }
+
+    fn at_mut(&mut self, id: ContractId) -> &mut Contract {
+        &mut self.contracts[id.0]
+    }
+
+    /// Forgets every contract's state and the ledger (the stored codes and
+    /// the addresses stay): the next calls can instantiate new contracts.
     pub fn reset(&mut self) {
-        self.storage = Some(KvStore::new(self.gas));
+        for c in &mut self.contracts {
+            c.storage = Some(KvStore::new(self.gas));
+        }
         self.balances.clear();
     }
 
-    /// Pins (or unpins) the code: setup costs 2,000 instead of 60,000.
+    /// Pins (or unpins) the first contract's code: setup costs 2,000
+    /// instead of 60,000.
     pub fn set_pinned(&mut self, pinned: bool) -> Result<(), String> {
+        self.set_pinned_on(ContractId::FIRST, pinned)
+    }
+
+    /// Pins (or unpins) `id`'s code (every contract of that code).
+    pub fn set_pinned_on(&mut self, id: ContractId, pinned: bool) -> Result<(), String> {
+        let checksum = self.at(id).checksum;
         if pinned {
-            self.cache.pin(&self.checksum).map_err(|e| e.to_string())?;
+            self.cache.pin(&checksum).map_err(|e| e.to_string())?;
         } else {
-            self.cache
-                .unpin(&self.checksum)
-                .map_err(|e| e.to_string())?;
+            self.cache.unpin(&checksum).map_err(|e| e.to_string())?;
         }
-        self.pinned = pinned;
+        for c in &mut self.contracts {
+            if c.checksum == checksum {
+                c.pinned = pinned;
+            }
+        }
         Ok(())
     }
 
     /// Spells addresses as a real chain does: `prefix` for the mock API
     /// (what `addr_validate` accepts and [`Chain::addr`] makes) and
-    /// `contract` for the contract's own address in every call's `Env`. A
-    /// replay of a node's transactions uses the node's addresses, so that
-    /// stored addresses, and so storage gas, are the node's.
+    /// `contract` for the first contract's address in every call's `Env`
+    /// (the others' are made again with the new prefix). A replay of a
+    /// node's transactions uses the node's addresses, so that stored
+    /// addresses, and so storage gas, are the node's.
     pub fn set_addresses(&mut self, prefix: &'static str, contract: &str) {
         self.api = MockApi::default().with_prefix(prefix);
-        self.contract = contract.to_owned();
+        for i in 0..self.contracts.len() {
+            let address = match &self.contracts[i].name {
+                Some(name) => self.addr(name),
+                None if i == 0 => contract.to_owned(),
+                None => continue,
+            };
+            self.contracts[i].address = address;
+        }
     }
 
-    /// Charges wasmd's lookup of the contract ([`WasmdGas::contract_lookup`]:
-    /// its `ContractInfo` of `contract_info_bytes` and `CodeInfo` of
-    /// `code_info_bytes`) on every execute and query, as a node does (a
-    /// replay of a node's calls passes the node's record sizes).
+    /// Puts `id` at `address` (e.g. a node's address of a second contract
+    /// in a replay), kept by later [`Chain::set_addresses`].
+    pub fn set_address(&mut self, id: ContractId, address: &str) -> Result<(), String> {
+        if let Some(other) = self.contract_at(address).filter(|&other| other != id) {
+            return Err(format!("{address} is the address of {other:?} already"));
+        }
+        let c = self.at_mut(id);
+        c.address = address.to_owned();
+        c.name = None;
+        Ok(())
+    }
+
+    /// Charges wasmd's lookup of the first contract
+    /// ([`WasmdGas::contract_lookup`]: its `ContractInfo` of
+    /// `contract_info_bytes` and `CodeInfo` of `code_info_bytes`) on every
+    /// execute and query, as a node does (a replay of a node's calls passes
+    /// the node's record sizes).
     pub fn set_lookup(&mut self, contract_info_bytes: usize, code_info_bytes: usize) {
-        self.lookup = Some((contract_info_bytes, code_info_bytes));
+        self.set_lookup_of(ContractId::FIRST, contract_info_bytes, code_info_bytes);
     }
 
-    fn lookup_gas(&self) -> u64 {
-        self.lookup.map_or(0, |(contract, code)| {
-            self.gas.contract_lookup(contract, code)
-        })
+    /// [`Chain::set_lookup`] for `id`.
+    pub fn set_lookup_of(
+        &mut self,
+        id: ContractId,
+        contract_info_bytes: usize,
+        code_info_bytes: usize,
+    ) {
+        self.at_mut(id).lookup = Some((contract_info_bytes, code_info_bytes));
+    }
+
+    /// wasmd's lookup of `id`: when its sizes are set; for a sub-call
+    /// (`always`), else at [`SUB_CALL_LOOKUP_BYTES`].
+    fn lookup_gas(&self, id: ContractId, always: bool) -> u64 {
+        let sizes = match self.at(id).lookup {
+            Some(sizes) => sizes,
+            None if always => SUB_CALL_LOOKUP_BYTES,
+            None => return 0,
+        };
+        self.gas.contract_lookup(sizes.0, sizes.1)
     }
 
     /// The block height of the next call (each transaction then moves it
@@ -419,9 +629,14 @@ impl Chain {
         self.api.addr_make(name).to_string()
     }
 
-    /// The contract's address.
+    /// The first contract's address.
     pub fn contract(&self) -> &str {
-        &self.contract
+        self.address(ContractId::FIRST)
+    }
+
+    /// `id`'s address.
+    pub fn address(&self, id: ContractId) -> &str {
+        &self.at(id).address
     }
 
     /// `address`'s balance of `denom` in this chain's ledger.
@@ -440,23 +655,40 @@ impl Chain {
             .or_default() += amount;
     }
 
-    /// The contract's storage.
+    /// Moves `amount` of `denom` from `from` to `to` in the ledger (as
+    /// much as `from` holds).
+    fn transfer(&mut self, from: &str, to: &str, denom: &str, amount: u128) {
+        let held = self
+            .balances
+            .entry((from.to_owned(), denom.to_owned()))
+            .or_default();
+        *held = held.saturating_sub(amount);
+        self.mint(to, denom, amount);
+    }
+
+    /// The first contract's storage.
     pub fn storage(&self) -> &KvStore {
-        self.storage
+        self.storage_of(ContractId::FIRST)
+    }
+
+    /// `id`'s storage.
+    pub fn storage_of(&self, id: ContractId) -> &KvStore {
+        self.at(id)
+            .storage
             .as_ref()
             .expect("storage is back after every call")
     }
 
-    fn env(&self) -> Vec<u8> {
+    fn env(&self, id: ContractId) -> Vec<u8> {
         let mut env = serde_json::to_value(mock_env()).expect("env serialises");
         env["block"]["height"] = json!(self.height);
-        env["contract"]["address"] = json!(self.contract);
+        env["contract"]["address"] = json!(self.at(id).address);
         let nanos = 1_700_000_000_000_000_000u64 + self.height * 5_000_000_000;
         env["block"]["time"] = json!(nanos.to_string());
         serde_json::to_vec(&env).expect("env serialises")
     }
 
-    fn info(sender: &str, funds: &[(&str, u128)]) -> Vec<u8> {
+    fn info(sender: &str, funds: &[(String, u128)]) -> Vec<u8> {
         let funds: Vec<Value> = funds
             .iter()
             .map(|(denom, amount)| json!({ "denom": denom, "amount": amount.to_string() }))
@@ -464,16 +696,17 @@ impl Chain {
         serde_json::to_vec(&json!({ "sender": sender, "funds": funds })).expect("info")
     }
 
-    /// Runs one call on a fresh instance with `limit` SDK gas (setup
-    /// included), and returns its raw result and gas.
+    /// Runs one call of `id` on a fresh instance with `limit` SDK gas
+    /// (setup included), and returns its raw result and gas.
     fn call(
         &mut self,
+        id: ContractId,
         limit: u64,
         run: impl FnOnce(
             &mut cosmwasm_vm::Instance<MockApi, KvStore, MockQuerier>,
         ) -> Result<Vec<u8>, VmError>,
     ) -> (Result<Vec<u8>, String>, Gas) {
-        let setup = self.gas.setup(self.pinned);
+        let setup = self.gas.setup(self.at(id).pinned);
         let mut gas = Gas {
             setup,
             ..Gas::default()
@@ -482,16 +715,21 @@ impl Chain {
             .checked_sub(setup)
             .and_then(|l| l.checked_mul(self.gas.multiplier))
         else {
-            return (Err("out of gas in setup".into()), gas);
+            return (Err(out_of_gas(limit)), gas);
         };
-        let storage = self.storage.take().expect("storage present between calls");
+        let checksum = self.at(id).checksum;
+        let storage = self
+            .at_mut(id)
+            .storage
+            .take()
+            .expect("storage present between calls");
         let backend = Backend {
             api: self.api,
             storage,
             querier: MockQuerier::new(&[]),
         };
         let mut instance = match self.cache.get_instance(
-            &self.checksum,
+            &checksum,
             backend,
             InstanceOptions {
                 gas_limit: vm_limit,
@@ -520,90 +758,144 @@ impl Chain {
             .used_internally
             .saturating_add(self.gas.deserialization_vm_gas(gas.result_bytes as usize))
             / self.gas.multiplier;
-        self.storage = Some(backend.storage);
+        self.at_mut(id).storage = Some(backend.storage);
         (raw, gas)
     }
 
-    /// Instantiate or execute: decodes the `ContractResult`, reverts the
-    /// state on error, settles funds and bank messages on success.
+    /// One transaction: its first call on `id`, then the calls and
+    /// transfers its response's messages ask for, in order, as one unit:
+    /// if any call fails (the first or a message's), every contract's
+    /// state and the ledger are as before and the transaction reports the
+    /// error. The chain moves one block on.
     fn transact(
         &mut self,
+        id: ContractId,
         sender: &str,
         funds: &[(&str, u128)],
         limit: u64,
-        instantiate: bool,
-        msg: &impl Serialize,
+        entry: Entry,
+        msg: &[u8],
     ) -> Outcome {
-        let msg = match to_json(msg) {
-            Ok(msg) => msg,
-            Err(error) => return unsent(error),
-        };
-        let env = self.env();
-        let info = Chain::info(sender, funds);
-        let before = self.storage().data.clone();
-        let (raw, mut gas) = self.call(limit, |instance| {
-            if instantiate {
-                call_instantiate_raw(instance, &env, &info, &msg)
-            } else {
-                call_execute_raw(instance, &env, &info, &msg)
-            }
-        });
-        if !instantiate {
-            gas.lookup = self.lookup_gas();
-        }
+        let before: Vec<BTreeMap<Vec<u8>, Vec<u8>>> = self
+            .contracts
+            .iter()
+            .map(|c| {
+                c.storage
+                    .as_ref()
+                    .map(|s| s.data.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let balances = self.balances.clone();
+        let funds: Vec<(String, u128)> = funds.iter().map(|(d, a)| ((*d).to_owned(), *a)).collect();
+        let (result, gas) = self.dispatch(id, sender, &funds, limit, entry, msg, 0);
         self.height += 1;
-        let result = raw.and_then(|raw| contract_result(&raw));
-        match &result {
-            Ok(response) => {
-                for (denom, amount) in funds {
-                    let key = (sender.to_owned(), (*denom).to_owned());
-                    let held = self.balances.entry(key).or_default();
-                    *held = held.saturating_sub(*amount);
-                    self.mint(&self.contract.clone(), denom, *amount);
-                }
-                self.settle(response);
-            }
-            Err(_) => {
-                if let Some(storage) = self.storage.as_mut() {
-                    storage.data = before;
+        if result.is_err() {
+            for (c, data) in self.contracts.iter_mut().zip(before) {
+                if let Some(storage) = c.storage.as_mut() {
+                    storage.data = data;
                 }
             }
+            self.balances = balances;
         }
         Outcome { result, gas }
     }
 
-    /// Moves the coins of every `BankMsg::Send` in `response` from the
-    /// contract to the recipient.
-    fn settle(&mut self, response: &Value) {
-        let Some(messages) = response["messages"].as_array() else {
-            return;
+    /// A call of `id` (`depth` 0: the transaction's own; deeper: a
+    /// message's, always looked up), then its response's messages.
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch(
+        &mut self,
+        id: ContractId,
+        sender: &str,
+        funds: &[(String, u128)],
+        limit: u64,
+        entry: Entry,
+        msg: &[u8],
+        depth: usize,
+    ) -> (Result<Value, String>, Gas) {
+        let address = self.at(id).address.clone();
+        for (denom, amount) in funds {
+            self.transfer(sender, &address, denom, *amount);
+        }
+        let env = self.env(id);
+        let info = Chain::info(sender, funds);
+        let (raw, mut gas) = self.call(id, limit, |instance| match entry {
+            Entry::Instantiate => call_instantiate_raw(instance, &env, &info, msg),
+            Entry::Execute => call_execute_raw(instance, &env, &info, msg),
+            Entry::Migrate => call_migrate_raw(instance, &env, msg),
+        });
+        if entry == Entry::Execute {
+            gas.lookup = self.lookup_gas(id, depth > 0);
+        }
+        let response = match raw.and_then(|raw| contract_result(&raw)) {
+            Ok(response) => response,
+            Err(e) => return (Err(e), gas),
         };
-        let contract = self.contract.clone();
-        for message in messages {
-            let send = &message["msg"]["bank"]["send"];
-            let (Some(to), Some(amounts)) =
-                (send["to_address"].as_str(), send["amount"].as_array())
-            else {
-                continue;
-            };
-            for coin in amounts {
-                let denom = coin["denom"].as_str().unwrap_or_default().to_owned();
-                let amount: u128 = coin["amount"]
-                    .as_str()
-                    .and_then(|a| a.parse().ok())
-                    .unwrap_or(0);
-                let held = self
-                    .balances
-                    .entry((contract.clone(), denom.clone()))
-                    .or_default();
-                *held = held.saturating_sub(amount);
-                self.mint(to, &denom, amount);
+        let messages = response["messages"].as_array().cloned().unwrap_or_default();
+        for message in &messages {
+            if let Err(e) = self.run_message(&address, message, limit, &mut gas, depth) {
+                return (Err(e), gas);
             }
+        }
+        (Ok(response), gas)
+    }
+
+    /// One message of `from`'s response: a `BankMsg::Send` moves coins in
+    /// the ledger; a `WasmMsg::Execute` runs the named contract's
+    /// `execute` with `from` as the sender, within what is left of
+    /// `limit`, its gas added to `gas.sub`. Replies are not simulated (a
+    /// message asking for one fails the transaction); other messages are
+    /// ignored.
+    fn run_message(
+        &mut self,
+        from: &str,
+        message: &Value,
+        limit: u64,
+        gas: &mut Gas,
+        depth: usize,
+    ) -> Result<(), String> {
+        if message["reply_on"].as_str().is_some_and(|r| r != "never") {
+            return Err(format!(
+                "the simulated chain runs no replies: {}",
+                message["reply_on"]
+            ));
+        }
+        let send = &message["msg"]["bank"]["send"];
+        if let (Some(to), Some(amounts)) = (send["to_address"].as_str(), send["amount"].as_array())
+        {
+            for (denom, amount) in coins(amounts) {
+                self.transfer(from, to, &denom, amount);
+            }
+            return Ok(());
+        }
+        let execute = &message["msg"]["wasm"]["execute"];
+        let Some(to) = execute["contract_addr"].as_str() else {
+            return Ok(());
+        };
+        if depth + 1 >= MAX_CALL_DEPTH {
+            return Err(format!("contract calls nest deeper than {MAX_CALL_DEPTH}"));
+        }
+        let target = self
+            .contract_at(to)
+            .ok_or_else(|| format!("dispatch: no contract at {to}"))?;
+        let msg = base64::engine::general_purpose::STANDARD
+            .decode(execute["msg"].as_str().unwrap_or_default())
+            .map_err(|e| format!("dispatch: the message to {to} is not base64: {e}"))?;
+        let funds = coins(execute["funds"].as_array().map_or(&[][..], Vec::as_slice));
+        let left = limit.saturating_sub(gas.total());
+        let (result, sub) =
+            self.dispatch(target, from, &funds, left, Entry::Execute, &msg, depth + 1);
+        gas.sub.add(&sub);
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_out_of_gas(&e) => Err(out_of_gas(limit)),
+            Err(e) => Err(format!("dispatch: submessages: {e}")),
         }
     }
 
-    /// `instantiate` from `sender` with `funds`, within `limit` SDK gas.
-    /// `msg` is any serialisable message, normally
+    /// `instantiate` of the first contract from `sender` with `funds`,
+    /// within `limit` SDK gas. `msg` is any serialisable message, normally
     /// `vigil_guard_api::msg::InstantiateMsg`.
     pub fn instantiate(
         &mut self,
@@ -612,11 +904,27 @@ impl Chain {
         msg: &impl Serialize,
         limit: u64,
     ) -> Outcome {
-        self.transact(sender, funds, limit, true, msg)
+        self.instantiate_on(ContractId::FIRST, sender, funds, msg, limit)
     }
 
-    /// `execute` from `sender` with `funds`, within `limit` SDK gas. `msg`
-    /// is normally a `vigil_guard_api::msg::ExecuteMsg`.
+    /// `instantiate` of `id`.
+    pub fn instantiate_on(
+        &mut self,
+        id: ContractId,
+        sender: &str,
+        funds: &[(&str, u128)],
+        msg: &impl Serialize,
+        limit: u64,
+    ) -> Outcome {
+        match to_json(msg) {
+            Ok(msg) => self.transact(id, sender, funds, limit, Entry::Instantiate, &msg),
+            Err(error) => unsent(error),
+        }
+    }
+
+    /// `execute` of the first contract from `sender` with `funds`, within
+    /// `limit` SDK gas. `msg` is normally a
+    /// `vigil_guard_api::msg::ExecuteMsg`.
     pub fn execute(
         &mut self,
         sender: &str,
@@ -624,11 +932,27 @@ impl Chain {
         msg: &impl Serialize,
         limit: u64,
     ) -> Outcome {
-        self.transact(sender, funds, limit, false, msg)
+        self.execute_on(ContractId::FIRST, sender, funds, msg, limit)
     }
 
-    /// A smart query within wasmd's default query limit
-    /// ([`WasmdGas::query_limit`]). `msg` is normally a
+    /// `execute` of `id`; the contract calls of its response's messages
+    /// run in the same transaction (their gas in [`Gas::sub`]).
+    pub fn execute_on(
+        &mut self,
+        id: ContractId,
+        sender: &str,
+        funds: &[(&str, u128)],
+        msg: &impl Serialize,
+        limit: u64,
+    ) -> Outcome {
+        match to_json(msg) {
+            Ok(msg) => self.transact(id, sender, funds, limit, Entry::Execute, &msg),
+            Err(error) => unsent(error),
+        }
+    }
+
+    /// A smart query of the first contract within wasmd's default query
+    /// limit ([`WasmdGas::query_limit`]). `msg` is normally a
     /// `vigil_guard_api::msg::QueryMsg`; [`Outcome::parse`] reads the
     /// answer as its response type.
     pub fn query(&mut self, msg: &impl Serialize) -> Outcome {
@@ -636,18 +960,34 @@ impl Chain {
         self.query_with_limit(msg, limit)
     }
 
-    /// A smart query within `limit` SDK gas.
+    /// A smart query of the first contract within `limit` SDK gas.
     pub fn query_with_limit(&mut self, msg: &impl Serialize, limit: u64) -> Outcome {
+        self.query_on_with_limit(ContractId::FIRST, msg, limit)
+    }
+
+    /// A smart query of `id` within wasmd's default query limit.
+    pub fn query_on(&mut self, id: ContractId, msg: &impl Serialize) -> Outcome {
+        let limit = self.gas.query_limit;
+        self.query_on_with_limit(id, msg, limit)
+    }
+
+    /// A smart query of `id` within `limit` SDK gas.
+    pub fn query_on_with_limit(
+        &mut self,
+        id: ContractId,
+        msg: &impl Serialize,
+        limit: u64,
+    ) -> Outcome {
         let msg = match to_json(msg) {
             Ok(msg) => msg,
             Err(error) => return unsent(error),
         };
-        let env = self.env();
-        let (raw, mut gas) = self.call(limit, |instance| {
+        let env = self.env(id);
+        let (raw, mut gas) = self.call(id, limit, |instance| {
             instance.set_storage_readonly(true);
             call_query_raw(instance, &env, &msg)
         });
-        gas.lookup = self.lookup_gas();
+        gas.lookup = self.lookup_gas(id, false);
         let result = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
             let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
             let bytes = base64::engine::general_purpose::STANDARD
@@ -658,19 +998,36 @@ impl Chain {
         Outcome { result, gas }
     }
 
-    /// The checksum (SHA-256) of the code the contract runs.
+    /// The checksum (SHA-256) of the code the first contract runs.
     pub fn checksum(&self) -> Checksum {
-        self.checksum
+        self.checksum_of(ContractId::FIRST)
     }
 
-    /// wasmd's `MigrateContract`: stores `new_wasm` (with the same static
-    /// checks as [`Chain::new`], as `StoreCode` runs them; the same code
-    /// again is the same checksum) and calls the new code's `migrate`
-    /// export with `msg` (normally `vigil_guard_api::msg::MigrateMsg`)
-    /// over the contract's state, within `limit` SDK gas. On success every
-    /// later call runs the new code; on failure (code refused, `migrate`
-    /// erring, out of gas) the state and the code stay as they were.
+    /// The checksum of the code `id` runs.
+    pub fn checksum_of(&self, id: ContractId) -> Checksum {
+        self.at(id).checksum
+    }
+
+    /// wasmd's `MigrateContract` of the first contract: stores `new_wasm`
+    /// (with the same static checks as [`Chain::new`], as `StoreCode` runs
+    /// them; the same code again is the same checksum) and calls the new
+    /// code's `migrate` export with `msg` (normally
+    /// `vigil_guard_api::msg::MigrateMsg`) over the contract's state,
+    /// within `limit` SDK gas. On success every later call runs the new
+    /// code; on failure (code refused, `migrate` erring, out of gas) the
+    /// state and the code stay as they were.
     pub fn migrate(&mut self, new_wasm: &[u8], msg: &impl Serialize, limit: u64) -> Outcome {
+        self.migrate_on(ContractId::FIRST, new_wasm, msg, limit)
+    }
+
+    /// [`Chain::migrate`] of `id`.
+    pub fn migrate_on(
+        &mut self,
+        id: ContractId,
+        new_wasm: &[u8],
+        msg: &impl Serialize,
+        limit: u64,
+    ) -> Outcome {
         let msg = match to_json(msg) {
             Ok(msg) => msg,
             Err(error) => return unsent(error),
@@ -679,28 +1036,33 @@ impl Chain {
             Ok(checksum) => checksum,
             Err(e) => return unsent(format!("the chain rejects the new code: {e}")),
         };
-        if self.pinned {
+        if self.at(id).pinned {
             if let Err(e) = self.cache.pin(&new) {
                 return unsent(format!("pin the new code: {e}"));
             }
         }
-        let old = std::mem::replace(&mut self.checksum, new);
-        let env = self.env();
-        let before = self.storage().data.clone();
-        let (raw, gas) = self.call(limit, |instance| call_migrate_raw(instance, &env, &msg));
-        self.height += 1;
-        let result = raw.and_then(|raw| contract_result(&raw));
-        match &result {
-            Ok(response) => self.settle(response),
-            Err(_) => {
-                self.checksum = old;
-                if let Some(storage) = self.storage.as_mut() {
-                    storage.data = before;
-                }
-            }
+        let old = std::mem::replace(&mut self.at_mut(id).checksum, new);
+        let outcome = self.transact(id, "", &[], limit, Entry::Migrate, &msg);
+        if outcome.result.is_err() {
+            self.at_mut(id).checksum = old;
         }
-        Outcome { result, gas }
+        outcome
     }
+}
+
+/// `(denom, amount)` of a JSON list of coins.
+fn coins(amounts: &[Value]) -> Vec<(String, u128)> {
+    amounts
+        .iter()
+        .map(|coin| {
+            let denom = coin["denom"].as_str().unwrap_or_default().to_owned();
+            let amount = coin["amount"]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0);
+            (denom, amount)
+        })
+        .collect()
 }
 
 /// `msg` as JSON bytes, or why it cannot be sent.

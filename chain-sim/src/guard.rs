@@ -1,20 +1,26 @@
-//! [`SimGuard`]: the guard on a simulated chain, with typed calls.
+//! [`SimGuard`]: the guard and its governor on a simulated chain
+//! ([`crate::split`]), with typed calls.
 //!
 //! Messages are `vigil_guard_api::msg` types, answers are its response
 //! types, and every call reports the SDK gas wasmd would charge ([`Gas`]).
-//! Transactions are sent with one gas limit ([`SimGuard::limit`]); queries
-//! run within wasmd's smart-query limit.
+//! Governance messages (executes) go to the governor; `Check` and `Score`
+//! to the guard; the other queries to the governor (the guard's own
+//! `Config` is [`SimGuard::guard_config`]). Transactions are sent with one
+//! gas limit ([`SimGuard::limit`]); queries run within wasmd's smart-query
+//! limit.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use vigil_chain_sim::{artifact, Chain, SimGuard, WasmdGas};
+//! use vigil_chain_sim::{artifact, split, SimGuard, WasmdGas};
 //! use vigil_guard_api::msg::InstantiateMsg;
 //! # let root = std::path::Path::new(".");
 //! # let init: InstantiateMsg = unimplemented!();
-//! let wasm = artifact::load(root, &artifact::default_build_dir(root))?;
-//! let chain = Chain::new(&wasm, std::path::Path::new("/tmp/vm-cache"), WasmdGas::DEFAULT)?;
+//! let build = artifact::default_build_dir(root);
+//! let guard = artifact::load(root, &build)?;
+//! let governor = artifact::load_governor(root, &build)?;
+//! let chain = split::chain(&governor, &guard, std::path::Path::new("/tmp/vm-cache"), WasmdGas::DEFAULT)?;
 //! let admin = chain.addr("admin");
-//! let (mut guard, gas) = SimGuard::instantiate(chain, &admin, &init, 100_000_000)?;
+//! let (mut guard, deployed) = SimGuard::deploy(chain, &admin, &[], &init, 100_000_000)?;
 //! let (check, gas) = guard.check(&["1.5".into(), "-2".into()])?;
 //! println!("allow {} for {} SDK gas", check.allow, gas.total());
 //! # Ok(()) }
@@ -23,6 +29,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use vigil_guard_api::guard_msg::{GuardConfigResponse, GuardQueryMsg};
 use vigil_guard_api::msg::{
     CheckResponse, ConfigResponse, CostResponse, ExecuteMsg, InstantiateMsg, MigrateMsg,
     ModelBlobResponse, ModelResponse, ProposalsResponse, QueryMsg, ScoreResponse, TestSample,
@@ -31,7 +38,8 @@ use vigil_guard_api::msg::{
 
 use vigil_guard_api::commit::{commitment, SALT_BYTES};
 
-use crate::chain::{Chain, Gas, Outcome};
+use crate::chain::{Chain, ContractId, Gas, Outcome};
+use crate::split::{self, Deployment, GOVERNOR, GUARD};
 
 /// A call the contract (or the VM) refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,7 +108,8 @@ impl Step {
     }
 }
 
-/// The guard instantiated on a [`Chain`]. See the module documentation.
+/// The guard and its governor deployed on a [`Chain`]. See the module
+/// documentation.
 pub struct SimGuard {
     chain: Chain,
     admin: String,
@@ -119,30 +128,42 @@ fn name_of(msg: &impl Serialize) -> String {
 }
 
 impl SimGuard {
-    /// Instantiates the guard on `chain` (its stored code) from `admin`
-    /// (an address, e.g. `chain.addr("admin")`) within `limit` SDK gas;
-    /// later transactions use the same limit.
-    pub fn instantiate(
+    /// Deploys the pair on `chain` (a [`split::chain`]) from `admin` (an
+    /// address, e.g. `chain.addr("admin")`) within `limit` SDK gas
+    /// ([`split::deploy`]: the governor instantiated with `msg` and
+    /// `funds`, the guard naming it, `BindGuard`); later transactions use
+    /// the same limit.
+    pub fn deploy(
         mut chain: Chain,
         admin: &str,
+        funds: &[(&str, u128)],
         msg: &InstantiateMsg,
         limit: u64,
-    ) -> Result<(SimGuard, Gas), CallError> {
-        let outcome = chain.instantiate(admin, &[], msg, limit);
-        let gas = outcome.gas;
-        outcome.result.map_err(|error| CallError {
-            call: "instantiate".into(),
-            error,
-            gas: Box::new(gas),
-        })?;
+    ) -> Result<(SimGuard, Deployment), CallError> {
+        let deployed =
+            split::deploy(&mut chain, admin, funds, msg, limit).map_err(|error| CallError {
+                call: "deploy".into(),
+                error,
+                gas: Box::default(),
+            })?;
         Ok((
             SimGuard {
                 chain,
                 admin: admin.to_owned(),
                 limit,
             },
-            gas,
+            deployed,
         ))
+    }
+
+    /// The governor's address.
+    pub fn governor_address(&self) -> &str {
+        self.chain.address(GOVERNOR)
+    }
+
+    /// The guard's address (what integrators query).
+    pub fn guard_address(&self) -> &str {
+        self.chain.address(GUARD)
     }
 
     /// The chain (balances, addresses, storage).
@@ -165,15 +186,18 @@ impl SimGuard {
         &self.admin
     }
 
-    /// `msg` from `sender` with `funds`: the response and gas, or the
-    /// contract's error.
+    /// `msg` to the governor from `sender` with `funds`: the response and
+    /// gas (its install on the guard, if any, in [`Gas::sub`]), or the
+    /// contract's error (the guard's, if it refused the install).
     pub fn execute(
         &mut self,
         sender: &str,
         funds: &[(&str, u128)],
         msg: &ExecuteMsg,
     ) -> Result<Outcome, CallError> {
-        let outcome = self.chain.execute(sender, funds, msg, self.limit);
+        let outcome = self
+            .chain
+            .execute_on(GOVERNOR, sender, funds, msg, self.limit);
         match &outcome.result {
             Ok(_) => Ok(outcome),
             Err(error) => Err(CallError {
@@ -184,9 +208,35 @@ impl SimGuard {
         }
     }
 
-    /// A query, its answer read as `T` (the response type `msg` returns).
+    /// A query, its answer read as `T` (the response type `msg` returns):
+    /// `Check` and `Score` of the guard, the others of the governor.
     pub fn query<T: DeserializeOwned>(&mut self, msg: &QueryMsg) -> Result<(T, Gas), CallError> {
-        let outcome = self.chain.query(msg);
+        let to = match msg {
+            QueryMsg::Check { .. } | QueryMsg::Score { .. } => GUARD,
+            _ => GOVERNOR,
+        };
+        self.query_on(to, msg)
+    }
+
+    /// A query of the guard, its answer read as `T`.
+    pub fn query_guard<T: DeserializeOwned>(
+        &mut self,
+        msg: &GuardQueryMsg,
+    ) -> Result<(T, Gas), CallError> {
+        self.query_on(GUARD, msg)
+    }
+
+    /// The guard's own `Config` (its governor, install sequence, budgets).
+    pub fn guard_config(&mut self) -> Result<(GuardConfigResponse, Gas), CallError> {
+        self.query_guard(&GuardQueryMsg::Config {})
+    }
+
+    fn query_on<T: DeserializeOwned>(
+        &mut self,
+        to: ContractId,
+        msg: &impl Serialize,
+    ) -> Result<(T, Gas), CallError> {
+        let outcome = self.chain.query_on(to, msg);
         let gas = outcome.gas;
         let answer = outcome.parse().map_err(|error| CallError {
             call: name_of(msg),
@@ -347,10 +397,10 @@ impl SimGuard {
         Step::read("continue_evaluation", outcome, Some(proposal_id))
     }
 
-    /// Migrates the guard to `new_wasm` ([`Chain::migrate`]) within the
-    /// transaction limit.
+    /// Migrates the governor to `new_wasm` ([`Chain::migrate_on`]) within
+    /// the transaction limit.
     pub fn migrate(&mut self, new_wasm: &[u8], msg: &MigrateMsg) -> Result<Outcome, CallError> {
-        let outcome = self.chain.migrate(new_wasm, msg, self.limit);
+        let outcome = self.chain.migrate_on(GOVERNOR, new_wasm, msg, self.limit);
         match &outcome.result {
             Ok(_) => Ok(outcome),
             Err(error) => Err(CallError {

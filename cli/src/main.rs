@@ -110,12 +110,18 @@ struct DemoCmd {
     /// system's temporary directory).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The contract artifact to run (a vigil_guard.wasm). Default:
+    /// The guard artifact to run (a vigil_guard.wasm). Default:
     /// $VIGIL_GUARD_WASM if set, else artifacts/vigil_guard.wasm of the
     /// repository checkout the current directory is in (built with
     /// scripts/build-contract.sh when missing or stale).
     #[arg(long, value_name = "PATH")]
     artifact: Option<PathBuf>,
+    /// The governor artifact to run (a vigil_governor.wasm). Default:
+    /// vigil_governor.wasm beside the guard artifact (in a checkout,
+    /// artifacts/vigil_governor.wasm, built with
+    /// scripts/build-contract.sh --governor when missing or stale).
+    #[arg(long, value_name = "PATH")]
+    governor_artifact: Option<PathBuf>,
     /// Print the report as one JSON object after the text.
     #[arg(long)]
     json: bool,
@@ -691,6 +697,7 @@ fn demo_cmd(c: DemoCmd) -> Result<()> {
     a.sample_batch = c.sample_batch;
     a.max_chain_samples = c.max_chain_samples;
     a.artifact = c.artifact;
+    a.governor_artifact = c.governor_artifact;
     if !(0.0..1.0).contains(&a.attack_share) || a.attack_share == 0.0 {
         bail!("--attack-share must be in (0, 1)");
     }

@@ -82,7 +82,9 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
 
     // Gas: every call kind measured, the parts add up, Check is cheap.
     for kind in [
-        "instantiate",
+        "instantiate (governor)",
+        "instantiate (guard)",
+        "bind_guard",
         "add_test_samples (100 per call)",
         "check (v1 logreg)",
         "score (v1)",
@@ -124,6 +126,21 @@ fn demo_end_to_end_on_a_small_seeded_dataset() {
             "{kind}: {bound:?} loose against {measured:?}"
         );
     }
+    // BindGuard and each envelope change installed on the guard: a
+    // contract call of its own, in the total.
+    for kind in ["bind_guard", "add_test_samples (100 per call)"] {
+        let g = r.gas_of(kind).unwrap();
+        assert!(g.guard_call > 60_000, "{kind}: {g:?}");
+        // Means, each rounded down: within one per part of the total.
+        let parts = g.setup + g.storage + g.compute + g.guard_call;
+        assert!(g.total >= parts && g.total <= parts + 4, "{kind}: {g:?}");
+    }
+    // Both artifacts named, the governor's beside the guard's.
+    assert_eq!(
+        r.governor_artifact,
+        r.artifact.with_file_name("vigil_governor.wasm")
+    );
+    assert!(text.contains("guard ") && text.contains("governor "));
     assert!(text.contains("Report: SDK gas per call"));
     assert!(text.contains("ACCEPTED") && text.contains("REJECTED"));
 }

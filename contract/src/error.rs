@@ -330,7 +330,7 @@ pub enum ContractError {
 
     /// A 0.1 store, which this build does not convert (the shipped
     /// artifact leaves the converter out; the upgrade build has it).
-    #[error("version {version} has the 0.1 store layout, which this build does not convert: migrate to the upgrade build first (artifacts/vigil_guard_from_0_1.wasm, scripts/build-contract.sh --from-0-1)")]
+    #[error("version {version} has the 0.1 store layout, which this build does not convert: migrate to the upgrade build first (artifacts/vigil_governor_from_0_1.wasm, scripts/build-contract.sh --from-0-1)")]
     StoreFrom0_1 {
         /// The stored version.
         version: String,

@@ -6,13 +6,16 @@
 //! * **wasm operations** of the core (parse without checksum + one
 //!   inference, the work [`Cost`] bounds): wasmtime fuel on the shim
 //!   ([`crate::fuel`]), worst over [`models::input_sets`];
-//! * **SDK gas** of the shipped contract: [`Chain`] (cosmwasm-vm with
-//!   wasmd's KV gas), split into setup, storage and compute.
+//! * **SDK gas** of the shipped contracts: [`Chain`] (cosmwasm-vm with
+//!   wasmd's KV gas), split into setup, storage and compute; the chain
+//!   holds the governor and the guard (`vigil_chain_sim::split`):
+//!   governance goes to the governor, `Check` and `Score` to the guard.
 //!
 //! Every figure is measured; nothing here is typed in except the model
 //! shapes and the wasmd parameters ([`vigil_chain_sim::WasmdGas`]).
 
 use cosmwasm_std::{Decimal, Uint128};
+use vigil_chain_sim::split::{self, Deployment, GUARD};
 use vigil_chain_sim::{is_out_of_gas, Chain, Gas, Outcome};
 use vigil_guard_api::msg::{
     CheckResponse, ExecuteMsg, InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule,
@@ -322,20 +325,18 @@ pub fn measure_ops(runner: &mut Runner, model: &FloatModel, blob: &[u8]) -> Resu
         .map_err(|e| e.to_string())
 }
 
-/// Instantiates a fresh guard holding `blob` (state reset first).
-pub fn install(chain: &mut Chain, n_features: usize, blob: &[u8]) -> Result<Outcome, String> {
+/// Deploys a fresh governor and guard holding `blob` (state reset first):
+/// the governor instantiated with it, the guard, `BindGuard` (which
+/// installs it on the guard).
+pub fn install(chain: &mut Chain, n_features: usize, blob: &[u8]) -> Result<Deployment, String> {
+    deploy(chain, &instantiate_msg(n_features, Some(blob), 100))
+}
+
+/// Deploys the pair with `msg` from `admin` after a reset.
+fn deploy(chain: &mut Chain, msg: &InstantiateMsg) -> Result<Deployment, String> {
     chain.reset();
     let admin = chain.addr("admin");
-    let outcome = chain.instantiate(
-        &admin,
-        &[],
-        &instantiate_msg(n_features, Some(blob), 100),
-        TX_LIMIT,
-    );
-    match &outcome.result {
-        Ok(_) => Ok(outcome),
-        Err(e) => Err(format!("instantiate: {e}")),
-    }
+    split::deploy(chain, &admin, &[], msg, TX_LIMIT)
 }
 
 /// [`install`] with `rows` as the guard's initial test set (labels
@@ -347,9 +348,7 @@ pub fn install_with_test_set(
     n_features: usize,
     blob: &[u8],
     rows: &[Vec<String>],
-) -> Result<Outcome, String> {
-    chain.reset();
-    let admin = chain.addr("admin");
+) -> Result<Deployment, String> {
     let msg = InstantiateMsg {
         initial_test_set: rows
             .iter()
@@ -361,11 +360,7 @@ pub fn install_with_test_set(
             .collect(),
         ..instantiate_msg(n_features, Some(blob), 100)
     };
-    let outcome = chain.instantiate(&admin, &[], &msg, TX_LIMIT);
-    match &outcome.result {
-        Ok(_) => Ok(outcome),
-        Err(e) => Err(format!("instantiate: {e}")),
-    }
+    deploy(chain, &msg)
 }
 
 /// Bytes of the data envelope a guard with the default margin derives from
@@ -399,9 +394,10 @@ pub fn envelope_bytes(rows: &[Vec<String>]) -> usize {
 /// holds this to).
 pub const ENVELOPE_KEY: &[u8] = b"envelope";
 
-/// A `Check` query with `features`, within `limit` SDK gas.
+/// A `Check` query of the guard with `features`, within `limit` SDK gas.
 pub fn check(chain: &mut Chain, features: &[String], limit: u64) -> Outcome {
-    chain.query_with_limit(
+    chain.query_on_with_limit(
+        GUARD,
         &QueryMsg::Check {
             features: features.to_vec(),
         },
@@ -660,21 +656,33 @@ pub fn propose(
     })
 }
 
-/// One Proof-of-Improvement round on the eth-fraud-shaped guard, every call
-/// measured.
+/// Blocks an accepted model is pending in [`poim_round`] before its
+/// `Activate` (so the activation, with the guard's install, is a call of
+/// its own).
+pub const ACTIVATION_DELAY: u64 = 1;
+
+/// One Proof-of-Improvement round on the eth-fraud-shaped guard and its
+/// governor, every call measured.
 #[derive(Clone, Debug)]
 pub struct Round {
-    /// `instantiate` with the incumbent (no test set).
-    pub instantiate: Gas,
-    /// `AddTestSamples`, 250 rows per message.
+    /// The deployment: the governor instantiated with the incumbent (no
+    /// test set), the guard, `BindGuard` (the incumbent installed on the
+    /// guard: [`Gas::sub`]).
+    pub deployment: Deployment,
+    /// `AddTestSamples`, 250 rows per message (each moves the data
+    /// envelope: the guard's install in [`Gas::sub`]).
     pub loading: Vec<Gas>,
-    /// The teacher proposed: it labelled the test set, so it is accepted.
+    /// The teacher proposed: it labelled the test set, so it is accepted
+    /// (pending for [`ACTIVATION_DELAY`] blocks).
     pub accepted: EvalCost,
+    /// `Activate` of the accepted model: the governor's part, and the
+    /// guard's `InstallModel` of the new blob in [`Gas::sub`].
+    pub activate: Gas,
     /// A third model proposed against the (perfect) teacher: rejected.
     pub rejected: EvalCost,
-    /// A `Score` query on the new incumbent.
+    /// A `Score` query of the guard on the new incumbent.
     pub score: Gas,
-    /// A `Check` query on the new incumbent.
+    /// A `Check` query of the guard on the new incumbent.
     pub check: Gas,
 }
 
@@ -687,18 +695,14 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
     let n = incumbent.features.len();
     let data = rows_for(&incumbent, n_rows, 0x7e57);
     let (teacher_blob, labels) = teacher(&data)?;
-    chain.reset();
     let admin = chain.addr("admin");
-    let instantiate = chain.instantiate(
-        &admin,
-        &[],
-        &instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch),
-        TX_LIMIT,
-    );
-    let instantiate_gas = instantiate.gas;
-    instantiate
-        .result
-        .map_err(|e| format!("instantiate: {e}"))?;
+    let deployment = deploy(
+        chain,
+        &InstantiateMsg {
+            activation_delay: ACTIVATION_DELAY,
+            ..instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch)
+        },
+    )?;
     // Classes interleaved, so the class-balance rule (at most 10 of one
     // class per sample of the other) holds at every step of the loading.
     let (mut pos, mut neg): (Vec<_>, Vec<_>) = data.iter().zip(&labels).partition(|(_, &l)| l);
@@ -731,19 +735,28 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
             .map_err(|e| format!("add_test_samples: {e}"))?;
     }
     let accepted = propose(chain, &teacher_blob, batch, n_rows)?;
+    // The reveal's transaction moved the chain one block on.
+    chain.advance(ACTIVATION_DELAY.saturating_sub(1));
+    let activate = chain.execute(&admin, &[], &ExecuteMsg::Activate {}, TX_LIMIT);
+    activate
+        .result
+        .as_ref()
+        .map_err(|e| format!("activate: {e}"))?;
     let rejected = propose(chain, &models::blob(&loser, &options), batch, n_rows)?;
-    let score = chain.query(&QueryMsg::Score {
-        features: data[0].clone(),
-    });
+    let score = chain.query_on(
+        GUARD,
+        &QueryMsg::Score {
+            features: data[0].clone(),
+        },
+    );
     score.result.clone().map_err(|e| format!("score: {e}"))?;
-    let check = chain.query(&QueryMsg::Check {
-        features: data[0].clone(),
-    });
+    let check = check(chain, &data[0], chain.gas().query_limit);
     check.result.clone().map_err(|e| format!("check: {e}"))?;
     Ok(Round {
-        instantiate: instantiate_gas,
+        deployment,
         loading,
         accepted,
+        activate: activate.gas,
         rejected,
         score: score.gas,
         check: check.gas,

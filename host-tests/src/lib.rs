@@ -10,7 +10,8 @@
 //!   engine must reproduce bit for bit (`tests/bit_exact.rs`);
 //! * [`scan`] (below) finds forbidden instructions;
 //! * [`artifact_root`]: the checkout whose `artifacts/vigil_guard.wasm`
-//!   the contract tests load through `vigil_chain_sim::artifact`.
+//!   and `artifacts/vigil_governor.wasm` the contract tests load through
+//!   `vigil_chain_sim::artifact` ([`Artifacts`]).
 //!
 //! The chain simulator (cosmwasm-vm with wasmd's gas) is the
 //! `vigil-chain-sim` crate; [`gas`] and the contract tests run the shipped
@@ -49,6 +50,39 @@ pub mod shim;
 /// `vigil_chain_sim::artifact`'s functions.
 pub fn artifact_root() -> std::path::PathBuf {
     shim::workspace_root()
+}
+
+/// The two shipped contracts: the guard integrators query and its
+/// governor.
+pub struct Artifacts {
+    /// `artifacts/vigil_guard.wasm`.
+    pub guard: Vec<u8>,
+    /// `artifacts/vigil_governor.wasm`.
+    pub governor: Vec<u8>,
+}
+
+impl Artifacts {
+    /// Both artifacts of [`artifact_root`], each built first (into
+    /// `target_dir`) if missing or stale.
+    pub fn load(target_dir: &std::path::Path) -> Result<Artifacts, String> {
+        let root = artifact_root();
+        Ok(Artifacts {
+            guard: vigil_chain_sim::artifact::load(&root, target_dir)?,
+            governor: vigil_chain_sim::artifact::load_governor(&root, target_dir)?,
+        })
+    }
+
+    /// A simulated chain holding both codes
+    /// (`vigil_chain_sim::split::chain`: the governor first, then the
+    /// guard), its VM cache in `cache_dir`.
+    pub fn chain(&self, cache_dir: &std::path::Path) -> Result<vigil_chain_sim::Chain, String> {
+        vigil_chain_sim::split::chain(
+            &self.governor,
+            &self.guard,
+            cache_dir,
+            vigil_chain_sim::WasmdGas::DEFAULT,
+        )
+    }
 }
 
 use std::collections::HashMap;

@@ -5,9 +5,10 @@
 //!    `explain` for explainable models, which must agree with `infer`);
 //! 2. **wasmtime**: the core compiled to wasm as shipped (the shim,
 //!    `vigil_infer`: parse with checksum, then infer), run by wasmtime;
-//! 3. **contract**: the shipped artifact `artifacts/vigil_guard.wasm` under
-//!    cosmwasm-vm 3.0 (`vigil_chain_sim::Chain`), instantiated with
-//!    the model and asked the `Score` query, whose `score_bits` is exact. The
+//! 3. **contract**: the shipped guard `artifacts/vigil_guard.wasm` under
+//!    cosmwasm-vm 3.0 (`vigil_chain_sim::Chain`), the model installed by
+//!    its governor (`artifacts/vigil_governor.wasm`, instantiated with it),
+//!    and asked the `Score` query, whose `score_bits` is exact. The
 //!    contract parses the decimal strings itself, so its decimal parser is
 //!    held to the native one too.
 //!
@@ -40,7 +41,8 @@ use std::time::Instant;
 use cosmwasm_std::{Decimal, Uint128};
 use proptest::prelude::*;
 use serde_json::Value;
-use vigil_chain_sim::{Chain, WasmdGas};
+use vigil_chain_sim::split::{self, GUARD};
+use vigil_chain_sim::Chain;
 use vigil_guard_api::msg::{
     InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule, ScoreResponse,
 };
@@ -93,13 +95,10 @@ fn chain() -> MutexGuard<'static, Chain> {
     CHAIN
         .get_or_init(|| {
             let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-            let wasm =
-                vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
-                    .unwrap_or_else(|e| panic!("{e}"));
+            let artifacts =
+                vigil_host_tests::Artifacts::load(&target_dir).unwrap_or_else(|e| panic!("{e}"));
             let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cosmwasm-cache-bit-exact");
-            Mutex::new(
-                Chain::new(&wasm, &dir, WasmdGas::DEFAULT).expect("the chain stores the code"),
-            )
+            Mutex::new(artifacts.chain(&dir).expect("the chain stores the codes"))
         })
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -135,7 +134,8 @@ fn wasmtime(
     })
 }
 
-/// Engine 3, set-up: a new guard contract whose active model is `blob`.
+/// Engine 3, set-up: a new governor and guard whose active model is
+/// `blob` (installed on the guard by `BindGuard`).
 fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), String> {
     chain.reset();
     let admin = chain.addr("admin");
@@ -163,19 +163,18 @@ fn install(chain: &mut Chain, blob: &[u8], n_features: usize) -> Result<(), Stri
         initial_model: Some(blob.to_vec().into()),
         initial_test_set: Vec::new(),
     };
-    chain
-        .instantiate(&admin, &[], &msg, TX_GAS_LIMIT_SDK)
-        .result
-        .map(|_| ())
-        .map_err(|e| format!("instantiate: {e}"))
+    split::deploy(chain, &admin, &[], &msg, TX_GAS_LIMIT_SDK).map(|_| ())
 }
 
 /// Engine 3: the contract's `Score` query.
 fn contract(chain: &mut Chain, inputs: &[String]) -> Result<Bits, String> {
     let answer: ScoreResponse = chain
-        .query(&QueryMsg::Score {
-            features: inputs.to_vec(),
-        })
+        .query_on(
+            GUARD,
+            &QueryMsg::Score {
+                features: inputs.to_vec(),
+            },
+        )
         .parse()?;
     Ok(Bits {
         score_bits: answer.score_bits,

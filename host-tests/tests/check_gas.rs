@@ -1,5 +1,7 @@
 //! The `Check` gas bound (`vigil_guard::gas::check_gas`) against what
-//! the shipped artifact is charged in cosmwasm-vm with wasmd's gas: for
+//! the shipped guard (`artifacts/vigil_guard.wasm`, its model installed by
+//! the governor, `artifacts/vigil_governor.wasm`) is charged in
+//! cosmwasm-vm with wasmd's gas: for
 //! every model family at small and large sizes (one storage record and
 //! several), for one to 300 features, for decimal inputs of every shape,
 //! and without and with a data envelope (most shapes fall outside it, so
@@ -12,7 +14,8 @@
 
 use std::path::Path;
 
-use vigil_chain_sim::{Chain, WasmdGas};
+use vigil_chain_sim::split::GUARD;
+use vigil_chain_sim::WasmdGas;
 use vigil_guard::gas::{
     check_gas, check_message_bytes, envelope_vm_gas, CALL_VM_GAS, CODE_INFO_MAX_BYTES,
     CONTRACT_INFO_MAX_BYTES, FEATURE_VM_GAS, MESSAGE_BYTE_VM_GAS, RECORD_BYTE_VM_GAS,
@@ -21,6 +24,7 @@ use vigil_guard::gas::{
 use vigil_guard::state::ACTIVE_HEADER_LEN;
 use vigil_host_tests::gas::{self, rows_for};
 use vigil_host_tests::models::{self, Dense, Prep, Rng};
+use vigil_host_tests::Artifacts;
 use vigil_inference_core::float::{FloatModel, QuantizeOptions};
 use vigil_inference_core::format::{Activation, Family};
 use vigil_inference_core::Model;
@@ -115,10 +119,9 @@ fn models() -> Vec<(String, FloatModel, QuantizeOptions)> {
 #[test]
 fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
     let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-    let wasm = vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let artifacts = Artifacts::load(&target_dir).unwrap_or_else(|e| panic!("{e}"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-gas");
-    let mut chain = Chain::new(&wasm, &dir, WasmdGas::DEFAULT).expect("the chain stores the code");
+    let mut chain = artifacts.chain(&dir).expect("the chain stores the codes");
 
     let mut loosest = (0.0f64, String::new());
     // The contract's own work beyond each case's per-feature and per-byte
@@ -153,7 +156,7 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
                     if pinned && k > 0 {
                         continue;
                     }
-                    chain.set_pinned(pinned).expect("pin the code");
+                    chain.set_pinned_on(GUARD, pinned).expect("pin the code");
                     let measured = gas::check(&mut chain, features, u64::MAX / 1_000_000);
                     if let Err(e) = &measured.result {
                         panic!("{name}, input {:?}: {e}", features[0]);
@@ -238,4 +241,15 @@ fn the_check_bound_holds_on_the_shipped_contract_and_is_tight() {
         loosest.0, loosest.1
     );
     assert!(call_needed <= CALL_VM_GAS);
+}
+
+/// The chain simulator charges a sub-call's contract lookup (the
+/// governor's `InstallModel` to its guard) for records of the sizes the
+/// `Check` bound assumes: one pair of figures, held equal here.
+#[test]
+fn sub_call_lookups_assume_the_bounds_record_sizes() {
+    assert_eq!(
+        vigil_chain_sim::SUB_CALL_LOOKUP_BYTES,
+        (CONTRACT_INFO_MAX_BYTES, CODE_INFO_MAX_BYTES)
+    );
 }

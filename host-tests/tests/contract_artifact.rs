@@ -1,8 +1,10 @@
-//! The shipped contract, `artifacts/vigil_guard.wasm` (built by
-//! `scripts/build-contract.sh`), checked the way a chain checks it on upload
-//! and then run the way a chain runs it:
+//! The shipped contracts, `artifacts/vigil_guard.wasm` and
+//! `artifacts/vigil_governor.wasm` (built by `scripts/build-contract.sh`,
+//! `--governor`), each checked the way a chain checks it on upload and then
+//! run the way a chain runs them:
 //!
-//! * size within the 400 KiB budget (chains accept up to 800 KiB);
+//! * sizes within their budgets: the guard 400 KiB, the governor 512 KiB
+//!   (what chains accept; it is on no integrator's path);
 //! * cosmwasm-vm 3.0's static validation, as wasmd's `StoreCode` runs it
 //!   (`Cache::store_code` with checks: wasm validity with CosmWasm's feature
 //!   set, one memory, one bounded table, interface version, required
@@ -12,9 +14,11 @@
 //! * our own instruction scan: no float, SIMD, bulk-memory or
 //!   reference-types instruction, and no sign-extension instruction either
 //!   (wasm-opt lowers both bulk memory and sign-ext to MVP code);
-//! * instantiated on a simulated wasmd chain (`vigil_chain_sim`:
-//!   cosmwasm-vm with wasmd's KV gas) with a small logistic-regression
-//!   guard, then asked `Check` for a benign and an attack-like transaction:
+//! * deployed on a simulated wasmd chain (`vigil_chain_sim`: cosmwasm-vm
+//!   with wasmd's KV gas): the governor instantiated with a small
+//!   logistic-regression model, the guard naming it, `BindGuard`
+//!   installing the model on the guard; then the guard asked `Check` for a
+//!   benign and an attack-like transaction:
 //!   the answers must parse, must agree bit for bit with the core run
 //!   natively, and must read exactly one record; the gas is reported.
 //!
@@ -30,59 +34,78 @@ use std::sync::OnceLock;
 use cosmwasm_std::{Decimal, Uint128};
 use cosmwasm_vm::testing::{MockApi, MockQuerier, MockStorage};
 use cosmwasm_vm::{capabilities_from_csv, Cache, CacheOptions, Size};
-use vigil_chain_sim::{Chain, WasmdGas, CAPABILITIES};
+use vigil_chain_sim::split::{self, GUARD};
+use vigil_chain_sim::{WasmdGas, CAPABILITIES};
 use vigil_guard_api::msg::{
     CheckResponse, InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule,
 };
-use vigil_host_tests::{of_category, report, scan, summary, Category};
+use vigil_host_tests::{of_category, report, scan, summary, Artifacts, Category};
 use vigil_inference_core::float::QuantizeOptions;
 use vigil_inference_core::{decimal, Act, Model};
 use wasmparser::{Operator, Parser, Payload};
 
-/// The size budget of the shipped contract.
+/// The size budget of the guard.
 const MAX_BYTES: usize = 400 * 1024;
+/// The governor's budget (`scripts/build-contract.sh --governor`).
+const GOVERNOR_MAX_BYTES: usize = 512 * 1024;
 /// A generous execute/instantiate gas limit (SDK gas).
 const TX_GAS_LIMIT_SDK: u64 = 50_000_000;
 
-/// The artifact's bytes, built first if missing or stale. Once per process.
-fn artifact() -> &'static [u8] {
-    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+/// Both artifacts' bytes, built first if missing or stale. Once per
+/// process.
+fn artifacts() -> &'static Artifacts {
+    static WASM: OnceLock<Artifacts> = OnceLock::new();
     WASM.get_or_init(|| {
         let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-        vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
-            .unwrap_or_else(|e| panic!("{e}"))
+        Artifacts::load(&target_dir).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
-#[test]
-fn artifact_is_within_the_size_budget() {
-    let wasm = artifact();
-    eprintln!(
-        "artifacts/vigil_guard.wasm: {} bytes ({:.1} KiB; budget {} KiB)",
-        wasm.len(),
-        wasm.len() as f64 / 1024.0,
-        MAX_BYTES / 1024
-    );
-    assert!(
-        wasm.len() <= MAX_BYTES,
-        "artifacts/vigil_guard.wasm is {} bytes, over the {MAX_BYTES}-byte (400 KiB) budget",
-        wasm.len()
-    );
+/// Each artifact: its name, bytes and size budget.
+fn each() -> [(&'static str, &'static [u8], usize); 2] {
+    let a = artifacts();
+    [
+        ("artifacts/vigil_guard.wasm", &a.guard, MAX_BYTES),
+        (
+            "artifacts/vigil_governor.wasm",
+            &a.governor,
+            GOVERNOR_MAX_BYTES,
+        ),
+    ]
 }
 
 #[test]
-fn artifact_has_no_float_simd_bulk_memory_reference_types_or_sign_ext() {
-    let wasm = artifact();
+fn artifacts_are_within_their_size_budgets() {
+    for (name, wasm, budget) in each() {
+        eprintln!(
+            "{name}: {} bytes ({:.1} KiB; budget {} KiB)",
+            wasm.len(),
+            wasm.len() as f64 / 1024.0,
+            budget / 1024
+        );
+        assert!(
+            wasm.len() <= budget,
+            "{name} is {} bytes, over its {budget}-byte budget",
+            wasm.len()
+        );
+    }
+}
+
+#[test]
+fn artifacts_have_no_float_simd_bulk_memory_reference_types_or_sign_ext() {
+    for (name, wasm, _) in each() {
+        no_forbidden_instructions(name, wasm);
+    }
+}
+
+fn no_forbidden_instructions(name: &str, wasm: &[u8]) {
     let findings = scan(wasm).expect("artifact parses");
-    eprintln!(
-        "artifacts/vigil_guard.wasm: findings per category: {:?}",
-        summary(&findings)
-    );
+    eprintln!("{name}: findings per category: {:?}", summary(&findings));
     for category in Category::ALL {
         let found = of_category(&findings, category);
         assert!(
             found.is_empty(),
-            "{} {category} construct(s) in artifacts/vigil_guard.wasm:\n{}",
+            "{} {category} construct(s) in {name}:\n{}",
             found.len(),
             report(&found, 50)
         );
@@ -107,7 +130,7 @@ fn artifact_has_no_float_simd_bulk_memory_reference_types_or_sign_ext() {
             }
         }
     }
-    assert_eq!(sign_ext, 0, "sign-extension instructions remain");
+    assert_eq!(sign_ext, 0, "{name}: sign-extension instructions remain");
 }
 
 /// A cache like a node's, with the given capabilities, in a fresh directory.
@@ -126,13 +149,18 @@ fn cache(name: &str) -> Cache<MockApi, MockStorage, MockQuerier> {
 }
 
 #[test]
-fn artifact_passes_cosmwasm_vm_static_validation() {
-    let wasm = artifact();
+fn artifacts_pass_cosmwasm_vm_static_validation() {
     let cache = cache("validate");
+    for (name, wasm, _) in each() {
+        validate(&cache, name, wasm);
+    }
+}
+
+fn validate(cache: &Cache<MockApi, MockStorage, MockQuerier>, name: &str, wasm: &[u8]) {
     // What wasmd's StoreCode does: static checks, compile, persist.
     let checksum = cache
         .store_code(wasm, true, true)
-        .unwrap_or_else(|e| panic!("cosmwasm-vm rejects artifacts/vigil_guard.wasm: {e}"));
+        .unwrap_or_else(|e| panic!("cosmwasm-vm rejects {name}: {e}"));
     let analysis = cache.analyze(&checksum).expect("analyse stored code");
     let entrypoints: Vec<String> = analysis
         .entrypoints
@@ -140,20 +168,20 @@ fn artifact_passes_cosmwasm_vm_static_validation() {
         .map(|e| e.as_ref().to_owned())
         .collect();
     eprintln!(
-        "cosmwasm-vm 3.0 static validation passed: checksum {checksum}, entry points \
+        "{name}: cosmwasm-vm 3.0 static validation passed: checksum {checksum}, entry points \
          {entrypoints:?}, required capabilities {:?}, migrate version {:?}",
         analysis.required_capabilities, analysis.contract_migrate_version
     );
     for required in ["instantiate", "execute", "query", "migrate"] {
         assert!(
             entrypoints.iter().any(|e| e == required),
-            "entry point {required} missing: {entrypoints:?}"
+            "{name}: entry point {required} missing: {entrypoints:?}"
         );
     }
     let allowed: BTreeSet<String> = capabilities_from_csv(CAPABILITIES).into_iter().collect();
     assert!(
         analysis.required_capabilities.is_subset(&allowed),
-        "the guard requires {:?}; only {allowed:?} is allowed",
+        "{name} requires {:?}; only {allowed:?} is allowed",
         analysis.required_capabilities
     );
     assert!(!analysis.has_ibc_entry_points);
@@ -196,10 +224,9 @@ fn native_score_bits(blob: &[u8], features: &[&str]) -> u32 {
 }
 
 #[test]
-fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
-    let wasm = artifact();
+fn artifacts_deploy_and_the_guard_answers_check_in_cosmwasm_vm() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cosmwasm-cache-run");
-    let mut chain = Chain::new(wasm, &dir, WasmdGas::DEFAULT).expect("the chain stores the code");
+    let mut chain = artifacts().chain(&dir).expect("the chain stores the codes");
     let blob = guard_blob();
     let admin = chain.addr("admin");
     let msg = InstantiateMsg {
@@ -226,16 +253,22 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         initial_model: Some(blob.clone().into()),
         initial_test_set: Vec::new(),
     };
-    let outcome = chain.instantiate(&admin, &[], &msg, TX_GAS_LIMIT_SDK);
-    let gas = outcome.gas;
-    let response = outcome.expect("instantiate");
-    eprintln!(
-        "instantiate (with a {}-byte model): {gas:?} = {} SDK gas; attributes {}",
-        blob.len(),
-        gas.total(),
-        response["attributes"]
-    );
-    assert!(gas.kv.writes > 0 && gas.storage > 0 && gas.compute > 0);
+    let deployed = split::deploy(&mut chain, &admin, &[], &msg, TX_GAS_LIMIT_SDK)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (what, gas) in [
+        ("the governor's instantiate", deployed.governor),
+        ("the guard's instantiate", deployed.guard),
+        ("BindGuard", deployed.bind),
+    ] {
+        eprintln!(
+            "{what} (with a {}-byte model): {gas:?} = {} SDK gas",
+            blob.len(),
+            gas.total()
+        );
+        assert!(gas.kv.writes > 0 && gas.storage > 0 && gas.compute > 0);
+    }
+    // BindGuard installed the model on the guard in the same transaction.
+    assert_eq!(deployed.bind.sub.calls, 1);
 
     // A benign transfer and a flash-loan-shaped attack (inputs as decimal
     // strings, as a calling contract passes them).
@@ -244,9 +277,12 @@ fn artifact_instantiates_and_answers_check_in_cosmwasm_vm() {
         ("attack", ["15605352.04", "2400", "2", "300"], false),
     ];
     for (name, features, expect_allow) in cases {
-        let outcome = chain.query(&QueryMsg::Check {
-            features: features.iter().map(|f| f.to_string()).collect(),
-        });
+        let outcome = chain.query_on(
+            GUARD,
+            &QueryMsg::Check {
+                features: features.iter().map(|f| f.to_string()).collect(),
+            },
+        );
         let gas = outcome.gas;
         let answer: CheckResponse = outcome.expect_parsed("check query");
         eprintln!(

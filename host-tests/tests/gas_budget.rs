@@ -1,7 +1,8 @@
-//! Gas budgets of the shipped contract, asserted (gas counts are
+//! Gas budgets of the shipped contracts, asserted (gas counts are
 //! deterministic, so these are exact checks, not timings). Run on the exact
-//! artifact (`artifacts/vigil_guard.wasm`, built if missing or stale) in
-//! cosmwasm-vm with wasmd's gas (`vigil_chain_sim`). The figures
+//! artifacts (`artifacts/vigil_guard.wasm` answering `Check`, its model
+//! installed by `artifacts/vigil_governor.wasm`; built if missing or
+//! stale) in cosmwasm-vm with wasmd's gas (`vigil_chain_sim`). The figures
 //! are reported by `cargo run --release -p host-tests --bin gas-report`.
 //!
 //! * a guarded inference (`Check`) of the eth-fraud-shaped MLP, and of the
@@ -19,27 +20,28 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
+use vigil_chain_sim::split::GUARD;
 use vigil_chain_sim::{Chain, WasmdGas};
 use vigil_guard_api::msg::{ModelBlobResponse, QueryMsg};
 use vigil_host_tests::fuel::{Meter, Runner};
 use vigil_host_tests::gas::{self, Family};
 use vigil_host_tests::models;
 use vigil_host_tests::shim::{build_shim, nested_target_dir};
+use vigil_host_tests::Artifacts;
 use vigil_inference_core::cost::Cost;
 use vigil_inference_core::Model;
 
-fn artifact() -> &'static [u8] {
-    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+fn artifacts() -> &'static Artifacts {
+    static WASM: OnceLock<Artifacts> = OnceLock::new();
     WASM.get_or_init(|| {
         let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-        vigil_chain_sim::artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
-            .unwrap_or_else(|e| panic!("{e}"))
+        Artifacts::load(&target_dir).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
 fn chain(name: &str) -> Chain {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gas-budget-{name}"));
-    Chain::new(artifact(), &dir, WasmdGas::DEFAULT).expect("the chain stores the code")
+    artifacts().chain(&dir).expect("the chain stores the codes")
 }
 
 /// Runners of the shim: wasmtime's default fuel, and cosmwasm-vm's prices.
@@ -168,22 +170,28 @@ fn an_mlp_of_half_a_million_parameters_runs_in_one_query() {
         "a blob above 128 KiB is stored in several records ({} read)",
         g.kv.reads
     );
-    // A client fetches that blob through the contract's API, chunk by
+    // A client fetches that blob through the guard's API, chunk by
     // chunk, each a smart query within wasmd's limit reading one record.
     let first: ModelBlobResponse = chain
-        .query(&QueryMsg::ModelBlob {
-            version: None,
-            chunk: None,
-        })
+        .query_on(
+            GUARD,
+            &QueryMsg::ModelBlob {
+                version: None,
+                chunk: None,
+            },
+        )
         .parse()
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(first.chunks >= 2, "{} chunks", first.chunks);
     let mut blob = Vec::with_capacity(first.size as usize);
     for chunk in 0..first.chunks {
-        let outcome = chain.query(&QueryMsg::ModelBlob {
-            version: Some(first.version),
-            chunk: Some(chunk),
-        });
+        let outcome = chain.query_on(
+            GUARD,
+            &QueryMsg::ModelBlob {
+                version: Some(first.version),
+                chunk: Some(chunk),
+            },
+        );
         let gas = outcome.gas;
         let part: ModelBlobResponse = outcome.parse().unwrap_or_else(|e| panic!("{e}"));
         eprintln!(
@@ -215,7 +223,9 @@ fn an_mlp_of_half_a_million_parameters_runs_in_one_query() {
 fn evaluating_a_candidate_on_1857_rows_fits_one_transaction() {
     let mut chain = chain("eval");
     let round = gas::poim_round(&mut chain, 1_857, 1_857).unwrap_or_else(|e| panic!("{e}"));
-    for (e, expected) in [(&round.accepted, "accepted"), (&round.rejected, "rejected")] {
+    // Accepted, then pending for the activation delay; its Activate sends
+    // the guard the new model (one sub-call) within one transaction too.
+    for (e, expected) in [(&round.accepted, "pending"), (&round.rejected, "rejected")] {
         eprintln!(
             "PoIm on 1,857 rows, one shot, {}: {:?} ({} transactions)",
             e.status,
@@ -235,6 +245,11 @@ fn evaluating_a_candidate_on_1857_rows_fits_one_transaction() {
             e.max_step()
         );
     }
+    let activate = round.activate;
+    eprintln!("Activate: {activate:?}");
+    assert_eq!(activate.sub.calls, 1, "Activate installs on the guard");
+    assert!(activate.sub.kv.writes >= 4 && activate.total() < 30_000_000);
+    assert_eq!(round.deployment.bind.sub.calls, 1);
 }
 
 /// The core's `Cost::cosmwasm_units` in SDK gas (`WasmdGas`) is an upper

@@ -3,15 +3,21 @@
 //! in cosmwasm-vm with a model, test samples, an accepted, a rejected and
 //! an open proposal (mid-evaluation, its candidate blob two storage values
 //! long) and a funded vault; then migrated as wasmd's `MigrateContract`
-//! does: the shipped artifact (`artifacts/vigil_guard.wasm`, which leaves
-//! the 0.1 converter out) refuses it with nothing changed; the upgrade
-//! build (`artifacts/vigil_guard_from_0_1.wasm`, `scripts/build-contract.sh
-//! --from-0-1`) converts it, and the guard then moves to the shipped
-//! artifact.
+//! does: the shipped guard (`artifacts/vigil_guard.wasm`) refuses it (a
+//! single contract's store holds the governance), and so does the shipped
+//! governor (`artifacts/vigil_governor.wasm`, which leaves the 0.1
+//! converter out), both with nothing changed; the upgrade build
+//! (`artifacts/vigil_governor_from_0_1.wasm`, `scripts/build-contract.sh
+//! --from-0-1`) converts it to the governor's store (cw2 name
+//! `crates.io:vigil-governor`), and the contract then moves to the shipped
+//! governor. A guard is then instantiated naming it, with its settings,
+//! and bound (`BindGuard`): it answers `Check` with the migrated active
+//! model.
 //! Every model version, sample, proposal, bond and the vault survive: the
-//! answers before and after are compared field by field, and the open
-//! proposal, finished on the new code, ends as it ends on the old one, with
-//! the same payouts.
+//! answers before and after are compared field by field (`Check` asked of
+//! the old contract, then of the new guard), and the open proposal,
+//! finished on the new code, ends as it ends on the old one, with the same
+//! payouts.
 //!
 //! ```text
 //! cargo test -p host-tests --test migrate_0_1 -- --nocapture
@@ -21,7 +27,9 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
+use vigil_chain_sim::split::{self, GOVERNOR, GUARD};
 use vigil_chain_sim::{artifact, Chain, WasmdGas};
+use vigil_guard_api::guard_msg::{GuardConfigResponse, GuardInstantiateMsg, GuardQueryMsg};
 use vigil_guard_api::msg::{
     ConfigResponse, ExecuteMsg, InstantiateMsg, Margin, Margins, MigrateMsg, ModelBlobResponse,
     ModelResponse, PausedCheck, ProposalStatus, ProposalsResponse, QueryMsg, RewardRule,
@@ -50,31 +58,54 @@ fn old_wasm() -> Vec<u8> {
     wasm
 }
 
-/// The shipped artifact, built first if missing or stale.
+fn target_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm")
+}
+
+/// The shipped governor, built first if missing or stale.
 fn new_wasm() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
     WASM.get_or_init(|| {
-        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-        artifact::load(&vigil_host_tests::artifact_root(), &target_dir)
+        artifact::load_governor(&vigil_host_tests::artifact_root(), &target_dir())
             .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
-/// The upgrade build for 0.1 guards, built first if missing or stale.
+/// The shipped guard, built first if missing or stale.
+fn guard_wasm() -> &'static [u8] {
+    static WASM: OnceLock<Vec<u8>> = OnceLock::new();
+    WASM.get_or_init(|| {
+        artifact::load(&vigil_host_tests::artifact_root(), &target_dir())
+            .unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// The upgrade build for a 0.1 single contract, built first if missing or
+/// stale.
 fn upgrade_wasm() -> &'static [u8] {
     static WASM: OnceLock<Vec<u8>> = OnceLock::new();
     WASM.get_or_init(|| {
-        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("contract-wasm");
-        artifact::load_from_0_1(&vigil_host_tests::artifact_root(), &target_dir)
+        artifact::load_from_0_1(&vigil_host_tests::artifact_root(), &target_dir())
             .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
-/// A 0.1 guard migrated to this code: refused by the shipped artifact
-/// (nothing changed), converted by the upgrade build, then moved to the
-/// shipped artifact. Returns the conversion's outcome.
+/// A 0.1 single contract migrated to this code: refused by the shipped
+/// guard and the shipped governor (nothing changed), converted by the
+/// upgrade build, then moved to the shipped governor; a guard is then
+/// instantiated naming it (its settings) and bound. Returns the
+/// conversion's outcome.
 fn upgrade(chain: &mut Chain) -> vigil_chain_sim::Outcome {
     let records = chain.storage().records().clone();
+    let err = chain
+        .migrate(guard_wasm(), &MigrateMsg {}, LIMIT)
+        .result
+        .unwrap_err();
+    assert!(
+        err.contains("cannot migrate from contract crates.io:vigil-guard"),
+        "{err}"
+    );
+    assert_eq!(chain.storage().records(), &records);
     let err = chain
         .migrate(new_wasm(), &MigrateMsg {}, LIMIT)
         .result
@@ -87,8 +118,42 @@ fn upgrade(chain: &mut Chain) -> vigil_chain_sim::Outcome {
             .migrate(new_wasm(), &MigrateMsg {}, LIMIT)
             .result
             .expect("the same version, on the shipped code");
+        add_guard(chain);
     }
     outcome
+}
+
+/// A guard for the migrated governor: instantiated by the admin with the
+/// governor's settings, then bound, which installs the active model.
+fn add_guard(chain: &mut Chain) {
+    split::add_guard(chain, guard_wasm()).expect("the chain stores the guard");
+    let admin = chain.addr("admin");
+    let config: ConfigResponse = chain.query(&QueryMsg::Config {}).parse().unwrap();
+    // The guard applies n_features, its budgets and paused_check, but
+    // validates the whole of `Settings`: the 0.1 store's margins (precision
+    // min_gain 0 < tolerance 0.05, which 0.2 refuses for new settings) are
+    // the governor's, kept by the migration; the guard gets valid ones.
+    let settings = vigil_guard_api::Settings {
+        margins: Margins::default(),
+        ..config.settings()
+    };
+    let msg = GuardInstantiateMsg {
+        admin: None,
+        governor: chain.address(GOVERNOR).to_owned(),
+        settings,
+    };
+    chain
+        .instantiate_on(GUARD, &admin, &[], &msg, LIMIT)
+        .expect("instantiate the guard");
+    let bind = split::bind(chain, &admin, LIMIT);
+    println!("BindGuard on the migrated governor: {:?}", bind.gas);
+    bind.expect("bind the guard");
+    let guard: GuardConfigResponse = split::query_guard(chain, &GuardQueryMsg::Config {})
+        .parse()
+        .unwrap();
+    assert_eq!(guard.governor, chain.address(GOVERNOR));
+    assert_eq!(guard.active_version, config.active_version);
+    assert_eq!(guard.install_sequence, 1);
 }
 
 /// `answers`' checks without the data envelope's report (new in 0.2),
@@ -268,9 +333,15 @@ fn without_thresholds(proposals: &Value) -> Value {
     v
 }
 
-/// Everything a client can read of a guard, as JSON.
+/// Everything a client can read of a guard, as JSON: `Check` of the guard
+/// once there is one (else of the single contract), the rest of the
+/// governor (or the single contract).
 fn answers(chain: &mut Chain) -> Value {
-    let mut q = |m: QueryMsg| chain.query(&m).result.expect("query");
+    let checker = if chain.contracts().count() > 1 {
+        GUARD
+    } else {
+        GOVERNOR
+    };
     let checks: Vec<Value> = [
         ["3", "-1"],
         ["9", "1"],
@@ -280,11 +351,13 @@ fn answers(chain: &mut Chain) -> Value {
     ]
     .iter()
     .map(|f| {
-        q(QueryMsg::Check {
+        let check = QueryMsg::Check {
             features: f.iter().map(|s| s.to_string()).collect(),
-        })
+        };
+        chain.query_on(checker, &check).result.expect("check")
     })
     .collect();
+    let mut q = |m: QueryMsg| chain.query(&m).result.expect("query");
     json!({
         "config": q(QueryMsg::Config {}),
         "model_1": q(QueryMsg::Model { version: Some(1) }),
@@ -315,22 +388,26 @@ fn common_model_fields(v: &Value) -> Value {
     v
 }
 
-fn cw2_version(chain: &Chain) -> String {
+/// The first contract's cw2 record: its name and version.
+fn cw2(chain: &Chain) -> (String, String) {
     let record = chain
         .storage()
         .records()
         .get(&b"contract_info"[..])
         .expect("cw2 record");
     let v: Value = serde_json::from_slice(record).unwrap();
-    assert_eq!(v["contract"], "crates.io:vigil-guard");
-    v["version"].as_str().unwrap().to_string()
+    let text = |k: &str| v[k].as_str().unwrap().to_string();
+    (text("contract"), text("version"))
 }
 
 #[test]
 fn a_0_1_store_survives_migration_to_this_code() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let mut chain = old_guard(&tmp.join("migrate-0.1-a"));
-    assert_eq!(cw2_version(&chain), "0.1.0");
+    assert_eq!(
+        cw2(&chain),
+        ("crates.io:vigil-guard".into(), "0.1.0".into())
+    );
     let before = answers(&mut chain);
     let money = balances(&chain);
     let records_before = chain.storage().records().len();
@@ -339,13 +416,19 @@ fn a_0_1_store_survives_migration_to_this_code() {
     let gas = outcome.gas;
     outcome.result.expect("migrate");
     println!(
-        "migrated {records_before} records from 0.1.0 to {}: {} SDK gas (storage {}, compute {})",
-        cw2_version(&chain),
+        "migrated {records_before} records from 0.1.0 to {:?}: {} SDK gas (storage {}, compute {})",
+        cw2(&chain),
         gas.total(),
         gas.storage,
         gas.compute
     );
-    assert_eq!(cw2_version(&chain), env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        cw2(&chain),
+        (
+            "crates.io:vigil-governor".into(),
+            env!("CARGO_PKG_VERSION").into()
+        )
+    );
     let after = answers(&mut chain);
 
     // Configuration, vault included: identical.
@@ -374,6 +457,11 @@ fn a_0_1_store_survives_migration_to_this_code() {
         assert_eq!(obj.remove(k).unwrap().as_u64(), Some(0), "{k}");
     }
     assert!(obj.remove("guardian").unwrap().is_null());
+    // The guard bound after the migration.
+    assert_eq!(
+        obj.remove("guard").unwrap().as_str(),
+        Some(chain.address(GUARD))
+    );
     assert!(obj.remove("curator").unwrap().is_null());
     assert_eq!(after_config, before["config"]);
     let config: ConfigResponse = serde_json::from_value(after["config"].clone()).unwrap();
@@ -496,12 +584,16 @@ fn migrating_back_to_0_1_is_refused_and_changes_nothing() {
         .result
         .expect("same version");
     assert_eq!(chain.storage().records(), &records);
-    // The 0.1 code refuses a newer store, and the state stays.
+    // The 0.1 code refuses the governor's store (another contract name,
+    // before any version is compared), and the state stays.
     let err = chain
         .migrate(&old_wasm(), &MigrateMsg {}, LIMIT)
         .result
         .unwrap_err();
-    assert!(err.contains("cannot migrate from version"), "{err}");
+    assert!(
+        err.contains("cannot migrate from contract crates.io:vigil-governor"),
+        "{err}"
+    );
     assert_eq!(chain.storage().records(), &records);
     assert_eq!(answers(&mut chain), before);
 }

@@ -55,10 +55,15 @@ pub struct DemoArgs {
     pub max_chain_samples: usize,
     /// Where data, models and the VM cache go.
     pub out: PathBuf,
-    /// The contract artifact to run (`--artifact`); `None`:
+    /// The guard artifact to run (`--artifact`); `None`:
     /// `$VIGIL_GUARD_WASM`, else the repository checkout's
     /// `artifacts/vigil_guard.wasm` (see [`vigil_chain_sim::artifact::locate`]).
     pub artifact: Option<PathBuf>,
+    /// The governor artifact to run (`--governor-artifact`); `None`:
+    /// `vigil_governor.wasm` beside the guard artifact
+    /// ([`vigil_chain_sim::artifact::governor_beside`]), in a checkout its
+    /// `artifacts/vigil_governor.wasm`.
+    pub governor_artifact: Option<PathBuf>,
     /// Target directory for building a checkout's artifact if missing or
     /// stale; `None`: [`artifact::default_build_dir`].
     pub contract_target_dir: Option<PathBuf>,
@@ -83,6 +88,7 @@ impl DemoArgs {
             sample_batch: 100,
             max_chain_samples: 2_000,
             artifact: None,
+            governor_artifact: None,
             contract_target_dir: None,
             out,
             progress: true,

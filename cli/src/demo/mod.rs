@@ -10,15 +10,19 @@
 //!    *worse* one (the same logistic regression trained on shuffled labels:
 //!    no signal), each quantised and measured in float and fixed point on
 //!    the test set.
-//! 3. **Chain** (`guard`): the contract artifact, located at run time:
-//!    `--artifact PATH`, else `$VIGIL_GUARD_WASM`, else
+//! 3. **Chain** (`guard`): the two contract artifacts, located at run
+//!    time: the guard's `--artifact PATH`, else `$VIGIL_GUARD_WASM`, else
 //!    `artifacts/vigil_guard.wasm` of the repository checkout the current
-//!    directory is in (built by `scripts/build-contract.sh` when missing or
-//!    stale); its path and sha256 are printed. Stored and run in
-//!    cosmwasm-vm 3.0 with wasmd's gas model through
-//!    [`vigil_chain_sim::SimGuard`]: instantiated with the incumbent,
-//!    funded, given the test set as its public Proof-of-Improvement set
-//!    (`AddTestSamples` in batches).
+//!    directory is in; the governor's `--governor-artifact PATH`, else
+//!    `vigil_governor.wasm` beside the guard's (a checkout's are built by
+//!    `scripts/build-contract.sh`, `--governor`, when missing or stale);
+//!    their paths and sha256 are printed. Stored and run in cosmwasm-vm
+//!    3.0 with wasmd's gas model through [`vigil_chain_sim::SimGuard`]:
+//!    the governor instantiated with the incumbent, the guard naming it,
+//!    `BindGuard` (the incumbent installed on the guard), the vault
+//!    funded, the test set given as the public Proof-of-Improvement set
+//!    (`AddTestSamples` in batches). Governance goes to the governor,
+//!    `Check` and `Score` to the guard.
 //! 4. **Guard** (`stream`): a stream of transactions, each asked with
 //!    `Check` (allow / deny, gas) and `Score` (the top contributions: the
 //!    reasons).
@@ -42,7 +46,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use cosmwasm_std::Decimal;
-use vigil_chain_sim::{Chain, Gas, SimGuard, WasmdGas};
+use vigil_chain_sim::{split, Gas, SimGuard, WasmdGas};
 use vigil_guard_api::msg::{CheckResponse, ExecuteMsg, PausedCheck, QueryMsg, RewardRule};
 
 use crate::msg::{self, InstantiateArgs};
@@ -163,16 +167,34 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
     );
     let artifact = load_artifact(artifact_source, a, o)?;
     let wasm = &artifact.wasm;
+    let governor = &artifact.governor;
     let t0 = Instant::now();
-    let chain = Chain::new(wasm, &a.out.join("cosmwasm-cache"), WasmdGas::DEFAULT)
-        .map_err(DemoError::Artifact)?;
+    let chain = split::chain(
+        &governor.wasm,
+        wasm,
+        &a.out.join("cosmwasm-cache"),
+        WasmdGas::DEFAULT,
+    )
+    .map_err(DemoError::Artifact)?;
     say!(
         o,
-        "  {} (from {}): {} bytes, sha256 {}; stored with wasmd's upload checks and compiled in {:.1} s",
+        "  guard {} (from {}): {} bytes, sha256 {}",
         artifact.source.path().display(),
         artifact.source.origin(),
         thousands(wasm.len() as u64),
         artifact.sha256,
+    );
+    say!(
+        o,
+        "  governor {} (from {}): {} bytes, sha256 {}",
+        governor.source.path.display(),
+        governor.source.origin,
+        thousands(governor.wasm.len() as u64),
+        governor.sha256,
+    );
+    say!(
+        o,
+        "  both stored with wasmd's upload checks and compiled in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
     let admin = chain.addr("admin");
@@ -244,21 +266,36 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         curator: None,
         test_samples: Vec::new(),
     })?;
-    let (sim, instantiate_gas) = SimGuard::instantiate(chain, &admin, &init, TX_GAS_LIMIT)
-        .map_err(|e| DemoError::Chain {
-            call: "instantiate".into(),
-            error: e.error,
+    let (sim, deployed) =
+        SimGuard::deploy(chain, &admin, &[], &init, TX_GAS_LIMIT).map_err(|e| {
+            DemoError::Chain {
+                call: e.call,
+                error: e.error,
+            }
         })?;
     let mut g = Guard {
         sim,
         gas: GasLog::default(),
     };
-    g.gas.add("instantiate", instantiate_gas);
+    g.gas.add("instantiate (governor)", deployed.governor);
+    g.gas.add("instantiate (guard)", deployed.guard);
+    g.gas.add("bind_guard", deployed.bind);
     say!(
         o,
-        "  instantiated with the incumbent as model v1 ({} SDK gas); margins: gain >= {MIN_GAIN} \
-         on some metric, loss <= {TOLERANCE} on every metric; reward {REWARD_SHARE} of the bond",
-        thousands(instantiate_gas.total())
+        "  governor {} instantiated with the incumbent as model v1 ({} SDK gas); guard {} \
+         instantiated naming it ({} SDK gas); BindGuard installed v1 on the guard ({} SDK gas, \
+         of which the guard's InstallModel {})",
+        g.sim.governor_address(),
+        thousands(deployed.governor.total()),
+        g.sim.guard_address(),
+        thousands(deployed.guard.total()),
+        thousands(deployed.bind.total()),
+        thousands(deployed.bind.sub.total()),
+    );
+    say!(
+        o,
+        "  margins: gain >= {MIN_GAIN} on some metric, loss <= {TOLERANCE} on every metric; \
+         reward {REWARD_SHARE} of the bond"
     );
     g.chain_mut().mint(&admin, DENOM, VAULT_FUNDING);
     g.execute(
@@ -385,6 +422,9 @@ pub fn run(a: &DemoArgs, o: &mut dyn Write) -> Result<DemoReport> {
         artifact_bytes: wasm.len(),
         artifact: artifact.source.path(),
         artifact_sha256: artifact.sha256.clone(),
+        governor_bytes: governor.wasm.len(),
+        governor_artifact: governor.source.path.clone(),
+        governor_sha256: governor.sha256.clone(),
         models,
         stream: guarded,
         proposals,

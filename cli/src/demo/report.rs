@@ -29,12 +29,18 @@ pub struct DemoReport {
     pub test_rows: usize,
     /// Test rows stored on chain.
     pub chain_samples: usize,
-    /// Artifact size.
+    /// The guard artifact's size.
     pub artifact_bytes: usize,
-    /// The artifact run.
+    /// The guard artifact run.
     pub artifact: PathBuf,
     /// Its SHA-256 (hex).
     pub artifact_sha256: String,
+    /// The governor artifact's size.
+    pub governor_bytes: usize,
+    /// The governor artifact run.
+    pub governor_artifact: PathBuf,
+    /// Its SHA-256 (hex).
+    pub governor_sha256: String,
     /// Incumbent, better, worse.
     pub models: Vec<ModelSummary>,
     /// The guarded stream.
@@ -80,32 +86,35 @@ pub(super) fn print_report(
     say!(o);
     say!(
         o,
-        "Report: SDK gas per call (wasmd: setup {} per call, {} if the code is pinned; KV storage; compute = VM gas / {})",
+        "Report: SDK gas per call (wasmd: setup {} per call, {} if the code is pinned; KV storage; compute = VM gas / {}; \
+         guard call: the governor's InstallModel on the guard in the same transaction, in the total)",
         thousands(WasmdGas::DEFAULT.instance_cost),
         thousands(WasmdGas::DEFAULT.instance_cost_pinned),
         thousands(WasmdGas::DEFAULT.multiplier)
     );
     say!(
         o,
-        "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11}",
+        "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11} {:>11}",
         "call",
         "calls",
         "mean total",
         "setup",
         "storage",
         "compute",
+        "guard call",
         "max total"
     );
     for r in &gas {
         say!(
             o,
-            "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11}",
+            "  {:<32} {:>5} {:>11} {:>8} {:>10} {:>9} {:>11} {:>11}",
             r.kind,
             r.calls,
             thousands(r.total),
             thousands(r.setup),
             thousands(r.storage),
             thousands(r.compute),
+            thousands(r.guard_call),
             thousands(r.max)
         );
     }

@@ -13,8 +13,10 @@
 //!
 //! Engines: wasm operations are wasmtime fuel on the core compiled to wasm
 //! (the shim, built by this tool with the `wasm` profile); SDK gas is the
-//! shipped contract (`artifacts/vigil_guard.wasm`, built first if missing
-//! or stale) in cosmwasm-vm with wasmd's gas (`vigil_chain_sim`).
+//! shipped contracts (`artifacts/vigil_guard.wasm`, which answers `Check`
+//! and `Score`, and `artifacts/vigil_governor.wasm`, which governs and
+//! installs models on it; built first if missing or stale) in cosmwasm-vm
+//! with wasmd's gas (`vigil_chain_sim`).
 //! Gas counts are deterministic: the same tree gives the same report.
 //! Progress goes to stderr, the report to stdout.
 
@@ -24,11 +26,11 @@ use std::time::Instant;
 
 use plotters::prelude::*;
 use serde_json::json;
-use vigil_chain_sim::{artifact, Chain, Gas, WasmdGas};
-use vigil_host_tests::artifact_root;
+use vigil_chain_sim::{Gas, SubCalls};
 use vigil_host_tests::fuel::Meter;
 use vigil_host_tests::gas::{self, Family, Point};
 use vigil_host_tests::shim::{build_shim, default_target_dir};
+use vigil_host_tests::Artifacts;
 
 /// Rows of the public test set the PoIm figure is about (eth-fraud's).
 const EVAL_ROWS: usize = 1_857;
@@ -89,6 +91,24 @@ fn breakdown(g: &Gas) -> String {
     )
 }
 
+/// A row of the round's table: lookup | setup | storage | compute | SDK
+/// gas (the call's own; with its sub-calls' in the total).
+fn round_row(g: &Gas) -> String {
+    format!("{} | {}", g.lookup, breakdown(g))
+}
+
+/// The sub-calls' row (the guard's `InstallModel`).
+fn sub_row(s: &SubCalls) -> String {
+    format!(
+        "{} | {} | {} | {} | {}",
+        s.lookup,
+        s.setup,
+        s.storage,
+        s.compute,
+        s.total()
+    )
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("gas-report: error: {e}");
@@ -109,13 +129,12 @@ fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut cosmwasm_priced = cosmwasm_meter.runner().map_err(|e| e.to_string())?;
 
-    step("loading artifacts/vigil_guard.wasm (building it if missing or stale)");
-    let wasm = artifact::load(&artifact_root(), &target.join("tmp/contract-wasm"))?;
-    let mut chain = Chain::new(
-        &wasm,
-        &target.join("tmp/gas-report-cache"),
-        WasmdGas::DEFAULT,
-    )?;
+    step(
+        "loading artifacts/vigil_guard.wasm and artifacts/vigil_governor.wasm \
+         (building them if missing or stale)",
+    );
+    let artifacts = Artifacts::load(&target.join("tmp/contract-wasm"))?;
+    let mut chain = artifacts.chain(&target.join("tmp/gas-report-cache"))?;
     let wasmd = chain.gas();
 
     let mut out = String::new();
@@ -123,11 +142,16 @@ fn run() -> Result<(), String> {
     let _ = writeln!(w, "# Vigil gas report\n");
     let _ = writeln!(
         w,
-        "Contract: `artifacts/vigil_guard.wasm`, {} bytes. SDK gas as wasmd charges it: \
+        "Contracts: the guard `artifacts/vigil_guard.wasm`, {} bytes (answers `Check` and \
+         `Score`); its governor `artifacts/vigil_governor.wasm`, {} bytes (Proof-of-Improvement \
+         governance; installs each model on the guard). Every model below is installed the way \
+         a chain does it: the governor instantiated with it, the guard naming the governor, \
+         `BindGuard`. SDK gas as wasmd charges it: \
          setup {} ({} pinned) + storage (KV: read 1,000 + 3/byte, write 2,000 + 30/byte, \
          iterator 30/step + 3/byte) + compute (cosmwasm-vm gas / {}). Wasm operations: \
          wasmtime fuel of the core's parse (no checksum) + one inference, worst input.\n",
-        wasm.len(),
+        artifacts.guard.len(),
+        artifacts.governor.len(),
         wasmd.instance_cost,
         wasmd.instance_cost_pinned,
         wasmd.multiplier
@@ -357,36 +381,103 @@ fn run() -> Result<(), String> {
          `eval_batch` = {EVAL_ROWS}: each proposal is decided in its own transaction.\n",
         guarded.blob_bytes
     );
-    let _ = writeln!(w, "| call | setup | storage | compute | SDK gas |");
-    let _ = writeln!(w, "|---|---:|---:|---:|---:|");
+    let _ = writeln!(w, "| call | lookup | setup | storage | compute | SDK gas |");
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|");
     let load_total: u64 = round.loading.iter().map(Gas::total).sum();
-    let rows_table: Vec<(String, Gas)> = vec![
-        ("instantiate (with the model)".into(), round.instantiate),
+    let deployment = &round.deployment;
+    let rows_table: Vec<(String, String, u64)> = vec![
+        (
+            "instantiate the governor (with the model)".into(),
+            round_row(&deployment.governor),
+            deployment.governor.total(),
+        ),
+        (
+            "instantiate the guard (naming the governor)".into(),
+            round_row(&deployment.guard),
+            deployment.guard.total(),
+        ),
+        (
+            "BindGuard, the governor's part".into(),
+            round_row(&Gas {
+                sub: SubCalls::default(),
+                ..deployment.bind
+            }),
+            deployment.bind.own_total(),
+        ),
+        (
+            "BindGuard: the guard's InstallModel (the incumbent's blob)".into(),
+            sub_row(&deployment.bind.sub),
+            deployment.bind.sub.total(),
+        ),
+        (
+            "BindGuard in all".into(),
+            format!("- | - | - | - | {}", deployment.bind.total()),
+            deployment.bind.total(),
+        ),
         (
             format!(
-                "AddTestSamples (250 rows; {} messages, {load_total} in all)",
+                "AddTestSamples (250 rows, an envelope install on the guard; {} messages, {load_total} in all)",
                 round.loading.len()
             ),
-            round.loading[0],
+            round_row(&round.loading[0]),
+            round.loading[0].total(),
         ),
         (
             "CommitProposal (bond, rules recorded)".into(),
-            round.accepted.commit,
+            round_row(&round.accepted.commit),
+            round.accepted.commit.total(),
         ),
         (
-            format!("RevealProposal, accepted ({EVAL_ROWS} rows x 2 models)"),
-            round.accepted.steps[0],
+            format!("RevealProposal, accepted: pending ({EVAL_ROWS} rows x 2 models)"),
+            round_row(&round.accepted.steps[0]),
+            round.accepted.steps[0].total(),
+        ),
+        (
+            "Activate, the governor's part".into(),
+            round_row(&Gas {
+                sub: SubCalls::default(),
+                ..round.activate
+            }),
+            round.activate.own_total(),
+        ),
+        (
+            "Activate: the guard's InstallModel (the new blob)".into(),
+            sub_row(&round.activate.sub),
+            round.activate.sub.total(),
+        ),
+        (
+            "Activate in all".into(),
+            format!("- | - | - | - | {}", round.activate.total()),
+            round.activate.total(),
         ),
         (
             format!("RevealProposal, rejected ({EVAL_ROWS} rows x 2 models)"),
-            round.rejected.steps[0],
+            round_row(&round.rejected.steps[0]),
+            round.rejected.steps[0].total(),
         ),
-        ("Score (query)".into(), round.score),
-        ("Check (query)".into(), round.check),
+        (
+            "Score (query of the guard)".into(),
+            round_row(&round.score),
+            round.score.total(),
+        ),
+        (
+            "Check (query of the guard)".into(),
+            round_row(&round.check),
+            round.check.total(),
+        ),
     ];
-    for (name, g) in &rows_table {
-        let _ = writeln!(w, "| {name} | {} |", breakdown(g));
+    for (name, row, _) in &rows_table {
+        let _ = writeln!(w, "| {name} | {row} |");
     }
+    let _ = writeln!(
+        w,
+        "\nA guard install is a contract call inside the governor's transaction, charged as \
+         wasmd charges an execute: the guard's lookup (its contract and code records, taken \
+         at the sizes the `Check` bound assumes), its setup ({} unpinned; {} if the guard's \
+         code is pinned), its storage and compute (the message's blob and envelope \
+         deserialised, the writes).",
+        wasmd.instance_cost, wasmd.instance_cost_pinned
+    );
     let _ = writeln!(
         w,
         "\nStatuses: {} then {}. Evaluation: {} SDK gas in one transaction ({} iterator \
@@ -442,10 +533,14 @@ fn run() -> Result<(), String> {
                 "largest_transaction_sdk_gas": c.max_step(),
                 "total_sdk_gas": c.total(),
             })),
-            "calls": rows_table.iter().map(|(name, g)| json!({
-                "call": name, "setup": g.setup, "storage": g.storage,
-                "compute": g.compute, "sdk_gas": g.total(),
+            "calls": rows_table.iter().map(|(name, _, total)| json!({
+                "call": name, "sdk_gas": total,
             })).collect::<Vec<_>>(),
+            "bind_guard_sdk_gas": round.deployment.bind.total(),
+            "bind_guard_install_sdk_gas": round.deployment.bind.sub.total(),
+            "activate_sdk_gas": round.activate.total(),
+            "activate_governor_sdk_gas": round.activate.own_total(),
+            "activate_guard_install_sdk_gas": round.activate.sub.total(),
             "mlp_inference_sdk_gas_above_setup": guarded.above_setup(),
             "mlp_floor_sdk_gas": guarded.floor,
             "mlp_above_setup_over_floor": guarded.over_floor(),
@@ -453,7 +548,9 @@ fn run() -> Result<(), String> {
             "gbdt_inference_sdk_gas_above_setup": guarded_gbdt.above_setup(),
             "gbdt_floor_sdk_gas": guarded_gbdt.floor,
             "gbdt_above_setup_over_floor": guarded_gbdt.over_floor(),
-            "contract_bytes": wasm.len(),
+            "contract_bytes": artifacts.guard.len(),
+            "guard_bytes": artifacts.guard.len(),
+            "governor_bytes": artifacts.governor.len(),
             "per_inference": points.iter().map(|p| json!({
                 "family": p.family.name(), "size": p.size, "params": p.params,
                 "blob_bytes": p.blob_bytes, "wasm_ops": p.ops, "bound": p.bound,
