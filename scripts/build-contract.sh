@@ -75,15 +75,6 @@ PACKAGE="${1:-vigil-guard}"
 OUT_NAME=""
 FEATURES=(--no-default-features)
 LIMIT_NAME="400 KiB"
-# Extra wasm-opt options of one build (before -Oz).
-OPT_EXTRA=()
-# The governor evaluates proposals: -Oz inlines the inference core's
-# Model::infer into the evaluation loop (poim::evaluate's closure), which
-# then declares 101 locals, and wasmd refuses the code ("Wasm contract
-# contains function with more than 100 locals": cosmwasm-vm's static
-# check; cosmwasm-check artifacts/vigil_governor.wasm). Kept a call there
-# (+12 bytes); the guard's Check keeps its inlined infer.
-GOVERNOR_OPT=(--no-inline='*5Model5infer')
 if [[ "$PACKAGE" == "vigil-guard" ]]; then
     FEATURES=(--no-default-features --features guard)
 elif [[ "$PACKAGE" == "--governor" ]]; then
@@ -92,14 +83,12 @@ elif [[ "$PACKAGE" == "--governor" ]]; then
     FEATURES=(--no-default-features --features governor)
     MAX_BYTES=$((GOVERNOR_KIB * 1024))
     LIMIT_NAME="$GOVERNOR_KIB KiB, the governor's budget"
-    OPT_EXTRA=("${GOVERNOR_OPT[@]}")
 elif [[ "$PACKAGE" == "--from-0-1" ]]; then
     PACKAGE=vigil-guard
     OUT_NAME=vigil_governor_from_0_1
     FEATURES=(--no-default-features --features governor,from-0-1)
     MAX_BYTES=$((800 * 1024))
     LIMIT_NAME="800 KiB, the chains' limit"
-    OPT_EXTRA=("${GOVERNOR_OPT[@]}")
 elif [[ "$PACKAGE" == -* ]]; then
     echo "usage: $0 [PACKAGE | --governor | --from-0-1]" >&2
     exit 2
@@ -155,7 +144,7 @@ say "$("$WASM_OPT" --version)"
 "$WASM_OPT" "$RAW" -o "$TMP" \
     --mvp-features --enable-sign-ext --enable-bulk-memory --enable-bulk-memory-opt \
     --signext-lowering --llvm-memory-copy-fill-lowering \
-    --low-memory-unused "${OPT_EXTRA[@]}" -Oz --converge \
+    --low-memory-unused -Oz --converge \
     --strip-debug --strip-producers --strip-target-features
 chmod 644 "$TMP"
 mv "$TMP" "$OUT_DIR/$OUT_NAME.wasm"

@@ -3,11 +3,11 @@
 #
 #     scripts/e2e.sh
 #
-# 1. the contract artifacts: the guard, artifacts/vigil_guard.wasm, and its
-#    governor, artifacts/vigil_governor.wasm (docs/split.md; built by
-#    scripts/build-contract.sh and scripts/build-contract.sh --governor when
-#    missing; scripts/test.sh builds the guard just before), and the example
-#    vault, artifacts/vigil_example_vault.wasm;
+# 1. the contract artifacts: artifacts/vigil_guard.wasm and
+#    artifacts/vigil_governor.wasm (built by scripts/build-contract.sh,
+#    --governor, when missing; scripts/test.sh builds them just before; the
+#    demo of step 3 runs both) and the example vault,
+#    artifacts/vigil_example_vault.wasm;
 # 2. the `vigil` CLI and the simulator's replay tool (cli/examples/localnet_sim.rs);
 # 3. the data and models: `vigil demo --out target/e2e/demo` trains the
 #    incumbent (logistic regression), a better (boosted trees) and a worse
