@@ -40,8 +40,9 @@ pub fn bind(
 }
 
 /// A guard can be bound only if it is a guard (answers the guard's
-/// `Config`), names this contract as its governor, reads this contract's
-/// feature count, and has budgets no tighter than this contract's: else
+/// `Config`), names this contract as its governor, has accepted no install
+/// yet, reads this contract's feature count, and has budgets no tighter
+/// than this contract's: else
 /// it would refuse installs, and a bound guard is bound for good (with no
 /// model active yet, nothing else would show it before the first
 /// activation).
@@ -61,6 +62,14 @@ fn check_guard(
         .map_err(|e| mismatch(format!("not a guard ({e})")))?;
     if c.governor != env.contract.address.as_str() {
         return Err(mismatch(format!("its governor is {}", c.governor)));
+    }
+    // Installs it accepted from another governor (handed over): this one
+    // counts from the start and knows none of its versions.
+    if c.install_sequence != 0 {
+        return Err(mismatch(format!(
+            "it has accepted {} install(s) from another governor",
+            c.install_sequence
+        )));
     }
     if c.n_features != settings.n_features {
         return Err(mismatch(format!(

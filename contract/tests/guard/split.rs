@@ -135,12 +135,11 @@ struct Pair {
 }
 
 impl Pair {
-    /// Governor from `msg`, guard with `settings` (default: the same), not
-    /// bound.
-    fn unbound(msg: InstantiateMsg, vault: u128, settings: Option<Settings>) -> Pair {
+    /// Governor from `msg`, guard with the same settings, not bound.
+    fn unbound(msg: InstantiateMsg, vault: u128) -> Pair {
         RECEIVED.with(|r| r.borrow_mut().clear());
         REFUSE.with(|r| r.set(false));
-        let settings = settings.unwrap_or_else(|| msg.settings());
+        let settings = msg.settings();
         let mut s = Suite::new(msg, vault);
         let guard_code = s.app.store_code(guard_code());
         let (admin, governor) = (s.admin.clone(), s.guard.clone());
@@ -154,7 +153,7 @@ impl Pair {
 
     /// Governor and guard with the same settings, bound by the admin.
     fn new(msg: InstantiateMsg, vault: u128) -> Pair {
-        let mut p = Pair::unbound(msg, vault, None);
+        let mut p = Pair::unbound(msg, vault);
         p.bind().unwrap();
         p
     }
@@ -375,7 +374,7 @@ fn install_snapshot(p: &Pair) -> (GuardConfigResponse, Vec<CheckResponse>) {
 
 #[test]
 fn only_the_governors_admin_binds_a_guard_and_only_once() {
-    let mut p = Pair::unbound(base(), VAULT, None);
+    let mut p = Pair::unbound(base(), VAULT);
     let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
     // An attacker's guard naming the governor (its admin: the attacker).
     let code = p.guard_code;
@@ -455,7 +454,7 @@ fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
     // No active model: the bind sends nothing, so only a check at the bind
     // keeps a wrong address from being bound for good (a bound guard cannot
     // be changed, and every later install would be refused).
-    let mut p = Pair::unbound(base_msg(), VAULT, None);
+    let mut p = Pair::unbound(base_msg(), VAULT);
     let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
     let (code, governor) = (p.guard_code, p.s.guard.clone());
     let settings = base_msg().settings();
@@ -515,6 +514,49 @@ fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
     let r = p.s.propose(&alice, &blob(&cut(7)), MIN_BOND).unwrap();
     assert_eq!(guard_install_event(&r, &p.guard), Some((1, 1)));
     p.assert_mirrors();
+}
+
+#[test]
+fn a_guard_another_governor_installed_on_is_not_bound() {
+    // Governor A bound to its guard, which accepted A's install 1; A
+    // hands the guard over to governor B (simulated: the governor has no
+    // hand-over message yet). B counts its installs from 0 and knows none
+    // of the guard's versions: bound, its every install would be refused.
+    let mut p = Pair::new(base(), VAULT);
+    let (admin, a) = (p.s.admin.clone(), p.s.guard.clone());
+    let b =
+        p.s.app
+            .instantiate_contract(p.s.code_id, admin.clone(), &base_msg(), &[], "b", None)
+            .unwrap();
+    p.gexec(
+        &a,
+        &GuardExecuteMsg::HandOverGovernor {
+            governor: b.to_string(),
+        },
+    )
+    .unwrap();
+    assert_eq!(p.gconfig().governor, b.to_string());
+    let r = p.s.app.execute_contract(
+        admin.clone(),
+        b.clone(),
+        &ExecuteMsg::BindGuard {
+            guard: p.guard.to_string(),
+        },
+        &[],
+    );
+    match contract_err(r) {
+        ContractError::GuardMismatch { guard, reason } => {
+            assert_eq!(guard, p.guard.to_string());
+            assert!(reason.contains("1 install"), "{reason}");
+        }
+        e => panic!("{e:?}"),
+    }
+    let c: vigil_guard::msg::ConfigResponse =
+        p.s.app
+            .wrap()
+            .query_wasm_smart(&b, &QueryMsg::Config {})
+            .unwrap();
+    assert_eq!(c.guard, None);
 }
 
 #[test]
@@ -664,7 +706,7 @@ fn an_attackers_guard_naming_the_governor_receives_no_install() {
 
 #[test]
 fn deployed_and_bound_the_guard_answers_as_the_governor() {
-    let mut p = Pair::unbound(base(), VAULT, None);
+    let mut p = Pair::unbound(base(), VAULT);
     // Before the bind: no model on the guard, nothing bound.
     let c = p.gconfig();
     assert_eq!((c.install_sequence, c.active_version), (0, 0));
@@ -739,7 +781,7 @@ fn deployed_and_bound_the_guard_answers_as_the_governor() {
     }
     // A bind with no active model sends nothing (and a later first model
     // is the first install).
-    let mut empty = Pair::unbound(base_msg(), VAULT, None);
+    let mut empty = Pair::unbound(base_msg(), VAULT);
     let r = empty.bind().unwrap();
     assert_eq!(maybe_attr(&r, "guard_install"), None);
     assert_eq!(empty.gconfig().install_sequence, 0);
@@ -897,7 +939,7 @@ fn a_rollback_reactivates_the_guards_stored_copy_without_its_blob() {
 #[test]
 fn a_guard_bound_late_gets_an_older_version_at_its_first_rollback() {
     // Versions 1 and 2 on the governor before the bind; the bind sends 2.
-    let mut p = Pair::unbound(base(), VAULT, None);
+    let mut p = Pair::unbound(base(), VAULT);
     let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
     p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
     assert_eq!(p.s.config().active_version, 2);
