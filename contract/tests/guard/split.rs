@@ -1354,3 +1354,69 @@ fn a_paused_guard_stays_paused_through_an_install() {
     p.assert_mirrors();
     assert_eq!(p.gcheck(&["1", "1"]).model_version, 2);
 }
+
+// ------------------------------------------------------- an integrator
+
+#[test]
+fn the_example_vault_asks_the_split_guard_unchanged() {
+    use vigil_example_vault::contract as vault_contract;
+    use vigil_example_vault::msg::{ExecuteMsg as VaultExec, InstantiateMsg as VaultInit};
+    let mut p = Pair::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
+    let code = p.s.app.store_code(Box::new(ContractWrapper::new(
+        vault_contract::execute,
+        vault_contract::instantiate,
+        vault_contract::query,
+    )));
+    let funds = 50_000;
+    let vault =
+        p.s.app
+            .instantiate_contract(
+                code,
+                admin.clone(),
+                &VaultInit {
+                    guard: Some(p.guard.to_string()),
+                    denom: DENOM.to_string(),
+                    deny_out_of_envelope: false,
+                },
+                &cosmwasm_std::coins(funds, DENOM),
+                "vault",
+                None,
+            )
+            .unwrap();
+    let withdraw = |p: &mut Pair, features: &[&str]| {
+        p.s.app
+            .execute_contract(
+                alice.clone(),
+                vault.clone(),
+                &VaultExec::Withdraw {
+                    amount: cosmwasm_std::Uint128::new(100),
+                    features: strings(features),
+                },
+                &[],
+            )
+            .map(|_| ())
+            .map_err(|e| format!("{e:#}"))
+    };
+    // cut(7): x0 >= 7 flagged.
+    withdraw(&mut p, &["3", "1"]).unwrap();
+    let err = withdraw(&mut p, &["9", "-1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    // perfect() activated on the governor: the vault follows at once.
+    p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
+    withdraw(&mut p, &["9", "-1"]).unwrap();
+    let err = withdraw(&mut p, &["3", "1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    // The guard's pause (paused_check Error) stops withdrawals.
+    p.gexec(&admin, &GuardExecuteMsg::Pause {}).unwrap();
+    assert!(withdraw(&mut p, &["9", "-1"]).is_err());
+    p.gexec(&admin, &GuardExecuteMsg::Unpause {}).unwrap();
+    withdraw(&mut p, &["9", "-1"]).unwrap();
+    assert_eq!(p.s.balance(&vault), funds - 300);
+}
