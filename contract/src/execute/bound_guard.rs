@@ -3,14 +3,16 @@
 //! change of the active model, its threshold or the data envelope to the
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
-use cosmwasm_std::{Addr, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError};
+use cosmwasm_std::{
+    Addr, Deps, DepsMut, Empty, Env, MessageInfo, QuerierWrapper, Response, StdError, Storage,
+};
 use vigil_guard_api::guard_msg::{GuardConfigResponse, GuardQueryMsg};
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::{GuardContract, Settings};
 use vigil_inference_core::Model;
 
 use super::admin_call;
-use crate::error::ContractError;
+use crate::error::{invalid_model, ContractError};
 use crate::models::within_budgets;
 use crate::state::active::active_header;
 use crate::state::bound_guard::{mark_changed, take_changed, GUARD, GUARD_HAS, GUARD_SEQUENCE};
@@ -101,13 +103,45 @@ fn check_guard(
 /// at the reveal instead, as over the governor's own budgets. No guard: no
 /// check.
 pub fn fits_guard(deps: Deps, model: &Model<'_>) -> Result<(), ContractError> {
-    let Some(guard) = GUARD.may_load(deps.storage)? else {
+    let Some(c) = bound_config(deps.storage, &deps.querier)? else {
         return Ok(());
     };
-    let c: GuardConfigResponse = deps
-        .querier
-        .query_wasm_smart(&guard, &GuardQueryMsg::Config {})?;
     within_budgets(model, c.n_features, c.max_inference_ops, c.max_check_gas)
+}
+
+/// A rollback to a stored `version` (`blob`) that the bound guard does
+/// not hold must fit its budgets: its blob is sent and validated there
+/// (versions accepted under budgets since lowered, or before the bind,
+/// may not). Checked when the rollback is sent and again when it applies,
+/// where a refusal drops it: a queued change the guard refuses would
+/// otherwise revert `ApplyGovernance` and every later governance message.
+pub fn rollback_fits_guard(
+    storage: &dyn Storage,
+    querier: &QuerierWrapper,
+    version: u32,
+    blob: &[u8],
+) -> Result<(), ContractError> {
+    if GUARD_HAS.has(storage, version) {
+        return Ok(());
+    }
+    let Some(c) = bound_config(storage, querier)? else {
+        return Ok(());
+    };
+    let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
+    within_budgets(&model, c.n_features, c.max_inference_ops, c.max_check_gas)
+}
+
+/// The bound guard's `Config`, if a guard is bound.
+fn bound_config(
+    storage: &dyn Storage,
+    querier: &QuerierWrapper,
+) -> Result<Option<GuardConfigResponse>, ContractError> {
+    let Some(guard) = GUARD.may_load(storage)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        querier.query_wasm_smart(&guard, &GuardQueryMsg::Config {})?,
+    ))
 }
 
 /// At the end of a message: if it changed what `Check` reads and a guard

@@ -5,11 +5,14 @@
 //! change or rollback also waits while a proposal is open, and while any
 //! proposal committed before it was queued is undecided. See
 //! `vigil_guard_api::msg::GovernanceChange`.
-use cosmwasm_std::{to_json_vec, Api, DepsMut, Env, MessageInfo, Order, Response, Storage};
+use cosmwasm_std::{
+    to_json_vec, Api, DepsMut, Env, MessageInfo, Order, QuerierWrapper, Response, Storage,
+};
 use cw_storage_plus::Bound;
 use vigil_guard_api::msg::GovernanceChange;
 use vigil_guard_api::Settings;
 
+use super::bound_guard::rollback_fits_guard;
 use super::test_set::{self, SamplesPlan};
 use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
@@ -33,6 +36,7 @@ enum Plan {
 fn plan(
     storage: &dyn Storage,
     api: &dyn Api,
+    querier: &QuerierWrapper,
     config: &Config,
     change: &GovernanceChange,
 ) -> Result<Plan, ContractError> {
@@ -53,10 +57,12 @@ fn plan(
         GovernanceChange::RemoveTestSamples { ids } => {
             Plan::Samples(test_set::plan_remove(storage, &config.settings, ids)?)
         }
-        GovernanceChange::Rollback { version } => Plan::Rollback(
-            *version,
-            load_blob(storage, *version).ok_or(ContractError::NoSuchVersion(*version))?,
-        ),
+        GovernanceChange::Rollback { version } => {
+            let blob =
+                load_blob(storage, *version).ok_or(ContractError::NoSuchVersion(*version))?;
+            rollback_fits_guard(storage, querier, *version, &blob)?;
+            Plan::Rollback(*version, blob)
+        }
     })
 }
 
@@ -124,6 +130,7 @@ fn held_by(
 fn apply_due(
     storage: &mut dyn Storage,
     api: &dyn Api,
+    querier: &QuerierWrapper,
     height: u64,
 ) -> Result<(u32, Vec<(String, String)>), ContractError> {
     let (mut applied, mut dropped) = (0u32, Vec::new());
@@ -137,7 +144,7 @@ fn apply_due(
         }
         queued::remove(storage, id);
         let config = CONFIG.load(storage)?;
-        match plan(storage, api, &config, &change) {
+        match plan(storage, api, querier, &config, &change) {
             Ok(plan) => {
                 write(storage, config, plan)?;
                 applied += 1;
@@ -159,7 +166,7 @@ pub fn govern(
 ) -> Result<Response, ContractError> {
     let config = admin_call(deps.as_ref(), &info)?;
     let height = env.block.height;
-    let checked = plan(deps.storage, deps.api, &config, &change)?;
+    let checked = plan(deps.storage, deps.api, &deps.querier, &config, &change)?;
     let delay = config.settings.governance_delay;
     let after_proposal = NEXT_PROPOSAL.load(deps.storage)?;
     let response = Response::new().add_attribute("action", "governance");
@@ -186,7 +193,7 @@ pub fn govern(
             after_proposal,
         },
     );
-    let (applied, dropped) = apply_due(deps.storage, deps.api, height)?;
+    let (applied, dropped) = apply_due(deps.storage, deps.api, &deps.querier, height)?;
     Ok(response
         .add_attribute("governance_id", id.to_string())
         .add_attribute("apply_at", apply_at.to_string())
@@ -202,7 +209,7 @@ pub fn apply_governance(
 ) -> Result<Response, ContractError> {
     ensure_no_funds(&info)?;
     let height = env.block.height;
-    let (applied, dropped) = apply_due(deps.storage, deps.api, height)?;
+    let (applied, dropped) = apply_due(deps.storage, deps.api, &deps.querier, height)?;
     // Also the hidden batch, and the queue it may have held.
     let batch = super::batch::settle(deps.storage, height)?;
     let denom = CONFIG.load(deps.storage)?.settings.bond_denom;

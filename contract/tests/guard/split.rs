@@ -971,6 +971,91 @@ fn a_guard_bound_late_gets_an_older_version_at_its_first_rollback() {
     }
 }
 
+#[test]
+fn a_rollback_the_guard_would_refuse_never_blocks_the_governance_queue() {
+    // Version 2 (the MLP) was accepted under budgets since lowered; the
+    // guard, bound after, has the lowered ones and never received it.
+    let linear_ops = ops(&blob(&cut(12)));
+    let mlp_ops = ops(&blob(&mlp_perfect()));
+    let mut p = Pair::unbound(
+        InstantiateMsg {
+            governance_delay: GOV_DELAY,
+            ..base()
+        },
+        VAULT,
+    );
+    let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
+    p.s.propose(&alice, &blob(&mlp_perfect()), MIN_BOND)
+        .unwrap();
+    assert_eq!(p.s.config().active_version, 2);
+    for change in [
+        ExecuteMsg::UpdateConfig(ConfigUpdate {
+            max_inference_ops: Some(linear_ops),
+            ..ConfigUpdate::default()
+        }),
+        ExecuteMsg::Rollback { version: 1 },
+    ] {
+        p.s.exec(&admin, &change, &[]).unwrap();
+    }
+    p.s.advance(GOV_DELAY);
+    p.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[])
+        .unwrap();
+    assert_eq!(p.s.config().active_version, 1);
+    // Queued before the bind: a rollback to 2.
+    p.s.exec(&admin, &ExecuteMsg::Rollback { version: 2 }, &[])
+        .unwrap();
+    let (code, governor) = (p.guard_code, p.s.guard.clone());
+    let tight = Settings {
+        max_inference_ops: linear_ops,
+        ..base().settings()
+    };
+    p.guard = instantiate_guard(&mut p.s, code, &admin, &governor, tight);
+    let r = p.bind().unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 1)));
+    // Due: the guard would refuse version 2's blob. Applying it would
+    // revert ApplyGovernance, and every later governance message (each
+    // applies what is due first): dropped instead.
+    p.s.advance(GOV_DELAY);
+    let r =
+        p.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[])
+            .unwrap();
+    let want = ContractError::CostOverBudget {
+        bound: mlp_ops,
+        budget: linear_ops,
+    }
+    .to_string();
+    let dropped = maybe_attr(&r, "governance_dropped").expect("dropped");
+    assert!(dropped.contains(&want), "{dropped}");
+    assert_eq!(attr_of(&r, "applied"), "0");
+    assert_eq!(p.s.config().active_version, 1);
+    assert_eq!(p.gconfig().install_sequence, 1);
+    // Sent now: refused at once, with the guard's budget.
+    let r = p.s.exec(&admin, &ExecuteMsg::Rollback { version: 2 }, &[]);
+    assert_eq!(
+        contract_err(r),
+        ContractError::CostOverBudget {
+            bound: mlp_ops,
+            budget: linear_ops,
+        }
+    );
+    // The queue moves on.
+    p.s.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig(ConfigUpdate {
+            deny_threshold: Some(Some(dec("0.75"))),
+            ..ConfigUpdate::default()
+        }),
+        &[],
+    )
+    .unwrap();
+    p.s.advance(GOV_DELAY);
+    let r =
+        p.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[])
+            .unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 2)));
+    p.assert_mirrors();
+}
+
 // ------------------------------------------- test set and threshold changes
 
 #[test]
