@@ -4,7 +4,8 @@
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
 use cosmwasm_std::{
-    Addr, Deps, DepsMut, Empty, Env, MessageInfo, QuerierWrapper, Response, StdError, Storage,
+    Addr, Deps, DepsMut, Empty, Env, MessageInfo, Order, QuerierWrapper, Response, StdError,
+    Storage,
 };
 use vigil_guard_api::guard_msg::{GuardConfigResponse, GuardQueryMsg};
 use vigil_guard_api::install::InstallModel;
@@ -17,7 +18,7 @@ use crate::models::within_budgets;
 use crate::state::active::active_header;
 use crate::state::bound_guard::{mark_changed, take_changed, GUARD, GUARD_HAS, GUARD_SEQUENCE};
 use crate::state::envelope::load_envelope;
-use crate::state::load_blob;
+use crate::state::{load_blob, OPEN_PROPOSAL, QUEUE};
 
 /// `BindGuard` (admin, once): the guard this governor installs on, checked
 /// by [`check_guard`]. The active model, if any, is sent at once (by
@@ -31,6 +32,19 @@ pub fn bind(
     let config = admin_call(deps.as_ref(), &info)?;
     if let Some(bound) = GUARD.may_load(deps.storage)? {
         return Err(ContractError::GuardBound(bound.into_string()));
+    }
+    // A model revealed before the bind was checked against this contract's
+    // budgets only (a commitment's may exceed the guard's): none may be
+    // undecided. Committed ones are checked against the guard at reveal.
+    let revealed = match OPEN_PROPOSAL.may_load(deps.storage)? {
+        Some(id) => Some(id),
+        None => QUEUE
+            .keys(deps.storage, None, None, Order::Ascending)
+            .next()
+            .transpose()?,
+    };
+    if let Some(id) = revealed {
+        return Err(ContractError::ProposalInProgress { id });
     }
     let guard = deps.api.addr_validate(&guard)?;
     check_guard(deps.as_ref(), &env, &config.settings, &guard)?;

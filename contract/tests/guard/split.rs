@@ -517,6 +517,56 @@ fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
 }
 
 #[test]
+fn no_guard_is_bound_while_a_revealed_proposal_is_undecided() {
+    // Revealed before the bind, a model was checked against the
+    // governor's budgets only (those fixed at its commitment may exceed
+    // the guard's); pending, a refused install would hold it for good.
+    let mut p = Pair::unbound(
+        InstantiateMsg {
+            activation_delay: DELAY,
+            ..base()
+        },
+        VAULT,
+    );
+    let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
+    p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    let id = p.s.commit(&bob, &blob(&cut(9)), MIN_BOND, None).unwrap();
+    p.s.advance(1);
+    p.s.reveal(&bob, id, &blob(&cut(9))).unwrap();
+    assert_eq!(p.s.proposal(1).status, ProposalStatus::Pending);
+    assert_eq!(p.s.proposal(id).status, ProposalStatus::Queued);
+    assert_eq!(
+        contract_err(p.bind()),
+        ContractError::ProposalInProgress { id: 1 }
+    );
+    p.s.advance(DELAY);
+    p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
+    // The queued one is being evaluated now (against perfect(): worse,
+    // rejected at its last step).
+    assert_eq!(p.s.proposal(id).status, ProposalStatus::Evaluating);
+    assert_eq!(
+        contract_err(p.bind()),
+        ContractError::ProposalInProgress { id }
+    );
+    assert_eq!(p.s.config().guard, None);
+    while p.s.proposal(id).status == ProposalStatus::Evaluating {
+        p.s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(p.s.proposal(id).status, ProposalStatus::Rejected);
+    // Committed, not revealed: its reveal will be checked against the
+    // guard; no reason to wait.
+    p.s.commit(&alice, &blob(&cut(5)), MIN_BOND, None).unwrap();
+    let r = p.bind().unwrap();
+    assert_eq!(attr_of(&r, "guard_install"), "1");
+    p.assert_mirrors();
+}
+
+#[test]
 fn a_guard_another_governor_installed_on_is_not_bound() {
     // Governor A bound to its guard, which accepted A's install 1; A
     // hands the guard over to governor B (simulated: the governor has no
