@@ -58,10 +58,9 @@ pub fn bind(
 /// A guard can be bound only if it is a guard (answers the guard's
 /// `Config`), names this contract as its governor, has accepted no install
 /// yet, reads this contract's feature count, and has budgets no tighter
-/// than this contract's: else
-/// it would refuse installs, and a bound guard is bound for good (with no
-/// model active yet, nothing else would show it before the first
-/// activation).
+/// than this contract's: else it would refuse installs, and a bound guard
+/// is bound for good (with no model active yet, nothing else would show it
+/// before the first activation).
 fn check_guard(
     deps: Deps,
     env: &Env,
