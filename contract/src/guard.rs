@@ -33,7 +33,7 @@ pub fn instantiate(
     msg: GuardInstantiateMsg,
 ) -> Result<Response, ContractError> {
     ensure_no_funds(&info)?;
-    msg.settings.validate()?;
+    msg.validate()?;
     let admin = match &msg.admin {
         Some(a) => deps.api.addr_validate(a)?,
         None => info.sender,

@@ -26,6 +26,27 @@ pub struct GuardInstantiateMsg {
     pub settings: Settings,
 }
 
+impl GuardInstantiateMsg {
+    /// The settings the guard applies, checked (the governance settings in
+    /// `settings` are the governor's to check: a guard for a governor
+    /// migrated from 0.1, whose margins predate today's rules, is
+    /// instantiated with its settings as they are).
+    pub fn validate(&self) -> Result<(), crate::InvalidSetting> {
+        use crate::InvalidSetting;
+        let s = &self.settings;
+        if s.n_features == 0 {
+            return Err(InvalidSetting::NoFeatures);
+        }
+        if s.max_inference_ops == 0 {
+            return Err(InvalidSetting::ZeroBudget);
+        }
+        if s.max_check_gas == 0 {
+            return Err(InvalidSetting::ZeroCheckGas);
+        }
+        Ok(())
+    }
+}
+
 /// The guard's `Config` answer.
 #[cw_serde]
 pub struct GuardConfigResponse {

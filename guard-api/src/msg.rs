@@ -297,7 +297,9 @@ pub enum ExecuteMsg {
     /// be changed (`GuardBound`): redirecting installs would freeze the
     /// real guard on an old model. Refused (`GuardMismatch`) unless the
     /// address answers the guard's `Config` naming this contract as its
-    /// governor, with this contract's feature count and budgets no tighter.
+    /// governor, with no install accepted yet, this contract's feature
+    /// count and budgets no tighter; and (`ProposalInProgress`) while a
+    /// revealed proposal is undecided.
     BindGuard {
         /// The guard's address.
         guard: String,

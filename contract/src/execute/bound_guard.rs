@@ -3,20 +3,22 @@
 //! change of the active model, its threshold or the data envelope to the
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
-use cosmwasm_std::{Addr, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Storage};
+use cosmwasm_std::{
+    Addr, Deps, DepsMut, Empty, Env, MessageInfo, Order, Response, StdError, Storage,
+};
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::GuardContract;
 use vigil_inference_core::Model;
 
 use super::admin_call;
-use crate::error::ContractError;
+use crate::error::{invalid_model, ContractError};
 use crate::models::within_budgets;
 use crate::state::active::active_header;
 use crate::state::bound_guard::{
     mark_changed, take_changed, GuardCaps, GUARD, GUARD_CAPS, GUARD_HAS, GUARD_SEQUENCE,
 };
 use crate::state::envelope::load_envelope;
-use crate::state::load_blob;
+use crate::state::{load_blob, OPEN_PROPOSAL, QUEUE};
 
 /// `BindGuard` (admin, once): the guard this governor installs on, which
 /// must name this contract as its governor, have the same feature count,
@@ -32,6 +34,19 @@ pub fn bind(
     let config = admin_call(deps.as_ref(), &info)?;
     if let Some(bound) = GUARD.may_load(deps.storage)? {
         return Err(ContractError::GuardBound(bound.into_string()));
+    }
+    // A model revealed before the bind was checked against this contract's
+    // budgets only (a commitment's may exceed the guard's): none may be
+    // undecided. Committed ones are checked against the guard at reveal.
+    let revealed = match OPEN_PROPOSAL.may_load(deps.storage)? {
+        Some(id) => Some(id),
+        None => QUEUE
+            .keys(deps.storage, None, None, Order::Ascending)
+            .next()
+            .transpose()?,
+    };
+    if let Some(id) = revealed {
+        return Err(ContractError::ProposalInProgress { id });
     }
     let guard = deps.api.addr_validate(&guard)?;
     let mismatch = |reason: String| ContractError::GuardMismatch {
@@ -94,6 +109,32 @@ pub fn fits_guard(deps: Deps, model: &Model<'_>) -> Result<(), ContractError> {
     // The feature count is the governor's own (BindGuard checked it).
     within_budgets(
         model,
+        u16::try_from(model.n_features()).unwrap_or(u16::MAX),
+        caps.max_inference_ops,
+        caps.max_check_gas,
+    )
+}
+
+/// A rollback to a stored `version` (`blob`) that the bound guard does
+/// not hold must fit its budgets: its blob is sent and validated there
+/// (versions accepted under budgets since lowered, or before the bind,
+/// may not). Checked when the rollback is sent and again when it applies,
+/// where a refusal drops it: a queued change the guard refuses would
+/// otherwise revert `ApplyGovernance` and every later governance message.
+pub fn rollback_fits_guard(
+    storage: &dyn Storage,
+    version: u32,
+    blob: &[u8],
+) -> Result<(), ContractError> {
+    if GUARD_HAS.has(storage, version) {
+        return Ok(());
+    }
+    let Some(caps) = GUARD_CAPS.may_load(storage)? else {
+        return Ok(());
+    };
+    let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
+    within_budgets(
+        &model,
         u16::try_from(model.n_features()).unwrap_or(u16::MAX),
         caps.max_inference_ops,
         caps.max_check_gas,

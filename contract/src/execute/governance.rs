@@ -10,6 +10,7 @@ use cw_storage_plus::Bound;
 use vigil_guard_api::msg::GovernanceChange;
 use vigil_guard_api::Settings;
 
+use super::bound_guard::rollback_fits_guard;
 use super::test_set::{self, SamplesPlan};
 use super::{admin_call, ensure_no_funds};
 use crate::error::ContractError;
@@ -64,10 +65,12 @@ fn plan(
         GovernanceChange::RemoveTestSamples { ids } => {
             Plan::Samples(test_set::plan_remove(storage, &config.settings, ids)?)
         }
-        GovernanceChange::Rollback { version } => Plan::Rollback(
-            *version,
-            load_blob(storage, *version).ok_or(ContractError::NoSuchVersion(*version))?,
-        ),
+        GovernanceChange::Rollback { version } => {
+            let blob =
+                load_blob(storage, *version).ok_or(ContractError::NoSuchVersion(*version))?;
+            rollback_fits_guard(storage, *version, &blob)?;
+            Plan::Rollback(*version, blob)
+        }
     })
 }
 

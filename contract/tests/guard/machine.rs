@@ -14,7 +14,9 @@
 //! - the guard bound to it (the split, `docs/split.md`; its admin pauses
 //!   and unpauses it, the governor refuses to) holds the same active
 //!   version and, unpaused, answers the same `Check` as the governor's own,
-//!   in and out of the envelope, its install sequence never going back.
+//!   in and out of the envelope, its install sequence never going back;
+//!   nobody installs on it, hands it over or binds another guard in the
+//!   governor's place.
 //!
 //! `VIGIL_MACHINE_CASES` sets the number of sequences (default 10,000).
 use std::collections::BTreeMap;
@@ -32,6 +34,7 @@ use vigil_guard_api::commit::{chunk_hash, commitment};
 use vigil_guard_api::guard_msg::{
     GuardConfigResponse, GuardExecuteMsg, GuardInstantiateMsg, GuardQueryMsg,
 };
+use vigil_guard_api::install::InstallModel;
 
 use crate::common::*;
 
@@ -148,6 +151,13 @@ enum Op {
         who: u8,
         id: u8,
     },
+    /// Anyone (the admin included) at the guard: an install (re-activating
+    /// a version, or a new blob) in the next sequence, a governor
+    /// hand-over, or a second `BindGuard` on the governor. All refused.
+    GuardAttack {
+        who: u8,
+        kind: u8,
+    },
 }
 
 /// The curator's two chunks: an attack with the trigger and a normal row
@@ -197,6 +207,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => who.clone().prop_map(|who| Op::CommitBatch { who }),
         2 => (who.clone(), 0u8..3).prop_map(|(who, index)| Op::RevealChunk { who, index }),
         2 => (who.clone(), any::<u8>()).prop_map(|(who, id)| Op::Withdraw { who, id }),
+        1 => (who.clone(), 0u8..4).prop_map(|(who, kind)| Op::GuardAttack { who, kind }),
     ]
 }
 
@@ -624,6 +635,43 @@ impl Machine {
                         salt: SALT.to_vec().into(),
                     },
                 );
+            }
+            Op::GuardAttack { who, kind } => {
+                let sender = self.who(*who);
+                let install = |version: u32, blob: Option<Vec<u8>>| {
+                    GuardExecuteMsg::InstallModel(InstallModel {
+                        sequence: self.guard_sequence + 1,
+                        version,
+                        blob: blob.map(Into::into),
+                        threshold_bits: 0,
+                        envelope: None,
+                    })
+                };
+                let guard = self.guard.clone();
+                let r = match kind {
+                    0 => {
+                        let msg = install(self.active.max(2) - 1, None);
+                        self.s.app.execute_contract(sender, guard, &msg, &[])
+                    }
+                    1 => {
+                        let msg = install(self.latest + 1, Some(models()[4].clone()));
+                        self.s.app.execute_contract(sender, guard, &msg, &[])
+                    }
+                    2 => {
+                        let msg = GuardExecuteMsg::HandOverGovernor {
+                            governor: sender.to_string(),
+                        };
+                        self.s.app.execute_contract(sender, guard, &msg, &[])
+                    }
+                    _ => self.s.exec(
+                        &sender,
+                        &ExecuteMsg::BindGuard {
+                            guard: self.actors[2].to_string(),
+                        },
+                        &[],
+                    ),
+                };
+                assert!(r.is_err(), "{op:?} accepted");
             }
             Op::Withdraw { who, id } => {
                 // Half the time the proposer of a waiting proposal.

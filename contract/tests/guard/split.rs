@@ -135,12 +135,16 @@ struct Pair {
 }
 
 impl Pair {
-    /// Governor from `msg`, guard with `settings` (default: the same), not
-    /// bound.
-    fn unbound(msg: InstantiateMsg, vault: u128, settings: Option<Settings>) -> Pair {
+    /// Governor from `msg`, guard with the same settings, not bound.
+    fn unbound(msg: InstantiateMsg, vault: u128) -> Pair {
+        let settings = msg.settings();
+        Pair::unbound_with(msg, vault, settings)
+    }
+
+    /// Governor from `msg`, guard with `settings`, not bound.
+    fn unbound_with(msg: InstantiateMsg, vault: u128, settings: Settings) -> Pair {
         RECEIVED.with(|r| r.borrow_mut().clear());
         REFUSE.with(|r| r.set(false));
-        let settings = settings.unwrap_or_else(|| msg.settings());
         let mut s = Suite::new(msg, vault);
         let guard_code = s.app.store_code(guard_code());
         let (admin, governor) = (s.admin.clone(), s.guard.clone());
@@ -154,7 +158,7 @@ impl Pair {
 
     /// Governor and guard with the same settings, bound by the admin.
     fn new(msg: InstantiateMsg, vault: u128) -> Pair {
-        let mut p = Pair::unbound(msg, vault, None);
+        let mut p = Pair::unbound(msg, vault);
         p.bind().unwrap();
         p
     }
@@ -375,7 +379,7 @@ fn install_snapshot(p: &Pair) -> (GuardConfigResponse, Vec<CheckResponse>) {
 
 #[test]
 fn only_the_governors_admin_binds_a_guard_and_only_once() {
-    let mut p = Pair::unbound(base(), VAULT, None);
+    let mut p = Pair::unbound(base(), VAULT);
     let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
     // An attacker's guard naming the governor (its admin: the attacker).
     let code = p.guard_code;
@@ -455,7 +459,7 @@ fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
     // No active model: the bind sends nothing, so only a check at the bind
     // keeps a wrong address from being bound for good (a bound guard cannot
     // be changed, and every later install would be refused).
-    let mut p = Pair::unbound(base_msg(), VAULT, None);
+    let mut p = Pair::unbound(base_msg(), VAULT);
     let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
     let (code, governor) = (p.guard_code, p.s.guard.clone());
     let settings = base_msg().settings();
@@ -515,6 +519,99 @@ fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
     let r = p.s.propose(&alice, &blob(&cut(7)), MIN_BOND).unwrap();
     assert_eq!(guard_install_event(&r, &p.guard), Some((1, 1)));
     p.assert_mirrors();
+}
+
+#[test]
+fn no_guard_is_bound_while_a_revealed_proposal_is_undecided() {
+    // Revealed before the bind, a model was checked against the
+    // governor's budgets only (those fixed at its commitment may exceed
+    // the guard's); pending, a refused install would hold it for good.
+    let mut p = Pair::unbound(
+        InstantiateMsg {
+            activation_delay: DELAY,
+            ..base()
+        },
+        VAULT,
+    );
+    let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
+    p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    let id = p.s.commit(&bob, &blob(&cut(9)), MIN_BOND, None).unwrap();
+    p.s.advance(1);
+    p.s.reveal(&bob, id, &blob(&cut(9))).unwrap();
+    assert_eq!(p.s.proposal(1).status, ProposalStatus::Pending);
+    assert_eq!(p.s.proposal(id).status, ProposalStatus::Queued);
+    assert_eq!(
+        contract_err(p.bind()),
+        ContractError::ProposalInProgress { id: 1 }
+    );
+    p.s.advance(DELAY);
+    p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
+    // The queued one is being evaluated now (against perfect(): worse,
+    // rejected at its last step).
+    assert_eq!(p.s.proposal(id).status, ProposalStatus::Evaluating);
+    assert_eq!(
+        contract_err(p.bind()),
+        ContractError::ProposalInProgress { id }
+    );
+    assert_eq!(p.s.config().guard, None);
+    while p.s.proposal(id).status == ProposalStatus::Evaluating {
+        p.s.exec(
+            &bob,
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(p.s.proposal(id).status, ProposalStatus::Rejected);
+    // Committed, not revealed: its reveal will be checked against the
+    // guard; no reason to wait.
+    p.s.commit(&alice, &blob(&cut(5)), MIN_BOND, None).unwrap();
+    let r = p.bind().unwrap();
+    assert_eq!(attr_of(&r, "guard_install"), "1");
+    p.assert_mirrors();
+}
+
+#[test]
+fn a_guard_another_governor_installed_on_is_not_bound() {
+    // Governor A bound to its guard, which accepted A's install 1; A
+    // hands the guard over to governor B (simulated: the governor has no
+    // hand-over message yet). B counts its installs from 0 and knows none
+    // of the guard's versions: bound, its every install would be refused.
+    let mut p = Pair::new(base(), VAULT);
+    let (admin, a) = (p.s.admin.clone(), p.s.guard.clone());
+    let b =
+        p.s.app
+            .instantiate_contract(p.s.code_id, admin.clone(), &base_msg(), &[], "b", None)
+            .unwrap();
+    p.gexec(
+        &a,
+        &GuardExecuteMsg::HandOverGovernor {
+            governor: b.to_string(),
+        },
+    )
+    .unwrap();
+    assert_eq!(p.gconfig().governor, b.to_string());
+    let r = p.s.app.execute_contract(
+        admin.clone(),
+        b.clone(),
+        &ExecuteMsg::BindGuard {
+            guard: p.guard.to_string(),
+        },
+        &[],
+    );
+    match contract_err(r) {
+        ContractError::GuardMismatch { guard, reason } => {
+            assert_eq!(guard, p.guard.to_string());
+            assert!(reason.contains("1 install"), "{reason}");
+        }
+        e => panic!("{e:?}"),
+    }
+    let c: vigil_guard::msg::ConfigResponse =
+        p.s.app
+            .wrap()
+            .query_wasm_smart(&b, &QueryMsg::Config {})
+            .unwrap();
+    assert_eq!(c.guard, None);
 }
 
 #[test]
@@ -664,7 +761,7 @@ fn an_attackers_guard_naming_the_governor_receives_no_install() {
 
 #[test]
 fn deployed_and_bound_the_guard_answers_as_the_governor() {
-    let mut p = Pair::unbound(base(), VAULT, None);
+    let mut p = Pair::unbound(base(), VAULT);
     // Before the bind: no model on the guard, nothing bound.
     let c = p.gconfig();
     assert_eq!((c.install_sequence, c.active_version), (0, 0));
@@ -739,7 +836,7 @@ fn deployed_and_bound_the_guard_answers_as_the_governor() {
     }
     // A bind with no active model sends nothing (and a later first model
     // is the first install).
-    let mut empty = Pair::unbound(base_msg(), VAULT, None);
+    let mut empty = Pair::unbound(base_msg(), VAULT);
     let r = empty.bind().unwrap();
     assert_eq!(maybe_attr(&r, "guard_install"), None);
     assert_eq!(empty.gconfig().install_sequence, 0);
@@ -897,7 +994,7 @@ fn a_rollback_reactivates_the_guards_stored_copy_without_its_blob() {
 #[test]
 fn a_guard_bound_late_gets_an_older_version_at_its_first_rollback() {
     // Versions 1 and 2 on the governor before the bind; the bind sends 2.
-    let mut p = Pair::unbound(base(), VAULT, None);
+    let mut p = Pair::unbound(base(), VAULT);
     let (admin, alice) = (p.s.admin.clone(), p.s.alice.clone());
     p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
     assert_eq!(p.s.config().active_version, 2);
@@ -927,6 +1024,91 @@ fn a_guard_bound_late_gets_an_older_version_at_its_first_rollback() {
         assert_same_blob(&p, Some(v));
         assert_same_model(&p.gmodel(Some(v)), &p.s.model(Some(v)));
     }
+}
+
+#[test]
+fn a_rollback_the_guard_would_refuse_never_blocks_the_governance_queue() {
+    // Version 2 (the MLP) was accepted under budgets since lowered; the
+    // guard, bound after, has the lowered ones and never received it.
+    let linear_ops = ops(&blob(&cut(12)));
+    let mlp_ops = ops(&blob(&mlp_perfect()));
+    let mut p = Pair::unbound(
+        InstantiateMsg {
+            governance_delay: GOV_DELAY,
+            ..base()
+        },
+        VAULT,
+    );
+    let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
+    p.s.propose(&alice, &blob(&mlp_perfect()), MIN_BOND)
+        .unwrap();
+    assert_eq!(p.s.config().active_version, 2);
+    for change in [
+        ExecuteMsg::UpdateConfig(ConfigUpdate {
+            max_inference_ops: Some(linear_ops),
+            ..ConfigUpdate::default()
+        }),
+        ExecuteMsg::Rollback { version: 1 },
+    ] {
+        p.s.exec(&admin, &change, &[]).unwrap();
+    }
+    p.s.advance(GOV_DELAY);
+    p.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[])
+        .unwrap();
+    assert_eq!(p.s.config().active_version, 1);
+    // Queued before the bind: a rollback to 2.
+    p.s.exec(&admin, &ExecuteMsg::Rollback { version: 2 }, &[])
+        .unwrap();
+    let (code, governor) = (p.guard_code, p.s.guard.clone());
+    let tight = Settings {
+        max_inference_ops: linear_ops,
+        ..base().settings()
+    };
+    p.guard = instantiate_guard(&mut p.s, code, &admin, &governor, tight);
+    let r = p.bind().unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 1)));
+    // Due: the guard would refuse version 2's blob. Applying it would
+    // revert ApplyGovernance, and every later governance message (each
+    // applies what is due first): dropped instead.
+    p.s.advance(GOV_DELAY);
+    let r =
+        p.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[])
+            .unwrap();
+    let want = ContractError::CostOverBudget {
+        bound: mlp_ops,
+        budget: linear_ops,
+    }
+    .to_string();
+    let dropped = maybe_attr(&r, "governance_dropped").expect("dropped");
+    assert!(dropped.contains(&want), "{dropped}");
+    assert_eq!(attr_of(&r, "applied"), "0");
+    assert_eq!(p.s.config().active_version, 1);
+    assert_eq!(p.gconfig().install_sequence, 1);
+    // Sent now: refused at once, with the guard's budget.
+    let r = p.s.exec(&admin, &ExecuteMsg::Rollback { version: 2 }, &[]);
+    assert_eq!(
+        contract_err(r),
+        ContractError::CostOverBudget {
+            bound: mlp_ops,
+            budget: linear_ops,
+        }
+    );
+    // The queue moves on.
+    p.s.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig(ConfigUpdate {
+            deny_threshold: Some(Some(dec("0.75"))),
+            ..ConfigUpdate::default()
+        }),
+        &[],
+    )
+    .unwrap();
+    p.s.advance(GOV_DELAY);
+    let r =
+        p.s.exec(&bob, &ExecuteMsg::ApplyGovernance {}, &[])
+            .unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((1, 2)));
+    p.assert_mirrors();
 }
 
 // ------------------------------------------- test set and threshold changes
@@ -1196,13 +1378,13 @@ fn a_model_over_the_guards_budgets_is_refused_at_its_reveal() {
     ];
     for (msg, want) in cases {
         // The governor starts with looser budgets than its guard's.
-        let mut p = Pair::unbound(
+        let mut p = Pair::unbound_with(
             InstantiateMsg {
                 activation_delay: DELAY,
                 ..base()
             },
             VAULT,
-            Some(msg.settings()),
+            msg.settings(),
         );
         let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
         let mlp = blob(&mlp_perfect());
@@ -1364,4 +1546,116 @@ fn a_paused_guard_stays_paused_through_an_install() {
     p.gexec(&admin, &GuardExecuteMsg::Unpause {}).unwrap();
     p.assert_mirrors();
     assert_eq!(p.gcheck(&["1", "1"]).model_version, 2);
+}
+
+// ------------------------------------------------------- an integrator
+
+#[test]
+fn the_example_vault_asks_the_split_guard_unchanged() {
+    use vigil_example_vault::contract as vault_contract;
+    use vigil_example_vault::msg::{ExecuteMsg as VaultExec, InstantiateMsg as VaultInit};
+    let mut p = Pair::new(
+        InstantiateMsg {
+            initial_model: Some(blob(&cut(7)).into()),
+            ..base_msg()
+        },
+        VAULT,
+    );
+    let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
+    let code = p.s.app.store_code(Box::new(ContractWrapper::new(
+        vault_contract::execute,
+        vault_contract::instantiate,
+        vault_contract::query,
+    )));
+    let funds = 50_000;
+    let vault =
+        p.s.app
+            .instantiate_contract(
+                code,
+                admin.clone(),
+                &VaultInit {
+                    guard: Some(p.guard.to_string()),
+                    denom: DENOM.to_string(),
+                    deny_out_of_envelope: false,
+                },
+                &cosmwasm_std::coins(funds, DENOM),
+                "vault",
+                None,
+            )
+            .unwrap();
+    let withdraw = |p: &mut Pair, features: &[&str]| {
+        p.s.app
+            .execute_contract(
+                alice.clone(),
+                vault.clone(),
+                &VaultExec::Withdraw {
+                    amount: cosmwasm_std::Uint128::new(100),
+                    features: strings(features),
+                },
+                &[],
+            )
+            .map(|_| ())
+            .map_err(|e| format!("{e:#}"))
+    };
+    // cut(7): x0 >= 7 flagged.
+    withdraw(&mut p, &["3", "1"]).unwrap();
+    let err = withdraw(&mut p, &["9", "-1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    // perfect() activated on the governor: the vault follows at once.
+    p.s.propose(&bob, &blob(&perfect()), MIN_BOND).unwrap();
+    withdraw(&mut p, &["9", "-1"]).unwrap();
+    let err = withdraw(&mut p, &["3", "1"]).unwrap_err();
+    assert!(err.contains("withdrawal refused by the guard"), "{err}");
+    // The guard's pause (paused_check Error) stops withdrawals.
+    p.gexec(&admin, &GuardExecuteMsg::Pause {}).unwrap();
+    assert!(withdraw(&mut p, &["9", "-1"]).is_err());
+    p.gexec(&admin, &GuardExecuteMsg::Unpause {}).unwrap();
+    withdraw(&mut p, &["9", "-1"]).unwrap();
+    assert_eq!(p.s.balance(&vault), funds - 300);
+}
+
+#[test]
+fn a_guard_checks_only_the_settings_it_applies() {
+    let mut s = Suite::new(base(), VAULT);
+    let code = s.app.store_code(guard_code());
+    let (admin, governor) = (s.admin.clone(), s.guard.clone());
+    // Margins a governor migrated from 0.1 may hold (no gain above the
+    // tolerance): the governor's to judge by, not the guard's.
+    let mut settings = base().settings();
+    let lax = vigil_guard::msg::Margin {
+        min_gain: dec("0"),
+        tolerance: dec("0.05"),
+    };
+    settings.margins.accuracy = lax.clone();
+    assert!(settings.validate().is_err());
+    instantiate_guard(&mut s, code, &admin, &governor, settings.clone());
+    // What it applies must make sense: a zero budget is refused.
+    for zero in [
+        Settings {
+            max_check_gas: 0,
+            ..settings.clone()
+        },
+        Settings {
+            max_inference_ops: 0,
+            ..settings.clone()
+        },
+        Settings {
+            n_features: 0,
+            ..settings
+        },
+    ] {
+        let r = s.app.instantiate_contract(
+            code,
+            admin.clone(),
+            &GuardInstantiateMsg {
+                admin: None,
+                governor: governor.to_string(),
+                settings: zero,
+            },
+            &[],
+            "vigil-guard",
+            None,
+        );
+        assert!(r.is_err());
+    }
 }
