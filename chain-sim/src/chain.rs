@@ -410,7 +410,19 @@ pub struct Chain {
     height: u64,
     /// Bank balances: (address, denom) -> amount.
     balances: HashMap<(String, String), u128>,
+    /// Smart-query answers other contracts give during the next call:
+    /// (address, query JSON, answer JSON). See [`CONFIG_QUERY`].
+    answers: Vec<(String, Vec<u8>, Vec<u8>)>,
 }
+
+/// The one query a contract of this workspace sends another: the governor
+/// reads its guard's `Config` at `BindGuard`. The simulator answers it
+/// from the other contracts' state as it is before the call (computed
+/// then, for a `bind_guard` message only); the nested query's gas is not
+/// charged to the caller, as wasmd would (the localnet suite measures
+/// `BindGuard` on the node). Any other contract query fails as if the
+/// contract did not exist.
+pub const CONFIG_QUERY: &[u8] = br#"{"config":{}}"#;
 
 /// The capabilities a chain offers the guard: every CosmWasm chain offers
 /// `iterator`.
@@ -463,6 +475,7 @@ impl Chain {
             gas,
             height: 12_345,
             balances: HashMap::new(),
+            answers: Vec::new(),
         })
     }
 
@@ -723,10 +736,35 @@ impl Chain {
             .storage
             .take()
             .expect("storage present between calls");
+        let mut querier = MockQuerier::new(&[]);
+        let answers = std::mem::take(&mut self.answers);
+        if !answers.is_empty() {
+            querier.update_wasm(move |q| {
+                use cosmwasm_std::{Binary, ContractResult, SystemError, SystemResult, WasmQuery};
+                match q {
+                    WasmQuery::Smart { contract_addr, msg } => answers
+                        .iter()
+                        .find(|(a, m, _)| a == contract_addr && m.as_slice() == msg.as_slice())
+                        .map_or_else(
+                            || {
+                                SystemResult::Err(SystemError::NoSuchContract {
+                                    addr: contract_addr.clone(),
+                                })
+                            },
+                            |(_, _, answer)| {
+                                SystemResult::Ok(ContractResult::Ok(Binary::new(answer.clone())))
+                            },
+                        ),
+                    _ => SystemResult::Err(SystemError::UnsupportedRequest {
+                        kind: "wasm query other than smart".into(),
+                    }),
+                }
+            });
+        }
         let backend = Backend {
             api: self.api,
             storage,
-            querier: MockQuerier::new(&[]),
+            querier,
         };
         let mut instance = match self.cache.get_instance(
             &checksum,
@@ -820,6 +858,9 @@ impl Chain {
         }
         let env = self.env(id);
         let info = Chain::info(sender, funds);
+        if entry == Entry::Execute && msg.starts_with(br#"{"bind_guard""#) {
+            self.answers = self.config_answers(id);
+        }
         let (raw, mut gas) = self.call(id, limit, |instance| match entry {
             Entry::Instantiate => call_instantiate_raw(instance, &env, &info, msg),
             Entry::Execute => call_execute_raw(instance, &env, &info, msg),
@@ -839,6 +880,34 @@ impl Chain {
             }
         }
         (Ok(response), gas)
+    }
+
+    /// Every contract's answer to [`CONFIG_QUERY`] but `id`'s (those that
+    /// answer), for a call of `id` that may ask.
+    fn config_answers(&mut self, id: ContractId) -> Vec<(String, Vec<u8>, Vec<u8>)> {
+        let mut answers = Vec::new();
+        for k in 0..self.contracts.len() {
+            let other = ContractId(k);
+            if other == id {
+                continue;
+            }
+            let env = self.env(other);
+            let (raw, _) = self.call(other, self.gas.query_limit, |instance| {
+                instance.set_storage_readonly(true);
+                call_query_raw(instance, &env, CONFIG_QUERY)
+            });
+            let answer = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
+                let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .map_err(|e| e.to_string())
+            });
+            if let Ok(answer) = answer {
+                let address = self.at(other).address.clone();
+                answers.push((address, CONFIG_QUERY.to_vec(), answer));
+            }
+        }
+        answers
     }
 
     /// One message of `from`'s response: a `BankMsg::Send` moves coins in

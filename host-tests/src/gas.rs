@@ -703,22 +703,7 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
             ..instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch)
         },
     )?;
-    // Classes interleaved, so the class-balance rule (at most 10 of one
-    // class per sample of the other) holds at every step of the loading.
-    let (mut pos, mut neg): (Vec<_>, Vec<_>) = data.iter().zip(&labels).partition(|(_, &l)| l);
-    pos.reverse();
-    neg.reverse();
-    let mut samples: Vec<TestSample> = Vec::with_capacity(data.len());
-    while let Some((features, &label)) = if samples.len().is_multiple_of(2) {
-        pos.pop().or_else(|| neg.pop())
-    } else {
-        neg.pop().or_else(|| pos.pop())
-    } {
-        samples.push(TestSample {
-            features: features.clone(),
-            label,
-        });
-    }
+    let samples = interleaved(&data, &labels);
     let mut loading = Vec::new();
     for chunk in samples.chunks(250) {
         let outcome = chain.execute(
@@ -761,6 +746,226 @@ pub fn poim_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Round,
         score: score.gas,
         check: check.gas,
     })
+}
+
+/// Rows of the curator's hidden batch in [`curated_round`] (revealed in two
+/// chunks), held back from the public test set.
+pub const HIDDEN_ROWS: usize = 250;
+
+/// A Proof-of-Improvement round with the curator's hidden batch, every
+/// call measured: the curator commits the batch before the proposal, the
+/// proposal's reveal waits (queued) for it, the curator's last chunk merges
+/// it into the test set, the evaluation runs on public set plus batch, and
+/// the accepted model is activated (the guard's install in [`Gas::sub`]).
+#[derive(Clone, Debug)]
+pub struct CuratedRound {
+    /// Rows of the public test set before the batch joins.
+    pub public_rows: usize,
+    /// `CommitBatch` (one hash per chunk).
+    pub commit_batch: Gas,
+    /// The proposer's `CommitProposal`.
+    pub commit: Gas,
+    /// Its `RevealProposal`, queued behind the batch.
+    pub reveal: Gas,
+    /// `RevealBatch`, one per chunk; the last merges the batch into the
+    /// test set (the data envelope moves: the guard's install in
+    /// [`Gas::sub`]) and starts the queued proposal.
+    pub reveal_batch: Vec<Gas>,
+    /// `ContinueEvaluation` until the decision.
+    pub steps: Vec<Gas>,
+    /// The decision (`pending`, then activated).
+    pub status: String,
+    /// `Activate`.
+    pub activate: Gas,
+}
+
+impl CuratedRound {
+    /// Every call's SDK gas, summed (the guard's installs included).
+    pub fn total(&self) -> u64 {
+        [
+            &self.commit_batch,
+            &self.commit,
+            &self.reveal,
+            &self.activate,
+        ]
+        .into_iter()
+        .chain(&self.reveal_batch)
+        .chain(&self.steps)
+        .map(Gas::total)
+        .sum()
+    }
+}
+
+/// Runs a [`CuratedRound`] on `n_rows` generated rows labelled by
+/// [`teacher`] (the last [`HIDDEN_ROWS`] of them the curator's batch),
+/// evaluating `batch` rows per transaction.
+pub fn curated_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<CuratedRound, String> {
+    let (incumbent, options) = eth_fraud_mlp(1);
+    let n = incumbent.features.len();
+    let data = rows_for(&incumbent, n_rows, 0x7e57);
+    let (teacher_blob, labels) = teacher(&data)?;
+    let admin = chain.addr("admin");
+    let curator = chain.addr("curator");
+    let proposer = chain.addr("proposer");
+    deploy(
+        chain,
+        &InstantiateMsg {
+            activation_delay: ACTIVATION_DELAY,
+            curator: Some(curator.clone()),
+            ..instantiate_msg(n, Some(&models::blob(&incumbent, &options)), batch)
+        },
+    )?;
+    let samples = interleaved(&data, &labels);
+    let (public, hidden) = samples.split_at(samples.len().saturating_sub(HIDDEN_ROWS));
+    for chunk in public.chunks(250) {
+        let outcome = chain.execute(
+            &admin,
+            &[],
+            &ExecuteMsg::AddTestSamples {
+                samples: chunk.to_vec(),
+            },
+            TX_LIMIT,
+        );
+        outcome
+            .result
+            .map_err(|e| format!("add_test_samples: {e}"))?;
+    }
+    let chunks: Vec<Vec<TestSample>> = hidden
+        .chunks(HIDDEN_ROWS.div_ceil(2))
+        .map(<[TestSample]>::to_vec)
+        .collect();
+    let batch_salt = [9u8; vigil_guard_api::commit::SALT_BYTES];
+    let commit_batch = chain.execute(
+        &curator,
+        &[],
+        &ExecuteMsg::CommitBatch {
+            chunks: chunks
+                .iter()
+                .map(|c| {
+                    vigil_guard_api::commit::chunk_hash(c, &batch_salt)
+                        .to_vec()
+                        .into()
+                })
+                .collect(),
+        },
+        TX_LIMIT,
+    );
+    commit_batch
+        .result
+        .as_ref()
+        .map_err(|e| format!("commit_batch: {e}"))?;
+    // The proposal, committed after the batch: its reveal is queued.
+    chain.mint(&proposer, DENOM, MIN_BOND);
+    let salt = [7u8; vigil_guard_api::commit::SALT_BYTES];
+    let c = vigil_guard_api::commit::commitment(&teacher_blob, &proposer, &salt);
+    let commit = chain.execute(
+        &proposer,
+        &[(DENOM, MIN_BOND)],
+        &ExecuteMsg::CommitProposal {
+            commitment: c.to_vec().into(),
+            limits: None,
+        },
+        TX_LIMIT,
+    );
+    let id: u64 = commit
+        .attribute("proposal_id")
+        .and_then(|id| id.parse().ok())
+        .ok_or("commit_proposal: no proposal_id")?;
+    chain.advance(vigil_guard_api::settings::DEFAULT_REVEAL_DELAY - 1);
+    let reveal = chain.execute(
+        &proposer,
+        &[],
+        &ExecuteMsg::RevealProposal {
+            proposal_id: id,
+            model: teacher_blob.clone().into(),
+            salt: salt.to_vec().into(),
+        },
+        TX_LIMIT,
+    );
+    reveal
+        .result
+        .as_ref()
+        .map_err(|e| format!("reveal_proposal: {e}"))?;
+    if reveal.attribute("status").as_deref() != Some("queued") {
+        return Err(format!(
+            "reveal_proposal: {:?}, not queued behind the batch",
+            reveal.attribute("status")
+        ));
+    }
+    let mut reveal_batch = Vec::new();
+    for (index, samples) in chunks.iter().enumerate() {
+        let outcome = chain.execute(
+            &curator,
+            &[],
+            &ExecuteMsg::RevealBatch {
+                index: u32::try_from(index).map_err(|e| e.to_string())?,
+                samples: samples.clone(),
+                salt: batch_salt.to_vec().into(),
+            },
+            TX_LIMIT,
+        );
+        outcome
+            .result
+            .as_ref()
+            .map_err(|e| format!("reveal_batch {index}: {e}"))?;
+        reveal_batch.push(outcome.gas);
+    }
+    let mut steps = Vec::new();
+    let mut status = Some("evaluating".to_string());
+    while status.as_deref() == Some("evaluating") {
+        let outcome = chain.execute(
+            &admin,
+            &[],
+            &ExecuteMsg::ContinueEvaluation { proposal_id: id },
+            TX_LIMIT,
+        );
+        status = outcome.attribute("status");
+        outcome
+            .result
+            .as_ref()
+            .map_err(|e| format!("continue_evaluation: {e}"))?;
+        steps.push(outcome.gas);
+        if steps.len() > n_rows + 2 {
+            return Err("evaluation does not finish".into());
+        }
+    }
+    chain.advance(ACTIVATION_DELAY.saturating_sub(1));
+    let activate = chain.execute(&admin, &[], &ExecuteMsg::Activate {}, TX_LIMIT);
+    activate
+        .result
+        .as_ref()
+        .map_err(|e| format!("activate: {e}"))?;
+    Ok(CuratedRound {
+        public_rows: public.len(),
+        commit_batch: commit_batch.gas,
+        commit: commit.gas,
+        reveal: reveal.gas,
+        reveal_batch,
+        steps,
+        status: status.unwrap_or_else(|| "unknown".into()),
+        activate: activate.gas,
+    })
+}
+
+/// `data` labelled by `labels` as test samples, the classes interleaved so
+/// the class-balance rule (at most 10 of one class per sample of the other)
+/// holds at every step of a loading.
+fn interleaved(data: &[Vec<String>], labels: &[bool]) -> Vec<TestSample> {
+    let (mut pos, mut neg): (Vec<_>, Vec<_>) = data.iter().zip(labels).partition(|(_, &l)| l);
+    pos.reverse();
+    neg.reverse();
+    let mut samples: Vec<TestSample> = Vec::with_capacity(data.len());
+    while let Some((features, &label)) = if samples.len().is_multiple_of(2) {
+        pos.pop().or_else(|| neg.pop())
+    } else {
+        neg.pop().or_else(|| pos.pop())
+    } {
+        samples.push(TestSample {
+            features: features.clone(),
+            label,
+        });
+    }
+    samples
 }
 
 /// A guarded inference (the eth-fraud-shaped MLP or GBDT) against its floor.

@@ -252,6 +252,38 @@ fn evaluating_a_candidate_on_1857_rows_fits_one_transaction() {
     assert_eq!(round.deployment.bind.sub.calls, 1);
 }
 
+#[test]
+fn a_round_with_the_curators_hidden_batch_fits_the_transaction_budget() {
+    let mut chain = chain("curated");
+    let round = gas::curated_round(&mut chain, 1_857, 1_857).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!("{round:?}");
+    // Judged on the public rows plus the batch, accepted, then activated.
+    assert_eq!(round.public_rows, 1_857 - gas::HIDDEN_ROWS);
+    assert_eq!(round.status, "pending");
+    assert_eq!(round.reveal_batch.len(), 2);
+    assert_eq!(round.steps.len(), 1, "eval_batch 1,857 decides in one step");
+    assert_eq!(
+        round.steps[0].kv.steps, 1_857,
+        "the batch's rows are judged too"
+    );
+    // The merge moves the data envelope: the guard is told in that
+    // transaction; the activation installs the model.
+    assert_eq!(round.reveal_batch[1].sub.calls, 1);
+    assert_eq!(round.activate.sub.calls, 1);
+    for g in [
+        &round.commit_batch,
+        &round.commit,
+        &round.reveal,
+        &round.activate,
+    ]
+    .into_iter()
+    .chain(&round.reveal_batch)
+    .chain(&round.steps)
+    {
+        assert!(g.total() < 30_000_000, "{g:?}");
+    }
+}
+
 /// The core's `Cost::cosmwasm_units` in SDK gas (`WasmdGas`) is an upper
 /// bound on what cosmwasm-vm charges for the core's parse and inference:
 /// the core priced as cosmwasm-vm

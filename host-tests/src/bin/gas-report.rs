@@ -19,6 +19,8 @@
 //! with wasmd's gas (`vigil_chain_sim`).
 //! Gas counts are deterministic: the same tree gives the same report.
 //! Progress goes to stderr, the report to stdout.
+// The report's JSON is one `json!` literal, deeper than the default limit.
+#![recursion_limit = "256"]
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -506,6 +508,70 @@ fn run() -> Result<(), String> {
         );
     }
 
+    // --- PoIm round with the curator's hidden batch -------------------------
+    step(&format!(
+        "Proof-of-Improvement round with a hidden batch of {} rows",
+        gas::HIDDEN_ROWS
+    ));
+    let curated = gas::curated_round(&mut chain, EVAL_ROWS, EVAL_ROWS as u32)?;
+    let _ = writeln!(
+        w,
+        "## A round with the curator's hidden batch\n\n\
+         The same {EVAL_ROWS} rows, the last {} held back as the curator's batch (two \
+         chunks): the curator commits it, the proposal committed after it waits (queued) \
+         until the last chunk's reveal merges it into the test set, then is evaluated on \
+         all {EVAL_ROWS} rows and activated after its delay.\n",
+        gas::HIDDEN_ROWS
+    );
+    let _ = writeln!(w, "| call | lookup | setup | storage | compute | SDK gas |");
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|");
+    let mut curated_rows: Vec<(String, &Gas)> = vec![
+        (
+            "CommitBatch (the curator: one hash per chunk)".into(),
+            &curated.commit_batch,
+        ),
+        ("CommitProposal".into(), &curated.commit),
+        (
+            "RevealProposal (queued behind the batch)".into(),
+            &curated.reveal,
+        ),
+    ];
+    for (i, g) in curated.reveal_batch.iter().enumerate() {
+        let last = i + 1 == curated.reveal_batch.len();
+        curated_rows.push((
+            format!(
+                "RevealBatch, chunk {i}{}",
+                if last {
+                    " (merges the batch; the envelope moves: the guard's install included)"
+                } else {
+                    ""
+                }
+            ),
+            g,
+        ));
+    }
+    for (i, g) in curated.steps.iter().enumerate() {
+        curated_rows.push((
+            format!("ContinueEvaluation {} ({} rows)", i + 1, EVAL_ROWS),
+            g,
+        ));
+    }
+    curated_rows.push((
+        "Activate (the guard's install included)".into(),
+        &curated.activate,
+    ));
+    for (name, g) in &curated_rows {
+        let _ = writeln!(w, "| {name} | {} |", round_row(g));
+    }
+    let _ = writeln!(
+        w,
+        "
+Public rows before the batch: {}; decision: {}; the round in all: {} SDK gas.\n",
+        curated.public_rows,
+        curated.status,
+        curated.total()
+    );
+
     // --- Chart ---------------------------------------------------------------
     chart(&args.svg, &points)?;
     let _ = writeln!(w, "Chart: `{}`.", args.svg.display());
@@ -513,6 +579,15 @@ fn run() -> Result<(), String> {
 
     // --- JSON -----------------------------------------------------------------
     if let Some(path) = &args.json {
+        let curated_json = json!({
+            "hidden_rows": gas::HIDDEN_ROWS,
+            "commit_batch_sdk_gas": curated.commit_batch.total(),
+            "reveal_batch_sdk_gas": curated.reveal_batch.iter().map(Gas::total).collect::<Vec<_>>(),
+            "evaluation_sdk_gas": curated.steps.iter().map(Gas::total).collect::<Vec<_>>(),
+            "activate_sdk_gas": curated.activate.total(),
+            "total_sdk_gas": curated.total(),
+            "status": curated.status,
+        });
         let value = json!({
             "ops_per_mac": ops_per_mac,
             "ops_per_mac_i16": ops_per_mac_i16_max,
@@ -536,6 +611,7 @@ fn run() -> Result<(), String> {
             "calls": rows_table.iter().map(|(name, _, total)| json!({
                 "call": name, "sdk_gas": total,
             })).collect::<Vec<_>>(),
+            "curated_round": curated_json,
             "bind_guard_sdk_gas": round.deployment.bind.total(),
             "bind_guard_install_sdk_gas": round.deployment.bind.sub.total(),
             "activate_sdk_gas": round.activate.total(),
