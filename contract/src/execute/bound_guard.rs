@@ -4,7 +4,7 @@
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
 use cosmwasm_std::{
-    Addr, Deps, DepsMut, Empty, Env, MessageInfo, Order, Response, StdError, Storage,
+    Addr, Deps, DepsMut, Empty, Env, MessageInfo, Order, Response, StdError, StdResult, Storage,
 };
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::GuardContract;
@@ -18,7 +18,7 @@ use crate::state::bound_guard::{
     mark_changed, take_changed, GuardCaps, GUARD, GUARD_CAPS, GUARD_HAS, GUARD_SEQUENCE,
 };
 use crate::state::envelope::load_envelope;
-use crate::state::{load_blob, OPEN_PROPOSAL, QUEUE};
+use crate::state::{load_blob, OPEN_PROPOSAL, PROPOSALS, QUEUE};
 
 /// `BindGuard` (admin, once): the guard this governor installs on, which
 /// must name this contract as its governor, have the same feature count,
@@ -34,19 +34,6 @@ pub fn bind(
     let config = admin_call(deps.as_ref(), &info)?;
     if let Some(bound) = GUARD.may_load(deps.storage)? {
         return Err(ContractError::GuardBound(bound.into_string()));
-    }
-    // A model revealed before the bind was checked against this contract's
-    // budgets only (a commitment's may exceed the guard's): none may be
-    // undecided. Committed ones are checked against the guard at reveal.
-    let revealed = match OPEN_PROPOSAL.may_load(deps.storage)? {
-        Some(id) => Some(id),
-        None => QUEUE
-            .keys(deps.storage, None, None, Order::Ascending)
-            .next()
-            .transpose()?,
-    };
-    if let Some(id) = revealed {
-        return Err(ContractError::ProposalInProgress { id });
     }
     let guard = deps.api.addr_validate(&guard)?;
     let mismatch = |reason: String| ContractError::GuardMismatch {
@@ -77,6 +64,20 @@ pub fn bind(
     };
     if let Some(reason) = caps.exceeded_by(&config.settings) {
         return Err(mismatch(reason));
+    }
+    // A model revealed before the bind was checked against the budgets of
+    // its commitment, which may exceed the guard's: while one such is
+    // undecided (open or queued), the bind waits.
+    let undecided = OPEN_PROPOSAL.may_load(deps.storage)?.into_iter().chain(
+        QUEUE
+            .keys(deps.storage, None, None, Order::Ascending)
+            .collect::<StdResult<Vec<u64>>>()?,
+    );
+    for id in undecided {
+        let p = PROPOSALS.load(deps.storage, id)?;
+        if p.max_inference_ops > caps.max_inference_ops || p.max_check_gas > caps.max_check_gas {
+            return Err(ContractError::ProposalInProgress { id });
+        }
     }
     GUARD_CAPS.save(deps.storage, &caps)?;
     GUARD.save(deps.storage, &guard)?;

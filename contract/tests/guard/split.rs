@@ -523,21 +523,35 @@ fn a_bind_to_anything_but_a_guard_of_this_governor_is_refused() {
 
 #[test]
 fn no_guard_is_bound_while_a_revealed_proposal_is_undecided() {
-    // Revealed before the bind, a model was checked against the
-    // governor's budgets only (those fixed at its commitment may exceed
-    // the guard's); pending, a refused install would hold it for good.
-    let mut p = Pair::unbound(
-        InstantiateMsg {
-            activation_delay: DELAY,
-            ..base()
-        },
-        VAULT,
-    );
-    let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
+    // Revealed before the bind, a model was checked against the budgets
+    // fixed at its commitment, which may exceed the guard's; pending, a
+    // refused install would hold it for good. The guard here allows one
+    // gas less than those budgets.
+    let msg = InstantiateMsg {
+        activation_delay: DELAY,
+        ..base()
+    };
+    let tight = Settings {
+        max_check_gas: msg.max_check_gas - 1,
+        ..msg.settings()
+    };
+    let mut p = Pair::unbound_with(msg, VAULT, tight.clone());
+    let (admin, alice, bob) = (p.s.admin.clone(), p.s.alice.clone(), p.s.bob.clone());
     p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
     let id = p.s.commit(&bob, &blob(&cut(9)), MIN_BOND, None).unwrap();
     p.s.advance(1);
     p.s.reveal(&bob, id, &blob(&cut(9))).unwrap();
+    // The governor's own budget comes down to the guard's (the
+    // proposals keep theirs).
+    p.s.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig(ConfigUpdate {
+            max_check_gas: Some(tight.max_check_gas),
+            ..ConfigUpdate::default()
+        }),
+        &[],
+    )
+    .unwrap();
     assert_eq!(p.s.proposal(1).status, ProposalStatus::Pending);
     assert_eq!(p.s.proposal(id).status, ProposalStatus::Queued);
     assert_eq!(
@@ -1658,4 +1672,27 @@ fn a_guard_checks_only_the_settings_it_applies() {
         );
         assert!(r.is_err());
     }
+}
+
+#[test]
+fn a_guard_allowing_the_commitments_budgets_binds_while_a_model_is_pending() {
+    let mut p = Pair::unbound(
+        InstantiateMsg {
+            activation_delay: DELAY,
+            ..base()
+        },
+        VAULT,
+    );
+    let (alice, bob) = (p.s.alice.clone(), p.s.bob.clone());
+    p.s.propose(&alice, &blob(&perfect()), MIN_BOND).unwrap();
+    assert_eq!(p.s.proposal(1).status, ProposalStatus::Pending);
+    // Its budgets are the guard's: the pending model fits; the bind
+    // installs the incumbent, the activation the new model.
+    p.bind().unwrap();
+    assert_eq!(p.gconfig().active_version, 1);
+    p.s.advance(DELAY);
+    let r = p.s.exec(&bob, &ExecuteMsg::Activate {}, &[]).unwrap();
+    assert_eq!(guard_install_event(&r, &p.guard), Some((2, 2)));
+    p.assert_mirrors();
+    p.s.assert_conserved();
 }
