@@ -461,10 +461,12 @@ pub fn decimal(flag: &str, s: &str) -> Result<Decimal> {
     Decimal::from_str(s).with_context(|| format!("{flag}: not a decimal: {s:?}"))
 }
 
-/// The `--max-class-ratio` flag: a decimal >= 1, as the contract requires.
+/// The `--max-class-ratio` flag: a decimal the contract accepts as a
+/// ratio (`class_balance::valid_ratio`, the rule `Settings::validate`
+/// applies).
 pub fn class_ratio(s: &str) -> Result<Decimal> {
     let r = decimal("--max-class-ratio", s)?;
-    if r < Decimal::one() {
+    if !class_balance::valid_ratio(r) {
         bail!(InvalidFlag::new(
             "--max-class-ratio",
             ">= 1 (the largest majority:minority ratio of the test set)",

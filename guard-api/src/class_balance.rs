@@ -4,6 +4,12 @@
 //! orders samples by it.
 use cosmwasm_std::Decimal;
 
+/// Whether `ratio` can be a `max_class_ratio`: at least one (a smaller
+/// one would refuse every sample once the first is in).
+pub fn valid_ratio(ratio: Decimal) -> bool {
+    ratio >= Decimal::one()
+}
+
 /// Whether `major > ratio × max(minor, 1)` (a limit beyond `Decimal::MAX`
 /// bounds nothing).
 pub fn beyond(ratio: Decimal, major: u32, minor: u32) -> bool {
@@ -39,6 +45,7 @@ mod tests {
         assert!(!admits(two, 0, 3, false));
         assert!(admits(two, 4, 2, true));
         assert!(!admits(two, 5, 2, true));
+        assert!(valid_ratio(Decimal::one()) && !valid_ratio(Decimal::percent(99)));
         // A limit past Decimal::MAX bounds nothing.
         assert!(admits(Decimal::MAX, u32::MAX, 2, true));
     }

@@ -221,7 +221,7 @@ impl Settings {
             return Err(InvalidSetting::ZeroBatch);
         }
         self.margins.validate()?;
-        if self.max_class_ratio < Decimal::one() {
+        if !crate::class_balance::valid_ratio(self.max_class_ratio) {
             return Err(InvalidSetting::ClassRatioBelowOne);
         }
         if self.deny_threshold.is_some_and(|t| t > Decimal::one()) {
