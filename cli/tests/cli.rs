@@ -399,6 +399,23 @@ fn guard_messages_follow_the_deploy_order() {
     )
     .unwrap();
 
+    // The governor reads the guard's Config at BindGuard: its querier
+    // answers with the guard's own answer.
+    let answer = vigil_guard::guard::query(
+        grd.as_ref(),
+        genv.clone(),
+        vigil_guard_api::guard_msg::GuardQueryMsg::Config {},
+    )
+    .unwrap();
+    let guard_addr = guard.to_string();
+    gov.querier.update_wasm(move |q| match q {
+        cosmwasm_std::WasmQuery::Smart { contract_addr, .. } if *contract_addr == guard_addr => {
+            cosmwasm_std::SystemResult::Ok(cosmwasm_std::ContractResult::Ok(answer.clone()))
+        }
+        _ => cosmwasm_std::SystemResult::Err(cosmwasm_std::SystemError::NoSuchContract {
+            addr: format!("{q:?}"),
+        }),
+    });
     // BindGuard from the governor's admin: its message to the guard, which
     // the guard accepts from the governor.
     let bind: ExecuteMsg =
