@@ -882,6 +882,28 @@ impl Chain {
         (Ok(response), gas)
     }
 
+    /// A smart query of `id` (`msg`, JSON) within `limit`: the answer's
+    /// bytes (the contract's `Binary`, decoded) and the call's gas.
+    fn smart_query(
+        &mut self,
+        id: ContractId,
+        limit: u64,
+        msg: &[u8],
+    ) -> (Result<Vec<u8>, String>, Gas) {
+        let env = self.env(id);
+        let (raw, gas) = self.call(id, limit, |instance| {
+            instance.set_storage_readonly(true);
+            call_query_raw(instance, &env, msg)
+        });
+        let answer = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
+            let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| format!("query answer is not base64: {e}"))
+        });
+        (answer, gas)
+    }
+
     /// Every contract's answer to [`CONFIG_QUERY`] but `id`'s (those that
     /// answer), for a call of `id` that may ask.
     fn config_answers(&mut self, id: ContractId) -> Vec<(String, Vec<u8>, Vec<u8>)> {
@@ -891,17 +913,7 @@ impl Chain {
             if other == id {
                 continue;
             }
-            let env = self.env(other);
-            let (raw, _) = self.call(other, self.gas.query_limit, |instance| {
-                instance.set_storage_readonly(true);
-                call_query_raw(instance, &env, CONFIG_QUERY)
-            });
-            let answer = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
-                let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map_err(|e| e.to_string())
-            });
+            let (answer, _) = self.smart_query(other, self.gas.query_limit, CONFIG_QUERY);
             if let Ok(answer) = answer {
                 let address = self.at(other).address.clone();
                 answers.push((address, CONFIG_QUERY.to_vec(), answer));
@@ -1051,17 +1063,9 @@ impl Chain {
             Ok(msg) => msg,
             Err(error) => return unsent(error),
         };
-        let env = self.env(id);
-        let (raw, mut gas) = self.call(id, limit, |instance| {
-            instance.set_storage_readonly(true);
-            call_query_raw(instance, &env, &msg)
-        });
+        let (answer, mut gas) = self.smart_query(id, limit, &msg);
         gas.lookup = self.lookup_gas(id, false);
-        let result = raw.and_then(|raw| contract_result(&raw)).and_then(|ok| {
-            let b64 = ok.as_str().ok_or("a query answers a base64 string")?;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|e| format!("query answer is not base64: {e}"))?;
+        let result = answer.and_then(|bytes| {
             serde_json::from_slice(&bytes).map_err(|e| format!("query answer is not JSON: {e}"))
         });
         Outcome { result, gas }

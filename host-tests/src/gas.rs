@@ -584,16 +584,10 @@ pub fn teacher(rows: &[Vec<String>]) -> Result<(Vec<u8>, Vec<bool>), String> {
     Ok((blob, labels))
 }
 
-/// Proposes `blob` from a funded proposer (commit, the reveal delay, reveal)
-/// and continues its evaluation to the end; every transaction's gas is
-/// returned.
-pub fn propose(
-    chain: &mut Chain,
-    blob: &[u8],
-    batch: u32,
-    rows: usize,
-) -> Result<EvalCost, String> {
-    let admin = chain.addr("admin");
+/// A funded proposer commits to `blob` (bond attached), waits the reveal
+/// delay and reveals it: the commit's gas, the reveal's outcome and the
+/// proposal's id.
+fn commit_and_reveal(chain: &mut Chain, blob: &[u8]) -> Result<(Gas, Outcome, u64), String> {
     let proposer = chain.addr("proposer");
     chain.mint(&proposer, DENOM, MIN_BOND);
     let salt = [7u8; vigil_guard_api::commit::SALT_BYTES];
@@ -629,6 +623,20 @@ pub fn propose(
     if let Err(e) = &reveal.result {
         return Err(format!("reveal_proposal: {e}"));
     }
+    Ok((commit.gas, reveal, id))
+}
+
+/// Proposes `blob` from a funded proposer (commit, the reveal delay, reveal)
+/// and continues its evaluation to the end; every transaction's gas is
+/// returned.
+pub fn propose(
+    chain: &mut Chain,
+    blob: &[u8],
+    batch: u32,
+    rows: usize,
+) -> Result<EvalCost, String> {
+    let admin = chain.addr("admin");
+    let (commit_gas, reveal, id) = commit_and_reveal(chain, blob)?;
     let mut steps = vec![reveal.gas];
     let mut status = reveal.attribute("status");
     while status.as_deref() == Some("evaluating") {
@@ -650,7 +658,7 @@ pub fn propose(
     Ok(EvalCost {
         rows,
         batch,
-        commit: commit.gas,
+        commit: commit_gas,
         steps,
         status: status.unwrap_or_else(|| "unknown".into()),
     })
@@ -806,7 +814,6 @@ pub fn curated_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Cur
     let (teacher_blob, labels) = teacher(&data)?;
     let admin = chain.addr("admin");
     let curator = chain.addr("curator");
-    let proposer = chain.addr("proposer");
     deploy(
         chain,
         &InstantiateMsg {
@@ -855,37 +862,7 @@ pub fn curated_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Cur
         .as_ref()
         .map_err(|e| format!("commit_batch: {e}"))?;
     // The proposal, committed after the batch: its reveal is queued.
-    chain.mint(&proposer, DENOM, MIN_BOND);
-    let salt = [7u8; vigil_guard_api::commit::SALT_BYTES];
-    let c = vigil_guard_api::commit::commitment(&teacher_blob, &proposer, &salt);
-    let commit = chain.execute(
-        &proposer,
-        &[(DENOM, MIN_BOND)],
-        &ExecuteMsg::CommitProposal {
-            commitment: c.to_vec().into(),
-            limits: None,
-        },
-        TX_LIMIT,
-    );
-    let id: u64 = commit
-        .attribute("proposal_id")
-        .and_then(|id| id.parse().ok())
-        .ok_or("commit_proposal: no proposal_id")?;
-    chain.advance(vigil_guard_api::settings::DEFAULT_REVEAL_DELAY - 1);
-    let reveal = chain.execute(
-        &proposer,
-        &[],
-        &ExecuteMsg::RevealProposal {
-            proposal_id: id,
-            model: teacher_blob.clone().into(),
-            salt: salt.to_vec().into(),
-        },
-        TX_LIMIT,
-    );
-    reveal
-        .result
-        .as_ref()
-        .map_err(|e| format!("reveal_proposal: {e}"))?;
+    let (commit_gas, reveal, id) = commit_and_reveal(chain, &teacher_blob)?;
     if reveal.attribute("status").as_deref() != Some("queued") {
         return Err(format!(
             "reveal_proposal: {:?}, not queued behind the batch",
@@ -938,7 +915,7 @@ pub fn curated_round(chain: &mut Chain, n_rows: usize, batch: u32) -> Result<Cur
     Ok(CuratedRound {
         public_rows: public.len(),
         commit_batch: commit_batch.gas,
-        commit: commit.gas,
+        commit: commit_gas,
         reveal: reveal.gas,
         reveal_batch,
         steps,
