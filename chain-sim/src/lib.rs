@@ -60,7 +60,7 @@ pub mod split;
 
 pub use chain::{
     base64, is_out_of_gas, Chain, ContractId, Gas, KvStore, KvTally, Outcome, Record, SubCalls,
-    CAPABILITIES, SUB_CALL_LOOKUP_BYTES,
+    CAPABILITIES, CONFIG_QUERY, SUB_CALL_LOOKUP_BYTES,
 };
 pub use guard::{CallError, SimGuard, Step};
 pub use vigil_guard_api::gas::WasmdGas;

@@ -7,7 +7,6 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Binary;
 
 use crate::install::{InstallModel, InvalidInstall};
-use crate::msg::{CheckResponse, CostResponse, ModelBlobResponse, ModelResponse, ScoreResponse};
 use crate::Settings;
 
 /// The guard's instantiate message. The guard holds no model until its
@@ -109,19 +108,19 @@ impl GuardExecuteMsg {
 #[derive(QueryResponses)]
 pub enum GuardQueryMsg {
     /// As [`QueryMsg::Score`](crate::msg::QueryMsg::Score).
-    #[returns(ScoreResponse)]
+    #[returns(crate::msg::ScoreResponse)]
     Score {
         /// One decimal string per feature.
         features: Vec<String>,
     },
     /// As [`QueryMsg::Check`](crate::msg::QueryMsg::Check).
-    #[returns(CheckResponse)]
+    #[returns(crate::msg::CheckResponse)]
     Check {
         /// One decimal string per feature.
         features: Vec<String>,
     },
     /// As [`QueryMsg::Model`](crate::msg::QueryMsg::Model).
-    #[returns(ModelResponse)]
+    #[returns(crate::msg::ModelResponse)]
     Model {
         /// A version; the active one when absent.
         version: Option<u32>,
@@ -131,13 +130,13 @@ pub enum GuardQueryMsg {
     #[returns(GuardConfigResponse)]
     Config {},
     /// As [`QueryMsg::Cost`](crate::msg::QueryMsg::Cost).
-    #[returns(CostResponse)]
+    #[returns(crate::msg::CostResponse)]
     Cost {
         /// The model blob.
         model: Binary,
     },
     /// As [`QueryMsg::ModelBlob`](crate::msg::QueryMsg::ModelBlob).
-    #[returns(ModelBlobResponse)]
+    #[returns(crate::msg::ModelBlobResponse)]
     ModelBlob {
         /// A version; the active one when absent.
         version: Option<u32>,
