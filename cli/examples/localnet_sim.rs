@@ -144,27 +144,23 @@ fn main() -> Result<()> {
         let name = call["name"].as_str().unwrap_or("?");
         let kind = call["kind"].as_str().context("kind")?;
         let target = call["contract"].as_str().context("contract")?;
-        // BindGuard reads the guard's Config, which another chain here
-        // holds: answered from it, as the node's querier does.
-        if call["msg"].get("bind_guard").is_some() {
-            let address = input["contracts"]["guard"]["address"]
-                .as_str()
-                .context("contracts.guard.address")?
-                .to_owned();
-            let guard = contracts
-                .get_mut("guard")
-                .context("BindGuard replayed without a guard in `contracts`")?;
-            let answer = guard
-                .chain
-                .query(&serde_json::json!({ "config": {} }))
-                .result
-                .map_err(anyhow::Error::msg)?;
-            let governor = contracts.get_mut(target).context("the governor")?;
-            governor.chain.answer_next_call(
-                &address,
-                vigil_chain_sim::CONFIG_QUERY,
-                serde_json::to_vec(&answer)?,
-            );
+        // The governor reads its guard's Config (at BindGuard), which
+        // another chain here holds: answered from it as it is now, as the
+        // node's querier does (once the guard exists).
+        if kind == "execute" && target != "guard" {
+            if let (Some(address), Some(guard)) = (
+                input["contracts"]["guard"]["address"].as_str(),
+                contracts.get_mut("guard"),
+            ) {
+                if let Ok(answer) = guard.chain.query(&json!({ "config": {} })).result {
+                    let caller = contracts.get_mut(target).context("the called contract")?;
+                    caller.chain.answer_next_call(
+                        address,
+                        vigil_chain_sim::CONFIG_QUERY,
+                        serde_json::to_vec(&answer)?,
+                    );
+                }
+            }
         }
         let Some(Contract { chain, pinned }) = contracts.get_mut(target) else {
             bail!("{name}: no contract {target:?} in `contracts`");

@@ -131,13 +131,14 @@ fn dispatch(
             salt,
         } => batch::reveal_batch(deps, env, info, index, samples, salt),
         ExecuteMsg::Withdraw { proposal_id } => proposals::withdraw(deps, env, info, proposal_id),
-        ExecuteMsg::Pause {} | ExecuteMsg::Unpause {} if bound_guard::is_bound(deps.storage) => {
-            Err(ContractError::PauseTheGuard(
-                bound_guard::bound(deps.storage)?.into_string(),
-            ))
+        ExecuteMsg::Pause {} => {
+            bound_guard::ensure_pause_is_ours(deps.storage)?;
+            admin::set_paused(deps, info, true)
         }
-        ExecuteMsg::Pause {} => admin::set_paused(deps, info, true),
-        ExecuteMsg::Unpause {} => admin::set_paused(deps, info, false),
+        ExecuteMsg::Unpause {} => {
+            bound_guard::ensure_pause_is_ours(deps.storage)?;
+            admin::set_paused(deps, info, false)
+        }
         ExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
         ExecuteMsg::Fund {} => admin::fund(deps, info),
         ExecuteMsg::Sweep {} => admin::sweep(deps, env, info),

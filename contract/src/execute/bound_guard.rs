@@ -4,7 +4,7 @@
 //! guard at the end of the message that made it. A governor without a
 //! bound guard (the tests' single contract) sends nothing.
 use cosmwasm_std::{
-    Addr, Deps, DepsMut, Empty, Env, MessageInfo, Order, Response, StdError, StdResult, Storage,
+    Deps, DepsMut, Empty, Env, MessageInfo, Order, Response, StdError, StdResult, Storage,
 };
 use vigil_guard_api::install::InstallModel;
 use vigil_guard_api::GuardContract;
@@ -12,13 +12,13 @@ use vigil_inference_core::Model;
 
 use super::admin_call;
 use crate::error::{invalid_model, ContractError};
-use crate::models::within_budgets;
-use crate::state::active::active_header;
+use crate::models::{header_for, within_budgets};
+use crate::state::active::active_version;
 use crate::state::bound_guard::{
     mark_changed, take_changed, GuardCaps, GUARD, GUARD_CAPS, GUARD_HAS, GUARD_SEQUENCE,
 };
 use crate::state::envelope::load_envelope;
-use crate::state::{load_blob, OPEN_PROPOSAL, PROPOSALS, QUEUE};
+use crate::state::{load_blob, CONFIG, OPEN_PROPOSAL, PROPOSALS, QUEUE};
 
 /// `BindGuard` (admin, once): the guard this governor installs on, which
 /// must name this contract as its governor, have the same feature count,
@@ -87,33 +87,36 @@ pub fn bind(
         .add_attribute("guard", guard.as_str()))
 }
 
-/// Whether a guard is bound.
-pub fn is_bound(storage: &dyn Storage) -> bool {
-    GUARD.exists(storage)
+/// `PauseTheGuard` once a guard is bound: the circuit breaker `Check`
+/// reads is then the guard's, not the governor's record.
+pub fn ensure_pause_is_ours(storage: &dyn Storage) -> Result<(), ContractError> {
+    match GUARD.may_load(storage)? {
+        Some(guard) => Err(ContractError::PauseTheGuard(guard.into_string())),
+        None => Ok(()),
+    }
 }
 
-/// The bound guard.
-pub fn bound(storage: &dyn Storage) -> Result<Addr, ContractError> {
-    Ok(GUARD.load(storage)?)
-}
-
-/// A revealed model must also fit the bound guard's budgets (kept at
-/// `BindGuard`; tighter than those fixed at a commitment made before the
-/// bind): a model the guard refuses could be accepted but never activated,
-/// its proposal pending for good. Refused at the reveal instead, as over
-/// the governor's own budgets. No guard: no check. No query: the caps are
-/// the guard's, fixed for its life.
-pub fn fits_guard(deps: Deps, model: &Model<'_>) -> Result<(), ContractError> {
-    let Some(caps) = GUARD_CAPS.may_load(deps.storage)? else {
+/// `model` within the bound guard's budgets (kept at `BindGuard`, fixed for
+/// the guard's life: no query). No guard: no check. The feature count is
+/// the governor's own (`BindGuard` checked it).
+fn within_caps(storage: &dyn Storage, model: &Model<'_>) -> Result<(), ContractError> {
+    let Some(caps) = GUARD_CAPS.may_load(storage)? else {
         return Ok(());
     };
-    // The feature count is the governor's own (BindGuard checked it).
     within_budgets(
         model,
         u16::try_from(model.n_features()).unwrap_or(u16::MAX),
         caps.max_inference_ops,
         caps.max_check_gas,
     )
+}
+
+/// A revealed model must also fit the bound guard's budgets (tighter than
+/// those fixed at a commitment made before the bind): a model the guard
+/// refuses could be accepted but never activated, its proposal pending for
+/// good. Refused at the reveal instead, as over the governor's own budgets.
+pub fn fits_guard(deps: Deps, model: &Model<'_>) -> Result<(), ContractError> {
+    within_caps(deps.storage, model)
 }
 
 /// A rollback to a stored `version` (`blob`) that the bound guard does
@@ -127,19 +130,11 @@ pub fn rollback_fits_guard(
     version: u32,
     blob: &[u8],
 ) -> Result<(), ContractError> {
-    if GUARD_HAS.has(storage, version) {
+    if GUARD_HAS.has(storage, version) || !GUARD_CAPS.exists(storage) {
         return Ok(());
     }
-    let Some(caps) = GUARD_CAPS.may_load(storage)? else {
-        return Ok(());
-    };
     let model = Model::parse_without_checksum(blob).map_err(invalid_model)?;
-    within_budgets(
-        &model,
-        u16::try_from(model.n_features()).unwrap_or(u16::MAX),
-        caps.max_inference_ops,
-        caps.max_check_gas,
-    )
+    within_caps(storage, &model)
 }
 
 /// At the end of a message: if it changed what `Check` reads and a guard
@@ -154,10 +149,13 @@ pub fn flush(deps: DepsMut, response: Response) -> Result<Response, ContractErro
     let Some(guard) = GUARD.may_load(deps.storage)? else {
         return Ok(response);
     };
-    let Some(header) = active_header(deps.storage) else {
+    // The version and the threshold the active record's header holds,
+    // from their own small records: the header's record carries the blob.
+    let version = active_version(deps.storage)?;
+    if version == 0 {
         return Ok(response);
-    };
-    let version = header.version;
+    }
+    let header = header_for(&CONFIG.load(deps.storage)?, version);
     let blob = if GUARD_HAS.has(deps.storage, version) {
         None
     } else {

@@ -10,7 +10,7 @@ use super::ensure_no_funds;
 use crate::error::ContractError;
 use crate::models::{hex, store_version_as, validate_model};
 use crate::state::active::{active_header, save_active, update_active_header, ActiveHeader};
-use crate::state::envelope::{remove_envelope, save_envelope};
+use crate::state::envelope::{load_envelope, remove_envelope, save_envelope};
 use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
 use crate::state::{load_blob, CONFIG, MODELS, MODEL_BY_HASH};
 
@@ -75,9 +75,13 @@ pub fn install(
             save_active(deps.storage, &header, &blob)?;
         }
     }
-    match &msg.envelope {
-        Some(bytes) => save_envelope(deps.storage, bytes),
-        None => remove_envelope(deps.storage),
+    // Most installs carry the envelope the guard holds (an activation, a
+    // threshold change): a read instead of a rewrite.
+    if load_envelope(deps.storage).as_deref() != msg.envelope.as_deref() {
+        match &msg.envelope {
+            Some(bytes) => save_envelope(deps.storage, bytes),
+            None => remove_envelope(deps.storage),
+        }
     }
     INSTALL_SEQUENCE.save(deps.storage, &msg.sequence)?;
     Ok(Response::new()

@@ -55,8 +55,8 @@ const CHANGED: Item<Empty> = Item::new("guard_changed");
 
 /// Note that the record `Check` reads (model, threshold, envelope) changed.
 pub fn mark_changed(storage: &mut dyn Storage) {
-    // An empty value is stored as one byte: writing cannot fail on
-    // serialisation, and storage writes do not return errors.
+    // Written raw (`{}`, an `Empty`): nothing to serialise, nothing to
+    // fail.
     storage.set(CHANGED.as_slice(), b"{}");
 }
 
