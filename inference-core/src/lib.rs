@@ -22,6 +22,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod baseline;
+pub mod breaker;
 pub mod cost;
 pub mod decimal;
 pub mod dense;
