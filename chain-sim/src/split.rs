@@ -82,6 +82,7 @@ pub fn guard_instantiate_msg(msg: &InstantiateMsg, governor: &str) -> GuardInsta
         admin: msg.admin.clone(),
         governor: governor.to_owned(),
         settings: msg.settings(),
+        change_delay: None,
     }
 }
 

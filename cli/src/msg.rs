@@ -740,6 +740,7 @@ pub fn instantiate_guard(governor: &str, a: InstantiateArgs) -> Result<GuardInst
         settings: msg.settings(),
         admin: msg.admin,
         governor,
+        change_delay: None,
     })
 }
 

@@ -69,6 +69,7 @@ pub fn execute(
         GuardExecuteMsg::Pause {} => admin::set_paused(deps, info, true),
         GuardExecuteMsg::Unpause {} => admin::set_paused(deps, info, false),
         GuardExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
+        _ => Err(cosmwasm_std::StdError::generic_err("breaker: in progress").into()),
     }
 }
 
@@ -85,6 +86,7 @@ pub fn query(deps: Deps, _env: Env, msg: GuardQueryMsg) -> Result<Binary, Contra
         GuardQueryMsg::ModelBlob { version, chunk } => {
             to_json_binary(&q::model_blob(deps, version, chunk)?)?
         }
+        _ => return Err(cosmwasm_std::StdError::generic_err("breaker: in progress").into()),
     })
 }
 

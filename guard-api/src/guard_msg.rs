@@ -6,6 +6,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Binary;
 
+use crate::breaker::{Action, InvalidProtected, Outcome, ProtectedSettings};
 use crate::install::{InstallModel, InvalidInstall};
 use crate::Settings;
 
@@ -23,6 +24,12 @@ pub struct GuardInstantiateMsg {
     /// The settings; the guard applies `n_features`, `max_inference_ops`,
     /// `max_check_gas` and `paused_check` (give it the governor's).
     pub settings: Settings,
+    /// Blocks before a change to a protected contract's settings (or its
+    /// removal) takes effect (default
+    /// [`DEFAULT_CHANGE_DELAY`](crate::breaker::DEFAULT_CHANGE_DELAY)): the
+    /// admin cannot loosen a breaker inside the transaction that attacks.
+    #[serde(default)]
+    pub change_delay: Option<u64>,
 }
 
 impl GuardInstantiateMsg {
@@ -90,13 +97,66 @@ pub enum GuardExecuteMsg {
         /// New admin.
         admin: String,
     },
+    /// Admin: start guarding a contract (at once: it had no protection to
+    /// lose). Refused for a contract already registered.
+    RegisterProtected {
+        /// The protected contract (the only sender of its observations).
+        contract: String,
+        /// Its baselines and breaker rules.
+        settings: ProtectedSettings,
+    },
+    /// Admin: change a protected contract's settings, or remove it
+    /// (`None`), after the guard's `change_delay`; it replaces any change
+    /// pending. Applied by the first observation (or `ApplyProtected`)
+    /// from its height.
+    UpdateProtected {
+        /// The protected contract.
+        contract: String,
+        /// New settings; `None` removes it.
+        settings: Option<ProtectedSettings>,
+    },
+    /// Anyone: apply a pending change that is due.
+    ApplyProtected {
+        /// The protected contract.
+        contract: String,
+    },
+    /// The contract's guardian: close its breaker now.
+    ResetBreaker {
+        /// The protected contract.
+        contract: String,
+    },
+    /// A protected contract (the sender): record one action and what it did
+    /// with it, judged again here. Fails if the outcome does not follow the
+    /// verdict (paid when denied or delayed).
+    Observe {
+        /// The action.
+        action: Action,
+        /// What the contract did.
+        outcome: Outcome,
+    },
+}
+
+/// Why a guard message is refused before any state is read.
+#[derive(thiserror::Error, Debug, Clone, PartialEq)]
+pub enum InvalidGuardMsg {
+    /// A bad install.
+    #[error(transparent)]
+    Install(#[from] InvalidInstall),
+    /// Bad protected-contract settings.
+    #[error(transparent)]
+    Protected(#[from] InvalidProtected),
 }
 
 impl GuardExecuteMsg {
     /// The checks that need no state (the guard makes them first).
-    pub fn validate(&self) -> Result<(), InvalidInstall> {
+    pub fn validate(&self) -> Result<(), InvalidGuardMsg> {
         match self {
-            GuardExecuteMsg::InstallModel(m) => m.validate(),
+            GuardExecuteMsg::InstallModel(m) => Ok(m.validate()?),
+            GuardExecuteMsg::RegisterProtected { settings, .. }
+            | GuardExecuteMsg::UpdateProtected {
+                settings: Some(settings),
+                ..
+            } => Ok(settings.validate()?),
             _ => Ok(()),
         }
     }
@@ -142,6 +202,29 @@ pub enum GuardQueryMsg {
         version: Option<u32>,
         /// Chunk index (default 0).
         chunk: Option<u32>,
+    },
+    /// The verdict on an action of a protected contract, as `Observe`
+    /// would give it in this block, without recording it.
+    #[returns(crate::breaker::VerdictResponse)]
+    Verdict {
+        /// The protected contract.
+        contract: String,
+        /// The action.
+        action: Action,
+    },
+    /// A protected contract's settings, pending change and breaker.
+    #[returns(crate::breaker::ProtectedResponse)]
+    Protected {
+        /// The protected contract.
+        contract: String,
+    },
+    /// One action kind's baselines.
+    #[returns(crate::breaker::BaselineResponse)]
+    Baseline {
+        /// The protected contract.
+        contract: String,
+        /// The action kind.
+        kind: String,
     },
 }
 

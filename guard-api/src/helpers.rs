@@ -19,6 +19,7 @@ use cosmwasm_std::{
 };
 use serde::de::DeserializeOwned;
 
+use crate::breaker::{Action, Outcome, ProtectedResponse, VerdictResponse};
 use crate::commit::{commitment, SALT_BYTES};
 use crate::guard_msg::{GuardConfigResponse, GuardExecuteMsg, GuardQueryMsg};
 use crate::install::InstallModel;
@@ -167,6 +168,50 @@ impl GuardContract {
             &QueryMsg::ModelBlob {
                 version,
                 chunk: Some(chunk),
+            },
+        )
+    }
+    /// The guard's verdict on an action of the calling contract
+    /// (`protected`: its own address), without recording it: what a
+    /// protected contract asks before it moves value.
+    pub fn verdict<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        protected: &Addr,
+        action: &Action,
+    ) -> StdResult<VerdictResponse> {
+        querier.query_wasm_smart(
+            self.0.as_str(),
+            &GuardQueryMsg::Verdict {
+                contract: protected.to_string(),
+                action: action.clone(),
+            },
+        )
+    }
+
+    /// The one line a protected contract adds to its response: report the
+    /// action and what it did with it. The guard records it and re-judges
+    /// it; an outcome the verdict does not allow (paid when denied) fails,
+    /// and the whole transaction with it.
+    pub fn observe(&self, action: Action, outcome: Outcome) -> StdResult<CosmosMsg> {
+        Ok(WasmMsg::Execute {
+            contract_addr: self.0.to_string(),
+            msg: to_json_binary(&GuardExecuteMsg::Observe { action, outcome })?,
+            funds: vec![],
+        }
+        .into())
+    }
+
+    /// A protected contract's settings, pending change and breaker.
+    pub fn protected<C: CustomQuery>(
+        &self,
+        querier: &QuerierWrapper<C>,
+        protected: &Addr,
+    ) -> StdResult<ProtectedResponse> {
+        querier.query_wasm_smart(
+            self.0.as_str(),
+            &GuardQueryMsg::Protected {
+                contract: protected.to_string(),
             },
         )
     }

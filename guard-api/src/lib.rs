@@ -16,9 +16,14 @@
 //!   dispatched yet);
 //! - [`install`]: the governor's install message to the guard (the split,
 //!   `docs/split.md`; not dispatched yet);
+//! - [`breaker`]: observations, verdicts and the governed settings of the
+//!   guard's baselines and circuit breaker;
+//! - [`parking`]: parked actions (a breaker's `delay`), for protected
+//!   contracts;
 //! - [`helpers`]: [`GuardContract`], typed calls from another contract.
 #![forbid(unsafe_code)]
 
+pub mod breaker;
 pub mod class_balance;
 pub mod commit;
 pub mod gas;
@@ -26,6 +31,7 @@ pub mod guard_msg;
 pub mod helpers;
 pub mod install;
 pub mod msg;
+pub mod parking;
 pub mod settings;
 pub mod units;
 

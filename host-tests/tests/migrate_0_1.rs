@@ -141,6 +141,7 @@ fn add_guard(chain: &mut Chain) {
         admin: None,
         governor: chain.address(GOVERNOR).to_owned(),
         settings,
+        change_delay: None,
     };
     chain
         .instantiate_on(GUARD, &admin, &[], &msg, LIMIT)

@@ -236,7 +236,8 @@ fn fold_u(old: u128, x: u128, shift: u32, limited: bool, floor: u128, max_rise: 
 
 impl Baseline {
     /// Bytes of [`Baseline::encode`].
-    pub const ENCODED_LEN: usize = 8 + 4 + 16 + 16 + 8 + 16 + 16 + 4 + 8 + 8 + 8 + 16 + 8 + 16 + 4 + 1;
+    pub const ENCODED_LEN: usize =
+        8 + 4 + 16 + 16 + 8 + 16 + 16 + 4 + 8 + 8 + 8 + 16 + 8 + 16 + 4 + 1;
 
     /// Whether the baselines are trusted (the warm-up is over).
     pub fn warm(&self, p: &Params) -> bool {
@@ -354,7 +355,11 @@ impl Baseline {
         let calls = ((self.calls as u128).saturating_add(1)) << 16;
         let call_ratio = ratio_q16(calls, (self.mean_calls as u128).max(1 << 16), RATIO_LIMIT);
         let callers = ((self.callers | caller_bit(a.caller)).count_ones() as u128) << 16;
-        let caller_ratio = ratio_q16(callers, (self.mean_callers as u128).max(1 << 16), RATIO_LIMIT);
+        let caller_ratio = ratio_q16(
+            callers,
+            (self.mean_callers as u128).max(1 << 16),
+            RATIO_LIMIT,
+        );
         let deviation = if a.price == 0 || self.price_ma == 0 {
             0
         } else {
@@ -384,7 +389,10 @@ impl Baseline {
     /// Fixed-length little-endian encoding ([`ENCODED_LEN`](Self::ENCODED_LEN) bytes).
     pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
         let mut out = [0u8; Self::ENCODED_LEN];
-        let mut w = Writer { out: &mut out, at: 0 };
+        let mut w = Writer {
+            out: &mut out,
+            at: 0,
+        };
         w.put(&self.window.to_le_bytes());
         w.put(&self.calls.to_le_bytes());
         w.put(&self.outflow.to_le_bytes());
@@ -512,10 +520,23 @@ mod tests {
 
     #[test]
     fn log2_matches_float_to_the_last_bit_but_one() {
-        for v in [0u128, 1, 2, 3, 7, 1000, 123_456_789, u64::MAX as u128, u128::MAX - 1] {
+        for v in [
+            0u128,
+            1,
+            2,
+            3,
+            7,
+            1000,
+            123_456_789,
+            u64::MAX as u128,
+            u128::MAX - 1,
+        ] {
             let exact = ((v as f64) + 1.0).log2();
             let got = log2_q16(v) as f64 / 65536.0;
-            assert!((got - exact).abs() <= 2.0 / 65536.0, "{v}: {got} vs {exact}");
+            assert!(
+                (got - exact).abs() <= 2.0 / 65536.0,
+                "{v}: {got} vs {exact}"
+            );
         }
         assert_eq!(log2_q16(0), 0);
         assert_eq!(log2_q16(1), 1 << 16);
@@ -525,7 +546,19 @@ mod tests {
 
     #[test]
     fn isqrt_is_the_floor() {
-        for v in [0u128, 1, 2, 3, 4, 15, 16, 17, 1 << 40, (1 << 40) + 1, u128::MAX] {
+        for v in [
+            0u128,
+            1,
+            2,
+            3,
+            4,
+            15,
+            16,
+            17,
+            1 << 40,
+            (1 << 40) + 1,
+            u128::MAX,
+        ] {
             let r = isqrt(v);
             assert!(r * r <= v, "{v}");
             assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > v), "{v}");
@@ -537,7 +570,10 @@ mod tests {
         assert_eq!(ratio_q16(3, 2, RATIO_LIMIT), 3 * ONE / 2);
         assert_eq!(ratio_q16(u128::MAX, 1, RATIO_LIMIT), RATIO_LIMIT);
         assert_eq!(ratio_q16(1, u128::MAX, SHARE_LIMIT), 0);
-        assert_eq!(ratio_q16(u128::MAX / 2, u128::MAX, SHARE_LIMIT), ONE / 2 - 1);
+        assert_eq!(
+            ratio_q16(u128::MAX / 2, u128::MAX, SHARE_LIMIT),
+            ONE / 2 - 1
+        );
     }
 
     #[test]
@@ -573,7 +609,11 @@ mod tests {
         let mut b = Baseline::default();
         b.roll(&P, 0);
         let d = b.derive(&P, &act(0, 1_000_000));
-        assert_eq!(d, [0, ONE, ONE, ONE, ONE, 0], "cold: only the share is live");
+        assert_eq!(
+            d,
+            [0, ONE, ONE, ONE, ONE, 0],
+            "cold: only the share is live"
+        );
         let mut b = steady(40);
         b.roll(&P, 400);
         assert!(b.warm(&P));

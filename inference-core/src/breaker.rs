@@ -265,9 +265,9 @@ impl Breaker {
             let denials = next.denials.saturating_add(a.model_denies as u32);
             let actions = next.actions.saturating_add(1);
             let score_sum = next.score_sum.saturating_add(a.score as u64);
-            let tripped = if let Some((share, r)) = rules.outflow_share.filter(|_| {
-                verdict == Verdict::Allow
-            }) {
+            let tripped = if let Some((share, r)) =
+                rules.outflow_share.filter(|_| verdict == Verdict::Allow)
+            {
                 (outflow > share_of(a.total_value, share)).then_some((Rule::OutflowShare, r))
             } else {
                 None
@@ -357,7 +357,10 @@ impl Breaker {
     /// Fixed-length little-endian encoding.
     pub fn encode(&self) -> [u8; Self::ENCODED_LEN] {
         let mut out = [0u8; Self::ENCODED_LEN];
-        let mut w = Writer { out: &mut out, at: 0 };
+        let mut w = Writer {
+            out: &mut out,
+            at: 0,
+        };
         let (tag, until, rule, response) = match self.status {
             Status::Closed => (0u8, 0u64, 0u8, 0u8),
             Status::Open {
@@ -474,7 +477,10 @@ mod tests {
         assert_eq!(step(&mut b, j(20, 1, 0)), Verdict::Deny(DenyReason::Open));
         // Half-open at 105: capped at 6.25% per window.
         assert_eq!(step(&mut b, j(105, 60_000, 0)), Verdict::Allow);
-        assert_eq!(step(&mut b, j(106, 10_000, 0)), Verdict::Deny(DenyReason::Cap));
+        assert_eq!(
+            step(&mut b, j(106, 10_000, 0)),
+            Verdict::Deny(DenyReason::Cap)
+        );
         // Closed at 155.
         assert_eq!(step(&mut b, j(160, 100_000, 0)), Verdict::Allow);
         assert_eq!(b.status, Status::Closed);
@@ -497,10 +503,7 @@ mod tests {
             }
         ));
         // Everything is parked now, for 20 blocks.
-        assert_eq!(
-            step(&mut b, j(3, 1, 0)),
-            Verdict::Delay { release_at: 23 }
-        );
+        assert_eq!(step(&mut b, j(3, 1, 0)), Verdict::Delay { release_at: 23 });
         // The guardian resets.
         b.reset();
         assert_eq!(step(&mut b, j(4, 1, 0)), Verdict::Allow);
@@ -535,7 +538,10 @@ mod tests {
             value: 100_000,
             ..mk(9)
         };
-        assert_eq!(b.judge(&rules, &big).verdict, Verdict::Deny(DenyReason::Cap));
+        assert_eq!(
+            b.judge(&rules, &big).verdict,
+            Verdict::Deny(DenyReason::Cap)
+        );
     }
 
     #[test]

@@ -82,6 +82,7 @@ fn deploy() -> Deployed {
                 admin: None,
                 governor: s.guard.to_string(),
                 settings,
+                change_delay: None,
             },
             &[],
             "vigil-guard",

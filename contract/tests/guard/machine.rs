@@ -297,6 +297,7 @@ impl Machine {
                     admin: None,
                     governor: s.guard.to_string(),
                     settings,
+                    change_delay: None,
                 },
                 &[],
                 "vigil-guard",
