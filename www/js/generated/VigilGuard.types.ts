@@ -19,6 +19,7 @@ export type RewardRule = "none" | {
 };
 export interface InstantiateMsg {
   admin?: string | null;
+  change_delay?: number | null;
   governor: string;
   settings: Settings;
 }
@@ -67,14 +68,76 @@ export type ExecuteMsg = {
   update_admin: {
     admin: string;
   };
+} | {
+  register_protected: {
+    contract: string;
+    settings: ProtectedSettings;
+  };
+} | {
+  update_protected: {
+    contract: string;
+    settings?: ProtectedSettings | null;
+  };
+} | {
+  apply_protected: {
+    contract: string;
+  };
+} | {
+  reset_breaker: {
+    contract: string;
+  };
+} | {
+  observe: {
+    action: Action;
+    outcome: Outcome;
+  };
 };
 export type Binary = string;
+export type BreakerResponse = "cap" | "delay" | "deny";
+export type Outcome = "paid" | "parked" | "refused" | "released";
 export interface InstallModel {
   blob?: Binary | null;
   envelope?: Binary | null;
   sequence: number;
   threshold_bits: number;
   version: number;
+}
+export interface ProtectedSettings {
+  alpha_shift: number;
+  cooldown_blocks: number;
+  delay_blocks: number;
+  denial_rule?: DenialRule | null;
+  guardian?: string | null;
+  half_open_blocks: number;
+  half_open_cap: Decimal;
+  kinds: string[];
+  max_rise: Decimal;
+  outflow_rule?: OutflowRule | null;
+  score_rule?: ScoreRule | null;
+  unit: string;
+  warmup_windows: number;
+  window_blocks: number;
+}
+export interface DenialRule {
+  count: number;
+  response: BreakerResponse;
+}
+export interface OutflowRule {
+  response: BreakerResponse;
+  share: Decimal;
+}
+export interface ScoreRule {
+  level: Decimal;
+  min_actions: number;
+  response: BreakerResponse;
+}
+export interface Action {
+  caller: string;
+  features?: string[];
+  kind: string;
+  price?: Uint128 | null;
+  total_value: Uint128;
+  value: Uint128;
 }
 export type QueryMsg = {
   score: {
@@ -99,8 +162,34 @@ export type QueryMsg = {
     chunk?: number | null;
     version?: number | null;
   };
+} | {
+  verdict: {
+    action: Action;
+    contract: string;
+  };
+} | {
+  protected: {
+    contract: string;
+  };
+} | {
+  baseline: {
+    contract: string;
+    kind: string;
+  };
 };
 export interface MigrateMsg {}
+export interface BaselineResponse {
+  callers_per_window: Decimal;
+  calls_per_window: Decimal;
+  mean_log_value: Decimal;
+  outflow_per_window: Uint128;
+  price_average: Uint128;
+  sd_log_value: Decimal;
+  warm: boolean;
+  window: number;
+  window_calls: number;
+  windows: number;
+}
 export interface CheckResponse {
   allow: boolean;
   model_version: number;
@@ -164,6 +253,36 @@ export interface ModelBlobResponse {
   size: number;
   version: number;
 }
+export type BreakerStatus = "closed" | {
+  open: {
+    response: BreakerResponse;
+    rule: BreakerRule;
+    until: number;
+  };
+} | {
+  half_open: {
+    until: number;
+  };
+};
+export type BreakerRule = "outflow_share" | "denials" | "mean_score";
+export interface ProtectedResponse {
+  breaker: BreakerState;
+  contract: string;
+  pending?: PendingProtected | null;
+  settings: ProtectedSettings;
+}
+export interface BreakerState {
+  actions: number;
+  denials: number;
+  outflow: Uint128;
+  status: BreakerStatus;
+  trips: number;
+  window: number;
+}
+export interface PendingProtected {
+  effective_at: number;
+  settings?: ProtectedSettings | null;
+}
 export type SignedDecimal = string;
 export interface ScoreResponse {
   contributions: Contribution[];
@@ -177,4 +296,23 @@ export interface ScoreResponse {
 export interface Contribution {
   feature: number;
   value: SignedDecimal;
+}
+export type Verdict = "allow" | {
+  delay: {
+    release_at: number;
+  };
+} | {
+  deny: {
+    reason: DenyReason;
+  };
+};
+export type DenyReason = "model" | "open" | "cap" | {
+  trip: BreakerRule;
+};
+export interface VerdictResponse {
+  breaker: BreakerStatus;
+  derived: string[];
+  model_version: number;
+  score: Decimal;
+  verdict: Verdict;
 }
