@@ -18,6 +18,7 @@ pub mod prep;
 pub mod quant;
 pub mod report;
 pub mod rng;
+pub mod scenario;
 pub mod score;
 pub mod synthetic;
 pub mod train;
