@@ -9,7 +9,7 @@
 //! cosmwasm-vm).
 //!
 //! Modules, each using only those before it: `config`, `traffic`,
-//! `attacks`, `features`, `play`.
+//! `attacks`, `features`, `play`, `train`, `evaluate`.
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -17,9 +17,11 @@ use anyhow::{bail, Context, Result};
 
 pub mod attacks;
 pub mod config;
+pub mod evaluate;
 pub mod features;
 pub mod play;
 pub mod traffic;
+pub mod train;
 
 pub use config::{Attack, AttackConfig, ScenarioConfig};
 pub use traffic::{address, PricePaths};
@@ -105,7 +107,10 @@ pub fn scenario_log(cfg: &ScenarioConfig, prices: &PricePaths, index: usize) -> 
 /// The whole file as one log (training data): the normal-only run of
 /// `normal.days`, and each attack on its own copy of the normal traffic
 /// with its contracts renamed `name@attack` (their own baselines and
-/// totals, as if each attack hit a fresh deployment), in height order.
+/// totals, as if each attack hit a fresh deployment), in height order. Of
+/// an attack's copy only the normal actions before it starts are kept: the
+/// normal actions beside an attack see its outflow in their window, and
+/// are neither normal nor attack examples.
 pub fn full_log(cfg: &ScenarioConfig) -> Vec<LogRow> {
     let mut rows = normal_log(cfg, None);
     let end = cfg
@@ -116,10 +121,15 @@ pub fn full_log(cfg: &ScenarioConfig) -> Vec<LogRow> {
         .unwrap_or(0);
     let prices = PricePaths::new(cfg, end);
     for (i, a) in cfg.attacks.iter().enumerate() {
-        rows.extend(scenario_log(cfg, &prices, i).into_iter().map(|mut r| {
-            r.contract = format!("{}@{}", r.contract, a.name);
-            r
-        }));
+        rows.extend(
+            scenario_log(cfg, &prices, i)
+                .into_iter()
+                .filter(|r| r.label || r.height < a.start_block)
+                .map(|mut r| {
+                    r.contract = format!("{}@{}", r.contract, a.name);
+                    r
+                }),
+        );
     }
     rows.sort_by_key(|r| r.height);
     rows
