@@ -36,6 +36,11 @@ enum Command {
     /// contract in cosmwasm-vm with wasmd's gas, a guarded transaction
     /// stream, a Proof-of-Improvement round, and a gas and accuracy report.
     Demo(DemoCmd),
+    /// Write a transaction log of a breaker scenario file.
+    BreakerLog(BreakerLogCmd),
+    /// Derive the guard's six baseline features from a transaction log (as
+    /// the contract does), for training and evaluating a breaker model.
+    BreakerFeatures(BreakerFeaturesCmd),
     /// Train a model on a CSV, quantise it calibrated on the training rows,
     /// report float and fixed metrics side by side, write its blob.
     Train(TrainCmd),
@@ -125,6 +130,63 @@ struct DemoCmd {
     /// Print the report as one JSON object after the text.
     #[arg(long)]
     json: bool,
+    /// The breaker demo instead: attacks that were not used to design the
+    /// guard (cli/scenarios/breaker.json), unguarded, with a fixed rate
+    /// limit alone and with the shipped guard's baselines and breaker.
+    #[arg(long)]
+    breaker: bool,
+    /// --breaker: the evaluation scenario file (default: the shipped
+    /// cli/scenarios/breaker.json).
+    #[arg(long, value_name = "PATH")]
+    scenarios: Option<PathBuf>,
+    /// --breaker: the training scenario file of the breaker's model
+    /// (default: the shipped cli/scenarios/breaker-train.json).
+    #[arg(long, value_name = "PATH")]
+    train_scenarios: Option<PathBuf>,
+    /// --breaker: normal actions of the normal-only run (false trips and
+    /// delays per 100,000).
+    #[arg(long, value_name = "N", default_value_t = vigil_cli::demo::breaker::DEFAULT_NORMAL_ACTIONS)]
+    normal_actions: usize,
+    /// --breaker: the model family.
+    #[arg(long, value_enum, default_value_t = vigil_cli::train::Family::Gbdt)]
+    breaker_family: vigil_cli::train::Family,
+    /// --breaker: the share of the training file's normal actions the
+    /// model's threshold may deny.
+    #[arg(long, default_value_t = vigil_cli::scenario::train::TRAINING_FPR)]
+    breaker_fpr: f64,
+}
+
+#[derive(Args)]
+struct BreakerLogCmd {
+    /// A scenario file (e.g. cli/scenarios/breaker-train.json).
+    #[arg(long, value_name = "PATH")]
+    config: PathBuf,
+    /// Only this attack, on its copy of the normal traffic (default: the
+    /// whole file: the normal traffic and every attack).
+    #[arg(long, value_name = "NAME")]
+    scenario: Option<String>,
+    /// Only normal traffic: this many actions.
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    normal_actions: Option<usize>,
+    /// The log (CSV: height,contract,kind,value,total_value,price,caller,label).
+    #[arg(long, value_name = "LOG.csv")]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct BreakerFeaturesCmd {
+    /// A transaction log (CSV: height,contract,kind,value,total_value,price,caller[,label]).
+    #[arg(long, value_name = "LOG.csv")]
+    log: PathBuf,
+    /// The six derived features and the label (the CSV `vigil train` reads).
+    #[arg(long, value_name = "FEATURES.csv")]
+    out: PathBuf,
+    /// Baseline window in blocks (the guard's default settings otherwise).
+    #[arg(long)]
+    window_blocks: Option<u64>,
+    /// Windows of warm-up.
+    #[arg(long)]
+    warmup_windows: Option<u32>,
 }
 
 #[derive(Args)]
@@ -679,6 +741,64 @@ fn check_require_syntax(reqs: &[String]) -> Result<()> {
     Ok(())
 }
 
+fn breaker_log_cmd(c: BreakerLogCmd) -> Result<()> {
+    use vigil_cli::scenario;
+    let cfg = scenario::ScenarioConfig::load(&c.config)?;
+    let rows = match (&c.scenario, c.normal_actions) {
+        (Some(name), _) => {
+            let Some(i) = cfg.attacks.iter().position(|a| &a.name == name) else {
+                bail!(
+                    "{} has no attack {name:?} (attacks: {})",
+                    c.config.display(),
+                    cfg.attacks
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            let a = &cfg.attacks[i];
+            let prices = scenario::PricePaths::new(&cfg, a.start_block + a.run_blocks);
+            scenario::scenario_log(&cfg, &prices, i)
+        }
+        (None, Some(n)) => scenario::normal_log(&cfg, Some(n)),
+        (None, None) => scenario::full_log(&cfg),
+    };
+    scenario::write_log(&c.out, &rows)?;
+    eprintln!(
+        "{} actions ({} of attacks) to {}",
+        rows.len(),
+        rows.iter().filter(|r| r.label).count(),
+        c.out.display()
+    );
+    Ok(())
+}
+
+fn breaker_features_cmd(c: BreakerFeaturesCmd) -> Result<()> {
+    use vigil_cli::scenario::{features, read_log};
+    let rows = read_log(&c.log)?;
+    let mut s = vigil_guard_api::breaker::ProtectedSettings::with_kinds(vec!["any".into()], "unit");
+    if let Some(w) = c.window_blocks {
+        s.window_blocks = w;
+    }
+    if let Some(w) = c.warmup_windows {
+        s.warmup_windows = w;
+    }
+    let p = features::params(&s);
+    if p.validate().is_err() {
+        bail!("--window-blocks must be at least 1");
+    }
+    let f = features::derive_log(p, &rows);
+    features::write_features(&c.out, &f, rows.iter().map(|r| r.label))?;
+    eprintln!(
+        "{} rows of {} derived features to {}",
+        f.len(),
+        vigil_inference_core::baseline::DERIVED_FEATURES,
+        c.out.display()
+    );
+    Ok(())
+}
+
 fn demo_cmd(c: DemoCmd) -> Result<()> {
     let out = c
         .out
@@ -712,6 +832,30 @@ fn demo_cmd(c: DemoCmd) -> Result<()> {
         if value == 0 {
             bail!("{flag} must be at least 1, got 0");
         }
+    }
+    if c.breaker {
+        if c.normal_actions == 0 {
+            bail!("--normal-actions must be at least 1, got 0");
+        }
+        if !(c.breaker_fpr > 0.0 && c.breaker_fpr < 1.0) {
+            bail!("--breaker-fpr must be in (0, 1), got {}", c.breaker_fpr);
+        }
+        let b = vigil_cli::demo::breaker::BreakerArgs {
+            scenarios: c.scenarios,
+            train_scenarios: c.train_scenarios,
+            normal_actions: c.normal_actions,
+            family: c.breaker_family,
+            fpr: c.breaker_fpr,
+        };
+        if c.json {
+            let r = vigil_cli::demo::breaker::run_breaker(&a, &b, &mut std::io::stderr().lock())?;
+            let stdout = std::io::stdout();
+            writeln!(stdout.lock(), "{}", serde_json::to_string_pretty(&r)?)?;
+        } else {
+            let stdout = std::io::stdout();
+            vigil_cli::demo::breaker::run_breaker(&a, &b, &mut stdout.lock())?;
+        }
+        return Ok(());
     }
     if c.json {
         // stdout carries the JSON alone (`vigil demo --json | jq`); the
@@ -1253,6 +1397,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(c) => demo_cmd(c),
+        Command::BreakerLog(c) => breaker_log_cmd(c),
+        Command::BreakerFeatures(c) => breaker_features_cmd(c),
         Command::Train(c) => train_cmd(c),
         Command::Import(c) => import_cmd(c),
         Command::Eval(c) => eval_cmd(c),

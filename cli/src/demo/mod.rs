@@ -54,6 +54,7 @@ use crate::report::thousands;
 use crate::synthetic;
 
 mod args;
+pub mod breaker;
 mod data;
 mod guard;
 mod models;

@@ -147,7 +147,11 @@ mod tests {
             Ok("gbdt") => crate::train::Family::Gbdt,
             _ => crate::train::Family::Logreg,
         };
-        let m = train_breaker(&train, &settings, &out, family, 1).unwrap();
+        let fpr = std::env::var("FPR")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(super::super::train::TRAINING_FPR);
+        let m = train_breaker(&train, &settings, &out, family, fpr, 1).unwrap();
         println!("{}", serde_json::to_string_pretty(&m).unwrap());
         let blob = m.blob.clone();
         let r = run_scenarios(&eval, &settings, &mut |_| {

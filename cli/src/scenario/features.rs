@@ -89,11 +89,23 @@ impl Deriver {
 /// The derived features of every row of a log, every action paid (the log
 /// is what happened).
 pub fn derive_log(params: Params, rows: &[LogRow]) -> Vec<[i64; DERIVED_FEATURES]> {
+    derive_log_with(params, rows, |_| true)
+}
+
+/// The derived features of every row of a log, the rows `paid` says were
+/// paid recorded (the others refused: the baselines do not learn them).
+pub fn derive_log_with(
+    params: Params,
+    rows: &[LogRow],
+    paid: impl Fn(&LogRow) -> bool,
+) -> Vec<[i64; DERIVED_FEATURES]> {
     let mut d = Deriver::new(params);
     rows.iter()
         .map(|r| {
             let f = d.derive(r);
-            d.record(r);
+            if paid(r) {
+                d.record(r);
+            }
             f
         })
         .collect()
