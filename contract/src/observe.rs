@@ -22,10 +22,16 @@ use crate::state::active::{load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::protected::{load_baseline, load_breaker, Protected, PROTECTED};
 use crate::units::parse_features;
 
-/// A share or level (`[0, 1]`) in `Q16`.
+/// A share (`[0, 1]`) in the core's parts per billion (digits past the
+/// ninth decimal are dropped).
+fn ppb(d: Decimal) -> u32 {
+    (d.atomics().u128().min(1_000_000_000_000_000_000) / 1_000_000_000) as u32
+}
+
+/// A rate (`(0, 1]`) in `Q16`, at least one unit.
 fn q16(d: Decimal) -> u32 {
-    // atomics <= 10^18 here (validated), so the shift cannot overflow.
-    ((d.atomics().u128().min(1_000_000_000_000_000_000) << 16) / 1_000_000_000_000_000_000) as u32
+    ((d.atomics().u128().min(1_000_000_000_000_000_000) << 16) / 1_000_000_000_000_000_000).max(1)
+        as u32
 }
 
 fn response(r: Response) -> core::Response {
@@ -54,7 +60,7 @@ pub fn rules(s: &ProtectedSettings) -> Rules {
         outflow_share: s
             .outflow_rule
             .as_ref()
-            .map(|r| (q16(r.share), response(r.response))),
+            .map(|r| (ppb(r.share), response(r.response))),
         denials: s
             .denial_rule
             .as_ref()
@@ -65,7 +71,7 @@ pub fn rules(s: &ProtectedSettings) -> Rules {
             .map(|r| (threshold_bits(r.level), r.min_actions, response(r.response))),
         cooldown_blocks: s.cooldown_blocks,
         half_open_blocks: s.half_open_blocks,
-        half_open_cap: q16(s.half_open_cap),
+        half_open_cap: ppb(s.half_open_cap),
         delay_blocks: s.delay_blocks,
     }
 }

@@ -57,7 +57,7 @@ pub enum Rule {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
     /// Trip when the window's outflow exceeds this share of total value
-    /// (`Q16`; `None`: off).
+    /// (parts per [`SHARE_ONE`]; `None`: off).
     pub outflow_share: Option<(u32, Response)>,
     /// Trip when the model has denied this many actions in the window.
     pub denials: Option<(u32, Response)>,
@@ -69,7 +69,7 @@ pub struct Rules {
     /// Blocks half-open after the cooldown.
     pub half_open_blocks: u64,
     /// Window outflow cap while half-open or open with [`Response::Cap`]
-    /// (`Q16` share of total value).
+    /// (parts per [`SHARE_ONE`] of total value).
     pub half_open_cap: u32,
     /// Blocks an action is parked for under [`Response::Delay`].
     pub delay_blocks: u64,
@@ -195,9 +195,16 @@ pub struct Judgement {
     pub transitions: [Option<Transition>; 2],
 }
 
-/// `share` (`Q16`) of `total`.
-fn share_of(total: u128, share: u32) -> u128 {
-    (total >> 16).saturating_mul(share as u128) + (((total & 0xffff) * share as u128) >> 16)
+/// A whole in the shares of [`Rules`]: parts per billion, so a governed
+/// decimal share (`0.1`) is exact and the line it draws is exact:
+/// [`share_of`] is `⌊total × share⌋` without overflow.
+pub const SHARE_ONE: u32 = 1_000_000_000;
+
+/// `⌊total × share / SHARE_ONE⌋`, exactly (`share <= SHARE_ONE`).
+pub fn share_of(total: u128, share: u32) -> u128 {
+    let one = SHARE_ONE as u128;
+    let share = share.min(SHARE_ONE) as u128;
+    (total / one) * share + (total % one) * share / one
 }
 
 impl Breaker {
@@ -430,12 +437,12 @@ mod tests {
     use super::*;
 
     const RULES: Rules = Rules {
-        outflow_share: Some((1 << 13, Response::Deny)), // 12.5%
+        outflow_share: Some((125_000_000, Response::Deny)), // 12.5%
         denials: Some((3, Response::Delay)),
         mean_score: Some((3 << 29, 10, Response::Cap)), // 0.75
         cooldown_blocks: 100,
         half_open_blocks: 50,
-        half_open_cap: 1 << 12, // 6.25%
+        half_open_cap: 62_500_000, // 6.25%
         delay_blocks: 20,
     };
 
@@ -542,6 +549,14 @@ mod tests {
             b.judge(&rules, &big).verdict,
             Verdict::Deny(DenyReason::Cap)
         );
+    }
+
+    #[test]
+    fn shares_are_exact() {
+        assert_eq!(share_of(1_000_000, 100_000_000), 100_000);
+        assert_eq!(share_of(999, 100_000_000), 99);
+        assert_eq!(share_of(u128::MAX, SHARE_ONE), u128::MAX);
+        assert_eq!(share_of(u128::MAX, 1), u128::MAX / 1_000_000_000);
     }
 
     #[test]
