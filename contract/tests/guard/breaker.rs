@@ -587,3 +587,194 @@ fn a_removal_waits_for_the_delay_then_clears_the_records() {
     assert!(q.is_err());
     let _ = Empty {};
 }
+
+// ------------------------------------------------- the example vault
+
+mod vault {
+    use super::*;
+    use cosmwasm_std::coins;
+    use cw_multi_test::ContractWrapper;
+    use vigil_example_vault::contract::{execute, instantiate, query};
+    use vigil_example_vault::msg::{ExecuteMsg as VaultExec, InstantiateMsg as VaultInit};
+
+    const FUNDS: u128 = 1_000_000;
+
+    /// The guard of [`fixture`], the example vault (observing) funded with
+    /// [`FUNDS`] and registered in place of the fixture's address.
+    fn with_vault(model: Vec<u8>) -> Fx {
+        let mut fx = fixture(model, 1);
+        let code = fx
+            .app
+            .store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
+        let admin = fx.admin.clone();
+        fx.app
+            .init_modules(|router, _, storage| {
+                router
+                    .bank
+                    .init_balance(storage, &admin, coins(FUNDS * 2, DENOM))
+            })
+            .unwrap();
+        let vault = fx
+            .app
+            .instantiate_contract(
+                code,
+                admin.clone(),
+                &VaultInit {
+                    guard: Some(fx.guard.to_string()),
+                    denom: DENOM.to_string(),
+                    deny_out_of_envelope: false,
+                    observe: true,
+                },
+                &coins(FUNDS, DENOM),
+                "vault",
+                None,
+            )
+            .unwrap();
+        fx.exec(
+            &admin,
+            &GuardExecuteMsg::RegisterProtected {
+                contract: vault.to_string(),
+                settings: settings(&fx.guardian),
+            },
+        )
+        .unwrap();
+        fx.vault = vault;
+        fx
+    }
+
+    fn withdraw(fx: &mut Fx, who: &Addr, amount: u128, feature: &str) -> AppResponse {
+        fx.app
+            .execute_contract(
+                who.clone(),
+                fx.vault.clone(),
+                &VaultExec::Withdraw {
+                    amount: Uint128::new(amount),
+                    features: strings(&[feature]),
+                },
+                &[],
+            )
+            .unwrap()
+    }
+
+    fn balance(fx: &Fx, who: &Addr) -> u128 {
+        fx.app
+            .wrap()
+            .query_balance(who, DENOM)
+            .unwrap()
+            .amount
+            .u128()
+    }
+
+    #[test]
+    fn a_drain_through_the_vault_stops_at_the_line_and_the_trip_is_recorded() {
+        let mut fx = with_vault(base_model());
+        let mallory = fx.mallory.clone();
+        let start = balance(&fx, &mallory);
+        let mut outcomes = vec![];
+        for _ in 0..15 {
+            let r = withdraw(&mut fx, &mallory, 10_000, "0");
+            outcomes.push(attr_of(&r, "outcome"));
+        }
+        // The line is 10% of the vault's balance at each withdrawal: the
+        // k-th passes while 10,000 k <= (1,000,000 - 10,000 (k - 1)) / 10,
+        // so nine are paid and the rest refused, in transactions that
+        // succeed (so the guard's record of the trip stands).
+        assert_eq!(balance(&fx, &mallory) - start, 90_000);
+        assert_eq!(outcomes.iter().filter(|o| *o == "paid").count(), 9);
+        assert_eq!(outcomes[9], "refused");
+        assert!(matches!(
+            fx.protected().breaker.status,
+            BreakerStatus::Open {
+                rule: BreakerRule::OutflowShare,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_parked_withdrawal_is_paid_after_its_delay_unless_the_guardian_cancels_it() {
+        let mut fx = with_vault(base_model());
+        let mallory = fx.mallory.clone();
+        // Three model denials trip the denial rule (response: delay).
+        for _ in 0..3 {
+            let r = withdraw(&mut fx, &mallory, 5, "1");
+            assert_eq!(attr_of(&r, "outcome"), "refused");
+        }
+        let alice = fx.app.api().addr_make("alice_user");
+        let r = withdraw(&mut fx, &alice, 1_000, "0");
+        assert_eq!(attr_of(&r, "outcome"), "parked");
+        let id: u64 = attr_of(&r, "parked_id").parse().unwrap();
+        let release_at: u64 = attr_of(&r, "release_at").parse().unwrap();
+        let r2 = withdraw(&mut fx, &alice, 2_000, "0");
+        let id2: u64 = attr_of(&r2, "parked_id").parse().unwrap();
+        assert_eq!(balance(&fx, &alice), 0);
+        // Too early, for anyone.
+        let early = fx
+            .app
+            .execute_contract(
+                mallory.clone(),
+                fx.vault.clone(),
+                &VaultExec::Release { id },
+                &[],
+            )
+            .unwrap_err();
+        assert!(
+            format!("{early:#}").contains("may be released from height"),
+            "{early:#}"
+        );
+        // Mallory cannot cancel; the guardian can.
+        let e = fx
+            .app
+            .execute_contract(
+                mallory.clone(),
+                fx.vault.clone(),
+                &VaultExec::Cancel { id: id2 },
+                &[],
+            )
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("guardian"), "{e:#}");
+        let guardian = fx.guardian.clone();
+        fx.app
+            .execute_contract(
+                guardian,
+                fx.vault.clone(),
+                &VaultExec::Cancel { id: id2 },
+                &[],
+            )
+            .unwrap();
+        // Due: anyone releases it, and it pays the one who asked.
+        fx.app.update_block(|b| b.height = release_at);
+        let r = fx
+            .app
+            .execute_contract(
+                mallory.clone(),
+                fx.vault.clone(),
+                &VaultExec::Release { id },
+                &[],
+            )
+            .unwrap();
+        assert_eq!(balance(&fx, &alice), 1_000);
+        assert_eq!(attr_of(&r, "action"), "release");
+        // Once.
+        assert!(fx
+            .app
+            .execute_contract(
+                mallory.clone(),
+                fx.vault.clone(),
+                &VaultExec::Release { id },
+                &[]
+            )
+            .is_err());
+        assert!(fx
+            .app
+            .execute_contract(
+                mallory,
+                fx.vault.clone(),
+                &VaultExec::Release { id: id2 },
+                &[]
+            )
+            .is_err());
+        // The release counted in the window's outflow.
+        assert_eq!(fx.protected().breaker.outflow.u128(), 1_000);
+    }
+}
