@@ -69,7 +69,8 @@ pub struct Rules {
     /// Blocks half-open after the cooldown.
     pub half_open_blocks: u64,
     /// Window outflow cap while half-open or open with [`Response::Cap`]
-    /// (parts per [`SHARE_ONE`] of total value).
+    /// (parts per [`SHARE_ONE`] of total value; never above the outflow
+    /// line when that rule is on).
     pub half_open_cap: u32,
     /// Blocks an action is parked for under [`Response::Delay`].
     pub delay_blocks: u64,
@@ -242,7 +243,12 @@ impl Breaker {
             _ => {}
         }
         let outflow = next.outflow.saturating_add(a.value);
-        let cap = share_of(a.total_value, rules.half_open_cap);
+        // The outflow line, when that rule is on; the cap never lets more
+        // through than the line does.
+        let line = rules
+            .outflow_share
+            .map(|(share, _)| share_of(a.total_value, share));
+        let cap = share_of(a.total_value, rules.half_open_cap).min(line.unwrap_or(u128::MAX));
         let delay = Verdict::Delay {
             release_at: a.height.saturating_add(rules.delay_blocks),
         };
@@ -272,12 +278,11 @@ impl Breaker {
             let denials = next.denials.saturating_add(a.model_denies as u32);
             let actions = next.actions.saturating_add(1);
             let score_sum = next.score_sum.saturating_add(a.score as u64);
-            let tripped = if let Some((share, r)) =
-                rules.outflow_share.filter(|_| verdict == Verdict::Allow)
-            {
-                (outflow > share_of(a.total_value, share)).then_some((Rule::OutflowShare, r))
-            } else {
-                None
+            let tripped = match (rules.outflow_share, line) {
+                (Some((_, r)), Some(line)) if verdict == Verdict::Allow && outflow > line => {
+                    Some((Rule::OutflowShare, r))
+                }
+                _ => None,
             }
             .or_else(|| {
                 // Only a denial can be the one that trips it.
@@ -305,6 +310,8 @@ impl Breaker {
                     verdict = match response {
                         Response::Deny => Verdict::Deny(DenyReason::Trip(rule)),
                         Response::Delay => delay,
+                        // The action that crossed the line is over any cap
+                        // (the cap is at most the line).
                         Response::Cap if outflow > cap => Verdict::Deny(DenyReason::Cap),
                         Response::Cap => Verdict::Allow,
                     };
