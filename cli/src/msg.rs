@@ -11,10 +11,10 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 use cosmwasm_std::{Binary, Decimal, HexBinary, Uint128};
+use vigil_guard_api::breaker::ProtectedSettings;
 use vigil_guard_api::class_balance;
 use vigil_guard_api::commit::{chunk_hash, commitment, SALT_BYTES};
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
-use vigil_guard_api::breaker::ProtectedSettings;
 use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardInstantiateMsg};
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
@@ -380,9 +380,7 @@ pub fn register_protected(
     tune: impl FnOnce(&mut ProtectedSettings),
 ) -> Result<GuardExecuteMsg, InvalidFlag> {
     let mut settings = ProtectedSettings::with_kinds(kinds.to_vec(), unit);
-    settings.guardian = guardian
-        .map(|g| address("--guardian", g))
-        .transpose()?;
+    settings.guardian = guardian.map(|g| address("--guardian", g)).transpose()?;
     tune(&mut settings);
     settings
         .validate()
@@ -781,7 +779,10 @@ mod tests {
             panic!("not RegisterProtected");
         };
         assert_eq!(contract, addr);
-        assert_eq!(settings, ProtectedSettings::with_kinds(kinds.clone(), "uatom"));
+        assert_eq!(
+            settings,
+            ProtectedSettings::with_kinds(kinds.clone(), "uatom")
+        );
         // A duplicate kind, nine kinds, a bad address, a share above 1.
         let dup = vec!["withdraw".to_string(); 2];
         assert!(register_protected(addr, &dup, "uatom", None, |_| {}).is_err());

@@ -17,7 +17,7 @@ use crate::query as q;
 use crate::query_breaker as qb;
 use crate::state::active::active_version;
 use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
-use crate::state::protected::CHANGE_DELAY;
+use crate::state::protected::{change_delay, CHANGE_DELAY};
 use crate::state::{Config, CONFIG};
 
 /// cw2 contract name of the guard.
@@ -126,6 +126,7 @@ pub fn config(deps: Deps) -> Result<GuardConfigResponse, ContractError> {
         paused_check: c.settings.paused_check,
         paused: c.paused,
         active_version: active_version(deps.storage)?,
+        change_delay: change_delay(deps.storage)?,
     })
 }
 

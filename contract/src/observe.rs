@@ -113,14 +113,15 @@ pub struct Judging {
     pub model_version: u32,
 }
 
-/// Judges `action` of `contract` (settings `s`) at `height`.
-pub fn judge(
+/// The kind's baseline rolled to `height` and the core's view of
+/// `action` (the kind checked, the caller validated and hashed).
+pub fn rolled(
     deps: Deps,
     contract: &Addr,
     s: &ProtectedSettings,
     height: u64,
     action: &Action,
-) -> Result<Judging, ContractError> {
+) -> Result<(baseline::Params, Baseline, baseline::Action), ContractError> {
     if !s.kinds.contains(&action.kind) {
         return Err(ContractError::UnknownKind {
             contract: contract.to_string(),
@@ -138,6 +139,18 @@ pub fn judge(
         price: action.price.map_or(0, |p| p.u128()),
         caller: baseline::caller_hash(caller.as_bytes()),
     };
+    Ok((p, b, a))
+}
+
+/// Judges `action` of `contract` (settings `s`) at `height`.
+pub fn judge(
+    deps: Deps,
+    contract: &Addr,
+    s: &ProtectedSettings,
+    height: u64,
+    action: &Action,
+) -> Result<Judging, ContractError> {
+    let (p, b, a) = rolled(deps, contract, s, height, action)?;
     let derived = b.derive(&p, &a);
     let (score, model_denies, model_version) = score(deps, &action.features, &derived)?;
     let judged = Judged {

@@ -161,66 +161,77 @@ pub fn observe(
     ensure_no_funds(&info)?;
     let contract = info.sender;
     let height = env.block.height;
-    let (p, applied) = match observe::protected(deps.as_ref(), &contract, height) {
-        Err(ContractError::NotProtected(c)) => return Err(ContractError::NotProtected(c)),
-        other => other?,
-    };
+    let (p, applied) = observe::protected(deps.as_ref(), &contract, height)?;
     if applied {
         PROTECTED.save(deps.storage, &contract, &p)?;
     }
-    let mut j = observe::judge(deps.as_ref(), &contract, &p.settings, height, &action)?;
-    let mut res = Response::new().add_attribute("action", "observe");
-    let mut breaker: Breaker;
     if outcome == Outcome::Released {
-        // Judged when parked: its value leaves now.
-        breaker = load_breaker(deps.storage, &contract)?;
-        breaker.release(j.judged.window, j.judged.value);
+        return released(deps, &contract, &p, height, &action);
+    }
+    let mut j = observe::judge(deps.as_ref(), &contract, &p.settings, height, &action)?;
+    let outcome_core = match outcome {
+        Outcome::Paid => core::Outcome::Paid,
+        Outcome::Parked => core::Outcome::Parked,
+        _ => core::Outcome::Refused,
+    };
+    if !Breaker::follows(&j.judgement.verdict, outcome_core) {
+        return Err(ContractError::OutcomeRefused {
+            outcome,
+            verdict: to_json_string(&observe::wire_verdict(&j.judgement.verdict))?,
+        });
+    }
+    let mut breaker = j.judgement.next;
+    breaker.apply(&j.judged, outcome_core);
+    if outcome == Outcome::Paid {
         j.baseline.record(&j.action);
-    } else {
-        let outcome_core = match outcome {
-            Outcome::Paid => core::Outcome::Paid,
-            Outcome::Parked => core::Outcome::Parked,
-            _ => core::Outcome::Refused,
-        };
-        if !Breaker::follows(&j.judgement.verdict, outcome_core) {
-            return Err(ContractError::OutcomeRefused {
-                outcome,
-                verdict: to_json_string(&observe::wire_verdict(&j.judgement.verdict))?,
-            });
-        }
-        breaker = j.judgement.next;
-        breaker.apply(&j.judged, outcome_core);
-        if outcome == Outcome::Paid {
-            j.baseline.record(&j.action);
-        }
-        for t in j.judgement.transitions.iter().flatten() {
-            let e = Event::new(BREAKER_EVENT)
+    }
+    let mut res = Response::new().add_attribute("action", "observe");
+    for t in j.judgement.transitions.iter().flatten() {
+        let e = Event::new(BREAKER_EVENT)
+            .add_attribute("contract", contract.as_str())
+            .add_attribute("height", height.to_string());
+        res = res.add_event(match *t {
+            Transition::Tripped(rule, response) => e
+                .add_attribute("transition", "tripped")
+                .add_attribute("rule", to_json_string(&wire_rule(rule))?)
+                .add_attribute("response", to_json_string(&wire_response(response))?),
+            Transition::HalfOpened => e.add_attribute("transition", "half_open"),
+            Transition::Closed => e.add_attribute("transition", "closed"),
+        });
+    }
+    if let (Outcome::Parked, core::Verdict::Delay { release_at }) = (outcome, j.judgement.verdict) {
+        res = res.add_event(
+            Event::new(DELAY_EVENT)
                 .add_attribute("contract", contract.as_str())
-                .add_attribute("height", height.to_string());
-            res = res.add_event(match *t {
-                Transition::Tripped(rule, response) => e
-                    .add_attribute("transition", "tripped")
-                    .add_attribute("rule", to_json_string(&wire_rule(rule))?)
-                    .add_attribute("response", to_json_string(&wire_response(response))?),
-                Transition::HalfOpened => e.add_attribute("transition", "half_open"),
-                Transition::Closed => e.add_attribute("transition", "closed"),
-            });
-        }
-        if outcome == Outcome::Parked {
-            if let core::Verdict::Delay { release_at } = j.judgement.verdict {
-                res = res.add_event(
-                    Event::new(DELAY_EVENT)
-                        .add_attribute("contract", contract.as_str())
-                        .add_attribute("kind", action.kind.as_str())
-                        .add_attribute("value", action.value.to_string())
-                        .add_attribute("caller", action.caller.as_str())
-                        .add_attribute("release_at", release_at.to_string()),
-                );
-            }
-        }
+                .add_attribute("kind", action.kind.as_str())
+                .add_attribute("value", action.value.to_string())
+                .add_attribute("caller", action.caller.as_str())
+                .add_attribute("release_at", release_at.to_string()),
+        );
     }
     save_baseline(deps.storage, &contract, &action.kind, &j.baseline);
     save_breaker(deps.storage, &contract, &breaker);
     j.judgement.next = breaker;
     Ok(res.set_data(to_json_binary(&j.response())?))
+}
+
+/// A parked action released: judged when it was parked, so no model runs
+/// now (a release cannot be refused by a later model or a pause); its value
+/// leaves in this window and the baseline learns it.
+fn released(
+    deps: DepsMut,
+    contract: &Addr,
+    p: &Protected,
+    height: u64,
+    action: &Action,
+) -> Result<Response, ContractError> {
+    let (params, mut b, a) = observe::rolled(deps.as_ref(), contract, &p.settings, height, action)?;
+    b.record(&a);
+    let mut breaker = load_breaker(deps.storage, contract)?;
+    breaker.release(params.window_of(height), a.value);
+    save_baseline(deps.storage, contract, &action.kind, &b);
+    save_breaker(deps.storage, contract, &breaker);
+    Ok(Response::new()
+        .add_attribute("action", "observe")
+        .add_attribute("outcome", "released"))
 }
