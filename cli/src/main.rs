@@ -820,10 +820,7 @@ fn breaker_features_cmd(c: BreakerFeaturesCmd) -> Result<()> {
     if let Some(w) = c.warmup_windows {
         s.warmup_windows = w;
     }
-    let p = features::params(&s);
-    if p.validate().is_err() {
-        bail!("--window-blocks must be at least 1");
-    }
+    let p = features::params(&s)?;
     let f = features::derive_log(p, &rows);
     features::write_features(&c.out, &f, rows.iter().map(|r| r.label))?;
     eprintln!(

@@ -355,7 +355,7 @@ pub fn compare_derived(
         );
     }
     let mut d =
-        crate::scenario::features::Deriver::new(crate::scenario::features::params(settings));
+        crate::scenario::features::Deriver::new(crate::scenario::features::params(settings)?);
     for (i, (r, (c, decision))) in rows.iter().zip(contract).enumerate() {
         let native: Vec<String> = d.derive(r).iter().map(|&v| q16_decimal(v)).collect();
         let same = c.len() == native.len()

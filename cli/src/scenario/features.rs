@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use cosmwasm_std::Decimal;
 use vigil_guard_api::breaker::ProtectedSettings;
 use vigil_inference_core::baseline::{
     caller_hash, Action, Baseline, Params, DERIVED_FEATURES, DERIVED_NAMES, ONE,
@@ -16,20 +15,10 @@ use vigil_inference_core::baseline::{
 
 use super::LogRow;
 
-/// A `Decimal` in [0, 1] as `Q16` (rounded down).
-pub fn decimal_q16(d: Decimal) -> u32 {
-    let q = d.atomics().u128().saturating_mul(ONE as u128) / Decimal::one().atomics().u128();
-    q.min(u32::MAX as u128) as u32
-}
-
-/// The baseline parameters of a protected contract's settings.
-pub fn params(s: &ProtectedSettings) -> Params {
-    Params {
-        window_blocks: s.window_blocks,
-        alpha_shift: s.alpha_shift,
-        max_rise: decimal_q16(s.max_rise),
-        warmup_windows: s.warmup_windows,
-    }
+/// The baseline parameters of a protected contract's settings, as the
+/// guard converts them (`vigil_guard::observe::params`).
+pub fn params(s: &ProtectedSettings) -> Result<Params> {
+    vigil_guard::observe::params(s).map_err(|e| anyhow::anyhow!("baseline settings: {e}"))
 }
 
 /// A log row as the core's action.
@@ -211,12 +200,12 @@ mod tests {
 
     #[test]
     fn settings_give_the_guards_params() {
-        let s = ProtectedSettings::with_kinds(vec!["withdraw".into()], "uusd");
-        let p = params(&s);
-        p.validate().unwrap();
+        let mut s = ProtectedSettings::with_kinds(vec!["withdraw".into()], "uusd");
+        let p = params(&s).unwrap();
         assert_eq!(p.max_rise, (ONE / 8) as u32);
         assert_eq!(p.window_blocks, s.window_blocks);
-        assert_eq!(decimal_q16(Decimal::percent(10)), 6553);
+        s.window_blocks = 0;
+        assert!(params(&s).is_err());
     }
 
     #[test]
@@ -225,7 +214,7 @@ mod tests {
         let prices = PricePaths::new(&cfg, 4_000);
         let mut s = ProtectedSettings::with_kinds(vec!["withdraw".into()], "uusd");
         s.warmup_windows = 100;
-        let p = params(&s);
+        let p = params(&s).unwrap();
         for i in 0..cfg.attacks.len() {
             let rows = scenario_log(&cfg, &prices, i);
             let f = derive_log(p, &rows);

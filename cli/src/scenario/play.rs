@@ -9,15 +9,16 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Result};
 use serde::Serialize;
-use vigil_guard_api::breaker::{BreakerResponse, ProtectedSettings};
+use vigil_guard::observe::rules;
+use vigil_guard_api::breaker::ProtectedSettings;
 use vigil_inference_core::baseline::{to_inputs, Params, DERIVED_FEATURES};
 use vigil_inference_core::breaker::{
-    Breaker, Judged, Outcome, Response, Rules, Transition, Verdict,
+    share_of, Breaker, Judged, Outcome, Rules, Transition, Verdict, SHARE_ONE,
 };
 use vigil_inference_core::{Act, Model};
 
 use super::config::ScenarioConfig;
-use super::features::{decimal_q16, params, Deriver};
+use super::features::{params, Deriver};
 use super::LogRow;
 
 /// What the protected contract does with an action.
@@ -61,7 +62,8 @@ impl Policy for Unguarded {
 }
 
 /// An ERC-7265-style rate limit per protected contract: the outflow of a
-/// window of `window_blocks` may not exceed `share` (`Q16`) of total value;
+/// window of `window_blocks` may not exceed `share` (parts per
+/// [`SHARE_ONE`](vigil_inference_core::breaker::SHARE_ONE)) of total value;
 /// the action that would cross it is refused and the limiter then refuses
 /// every outflow for `cooldown_blocks`.
 pub struct RateLimit {
@@ -77,19 +79,12 @@ impl RateLimit {
     pub fn like(s: &ProtectedSettings) -> RateLimit {
         RateLimit {
             window_blocks: s.window_blocks.max(1),
-            share: s
-                .outflow_rule
-                .as_ref()
-                .map_or(u32::MAX, |r| decimal_q16(r.share)),
+            // The guard's own line (`vigil_guard::observe::rules`).
+            share: rules(s).outflow_share.map_or(SHARE_ONE, |(share, _)| share),
             cooldown_blocks: s.cooldown_blocks,
             state: BTreeMap::new(),
         }
     }
-}
-
-/// `share` (`Q16`) of `total`.
-fn share_of(total: u128, share: u32) -> u128 {
-    (total >> 16).saturating_mul(share as u128) + (((total & 0xffff) * share as u128) >> 16)
 }
 
 impl Policy for RateLimit {
@@ -122,41 +117,12 @@ impl Policy for RateLimit {
     }
 }
 
-/// The breaker rules of a protected contract's settings.
-pub fn rules(s: &ProtectedSettings) -> Rules {
-    let response = |r: BreakerResponse| match r {
-        BreakerResponse::Cap => Response::Cap,
-        BreakerResponse::Delay => Response::Delay,
-        BreakerResponse::Deny => Response::Deny,
-    };
-    Rules {
-        outflow_share: s
-            .outflow_rule
-            .as_ref()
-            .map(|r| (decimal_q16(r.share), response(r.response))),
-        denials: s
-            .denial_rule
-            .as_ref()
-            .map(|r| (r.count, response(r.response))),
-        mean_score: s.score_rule.as_ref().map(|r| {
-            // Score bits: U1F31.
-            let bits = r.level.atomics().u128() * (1u128 << 31) / 1_000_000_000_000_000_000;
-            (
-                bits.min(u32::MAX as u128) as u32,
-                r.min_actions,
-                response(r.response),
-            )
-        }),
-        cooldown_blocks: s.cooldown_blocks,
-        half_open_blocks: s.half_open_blocks,
-        half_open_cap: decimal_q16(s.half_open_cap),
-        delay_blocks: s.delay_blocks,
-    }
-}
-
 /// The guard natively: per protected contract, the core's baselines and
-/// breaker with `settings`, and the model scoring the six derived features
-/// (the breaker model: no base features), denying at its threshold.
+/// breaker with `settings` (the contract's own conversion:
+/// `vigil_guard::observe::{params, rules}`), and the model scoring the six
+/// derived features (the breaker model: no base features), denying at its
+/// threshold. No data envelope: the breaker's guard is deployed without a
+/// public test set.
 pub struct NativeGuard<'m> {
     model: Model<'m>,
     scratch: Vec<Act>,
@@ -176,7 +142,7 @@ impl<'m> NativeGuard<'m> {
                 model.n_features()
             );
         }
-        let p = params(settings);
+        let p = params(settings)?;
         Ok(NativeGuard {
             scratch: vec![Act::ZERO; model.scratch_len()],
             model,
@@ -357,13 +323,10 @@ mod tests {
     }
 
     #[test]
-    fn rules_of_the_default_settings() {
+    fn the_rate_limit_draws_the_guards_line() {
         let s = ProtectedSettings::with_kinds(vec!["withdraw".into()], "uusd");
-        let r = rules(&s);
-        assert_eq!(r.outflow_share, Some((6553, Response::Deny)));
-        assert_eq!(r.denials, Some((3, Response::Delay)));
-        let (level, min, resp) = r.mean_score.unwrap();
-        assert_eq!((min, resp), (5, Response::Cap));
-        assert_eq!(level, ((1u64 << 31) * 4 / 5) as u32);
+        let r = RateLimit::like(&s);
+        assert_eq!(r.share, 100_000_000);
+        assert_eq!((r.window_blocks, r.cooldown_blocks), (10, 600));
     }
 }

@@ -60,8 +60,9 @@ pub fn train_breaker(
     // the attacks' actions again as a guard that refuses them sees them
     // (its baselines never learn them: each looks like the first of its
     // window).
-    let mut features = derive_log(params(settings), &log);
-    let refused = derive_log_with(params(settings), &log, |r| !r.label);
+    let p = params(settings)?;
+    let mut features = derive_log(p, &log);
+    let refused = derive_log_with(p, &log, |r| !r.label);
     let mut labels: Vec<bool> = log.iter().map(|r| r.label).collect();
     for (r, f) in log.iter().zip(refused) {
         if r.label {
