@@ -291,7 +291,7 @@ impl Policy for VmGuard {
             Verdict::Deny { .. } => (Decision::Refuse, Outcome::Refused),
         };
         self.steps += 1;
-        if self.check_every > 0 && self.steps % self.check_every == 0 {
+        if self.check_every > 0 && self.steps.is_multiple_of(self.check_every) {
             let c = chain.query_on(
                 split::GUARD,
                 &GuardQueryMsg::Check {

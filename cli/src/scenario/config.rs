@@ -281,7 +281,10 @@ impl ScenarioConfig {
         if n.users == 0 {
             bail!("normal.users must be at least 1");
         }
-        if !(0.0..1.0).contains(&n.large_probability) || !(n.large_factor >= 1.0) {
+        if !(0.0..1.0).contains(&n.large_probability)
+            || n.large_factor.is_nan()
+            || n.large_factor < 1.0
+        {
             bail!("normal.large_probability in [0, 1) and large_factor >= 1");
         }
         for a in &self.attacks {

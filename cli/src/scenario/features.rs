@@ -137,7 +137,7 @@ pub fn decimal_q16_exact(s: &str) -> Option<i64> {
     };
     f *= 10u128.pow(16 - frac.len() as u32);
     // f / 10^16 = k / 2^16  <=>  f = k * 5^16.
-    if f % 152_587_890_625 != 0 {
+    if !f.is_multiple_of(152_587_890_625) {
         return None;
     }
     let v = int.checked_mul(ONE)? + (f / 152_587_890_625) as i64;
