@@ -1548,3 +1548,83 @@ fn auc_is_undefined_on_one_class() {
         .unwrap();
     assert!(auc_line.contains("undefined"), "{text}");
 }
+
+#[test]
+fn breaker_log_and_features_from_a_scenario_file() {
+    let dir = scratch("breaker-features");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/breaker.json");
+    let log = dir.join("log.csv");
+    let features = dir.join("features.csv");
+    ok(&[
+        "breaker-log",
+        "--config",
+        p(&config),
+        "--scenario",
+        "reentrancy-burst-vault",
+        "--out",
+        p(&log),
+    ]);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("height,contract,kind,value,total_value,price,caller,label\n"));
+    let attacks = text.lines().filter(|l| l.ends_with(",1")).count();
+    assert_eq!(attacks, 60, "the burst's 60 calls");
+    ok(&["breaker-features", "--log", p(&log), "--out", p(&features)]);
+    let f = std::fs::read_to_string(&features).unwrap();
+    let mut lines = f.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "value_z,window_outflow_share,outflow_ratio,call_rate_ratio,caller_ratio,price_deviation,label"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), text.lines().count() - 1);
+    // Every value an exact Q16 decimal; the burst's last call sees a window
+    // outflow share far above any normal action's.
+    let share = |l: &str| -> f64 { l.split(',').nth(1).unwrap().parse().unwrap() };
+    for l in &rows {
+        for v in l.split(',').take(6) {
+            assert!(
+                vigil_cli::scenario::features::decimal_q16_exact(v).is_some(),
+                "{v}"
+            );
+        }
+    }
+    // Normal actions before the burst (those beside it see its outflow in
+    // their window).
+    let heights: Vec<u64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let attack_max = rows
+        .iter()
+        .filter(|l| l.ends_with(",1"))
+        .map(|l| share(l))
+        .fold(0.0, f64::max);
+    let normal_max = rows
+        .iter()
+        .zip(&heights)
+        .filter(|(l, &h)| l.ends_with(",0") && h < 3_500)
+        .map(|(l, _)| share(l))
+        .fold(0.0, f64::max);
+    assert!(
+        attack_max > 0.2 && attack_max > 4.0 * normal_max,
+        "{attack_max} vs {normal_max}"
+    );
+    // Typed errors.
+    let e = fails(&[
+        "breaker-log",
+        "--config",
+        p(&config),
+        "--scenario",
+        "nope",
+        "--out",
+        p(&log),
+    ]);
+    assert!(
+        e.contains("no attack \"nope\"") && e.contains("flash-drain-vault"),
+        "{e}"
+    );
+    std::fs::write(&log, "height,contract\n1,v\n").unwrap();
+    let e = fails(&["breaker-features", "--log", p(&log), "--out", p(&features)]);
+    assert!(e.contains("no column \"kind\""), "{e}");
+}

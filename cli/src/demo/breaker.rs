@@ -617,3 +617,69 @@ pub fn run_breaker(a: &DemoArgs, b: &BreakerArgs, o: &mut dyn Write) -> Result<B
         seconds,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::features::{derive_log, params};
+    use crate::scenario::tests::sample_config;
+    use crate::scenario::{scenario_log, PricePaths};
+
+    #[test]
+    fn the_derived_features_are_compared_exactly() {
+        let cfg = sample_config();
+        let prices = PricePaths::new(&cfg, 4_000);
+        let rows = scenario_log(&cfg, &prices, 0);
+        let settings = settings_for(&cfg, "vault");
+        let native = derive_log(params(&settings).unwrap(), &rows);
+        let mut answers: Vec<(Vec<String>, Decision)> = native
+            .iter()
+            .map(|f| (f.iter().map(|&v| q16_decimal(v)).collect(), Decision::Pay))
+            .collect();
+        assert_eq!(
+            compare_derived(&settings, &rows, &answers).unwrap(),
+            rows.len() as u64
+        );
+        // Another spelling of the same value is the same value.
+        answers[0].0[2] = format!("{}.000", answers[0].0[2].split('.').next().unwrap());
+        if native[0][2] % (1 << 16) == 0 {
+            compare_derived(&settings, &rows, &answers).unwrap();
+        }
+        // One bit off, anywhere: refused, naming the action.
+        let i = rows.len() / 2;
+        answers[i].0[0] = q16_decimal(native[i][0] + 1);
+        let e = compare_derived(&settings, &rows, &answers).unwrap_err();
+        assert!(e.to_string().contains(&format!("action {i} ")), "{e}");
+        // A missing answer: refused.
+        assert!(compare_derived(&settings, &rows[..3], &answers[..2]).is_err());
+    }
+
+    #[test]
+    fn the_shipped_files_parse_and_describe_the_same_contracts() {
+        let a = load_config(&None, EVAL_SCENARIOS, "evaluation").unwrap();
+        let b = load_config(&None, TRAIN_SCENARIOS, "training").unwrap();
+        let names = |c: &ScenarioConfig| {
+            c.contracts
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&a), names(&b));
+        assert_ne!(a.seed, b.seed);
+        // No attack of the evaluation file is in the training file.
+        for x in &a.attacks {
+            assert!(b.attacks.iter().all(|y| y.attack != x.attack), "{}", x.name);
+        }
+        let r = wire_action(&LogRow {
+            height: 5,
+            contract: "vault".into(),
+            kind: "withdraw".into(),
+            value: 7,
+            total_value: 100,
+            price: 0,
+            caller: "c".into(),
+            label: true,
+        });
+        assert_eq!((r.value.u128(), r.price, r.features.len()), (7, None, 0));
+    }
+}
