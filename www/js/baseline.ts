@@ -23,11 +23,11 @@
  *
  * @module
  */
-import { Baselines as Engine, decimalQ16, derivedNames, q16Decimal } from './wasm/vigil_web.js';
+import { Baselines as Engine } from './wasm/vigil_web.js';
 import type { Action, ProtectedSettings } from './generated/VigilGuard.types.js';
 import { initEngineSync, VigilError } from './index.js';
 
-/** The six derived features, in the guard's order. */
+/** The six derived features, in the guard's order (the core's `DERIVED_NAMES`). */
 export const DERIVED_NAMES = Object.freeze([
   'value_z',
   'window_outflow_share',
@@ -52,7 +52,7 @@ export interface BaselineParams {
   /**
    * The most a baseline may rise per window after the warm-up, in (0, 1]:
    * a decimal string as the guard's settings carry it (`'0.125'`; rounded
-   * down to `Q16` as the guard does), or an integer already in `Q16`
+   * down to `Q16` as the guard reads it), or an integer already in `Q16`
    * (`8192`).
    */
   maxRise: string | number;
@@ -63,7 +63,7 @@ export interface BaselineParams {
 /** An amount: a `u128` as decimal digits, a bigint, or a safe integer. */
 export type Amount = string | bigint | number;
 
-/** What {@link Baselines.observe} needs of an action: the guard's `Action` (its `features` are not used). */
+/** What {@link Baselines.observe} needs of an action: the guard's `Action` fits (its `features` are not used). */
 export interface ObservedAction {
   /** One of the declared kinds. */
   kind: string;
@@ -82,20 +82,22 @@ export type Height = number | bigint | string;
 
 /** The features derived for one action. */
 export interface Derived {
-  /** `Q16` integers, in {@link DERIVED_NAMES} order (`value = q16 / 65536`). */
+  /** `Q16` integers, in {@link DERIVED_NAMES} order (`value = q16 / 65536`, exactly). */
   q16: number[];
   /**
-   * Their exact decimal strings: the guard's `derived`, and what a model
-   * trained with them takes after the caller's features
-   * (`model.score([...action.features, ...derived.values])`).
+   * Their exact decimal strings, as the guard writes them (`derived` in its
+   * `VerdictResponse`), and what a model trained with them takes after the
+   * caller's features: `model.score([...action.features, ...derived.values])`.
    */
   values: string[];
   /** {@link DERIVED_NAMES}. */
   names: readonly DerivedName[];
 }
 
-const U64_MAX = (1n << 64n) - 1n;
+const U64_MASK = (1n << 64n) - 1n;
 const U128_MAX = (1n << 128n) - 1n;
+/** 5^16: `q / 2^16 = q * 5^16 / 10^16`. */
+const FIVE_16 = 152_587_890_625n;
 
 function badArgument(message: string, cause?: unknown): VigilError {
   return new VigilError('BAD_ARGUMENT', message, cause === undefined ? {} : { cause });
@@ -106,41 +108,61 @@ function u64(what: string, v: unknown): bigint {
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
   else if (typeof v === 'string' && /^[0-9]{1,20}$/.test(v)) b = BigInt(v);
-  if (b === undefined || b < 0n || b > U64_MAX) {
+  if (b === undefined || b < 0n || b > U64_MASK) {
     throw badArgument(`${what} must be a whole number from 0 to 2^64 - 1, got ${JSON.stringify(String(v))}`);
   }
   return b;
 }
 
-function amount(field: string, v: unknown): string {
-  if (typeof v === 'string') return v;
-  if ((typeof v === 'bigint' && v >= 0n && v <= U128_MAX) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
-    return String(v);
+/** A `u128` amount, or a `BAD_NUMBER` error naming `field`. */
+function amount(field: string, v: unknown): bigint {
+  let b: bigint | undefined;
+  if (typeof v === 'string' && /^[0-9]{1,39}$/.test(v)) b = BigInt(v);
+  else if (typeof v === 'bigint') b = v;
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+  if (b === undefined || b < 0n || b > U128_MAX) {
+    throw new VigilError(
+      'BAD_NUMBER',
+      `${field}: ${JSON.stringify(typeof v === 'bigint' ? `${v}` : String(v))} is not a whole number from 0 to 2^128 - 1 ` +
+        '(decimal digits, a bigint or a safe integer)',
+    );
   }
-  throw new VigilError('BAD_NUMBER', `${field}: expected a u128 as decimal digits, a bigint or a safe integer, got ${String(v)}`);
+  return b;
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** `Q16` → its exact decimal string (`32768` → `'0.5'`), as the guard renders `derived`. */
-export function q16ToDecimal(q16: number): string {
-  if (!Number.isInteger(q16) || q16 < -(2 ** 31) || q16 >= 2 ** 31) {
-    throw badArgument(`q16ToDecimal takes a 32-bit integer, got ${String(q16)}`);
+/**
+ * `Q16` → its exact decimal string (`32768` → `'0.5'`, `-1` →
+ * `'-0.0000152587890625'`): the integer part, then the fraction's digits
+ * without trailing zeros; as the guard writes `derived` (cosmwasm's
+ * `SignedDecimal`). Integer arithmetic only.
+ */
+export function q16ToDecimal(q16: number | bigint): string {
+  if (typeof q16 === 'number' && !Number.isSafeInteger(q16)) {
+    throw badArgument(`q16ToDecimal takes an integer, got ${String(q16)}`);
   }
-  initEngineSync();
-  return q16Decimal(q16);
+  const v = BigInt(q16);
+  const a = v < 0n ? -v : v;
+  const frac = a & 0xffffn;
+  let s = `${v < 0n ? '-' : ''}${a >> 16n}`;
+  if (frac !== 0n) s += `.${(frac * FIVE_16).toString().padStart(16, '0').replace(/0+$/, '')}`;
+  return s;
 }
 
-/** A decimal string → `Q16`, rounded down (`'0.1'` → 6553), as the guard reads `max_rise`. */
+/**
+ * A non-negative decimal (digits, optionally `.` and at most 18 digits, as
+ * cosmwasm's `Decimal`) in `Q16`, rounded down (`'0.1'` → 6553): how the
+ * guard's `max_rise` reads as the core's. Throws `BAD_NUMBER` for anything
+ * else.
+ */
 export function decimalToQ16(decimal: string): number {
-  initEngineSync();
-  try {
-    return decimalQ16(decimal);
-  } catch (e) {
-    throw new VigilError('BAD_NUMBER', message(e), { cause: e });
+  const m = typeof decimal === 'string' ? /^([0-9]+)(?:\.([0-9]{1,18}))?$/.exec(decimal) : null;
+  if (!m) {
+    throw new VigilError('BAD_NUMBER', `${JSON.stringify(String(decimal))} is not a decimal number with at most 18 fractional digits`);
   }
+  const frac = m[2] ?? '';
+  const q = (BigInt(m[1]! + frac) << 16n) / 10n ** BigInt(frac.length);
+  if (q > 0xffff_ffffn) throw new VigilError('BAD_NUMBER', `${decimal} is out of range (at most 65535.99...)`);
+  return Number(q);
 }
 
 /**
@@ -163,6 +185,9 @@ export class Baselines {
     if (!Array.isArray(kinds) || !kinds.every((k) => typeof k === 'string')) {
       throw badArgument('kinds must be an array of strings');
     }
+    if (kinds.includes('')) throw badArgument('kinds: a kind is empty');
+    const twice = kinds.find((k, i) => kinds.indexOf(k) !== i);
+    if (twice !== undefined) throw badArgument(`kinds: ${JSON.stringify(twice)} is declared twice`);
     const p = params ?? ({} as BaselineParams);
     const windowBlocks = u64('windowBlocks', p.windowBlocks);
     if (!Number.isInteger(p.alphaShift) || p.alphaShift < 0 || p.alphaShift > 255) {
@@ -187,7 +212,7 @@ export class Baselines {
     }
     initEngineSync();
     try {
-      this.#engine = new Engine(windowBlocks, p.alphaShift, maxRise, p.warmupWindows, [...kinds]);
+      this.#engine = new Engine(windowBlocks, p.alphaShift, maxRise, p.warmupWindows, kinds.length);
     } catch (e) {
       throw badArgument(message(e), e);
     }
@@ -216,7 +241,7 @@ export class Baselines {
    * the kind's baseline to `height`, derive the features, and record the
    * action if `paid` (paid or released: its value left). Returns the
    * derived features. Throws `UNKNOWN_KIND` for an undeclared kind,
-   * `BAD_NUMBER` for an amount that is not a `u128`.
+   * `BAD_NUMBER` for an amount that is not a `u128`; then nothing changes.
    */
   observe(action: ObservedAction | Action, height: Height, paid: boolean): Derived {
     if (typeof paid !== 'boolean') throw badArgument(`paid must be a boolean, got ${String(paid)}`);
@@ -230,12 +255,12 @@ export class Baselines {
 
   /** Windows folded so far in `kind`'s baseline. */
   windows(kind: string): number {
-    return this.#live(kind).windows(kind);
+    return this.#live().windows(this.#index(kind));
   }
 
   /** Whether `kind`'s warm-up is over (before it, the features comparing with the baseline read neutral). */
   warm(kind: string): boolean {
-    return this.#live(kind).warm(kind);
+    return this.#live().warm(this.#index(kind));
   }
 
   /** Release the engine's memory for these baselines. Further calls throw. */
@@ -246,42 +271,40 @@ export class Baselines {
     }
   }
 
-  #live(kind: unknown): Engine {
+  #live(): Engine {
     if (this.#freed) throw new VigilError('FREED', 'these baselines were freed');
-    if (typeof kind !== 'string' || !this.#kinds.includes(kind)) {
+    return this.#engine;
+  }
+
+  #index(kind: unknown): number {
+    const i = typeof kind === 'string' ? this.#kinds.indexOf(kind) : -1;
+    if (i < 0) {
       throw new VigilError(
         'UNKNOWN_KIND',
-        `action kind ${JSON.stringify(kind)} was not declared (kinds: ${this.#kinds.map((k) => JSON.stringify(k)).join(', ')})`,
+        `action kind ${JSON.stringify(String(kind))} was not declared (kinds: ${this.#kinds.map((k) => JSON.stringify(k)).join(', ')})`,
       );
     }
-    return this.#engine;
+    return i;
   }
 
   #call(action: ObservedAction | Action, height: Height, paid: boolean | undefined): Derived {
     if (action === null || typeof action !== 'object') throw badArgument(`expected an action object, got ${String(action)}`);
-    const engine = this.#live(action.kind);
+    const engine = this.#live();
+    const kind = this.#index(action.kind);
     const h = u64('height', height);
     const value = amount('value', action.value);
     const total = amount('total_value', action.total_value);
-    const price = action.price === undefined || action.price === null ? '0' : amount('price', action.price);
+    const price = action.price === undefined || action.price === null ? 0n : amount('price', action.price);
     if (typeof action.caller !== 'string') throw badArgument(`caller must be an address string, got ${String(action.caller)}`);
-    let bits: Int32Array;
-    try {
-      bits =
-        paid === undefined
-          ? engine.preview(action.kind, h, value, total, price, action.caller)
-          : engine.observe(action.kind, h, value, total, price, action.caller, paid);
-    } catch (e) {
-      // The kind and height are checked above: only an amount can be refused.
-      throw new VigilError('BAD_NUMBER', message(e), { cause: e });
-    }
+    const bits =
+      paid === undefined
+        ? engine.preview(kind, h, value >> 64n, value & U64_MASK, total >> 64n, total & U64_MASK, price >> 64n, price & U64_MASK, action.caller)
+        : engine.observe(kind, h, value >> 64n, value & U64_MASK, total >> 64n, total & U64_MASK, price >> 64n, price & U64_MASK, action.caller, paid);
     const q16 = Array.from(bits);
-    return { q16, values: q16.map((v) => q16Decimal(v)), names: DERIVED_NAMES };
+    return { q16, values: q16.map((v) => q16ToDecimal(v)), names: DERIVED_NAMES };
   }
 }
 
-/** The engine's own list of {@link DERIVED_NAMES} (the core's), for checks. */
-export function engineDerivedNames(): string[] {
-  initEngineSync();
-  return derivedNames();
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

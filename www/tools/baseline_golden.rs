@@ -10,9 +10,13 @@
 //!
 //! This file calls the core directly (not the package's `Baselines`), so it
 //! is an independent statement of what the derivation is.
+use std::str::FromStr;
+
+use cosmwasm_std::{Decimal, SignedDecimal};
 use serde_json::{json, Value};
 use vigil_inference_core::baseline::{
-    caller_hash, Action, Baseline, Params, DERIVED_FEATURES, DERIVED_NAMES,
+    caller_hash, Action, Baseline, Params, DERIVED_FEATURES, DERIVED_NAMES, ONE, RATIO_LIMIT,
+    SHARE_LIMIT, Z_LIMIT,
 };
 
 /// Where the file lives, from the crate's directory.
@@ -67,8 +71,7 @@ pub struct Log {
     pub name: &'static str,
     /// The seed it was generated from.
     pub seed: u64,
-    /// `window_blocks`, `alpha_shift`, `warmup_windows` of the params, and
-    /// `max_rise` as the guard's settings carry it (a decimal string).
+    /// The baseline parameters (`max_rise` from the decimal below).
     pub params: Params,
     /// `max_rise` as a decimal string.
     pub max_rise: &'static str,
@@ -103,7 +106,7 @@ pub fn vault() -> Log {
     let params = Params {
         window_blocks: 10,
         alpha_shift: 3,
-        max_rise: 8192,
+        max_rise: 0, // from `max_rise` below, in `finish`
         warmup_windows: 6,
     };
     let kinds = vec!["withdraw".to_string(), "borrow".to_string()];
@@ -230,7 +233,7 @@ pub fn pool() -> Log {
     let params = Params {
         window_blocks: 1,
         alpha_shift: 1,
-        max_rise: 6553,
+        max_rise: 0, // from `max_rise` below, in `finish`
         warmup_windows: 0,
     };
     let kinds = vec!["swap".to_string()];
@@ -276,7 +279,7 @@ pub fn steady() -> Log {
     let params = Params {
         window_blocks: 5,
         alpha_shift: 2,
-        max_rise: 16384,
+        max_rise: 0, // from `max_rise` below, in `finish`
         warmup_windows: 3,
     };
     let callers: Vec<String> = (0..3).map(address).collect();
@@ -315,7 +318,9 @@ pub fn steady() -> Log {
     })
 }
 
+/// Callers hashed, and `max_rise` from its decimal as the guard reads it.
 fn finish(mut log: Log) -> Log {
+    log.params.max_rise = decimal_q16(log.max_rise) as u32;
     for a in &mut log.actions {
         a.action.caller = caller_hash(log.callers[a.caller].as_bytes());
     }
@@ -337,6 +342,57 @@ pub fn derive_all(log: &Log) -> Vec<[i64; DERIVED_FEATURES]> {
             d
         })
         .collect()
+}
+
+/// A `Q16` value as the guard writes it: cosmwasm's `SignedDecimal` of the
+/// exact value (10^18 / 2^16 = 15_258_789_062_500 exactly).
+pub fn q16_signed_decimal(v: i64) -> String {
+    SignedDecimal::raw(i128::from(v) * 15_258_789_062_500).to_string()
+}
+
+/// A `Decimal` (the guard's `max_rise`) in `Q16`, rounded down.
+pub fn decimal_q16(s: &str) -> u128 {
+    Decimal::from_str(s)
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+        .atomics()
+        .u128()
+        * 65536
+        / 10u128.pow(18)
+}
+
+/// `[q16, its SignedDecimal string]` for the bounds and a seeded sample.
+fn decimals() -> Value {
+    let mut rng = Rng::new(0xdec1_0014);
+    let mut v: Vec<i64> = vec![0, 1, -1, 2, ONE, -ONE, ONE / 2, -ONE / 2, ONE - 1, -(ONE + 1)];
+    v.extend([Z_LIMIT, -Z_LIMIT, RATIO_LIMIT, SHARE_LIMIT]);
+    v.extend([i64::from(i32::MIN), i64::from(i32::MAX)]);
+    v.extend((0..200).map(|_| i64::from(rng.next() as i32) >> rng.below(31)));
+    Value::Array(v.into_iter().map(|x| json!([x, q16_signed_decimal(x)])).collect())
+}
+
+/// `[a Decimal string, its Q16 rounded down]` for typical and edge values
+/// and a seeded sample of up to 18 fractional digits.
+fn max_rises() -> Value {
+    let mut rng = Rng::new(0x4153_0014);
+    let mut v: Vec<String> = [
+        "1",
+        "0.5",
+        "0.125",
+        "0.1",
+        "0.3333",
+        "0.000015258789062499",
+        "0.0000152587890625",
+        "0.999999999999999999",
+        "0.000000000000000001",
+    ]
+    .map(String::from)
+    .to_vec();
+    for _ in 0..60 {
+        let places = 1 + rng.below(18) as usize;
+        let digits = rng.next() % 10u64.pow(places as u32);
+        v.push(Decimal::from_str(&format!("0.{digits:0places$}")).unwrap().to_string());
+    }
+    Value::Array(v.into_iter().map(|s| json!([s, decimal_q16(&s)])).collect())
 }
 
 /// The whole file.
@@ -388,6 +444,10 @@ pub fn generate() -> Value {
                   `cargo test -p vigil-web --test baseline_golden` fails when it is stale.",
         "derived_names": DERIVED_NAMES,
         "logs": logs,
+        "decimals_about": "Q16 values and their strings as the guard writes them (cosmwasm SignedDecimal of the exact value): [q16, string].",
+        "decimals": decimals(),
+        "max_rise_about": "The guard's max_rise (a cosmwasm Decimal) and its Q16, rounded down (atomics * 2^16 / 10^18): [decimal, q16].",
+        "max_rise": max_rises(),
     })
 }
 
