@@ -91,7 +91,7 @@ export interface Derived {
    */
   values: string[];
   /** {@link DERIVED_NAMES}. */
-  names: readonly DerivedName[];
+  names: typeof DERIVED_NAMES;
 }
 
 const U64_MASK = (1n << 64n) - 1n;

@@ -207,7 +207,8 @@ impl Baselines {
     /// Whether kind `kind`'s warm-up is over (the features that compare
     /// with the baselines are live).
     pub fn warm(&self, kind: u32) -> bool {
-        self.get(kind as usize).is_some_and(|b| b.warm(&self.params))
+        self.get(kind as usize)
+            .is_some_and(|b| b.warm(&self.params))
     }
 }
 
@@ -326,6 +327,13 @@ mod tests {
             Baselines::create(P, 0).unwrap_err(),
             "declare at least one action kind"
         );
-        assert!(Baselines::create(Params { max_rise: 65536, ..P }, 1).is_ok());
+        assert!(Baselines::create(
+            Params {
+                max_rise: 65536,
+                ..P
+            },
+            1
+        )
+        .is_ok());
     }
 }

@@ -137,7 +137,11 @@ fn the_packages_baselines_give_the_golden_features() {
             let before = b.clone();
             assert_eq!(b.preview_action(r.kind, &a), Some(r.derived), "preview {i}");
             assert_eq!(b, before, "a preview changes nothing");
-            assert_eq!(b.observe_action(r.kind, &a, r.paid), Some(r.derived), "action {i}");
+            assert_eq!(
+                b.observe_action(r.kind, &a, r.paid),
+                Some(r.derived),
+                "action {i}"
+            );
             n += 1;
         }
     }
@@ -189,11 +193,19 @@ fn the_guards_decimal_strings_are_the_models_inputs() {
         let v = p[0].as_i64().unwrap();
         assert_eq!(p[1], baseline_golden::q16_signed_decimal(v), "{v}");
     }
-    values.extend(logs().into_iter().flat_map(|(_, _, rows)| rows.into_iter().flat_map(|r| r.derived)));
+    values.extend(
+        logs()
+            .into_iter()
+            .flat_map(|(_, _, rows)| rows.into_iter().flat_map(|r| r.derived)),
+    );
     for v in values {
         let s = baseline_golden::q16_signed_decimal(v);
         let mut d = [0; DERIVED_FEATURES];
         d[0] = v;
-        assert_eq!(decimal::parse(&s).unwrap(), baseline::to_inputs(&d)[0], "{s}");
+        assert_eq!(
+            decimal::parse(&s).unwrap(),
+            baseline::to_inputs(&d)[0],
+            "{s}"
+        );
     }
 }

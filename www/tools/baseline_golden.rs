@@ -363,11 +363,26 @@ pub fn decimal_q16(s: &str) -> u128 {
 /// `[q16, its SignedDecimal string]` for the bounds and a seeded sample.
 fn decimals() -> Value {
     let mut rng = Rng::new(0xdec1_0014);
-    let mut v: Vec<i64> = vec![0, 1, -1, 2, ONE, -ONE, ONE / 2, -ONE / 2, ONE - 1, -(ONE + 1)];
+    let mut v: Vec<i64> = vec![
+        0,
+        1,
+        -1,
+        2,
+        ONE,
+        -ONE,
+        ONE / 2,
+        -ONE / 2,
+        ONE - 1,
+        -(ONE + 1),
+    ];
     v.extend([Z_LIMIT, -Z_LIMIT, RATIO_LIMIT, SHARE_LIMIT]);
     v.extend([i64::from(i32::MIN), i64::from(i32::MAX)]);
     v.extend((0..200).map(|_| i64::from(rng.next() as i32) >> rng.below(31)));
-    Value::Array(v.into_iter().map(|x| json!([x, q16_signed_decimal(x)])).collect())
+    Value::Array(
+        v.into_iter()
+            .map(|x| json!([x, q16_signed_decimal(x)]))
+            .collect(),
+    )
 }
 
 /// `[a Decimal string, its Q16 rounded down]` for typical and edge values
@@ -390,7 +405,11 @@ fn max_rises() -> Value {
     for _ in 0..60 {
         let places = 1 + rng.below(18) as usize;
         let digits = rng.next() % 10u64.pow(places as u32);
-        v.push(Decimal::from_str(&format!("0.{digits:0places$}")).unwrap().to_string());
+        v.push(
+            Decimal::from_str(&format!("0.{digits:0places$}"))
+                .unwrap()
+                .to_string(),
+        );
     }
     Value::Array(v.into_iter().map(|s| json!([s, decimal_q16(&s)])).collect())
 }
