@@ -24,7 +24,7 @@
  * @module
  */
 import { Baselines as Engine } from './wasm/vigil_web.js';
-import type { Action, ProtectedSettings } from './generated/VigilGuard.types.js';
+import type { Action, Outcome, ProtectedSettings } from './generated/VigilGuard.types.js';
 import { initEngineSync, VigilError } from './index.js';
 
 /** The six derived features, in the guard's order (the core's `DERIVED_NAMES`). */
@@ -93,6 +93,9 @@ export interface Derived {
   /** {@link DERIVED_NAMES}. */
   names: typeof DERIVED_NAMES;
 }
+
+/** Which of the guard's outcomes the baseline learns from: those whose value left. */
+const RECORDED: Readonly<Record<Outcome, boolean>> = Object.freeze({ paid: true, released: true, parked: false, refused: false });
 
 const U64_MASK = (1n << 64n) - 1n;
 const U128_MAX = (1n << 128n) - 1n;
@@ -239,13 +242,19 @@ export class Baselines {
   /**
    * Observe one action at block `height`, as the guard's `Observe`: roll
    * the kind's baseline to `height`, derive the features, and record the
-   * action if `paid` (paid or released: its value left). Returns the
-   * derived features. Throws `UNKNOWN_KIND` for an undeclared kind,
-   * `BAD_NUMBER` for an amount that is not a `u128`; then nothing changes.
+   * action if its value left: `paid` is `true` or the guard's `Outcome`
+   * (`'paid'` or `'released'` are recorded; `'parked'` and `'refused'`, like
+   * `false`, are not). Returns the derived features. Throws `UNKNOWN_KIND`
+   * for an undeclared kind, `BAD_NUMBER` for an amount that is not a
+   * `u128`; then nothing changes.
    */
-  observe(action: ObservedAction | Action, height: Height, paid: boolean): Derived {
-    if (typeof paid !== 'boolean') throw badArgument(`paid must be a boolean, got ${String(paid)}`);
-    return this.#call(action, height, paid);
+  observe(action: ObservedAction | Action, height: Height, paid: boolean | Outcome): Derived {
+    const record =
+      typeof paid === 'boolean' ? paid : typeof paid === 'string' && Object.hasOwn(RECORDED, paid) ? RECORDED[paid] : undefined;
+    if (record === undefined) {
+      throw badArgument(`paid must be a boolean or an outcome ('paid', 'parked', 'refused', 'released'), got ${String(paid)}`);
+    }
+    return this.#call(action, height, record);
   }
 
   /** The features the guard's `Verdict` query would derive for `action` at `height`; nothing is recorded or rolled. */

@@ -97,6 +97,24 @@ test('preview records nothing; observe records only paid actions', () => {
   assert.notDeepEqual(c.preview(next.action, next.height).q16, d.preview(next.action, next.height).q16);
 });
 
+test("the guard's outcomes: paid and released are learned, parked and refused are not", () => {
+  const log = golden.logs.find((l) => l.name === 'vault');
+  const settings = { ...log.params, kinds: log.kinds };
+  const rows = log.actions.map((r) => row(log, r));
+  const runs = ['paid', 'released', 'parked', 'refused', true, false].map((outcome) => {
+    const b = Baselines.fromSettings(settings);
+    // The first 200 actions as in the log, then one big withdrawal with this outcome.
+    for (const r of rows.slice(0, 200)) b.observe(r.action, r.height, r.paid);
+    b.observe({ ...rows[200].action, value: '900000000' }, rows[200].height, outcome);
+    return b.preview(rows[201].action, rows[201].height).q16;
+  });
+  assert.deepEqual(runs[0], runs[4]);
+  assert.deepEqual(runs[1], runs[4]);
+  assert.deepEqual(runs[2], runs[5]);
+  assert.deepEqual(runs[3], runs[5]);
+  assert.notDeepEqual(runs[4], runs[5]);
+});
+
 test("decimals as the guard writes and reads them (cosmwasm's SignedDecimal and Decimal)", () => {
   assert.ok(golden.decimals.length > 100);
   for (const [q, want] of golden.decimals) {
@@ -153,7 +171,9 @@ test('clear errors', () => {
   assert.throws(() => b.observe({ ...a, value: 2 ** 60 }, 1, true), { code: 'BAD_NUMBER' });
   assert.throws(() => b.observe(a, 1.5, true), { code: 'BAD_ARGUMENT', message: /height must be a whole number/ });
   assert.throws(() => b.observe(a, (1n << 64n), true), { code: 'BAD_ARGUMENT', message: /height/ });
-  assert.throws(() => b.observe(a, 1, 'yes'), { code: 'BAD_ARGUMENT', message: /paid must be a boolean/ });
+  assert.throws(() => b.observe(a, 1, 'yes'), { code: 'BAD_ARGUMENT', message: /paid must be a boolean or an outcome/ });
+  assert.throws(() => b.observe(a, 1, 'toString'), { code: 'BAD_ARGUMENT', message: /paid must be a boolean or an outcome/ });
+  assert.throws(() => b.observe(a, 1), { code: 'BAD_ARGUMENT', message: /paid must be a boolean or an outcome/ });
   // A refused action changes nothing.
   const fresh = new Baselines(['withdraw'], ok);
   assert.deepEqual(b.observe(a, 5, true), fresh.observe(a, 5, true));
