@@ -83,9 +83,16 @@ pub struct Log {
     pub actions: Vec<LogAction>,
 }
 
-fn address(i: usize) -> String {
-    // Bech32-looking, distinct; only the bytes matter (caller_hash).
-    format!("wasm1user{i:03}q{:x}", (i as u64).wrapping_mul(0x9e37_79b9))
+/// A valid bech32 address (cosmwasm's `MockApi`, as the chain simulator
+/// makes them), so a contract that validates callers takes the logs too.
+fn address(name: &str) -> String {
+    cosmwasm_std::testing::MockApi::default()
+        .addr_make(name)
+        .to_string()
+}
+
+fn user(i: usize) -> String {
+    address(&format!("user{i}"))
 }
 
 /// A value of about `10^lo` to `10^hi`, log-uniform-ish.
@@ -110,9 +117,9 @@ pub fn vault() -> Log {
         warmup_windows: 6,
     };
     let kinds = vec!["withdraw".to_string(), "borrow".to_string()];
-    let mut callers: Vec<String> = (0..24).map(address).collect();
+    let mut callers: Vec<String> = (0..24).map(user).collect();
     let attacker = callers.len();
-    callers.push("wasm1attacker0000000000000000000000000000".into());
+    callers.push(address("attacker"));
     let mut actions = Vec::new();
     let mut total: u128 = 50_000_000_000;
     let push = |actions: &mut Vec<LogAction>,
@@ -237,7 +244,7 @@ pub fn pool() -> Log {
         warmup_windows: 0,
     };
     let kinds = vec!["swap".to_string()];
-    let callers: Vec<String> = (0..6).map(address).collect();
+    let callers: Vec<String> = (0..6).map(user).collect();
     let mut actions = Vec::new();
     let mut height = 100u64;
     for _ in 0..150 {
@@ -282,7 +289,7 @@ pub fn steady() -> Log {
         max_rise: 0, // from `max_rise` below, in `finish`
         warmup_windows: 3,
     };
-    let callers: Vec<String> = (0..3).map(address).collect();
+    let callers: Vec<String> = (0..3).map(user).collect();
     let mut actions = Vec::new();
     let mut at = |height: u64, value: u128, caller: usize| {
         actions.push(LogAction {
