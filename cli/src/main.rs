@@ -322,6 +322,10 @@ enum MsgCmd {
     /// The governor's ExecuteMsg::BindGuard (its admin, once, after the
     /// guard is instantiated): the guard it installs models on.
     BindGuard(BindGuardCmd),
+    /// The guard's RegisterProtected (its admin): a contract whose actions
+    /// the guard's baselines and circuit breaker watch (docs/breaker.md),
+    /// with the default settings unless flags change them.
+    RegisterProtected(RegisterProtectedCmd),
     /// ExecuteMsg::CommitProposal: the commitment to a model by the sender
     /// with a salt (attach the bond with --amount; keep the salt for the
     /// reveal).
@@ -502,6 +506,38 @@ struct InstantiateGuardCmd {
     governor: String,
     #[command(flatten)]
     settings: SettingsFlags,
+    #[command(flatten)]
+    out: OutArgs,
+}
+
+#[derive(Args)]
+struct RegisterProtectedCmd {
+    /// The protected contract's address (bech32): the only sender of its
+    /// observations.
+    #[arg(long)]
+    contract: String,
+    /// Its action kinds, comma-separated (e.g. withdraw,borrow).
+    #[arg(long, value_delimiter = ',', required = true)]
+    kinds: Vec<String>,
+    /// The unit its values are declared in (e.g. uatom).
+    #[arg(long)]
+    unit: String,
+    /// May reset its breaker and cancel parked actions (bech32).
+    #[arg(long)]
+    guardian: Option<String>,
+    /// Trip when a window's outflow exceeds this share of total value
+    /// (default 0.1; 0 turns the rule off).
+    #[arg(long)]
+    outflow_share: Option<String>,
+    /// Blocks per window (default 10).
+    #[arg(long)]
+    window_blocks: Option<u64>,
+    /// Windows before the baselines are trusted (default 144).
+    #[arg(long)]
+    warmup_windows: Option<u32>,
+    /// Blocks the breaker stays open (default 600).
+    #[arg(long)]
+    cooldown_blocks: Option<u64>,
     #[command(flatten)]
     out: OutArgs,
 }
@@ -1156,6 +1192,38 @@ fn msg_cmd(c: MsgCmd) -> Result<()> {
         }
         MsgCmd::Sweep(s) => emit_json(&[msg::sweep()], &s.out),
         MsgCmd::BindGuard(b) => emit_json(&[msg::bind_guard(&b.guard)?], &b.out),
+        MsgCmd::RegisterProtected(r) => {
+            let share = r
+                .outflow_share
+                .as_deref()
+                .map(|v| msg::decimal("--outflow-share", v))
+                .transpose()?;
+            let m = msg::register_protected(
+                &r.contract,
+                &r.kinds,
+                &r.unit,
+                r.guardian.as_deref(),
+                |s| {
+                    if let Some(share) = share {
+                        if share.is_zero() {
+                            s.outflow_rule = None;
+                        } else if let Some(rule) = s.outflow_rule.as_mut() {
+                            rule.share = share;
+                        }
+                    }
+                    if let Some(w) = r.window_blocks {
+                        s.window_blocks = w;
+                    }
+                    if let Some(w) = r.warmup_windows {
+                        s.warmup_windows = w;
+                    }
+                    if let Some(c) = r.cooldown_blocks {
+                        s.cooldown_blocks = c;
+                    }
+                },
+            )?;
+            emit_json(&[m], &r.out)
+        }
         MsgCmd::InstantiateGuard(i) => {
             let i = *i;
             let args = instantiate_args(i.settings)?;

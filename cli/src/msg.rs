@@ -11,10 +11,11 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 use cosmwasm_std::{Binary, Decimal, HexBinary, Uint128};
+use vigil_guard_api::breaker::ProtectedSettings;
 use vigil_guard_api::class_balance;
 use vigil_guard_api::commit::{chunk_hash, commitment, SALT_BYTES};
 use vigil_guard_api::gas::DEFAULT_MAX_CHECK_GAS_FLOOR;
-use vigil_guard_api::guard_msg::GuardInstantiateMsg;
+use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardInstantiateMsg};
 use vigil_guard_api::msg::{
     ExecuteMsg, InstantiateMsg, Margin, Margins, PausedCheck, ProposalLimits, RewardRule,
     TestSample, MAX_BATCH_CHUNKS, MAX_FEATURE_CHARS,
@@ -365,6 +366,28 @@ pub fn address(flag: &'static str, addr: &str) -> Result<String, InvalidFlag> {
 pub fn bind_guard(guard: &str) -> Result<ExecuteMsg, InvalidFlag> {
     Ok(ExecuteMsg::BindGuard {
         guard: address("--guard", guard)?,
+    })
+}
+
+/// The guard's `RegisterProtected` (its admin): `contract` guarded with
+/// `ProtectedSettings::with_kinds(kinds, unit)` (the defaults:
+/// `docs/breaker.md`), then `tune` applied, checked as the guard checks it.
+pub fn register_protected(
+    contract: &str,
+    kinds: &[String],
+    unit: &str,
+    guardian: Option<&str>,
+    tune: impl FnOnce(&mut ProtectedSettings),
+) -> Result<GuardExecuteMsg, InvalidFlag> {
+    let mut settings = ProtectedSettings::with_kinds(kinds.to_vec(), unit);
+    settings.guardian = guardian.map(|g| address("--guardian", g)).transpose()?;
+    tune(&mut settings);
+    settings
+        .validate()
+        .map_err(|e| InvalidFlag::new("--kinds/--unit/rules", "valid settings", e.to_string()))?;
+    Ok(GuardExecuteMsg::RegisterProtected {
+        contract: address("--contract", contract)?,
+        settings,
     })
 }
 
@@ -746,6 +769,32 @@ pub fn instantiate_guard(governor: &str, a: InstantiateArgs) -> Result<GuardInst
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn register_protected_is_checked_as_the_guard_checks_it() {
+        let addr = "wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d";
+        let kinds = vec!["withdraw".to_string(), "borrow".to_string()];
+        let m = register_protected(addr, &kinds, "uatom", None, |_| {}).unwrap();
+        let GuardExecuteMsg::RegisterProtected { contract, settings } = m else {
+            panic!("not RegisterProtected");
+        };
+        assert_eq!(contract, addr);
+        assert_eq!(
+            settings,
+            ProtectedSettings::with_kinds(kinds.clone(), "uatom")
+        );
+        // A duplicate kind, nine kinds, a bad address, a share above 1.
+        let dup = vec!["withdraw".to_string(); 2];
+        assert!(register_protected(addr, &dup, "uatom", None, |_| {}).is_err());
+        let nine: Vec<String> = (0..9).map(|i| format!("k{i}")).collect();
+        assert!(register_protected(addr, &nine, "uatom", None, |_| {}).is_err());
+        assert!(register_protected("wasm1nope", &kinds, "uatom", None, |_| {}).is_err());
+        let too_much = register_protected(addr, &kinds, "uatom", None, |s| {
+            s.outflow_rule.as_mut().unwrap().share = Decimal::percent(150);
+        });
+        assert!(too_much.is_err());
+    }
+
     use super::*;
 
     fn s(label: bool) -> TestSample {

@@ -315,6 +315,69 @@ pub enum ContractError {
     #[error("corrupt state record: {0}")]
     CorruptRecord(String),
 
+    /// Bad protected-contract settings.
+    #[error("invalid protected settings: {0}")]
+    InvalidProtected(#[from] vigil_guard_api::breaker::InvalidProtected),
+
+    /// Baseline parameters the core refuses.
+    #[error("invalid baseline parameters: {0:?}")]
+    InvalidBaseline(vigil_inference_core::baseline::ParamError),
+
+    /// An observation, verdict or breaker message about a contract the
+    /// guard does not protect (or from a sender that is not that contract).
+    #[error("{0} is not a protected contract of this guard")]
+    NotProtected(String),
+
+    /// `RegisterProtected` for a contract already registered.
+    #[error("{0} is already protected: change its settings with update_protected")]
+    AlreadyProtected(String),
+
+    /// An action kind the protected contract did not declare.
+    #[error("action kind {kind:?} is not one of {contract}'s kinds")]
+    UnknownKind {
+        /// The contract.
+        contract: String,
+        /// The kind reported.
+        kind: String,
+    },
+
+    /// A protected contract reported an outcome its verdict does not allow.
+    #[error("outcome {outcome:?} does not follow the verdict {verdict}")]
+    OutcomeRefused {
+        /// What the contract reported.
+        outcome: vigil_guard_api::breaker::Outcome,
+        /// The verdict (JSON).
+        verdict: String,
+    },
+
+    /// `ResetBreaker` or a cancellation from someone other than the
+    /// contract's guardian.
+    #[error("unauthorized: only the breaker's guardian may do this")]
+    NotGuardian,
+
+    /// `ApplyProtected` with no change due.
+    #[error("no change to {contract} is due: {reason}")]
+    NoChangeDue {
+        /// The contract.
+        contract: String,
+        /// None pending, or the height it is due at.
+        reason: String,
+    },
+
+    /// The active model's feature count fits neither the action's features
+    /// nor them plus the derived ones.
+    #[error(
+        "the model takes {model} features; the action has {got} (the guard derives {derived} more)"
+    )]
+    ObservedFeatureCount {
+        /// The model's feature count.
+        model: usize,
+        /// The action's.
+        got: usize,
+        /// Derived features.
+        derived: usize,
+    },
+
     /// Migration from another contract.
     #[error("cannot migrate from contract {0}")]
     WrongContract(String),

@@ -203,9 +203,96 @@ pub fn check_message_bytes_for(n_features: usize, chars_per_value: usize) -> usi
     CHECK_FRAME + n_features * (chars_per_value + 3) - n_features.min(1)
 }
 
+/// The largest `Protected` record (settings and a pending change, JSON):
+/// eight kinds of 32 characters, a unit of 32, a guardian's address of 90
+/// and every rule on, twice (`tests::the_largest_protected_record_fits`).
+pub const PROTECTED_MAX_BYTES: usize = 2_200;
+/// The longest protected contract's or caller's address this bound assumes
+/// (bech32 of 32 bytes under a long prefix).
+pub const ADDRESS_MAX_CHARS: usize = 90;
+/// CosmWasm gas of an `Observe` beyond a `Check`'s own work: the action's
+/// JSON frame, the settings' JSON, the address checks and caller hash, the
+/// baseline's roll (at most `MAX_EMPTY_FOLDS + 1` folds), the derived
+/// features, the breaker's judgement, the two records' encodings, the
+/// events and the answer (`host-tests`' `gas_budget` holds measured <=
+/// bound).
+pub const OBSERVE_VM_GAS: u64 = 60_000_000;
+/// The largest `Observe` result: the `VerdictResponse` as the response's
+/// data (base64), its attributes and two events.
+pub const OBSERVE_RESULT_MAX_BYTES: usize = 2_048;
+
+/// The SDK gas of one `Observe` (an execute) of an action with
+/// `n_features` features on a model of cost `cost`, quoted before the call
+/// as [`quoted_check_gas`] quotes `Check`: the `Check` it contains (the
+/// action's message instead of the query, the largest envelope), plus the
+/// reads of the protected contract's record ([`PROTECTED_MAX_BYTES`]), the
+/// kind's baseline and the contract's breaker, the writes of the last two,
+/// and [`OBSERVE_VM_GAS`] of their arithmetic and the answer. Setup is an
+/// unpinned contract's.
+pub fn observe_gas_bound(cost: &Cost, n_features: usize) -> CheckGas {
+    use vigil_inference_core::baseline::Baseline;
+    use vigil_inference_core::breaker::Breaker;
+    let wasmd = WasmdGas::DEFAULT;
+    let n = n_features;
+    let message = check_message_bytes_for(n, vigil_guard_api::gas::QUOTE_VALUE_CHARS)
+        + 400
+        + 2 * ADDRESS_MAX_CHARS;
+    let check = check_gas(cost, n, message, envelope_bytes_bound(n), false);
+    // Keys: wasmd's prefix, the map's 2-byte length and name, the address
+    // (and for a baseline, the address's 2-byte length and the kind).
+    let prefix = wasmd.key_prefix;
+    let protected_key = prefix + 2 + "protected".len() + ADDRESS_MAX_CHARS;
+    let baseline_key =
+        prefix + 2 + 2 + 2 + ADDRESS_MAX_CHARS + vigil_guard_api::breaker::MAX_KIND_LEN;
+    let breaker_key = prefix + 2 + 2 + ADDRESS_MAX_CHARS;
+    let (b, k) = (Baseline::ENCODED_LEN, Breaker::ENCODED_LEN);
+    let reads = 3 * wasmd.read_flat
+        + wasmd.read_per_byte
+            * (protected_key + PROTECTED_MAX_BYTES + baseline_key + b + breaker_key + k) as u64;
+    let writes =
+        2 * wasmd.write_flat + wasmd.write_per_byte * (baseline_key + b + breaker_key + k) as u64;
+    let vm = u128::from(OBSERVE_VM_GAS)
+        + u128::from(wasmd.deserialization_vm_gas(OBSERVE_RESULT_MAX_BYTES));
+    CheckGas {
+        setup: check.setup,
+        storage: check.storage + reads + writes,
+        compute: check.compute + wasmd.sdk_gas_ceil(vm),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_protected_record_fits() {
+        use crate::state::protected::Protected;
+        use vigil_guard_api::breaker::{
+            PendingProtected, ProtectedSettings, MAX_KINDS, MAX_KIND_LEN, MAX_UNIT_LEN,
+        };
+        let mut s = ProtectedSettings::with_kinds(
+            (0..MAX_KINDS)
+                .map(|i| format!("{i}").repeat(MAX_KIND_LEN))
+                .collect(),
+            "u".repeat(MAX_UNIT_LEN),
+        );
+        s.guardian = Some("g".repeat(ADDRESS_MAX_CHARS));
+        s.window_blocks = u64::MAX;
+        s.cooldown_blocks = u64::MAX;
+        s.half_open_blocks = u64::MAX;
+        s.delay_blocks = u64::MAX;
+        s.warmup_windows = u32::MAX;
+        s.max_rise = cosmwasm_std::Decimal::from_ratio(1u128, 3u128);
+        let p = Protected {
+            settings: s.clone(),
+            pending: Some(PendingProtected {
+                effective_at: u64::MAX,
+                settings: Some(s),
+            }),
+        };
+        let bytes = cosmwasm_std::to_json_vec(&p).unwrap().len();
+        assert!(bytes <= PROTECTED_MAX_BYTES, "{bytes}");
+    }
 
     #[test]
     fn the_largest_check_result_is_what_the_bound_charges() {

@@ -12,10 +12,12 @@ use vigil_guard_api::guard_msg::{
 use vigil_guard_api::msg::MigrateMsg;
 
 use crate::error::ContractError;
-use crate::execute::{admin, ensure_no_funds, install};
+use crate::execute::{admin, ensure_no_funds, install, protected};
 use crate::query as q;
+use crate::query_breaker as qb;
 use crate::state::active::active_version;
 use crate::state::install::{GOVERNOR, INSTALL_SEQUENCE};
+use crate::state::protected::{change_delay, CHANGE_DELAY};
 use crate::state::{Config, CONFIG};
 
 /// cw2 contract name of the guard.
@@ -49,6 +51,11 @@ pub fn instantiate(
         },
     )?;
     GOVERNOR.save(deps.storage, &governor)?;
+    CHANGE_DELAY.save(
+        deps.storage,
+        &msg.change_delay
+            .unwrap_or(vigil_guard_api::breaker::DEFAULT_CHANGE_DELAY),
+    )?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", admin.as_str())
@@ -59,7 +66,7 @@ pub fn instantiate(
 #[cfg_attr(feature = "guard", entry_point)]
 pub fn execute(
     deps: DepsMut,
-    _env: Env,
+    env: Env,
     info: MessageInfo,
     msg: GuardExecuteMsg,
 ) -> Result<Response, ContractError> {
@@ -69,14 +76,24 @@ pub fn execute(
         GuardExecuteMsg::Pause {} => admin::set_paused(deps, info, true),
         GuardExecuteMsg::Unpause {} => admin::set_paused(deps, info, false),
         GuardExecuteMsg::UpdateAdmin { admin } => admin::update_admin(deps, info, admin),
-        _ => Err(cosmwasm_std::StdError::generic_err("breaker: in progress").into()),
+        GuardExecuteMsg::RegisterProtected { contract, settings } => {
+            protected::register(deps, info, contract, settings)
+        }
+        GuardExecuteMsg::UpdateProtected { contract, settings } => {
+            protected::update(deps, env, info, contract, settings)
+        }
+        GuardExecuteMsg::ApplyProtected { contract } => protected::apply(deps, env, contract),
+        GuardExecuteMsg::ResetBreaker { contract } => protected::reset(deps, env, info, contract),
+        GuardExecuteMsg::Observe { action, outcome } => {
+            protected::observe(deps, env, info, action, outcome)
+        }
     }
 }
 
 /// The guard's query dispatch: the single contract's handlers, answer for
 /// answer, and its own `Config`.
 #[cfg_attr(feature = "guard", entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: GuardQueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: GuardQueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         GuardQueryMsg::Check { features } => to_json_binary(&q::check(deps, &features)?)?,
         GuardQueryMsg::Score { features } => to_json_binary(&q::score(deps, &features)?)?,
@@ -86,7 +103,13 @@ pub fn query(deps: Deps, _env: Env, msg: GuardQueryMsg) -> Result<Binary, Contra
         GuardQueryMsg::ModelBlob { version, chunk } => {
             to_json_binary(&q::model_blob(deps, version, chunk)?)?
         }
-        _ => return Err(cosmwasm_std::StdError::generic_err("breaker: in progress").into()),
+        GuardQueryMsg::Verdict { contract, action } => {
+            to_json_binary(&qb::verdict(deps, &env, &contract, &action)?)?
+        }
+        GuardQueryMsg::Protected { contract } => to_json_binary(&qb::protected(deps, &contract)?)?,
+        GuardQueryMsg::Baseline { contract, kind } => {
+            to_json_binary(&qb::baseline(deps, &contract, &kind)?)?
+        }
     })
 }
 
@@ -103,6 +126,7 @@ pub fn config(deps: Deps) -> Result<GuardConfigResponse, ContractError> {
         paused_check: c.settings.paused_check,
         paused: c.paused,
         active_version: active_version(deps.storage)?,
+        change_delay: change_delay(deps.storage)?,
     })
 }
 

@@ -35,8 +35,10 @@ pub mod gas;
 pub mod guard;
 pub mod migrate;
 pub mod models;
+pub mod observe;
 pub mod poim;
 pub mod query;
+pub mod query_breaker;
 pub mod state;
 pub mod units;
 

@@ -14,6 +14,8 @@ use cosmwasm_std::{Decimal, Uint128};
 pub const MAX_KINDS: usize = 8;
 /// The longest action-kind name.
 pub const MAX_KIND_LEN: usize = 32;
+/// The longest unit name.
+pub const MAX_UNIT_LEN: usize = 32;
 /// The default delay before a change to a protected contract's settings
 /// takes effect (blocks: about an hour at 6 s).
 pub const DEFAULT_CHANGE_DELAY: u64 = 600;
@@ -160,6 +162,9 @@ pub enum InvalidProtected {
     /// A share or level outside its range.
     #[error("{0} must be in (0, 1]")]
     Share(&'static str),
+    /// A unit name too long.
+    #[error("unit: at most {MAX_UNIT_LEN} characters")]
+    Unit,
     /// A count that must be positive.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
@@ -189,6 +194,9 @@ impl ProtectedSettings {
             if k.is_empty() || k.len() > MAX_KIND_LEN || self.kinds[..i].contains(k) {
                 return Err(InvalidProtected::Kinds(format!("{k:?}")));
             }
+        }
+        if self.unit.len() > MAX_UNIT_LEN {
+            return Err(InvalidProtected::Unit);
         }
         if let Some(r) = &self.outflow_rule {
             in_unit_interval(r.share, "outflow_rule.share")?;

@@ -74,6 +74,9 @@ pub struct GuardConfigResponse {
     pub paused: bool,
     /// Active model version (0 = none).
     pub active_version: u32,
+    /// Blocks before a change to a protected contract's settings takes
+    /// effect.
+    pub change_delay: u64,
 }
 
 /// The guard's execute messages.

@@ -17,6 +17,10 @@
 use cosmwasm_std::{Decimal, Uint128};
 use vigil_chain_sim::split::{self, Deployment, GUARD};
 use vigil_chain_sim::{is_out_of_gas, Chain, Gas, Outcome};
+use vigil_guard_api::breaker::{
+    Action, Outcome as BreakerOutcome, ProtectedSettings, VerdictResponse,
+};
+use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardQueryMsg};
 use vigil_guard_api::msg::{
     CheckResponse, ExecuteMsg, InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule,
     TestSample,
@@ -1125,4 +1129,131 @@ pub fn ops_per_tree_step(runner: &mut Runner, n_trees: usize) -> Result<f64, Str
         Ok(total as f64 - parse as f64)
     };
     Ok((inference(8)? - inference(4)?) / (4 * n_trees) as f64)
+}
+
+/// One observed action against a plain `Check` of the same model and
+/// features ([`observed_action`]).
+#[derive(Clone, Debug)]
+pub struct ObservedAction {
+    /// `Check` (a query).
+    pub check: Gas,
+    /// `Observe` of an allowed action reported paid, on a warm baseline
+    /// (an execute from the protected contract).
+    pub observe: Gas,
+    /// `Observe` of the action that trips the outflow rule (its event).
+    pub observe_trip: Gas,
+    /// `Verdict` (a query) of the same action as `observe`.
+    pub verdict: Gas,
+    /// Bytes of the two records every observation reads and writes (the
+    /// kind's baseline and the contract's breaker).
+    pub record_bytes: usize,
+}
+
+impl ObservedAction {
+    /// SDK gas of `Observe` above a plain `Check`'s, both above setup.
+    pub fn observe_over_check(&self) -> u64 {
+        self.observe
+            .above_setup()
+            .saturating_sub(self.check.above_setup())
+    }
+}
+
+/// The action [`observed_action`] reports.
+pub fn observation(chain: &Chain, features: &[String], value: u128) -> Action {
+    Action {
+        kind: "withdraw".into(),
+        value: Uint128::new(value),
+        total_value: Uint128::new(1_000_000_000),
+        price: Some(Uint128::new(1_000_000)),
+        caller: chain.addr("user"),
+        features: features.to_vec(),
+    }
+}
+
+/// Measures [`ObservedAction`] for `model` (its blob `blob`): the guard
+/// with a 20-row test set (a data envelope, as [`guarded_inference_of`]),
+/// a protected contract registered with the default settings, 30 windows
+/// of traffic, then `Check`, `Verdict` and `Observe` of one action on the
+/// model's own features (no derived features: the same inference as
+/// `Check`), and the `Observe` that trips the breaker.
+pub fn observed_action(
+    chain: &mut Chain,
+    model: &FloatModel,
+    blob: &[u8],
+) -> Result<ObservedAction, String> {
+    let test_set = rows_for(model, 20, 3);
+    install_with_test_set(chain, model.features.len(), blob, &test_set)?;
+    let admin = chain.addr("admin");
+    let vault = chain.addr("vault");
+    let register = chain.execute_on(
+        GUARD,
+        &admin,
+        &[],
+        &GuardExecuteMsg::RegisterProtected {
+            contract: vault.clone(),
+            settings: ProtectedSettings::with_kinds(vec!["withdraw".into()], "uatom"),
+        },
+        TX_LIMIT,
+    );
+    register
+        .result
+        .map_err(|e| format!("RegisterProtected: {e}"))?;
+    let features = rows_for(model, 1, 7).remove(0);
+    let observe = |chain: &mut Chain, value: u128| -> Result<Gas, String> {
+        let a = observation(chain, &features, value);
+        let v: VerdictResponse = chain
+            .query_on(
+                GUARD,
+                &GuardQueryMsg::Verdict {
+                    contract: vault.clone(),
+                    action: a.clone(),
+                },
+            )
+            .parse()?;
+        let outcome = if v.verdict.allows() {
+            BreakerOutcome::Paid
+        } else {
+            BreakerOutcome::Refused
+        };
+        let o = chain.execute_on(
+            GUARD,
+            &vault,
+            &[],
+            &GuardExecuteMsg::Observe { action: a, outcome },
+            TX_LIMIT,
+        );
+        o.result.map_err(|e| format!("Observe: {e}"))?;
+        Ok(o.gas)
+    };
+    for _ in 0..30 {
+        for _ in 0..3 {
+            observe(chain, 1_000_000)?;
+        }
+        chain.advance(10);
+    }
+    let check = check(chain, &features, chain.gas().query_limit);
+    check.result.as_ref().map_err(|e| format!("Check: {e}"))?;
+    let a = observation(chain, &features, 1_000_000);
+    let verdict = chain.query_on(
+        GUARD,
+        &GuardQueryMsg::Verdict {
+            contract: vault.clone(),
+            action: a,
+        },
+    );
+    verdict
+        .result
+        .as_ref()
+        .map_err(|e| format!("Verdict: {e}"))?;
+    let observe_paid = observe(chain, 1_000_000)?;
+    // 10% of total value in one window trips the default outflow rule.
+    let observe_trip = observe(chain, 200_000_000)?;
+    Ok(ObservedAction {
+        check: check.gas,
+        observe: observe_paid,
+        observe_trip,
+        verdict: verdict.gas,
+        record_bytes: vigil_inference_core::baseline::Baseline::ENCODED_LEN
+            + vigil_inference_core::breaker::Breaker::ENCODED_LEN,
+    })
 }

@@ -314,3 +314,53 @@ fn the_compute_estimate_covers_cosmwasm_pricing() {
         );
     }
 }
+
+/// An observed action (`Observe` from a protected contract: its kind's
+/// baseline and its breaker read and written, the derived features, the
+/// verdict) against a plain `Check` of the same model and features: what
+/// it adds is three reads and two writes of small records and their
+/// arithmetic, within the bound `vigil_guard::gas::observe_gas` quotes
+/// before the call.
+#[test]
+fn an_observed_action_costs_a_check_and_its_records_within_its_bound() {
+    let mut chain = chain("observe");
+    let (model, options) = gas::eth_fraud_mlp(1);
+    let blob = models::blob(&model, &options);
+    let o = gas::observed_action(&mut chain, &model, &blob).unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "Check {:?}\nVerdict {:?}\nObserve {:?}\nObserve (trip) {:?}\nObserve above setup {} = Check {} + {}",
+        o.check,
+        o.verdict,
+        o.observe,
+        o.observe_trip,
+        o.observe.above_setup(),
+        o.check.above_setup(),
+        o.observe_over_check()
+    );
+    assert_eq!(o.check.kv.reads, 2, "Check: the model and the envelope");
+    assert_eq!(
+        o.observe.kv.reads, 5,
+        "Observe: Check's two, the protected contract's settings, its kind's baseline, its breaker"
+    );
+    assert_eq!(
+        o.observe.kv.writes, 2,
+        "Observe: the baseline and the breaker"
+    );
+    let bound = vigil_guard::gas::observe_gas_bound(
+        &Model::parse(&blob).unwrap().cost(),
+        model.features.len(),
+    );
+    for (name, g) in [("Observe", &o.observe), ("Observe (trip)", &o.observe_trip)] {
+        eprintln!(
+            "{name}: {} above setup, bound {}",
+            g.above_setup(),
+            bound.above_setup()
+        );
+        assert!(
+            g.above_setup() <= bound.above_setup(),
+            "{name}: {} SDK gas above setup, over its bound {}",
+            g.above_setup(),
+            bound.above_setup()
+        );
+    }
+}

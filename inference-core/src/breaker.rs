@@ -57,7 +57,7 @@ pub enum Rule {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
     /// Trip when the window's outflow exceeds this share of total value
-    /// (`Q16`; `None`: off).
+    /// (parts per [`SHARE_ONE`]; `None`: off).
     pub outflow_share: Option<(u32, Response)>,
     /// Trip when the model has denied this many actions in the window.
     pub denials: Option<(u32, Response)>,
@@ -69,7 +69,8 @@ pub struct Rules {
     /// Blocks half-open after the cooldown.
     pub half_open_blocks: u64,
     /// Window outflow cap while half-open or open with [`Response::Cap`]
-    /// (`Q16` share of total value).
+    /// (parts per [`SHARE_ONE`] of total value; never above the outflow
+    /// line when that rule is on).
     pub half_open_cap: u32,
     /// Blocks an action is parked for under [`Response::Delay`].
     pub delay_blocks: u64,
@@ -195,9 +196,16 @@ pub struct Judgement {
     pub transitions: [Option<Transition>; 2],
 }
 
-/// `share` (`Q16`) of `total`.
-fn share_of(total: u128, share: u32) -> u128 {
-    (total >> 16).saturating_mul(share as u128) + (((total & 0xffff) * share as u128) >> 16)
+/// A whole in the shares of [`Rules`]: parts per billion, so a governed
+/// decimal share (`0.1`) is exact and the line it draws is exact:
+/// [`share_of`] is `⌊total × share⌋` without overflow.
+pub const SHARE_ONE: u32 = 1_000_000_000;
+
+/// `⌊total × share / SHARE_ONE⌋`, exactly (`share <= SHARE_ONE`).
+pub fn share_of(total: u128, share: u32) -> u128 {
+    let one = SHARE_ONE as u128;
+    let share = share.min(SHARE_ONE) as u128;
+    (total / one) * share + (total % one) * share / one
 }
 
 impl Breaker {
@@ -235,7 +243,12 @@ impl Breaker {
             _ => {}
         }
         let outflow = next.outflow.saturating_add(a.value);
-        let cap = share_of(a.total_value, rules.half_open_cap);
+        // The outflow line, when that rule is on; the cap never lets more
+        // through than the line does.
+        let line = rules
+            .outflow_share
+            .map(|(share, _)| share_of(a.total_value, share));
+        let cap = share_of(a.total_value, rules.half_open_cap).min(line.unwrap_or(u128::MAX));
         let delay = Verdict::Delay {
             release_at: a.height.saturating_add(rules.delay_blocks),
         };
@@ -265,12 +278,11 @@ impl Breaker {
             let denials = next.denials.saturating_add(a.model_denies as u32);
             let actions = next.actions.saturating_add(1);
             let score_sum = next.score_sum.saturating_add(a.score as u64);
-            let tripped = if let Some((share, r)) =
-                rules.outflow_share.filter(|_| verdict == Verdict::Allow)
-            {
-                (outflow > share_of(a.total_value, share)).then_some((Rule::OutflowShare, r))
-            } else {
-                None
+            let tripped = match (rules.outflow_share, line) {
+                (Some((_, r)), Some(line)) if verdict == Verdict::Allow && outflow > line => {
+                    Some((Rule::OutflowShare, r))
+                }
+                _ => None,
             }
             .or_else(|| {
                 // Only a denial can be the one that trips it.
@@ -298,6 +310,8 @@ impl Breaker {
                     verdict = match response {
                         Response::Deny => Verdict::Deny(DenyReason::Trip(rule)),
                         Response::Delay => delay,
+                        // The action that crossed the line is over any cap
+                        // (the cap is at most the line).
                         Response::Cap if outflow > cap => Verdict::Deny(DenyReason::Cap),
                         Response::Cap => Verdict::Allow,
                     };
@@ -430,12 +444,12 @@ mod tests {
     use super::*;
 
     const RULES: Rules = Rules {
-        outflow_share: Some((1 << 13, Response::Deny)), // 12.5%
+        outflow_share: Some((125_000_000, Response::Deny)), // 12.5%
         denials: Some((3, Response::Delay)),
         mean_score: Some((3 << 29, 10, Response::Cap)), // 0.75
         cooldown_blocks: 100,
         half_open_blocks: 50,
-        half_open_cap: 1 << 12, // 6.25%
+        half_open_cap: 62_500_000, // 6.25%
         delay_blocks: 20,
     };
 
@@ -542,6 +556,14 @@ mod tests {
             b.judge(&rules, &big).verdict,
             Verdict::Deny(DenyReason::Cap)
         );
+    }
+
+    #[test]
+    fn shares_are_exact() {
+        assert_eq!(share_of(1_000_000, 100_000_000), 100_000);
+        assert_eq!(share_of(999, 100_000_000), 99);
+        assert_eq!(share_of(u128::MAX, SHARE_ONE), u128::MAX);
+        assert_eq!(share_of(u128::MAX, 1), u128::MAX / 1_000_000_000);
     }
 
     #[test]

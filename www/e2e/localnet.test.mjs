@@ -499,3 +499,49 @@ test('the gas model against the node: simulator and bound beside gas_used, the b
     assert.ok(row.sim <= row.node, `${row.name}: the simulator ${row.sim} is above the node's ${row.node}`);
   }
 });
+
+const OBSERVED_FUNDS = 1_000_000n;
+
+test('the circuit breaker on the node: a drain batched in one transaction trips at the line inside it, and the trip stands', async () => {
+  const { admin, carol } = s.accounts;
+  // A second example vault, reporting its withdrawals to the guard's breaker.
+  const res = await sendOk(
+    admin,
+    [instantiateMsg(admin.address, s.vault.codeId, { guard: s.guard.address, denom: DENOM, observe: true }, 'vigil-observed-vault', [{ denom: DENOM, amount: String(OBSERVED_FUNDS) }])],
+    'instantiate the observing vault',
+  );
+  const vault = attr(res, 'instantiate', '_contract_address');
+  // The guard's admin registers it (vigil msg): 10% of its funds per window
+  // of 100,000 blocks (the whole test), the admin as guardian.
+  const register = JSON.parse(vigil('msg', 'register-protected', '--contract', vault, '--kinds', 'withdraw', '--unit', DENOM, '--window-blocks', '100000', '--guardian', admin.address));
+  await sendOk(admin, [executeMsg(admin.address, s.guard.address, register)], 'register the vault');
+  // Rows the model in force now (after the round) allows.
+  const rows = await pickRows();
+  // Carol's drain: eight withdrawals of 2% in one transaction.
+  const each = OBSERVED_FUNDS / 50n;
+  const c0 = await balance(carol.client, carol.address, DENOM);
+  const drain = Array.from({ length: 8 }, () => executeMsg(carol.address, vault, { withdraw: { amount: String(each), features: rows.normal } }));
+  const r = await sendOk(carol, drain, 'the drain');
+  const outcomes = r.events.filter((e) => e.type === 'wasm' && e.attributes.some((a) => a.key === 'outcome')).map((e) => e.attributes.find((a) => a.key === 'outcome').value);
+  // The k-th passes while 2% k <= 10% of what the vault holds before it:
+  // four are paid; the fifth crosses the line and trips the breaker; the
+  // rest meet an open breaker. The transaction succeeds, so the trip stands.
+  assert.deepEqual(outcomes, ['paid', 'paid', 'paid', 'paid', 'refused', 'refused', 'refused', 'refused']);
+  assert.equal(await balance(carol.client, carol.address, DENOM), c0 + 4n * each);
+  assert.equal(attr(r, 'wasm-vigil_breaker', 'transition'), 'tripped');
+  assert.equal(attr(r, 'wasm-vigil_breaker', 'rule'), '"outflow_share"');
+  const p = await s.query(s.guard.address, { protected: { contract: vault } });
+  assert.equal(p.breaker.status.open.rule, 'outflow_share');
+  assert.equal(p.breaker.trips, 1);
+  assert.equal(p.breaker.outflow, String(4n * each));
+  // A later honest withdrawal meets the open breaker too, until the
+  // guardian resets it.
+  const bob = s.accounts.bob;
+  const later = await sendOk(bob, [executeMsg(bob.address, vault, { withdraw: { amount: '10', features: rows.normal } })], 'a later withdrawal');
+  assert.equal(attr(later, 'wasm', 'outcome'), 'refused');
+  const reset = await sendOk(admin, [executeMsg(admin.address, s.guard.address, { reset_breaker: { contract: vault } })], 'the guardian resets');
+  assert.equal(attr(reset, 'wasm-vigil_breaker', 'transition'), 'reset');
+  const after = await sendOk(bob, [executeMsg(bob.address, vault, { withdraw: { amount: '10', features: rows.normal } })], 'after the reset');
+  assert.equal(attr(after, 'wasm', 'outcome'), 'paid');
+  console.log(`# breaker: the drain (8 withdrawals, one transaction) gas_used ${r.gasUsed}; an observed withdrawal ${after.gasUsed}`);
+});

@@ -10,6 +10,7 @@ pub mod bound_guard;
 pub mod governance;
 pub mod install;
 pub mod proposals;
+pub mod protected;
 pub mod queue;
 pub mod test_set;
 

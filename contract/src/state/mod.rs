@@ -21,6 +21,7 @@ pub mod chunked;
 pub mod envelope;
 pub mod governance;
 pub mod install;
+pub mod protected;
 pub mod samples;
 
 pub use active::{ACTIVE_HEADER_LEN, ACTIVE_KEY};

@@ -12,6 +12,7 @@
 //! - `unit`: entry points on `mock_dependencies`.
 //! - `batch`: the hidden slice (curator batches).
 //! - `blob`: `ModelBlob` and unparsable messages.
+//! - `breaker`: protected contracts, baselines and the circuit breaker.
 //! - `commit`: commit-reveal proposals, the reveal window and queue.
 //! - `machine`: a proptest state machine over random message sequences.
 //! - `migrate_v0_1`: a real 0.1.0 store converted by `migrate`.
@@ -23,6 +24,7 @@ mod admin;
 mod attacks;
 mod batch;
 mod blob;
+mod breaker;
 mod commit;
 mod funds;
 mod honest;

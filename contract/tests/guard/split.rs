@@ -1592,6 +1592,7 @@ fn the_example_vault_asks_the_split_guard_unchanged() {
                     guard: Some(p.guard.to_string()),
                     denom: DENOM.to_string(),
                     deny_out_of_envelope: false,
+                    observe: false,
                 },
                 &cosmwasm_std::coins(funds, DENOM),
                 "vault",

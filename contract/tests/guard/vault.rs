@@ -33,6 +33,7 @@ fn setup_with(deny_out_of_envelope: bool) -> (Suite, Addr) {
                 guard: Some(s.guard.to_string()),
                 denom: DENOM.to_string(),
                 deny_out_of_envelope,
+                observe: false,
             },
             &coins(VAULT_FUNDS, DENOM),
             "vault",

@@ -18,6 +18,12 @@ pub enum ContractError {
     /// refuses them (`deny_out_of_envelope`).
     #[error("withdrawal refused: {count} input(s) outside the guard's data envelope (features {features:?})")]
     OutOfEnvelope { count: u32, features: Vec<u16> },
+    /// A parked withdrawal that cannot be released or cancelled.
+    #[error("{0}")]
+    Parking(#[from] vigil_guard_api::parking::ParkingError),
+    /// `Release`/`Cancel` on a vault that does not observe.
+    #[error("this vault does not report to a guard's breaker")]
+    NotObserving,
     /// A withdrawal of nothing.
     #[error("nothing to withdraw: the amount is zero")]
     ZeroAmount,

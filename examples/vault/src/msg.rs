@@ -11,6 +11,10 @@ pub struct InstantiateMsg {
     /// anything its test set holds, which the guard clamps before scoring).
     #[serde(default)]
     pub deny_out_of_envelope: bool,
+    /// Report withdrawals to the guard's breaker (`Verdict` + `Observe`)
+    /// instead of asking `Check`; register the vault with the guard first.
+    #[serde(default)]
+    pub observe: bool,
 }
 
 #[cw_serde]
@@ -23,6 +27,11 @@ pub enum ExecuteMsg {
     },
     /// Owner only: ask another guard, or none (`None`).
     SetGuard { guard: Option<String> },
+    /// Anyone: pay a withdrawal the breaker parked, once its delay is over.
+    Release { id: u64 },
+    /// The breaker's guardian (read from the guard): drop a parked
+    /// withdrawal.
+    Cancel { id: u64 },
 }
 
 #[cw_serde]
@@ -30,6 +39,9 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
+    /// A parked withdrawal.
+    #[returns(vigil_guard_api::parking::ParkedAction)]
+    Parked { id: u64 },
 }
 
 #[cw_serde]
@@ -38,4 +50,5 @@ pub struct ConfigResponse {
     pub guard: Option<Addr>,
     pub denom: String,
     pub deny_out_of_envelope: bool,
+    pub observe: bool,
 }

@@ -309,6 +309,51 @@ fn run() -> Result<(), String> {
         wasmd.instance_cost_pinned + guarded.above_setup()
     );
 
+    // --- An observed action (baselines + breaker) ---------------------------
+    step("an observed action (Observe) against a plain Check");
+    let (obs_model, obs_options) = gas::eth_fraud_mlp(1);
+    let obs_blob = vigil_host_tests::models::blob(&obs_model, &obs_options);
+    let observed = gas::observed_action(&mut chain, &obs_model, &obs_blob)?;
+    let observe_bound = vigil_guard::gas::observe_gas_bound(
+        &vigil_inference_core::Model::parse(&obs_blob)
+            .map_err(|e| format!("{e:?}"))?
+            .cost(),
+        obs_model.features.len(),
+    );
+    let _ = writeln!(
+        w,
+        "## An observed action (`Observe`), MLP 38-32-16-1\n\n\
+         | call | reads | writes | storage | compute | SDK gas above setup |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for (name, g) in [
+        ("`Check` (query)", &observed.check),
+        ("`Verdict` (query)", &observed.verdict),
+        ("`Observe`, paid", &observed.observe),
+        ("`Observe` that trips the breaker", &observed.observe_trip),
+    ] {
+        let _ = writeln!(
+            w,
+            "| {name} | {} | {} | {} | {} | {} |",
+            g.kv.reads,
+            g.kv.writes,
+            g.storage,
+            g.compute,
+            g.above_setup()
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\n`Observe` costs {} SDK gas above setup: the `Check` it contains ({}) plus {} for the \
+         protected contract's settings, its kind's baseline and its breaker (three reads, two \
+         writes of {} bytes in all) and their arithmetic. Quoted before the call \
+         (`vigil_guard::gas::observe_gas_bound`): {} above setup.\n",
+        observed.observe.above_setup(),
+        observed.check.above_setup(),
+        observed.observe_over_check(),
+        observed.record_bytes,
+        observe_bound.above_setup()
+    );
+
     // --- Largest model per family in one query -----------------------------
     let _ = writeln!(
         w,
@@ -618,6 +663,10 @@ Public rows before the batch: {}; decision: {}; the round in all: {} SDK gas.\n"
             "activate_governor_sdk_gas": round.activate.own_total(),
             "activate_guard_install_sdk_gas": round.activate.sub.total(),
             "mlp_inference_sdk_gas_above_setup": guarded.above_setup(),
+            "observe_sdk_gas_above_setup": observed.observe.above_setup(),
+            "observe_over_check_sdk_gas": observed.observe_over_check(),
+            "observe_trip_sdk_gas_above_setup": observed.observe_trip.above_setup(),
+            "observe_bound_sdk_gas_above_setup": observe_bound.above_setup(),
             "mlp_floor_sdk_gas": guarded.floor,
             "mlp_above_setup_over_floor": guarded.over_floor(),
             "mlp_inference_sdk_gas": guarded.check.total(),

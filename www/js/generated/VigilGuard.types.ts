@@ -202,6 +202,7 @@ export interface CheckResponse {
 export interface GuardConfigResponse {
   active_version: number;
   admin: string;
+  change_delay: number;
   governor: string;
   install_sequence: number;
   max_check_gas: number;
