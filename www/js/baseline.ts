@@ -51,9 +51,9 @@ export interface BaselineParams {
   alphaShift: number;
   /**
    * The most a baseline may rise per window after the warm-up, in (0, 1]:
-   * a decimal string as the guard's settings carry it (`'0.125'`; rounded
-   * down to `Q16` as the guard reads it), or an integer already in `Q16`
-   * (`8192`).
+   * a decimal string as the guard's settings carry it (`'0.125'`; read as
+   * the guard reads it: rounded down to `Q16`, at least 1 when above
+   * zero), or an integer already in `Q16` (`8192`).
    */
   maxRise: string | number;
   /** Windows before the baselines are trusted. */
@@ -73,7 +73,10 @@ export interface ObservedAction {
   total_value: Amount;
   /** The price the action used (absent, `null` or 0: none). */
   price?: Amount | null;
-  /** The caller's address. */
+  /**
+   * The caller's address (hashed from its UTF-8 bytes; the guard refuses
+   * an invalid address, this package does not check it).
+   */
   caller: string;
 }
 
@@ -206,6 +209,8 @@ export class Baselines {
       } catch (e) {
         throw badArgument(`maxRise: ${message(e)}`, e);
       }
+      // As the guard reads it: a rate above zero is at least one Q16 unit.
+      if (maxRise === 0 && /[1-9]/.test(p.maxRise)) maxRise = 1;
     } else if (Number.isInteger(p.maxRise) && p.maxRise >= 0 && p.maxRise <= 0xffff_ffff) {
       maxRise = p.maxRise;
     } else {

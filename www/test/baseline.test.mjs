@@ -159,6 +159,15 @@ test('clear errors', () => {
   bad([], ok, /declare at least one action kind/);
   bad(['w', 'v', 'w'], ok, /kinds: "w" is declared twice/);
   bad([''], ok, /a kind is empty/);
+  // A max_rise above zero but below one Q16 unit reads as one unit, as the guard reads it.
+  const tiny = new Baselines(['w'], { ...ok, maxRise: '0.000001' });
+  const unit = new Baselines(['w'], { ...ok, maxRise: 1 });
+  const steady = (b) => {
+    for (let h = 0; h < 200; h++) b.observe({ kind: 'w', value: String(1000 + 10 * h), total_value: '1000000', caller: 'wasm1x' }, h, true);
+    return b.preview({ kind: 'w', value: '5000', total_value: '1000000', caller: 'wasm1y' }, 200).q16;
+  };
+  assert.deepEqual(steady(tiny), steady(unit));
+  assert.notDeepEqual(steady(new Baselines(['w'], { ...ok, maxRise: 2 })), steady(new Baselines(['w'], { ...ok, maxRise: 1 })));
   const b = new Baselines(['withdraw'], ok);
   const a = { kind: 'withdraw', value: '1000', total_value: '1000000', caller: 'wasm1x' };
   assert.throws(() => b.observe({ ...a, kind: 'borrow' }, 1, true), { code: 'UNKNOWN_KIND', message: 'action kind "borrow" was not declared (kinds: "withdraw")' });
