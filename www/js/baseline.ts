@@ -11,7 +11,7 @@
  * const baselines = Baselines.fromSettings(settings); // a ProtectedSettings (the guard's `protected` query)
  * for (const { action, height, paid } of log) {
  *   const derived = baselines.observe(action, height, paid);
- *   derived.values; // ['0.53125', '0.0001', ...]: what the guard appends to action.features
+ *   derived.values; // e.g. ['0.53125', '0.0001068115234375', ...]: what the guard appends to action.features
  * }
  * ```
  *
