@@ -4,9 +4,15 @@ use cosmwasm_std::{Decimal, Deps, Env};
 use vigil_guard_api::breaker::{Action, BaselineResponse, ProtectedResponse, VerdictResponse};
 use vigil_inference_core::baseline::{isqrt, VAR_FLOOR};
 
+use vigil_guard_api::msg::CheckGas;
+
 use crate::error::ContractError;
+use crate::gas::observe_gas_bound;
+use crate::models::stored_cost;
 use crate::observe::{self, wire_breaker};
+use crate::state::active::active_version;
 use crate::state::protected::{load_baseline, load_breaker, PROTECTED};
+use crate::state::{CONFIG, MODELS};
 
 /// `Verdict`.
 pub fn verdict(
@@ -32,7 +38,18 @@ pub fn protected(deps: Deps, contract: &str) -> Result<ProtectedResponse, Contra
         settings: p.settings,
         pending: p.pending,
         breaker: wire_breaker(&load_breaker(deps.storage, &addr)?),
+        observe_gas: observe_gas(deps)?,
     })
+}
+
+/// The quoted `Observe` bound on the active model.
+fn observe_gas(deps: Deps) -> Result<Option<CheckGas>, ContractError> {
+    let version = active_version(deps.storage)?;
+    let Some(info) = MODELS.may_load(deps.storage, version)? else {
+        return Ok(None);
+    };
+    let n = CONFIG.load(deps.storage)?.settings.n_features;
+    Ok(Some(observe_gas_bound(&stored_cost(&info), usize::from(n))))
 }
 
 /// A `Q16` (or `Q32` with `shift` 32) value as a decimal.
