@@ -778,3 +778,49 @@ mod vault {
         assert_eq!(fx.protected().breaker.outflow.u128(), 1_000);
     }
 }
+
+#[test]
+fn the_baseline_query_shows_what_the_guard_learned() {
+    use vigil_guard_api::breaker::BaselineResponse;
+    let mut fx = fixture(base_model(), 1);
+    // Three withdrawals of 1,000 per 10-block window, for 4 windows (the
+    // fixture's warm-up is 2).
+    for _ in 0..4 {
+        for _ in 0..3 {
+            fx.act(&action(&fx, 1_000, &["0"]));
+        }
+        fx.app.update_block(|b| b.height += 10);
+    }
+    fx.act(&action(&fx, 1_000, &["0"]));
+    let b: BaselineResponse = fx
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &fx.guard,
+            &GuardQueryMsg::Baseline {
+                contract: fx.vault.to_string(),
+                kind: "withdraw".into(),
+            },
+        )
+        .unwrap();
+    assert!(b.warm);
+    assert_eq!(b.windows, 4);
+    assert_eq!(b.window_calls, 1);
+    assert_eq!(b.calls_per_window, Decimal::from_ratio(3u128, 1u128));
+    assert_eq!(b.outflow_per_window, Uint128::new(3_000));
+    // log2(1001) = 9.967...
+    assert!(
+        b.mean_log_value.abs_diff(Decimal::percent(997)) < Decimal::permille(5),
+        "{}",
+        b.mean_log_value
+    );
+    // An unknown kind is a typed error.
+    let e: Result<BaselineResponse, _> = fx.app.wrap().query_wasm_smart(
+        &fx.guard,
+        &GuardQueryMsg::Baseline {
+            contract: fx.vault.to_string(),
+            kind: "swap".into(),
+        },
+    );
+    assert!(e.unwrap_err().to_string().contains("not one of"));
+}
