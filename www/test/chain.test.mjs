@@ -47,6 +47,7 @@ const PROTECTED = {
     guardian: null,
   },
   pending: null,
+  observe_gas: { setup: 60000, storage: 20000, compute: 16000 },
   breaker: { status: 'closed', window: 7, outflow: '0', actions: 0, denials: 0, trips: 0 },
 };
 const VERDICT = {
