@@ -48,8 +48,9 @@ use crate::state::{ACTIVE_HEADER_LEN, ACTIVE_KEY};
 /// record: the entry point, region allocation, the `Env`, the header, the
 /// read of the data envelope's key and the answer. Refitted with the data
 /// envelope: the 720 cases of `check_gas` need at least 25,269,970
-/// (21,856,330 before the envelope's key was read).
-pub const CALL_VM_GAS: u64 = 25_500_000;
+/// (21,856,330 before the envelope's key was read); with the breaker's
+/// queries in the guard's query message (a larger dispatch) 26,213,775.
+pub const CALL_VM_GAS: u64 = 26_500_000;
 /// CosmWasm gas per feature beyond its bytes: one string of the message's
 /// list and its decimal parse (an exponent costs most).
 pub const FEATURE_VM_GAS: u64 = 720_000;

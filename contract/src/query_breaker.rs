@@ -4,9 +4,15 @@ use cosmwasm_std::{Decimal, Deps, Env};
 use vigil_guard_api::breaker::{Action, BaselineResponse, ProtectedResponse, VerdictResponse};
 use vigil_inference_core::baseline::{isqrt, VAR_FLOOR};
 
+use vigil_guard_api::msg::CheckGas;
+
 use crate::error::ContractError;
+use crate::gas::observe_gas_bound;
+use crate::models::stored_cost;
 use crate::observe::{self, wire_breaker};
+use crate::state::active::active_version;
 use crate::state::protected::{load_baseline, load_breaker, PROTECTED};
+use crate::state::{CONFIG, MODELS};
 
 /// `Verdict`.
 pub fn verdict(
@@ -32,12 +38,24 @@ pub fn protected(deps: Deps, contract: &str) -> Result<ProtectedResponse, Contra
         settings: p.settings,
         pending: p.pending,
         breaker: wire_breaker(&load_breaker(deps.storage, &addr)?),
+        observe_gas: observe_gas(deps)?,
     })
 }
 
-/// A `Q16` (or `Q32` with `shift` 32) value as a decimal.
-fn fixed_decimal(v: u128, shift: u32) -> Decimal {
-    Decimal::from_ratio(v, 1u128 << shift)
+/// The quoted `Observe` bound on the active model.
+fn observe_gas(deps: Deps) -> Result<Option<CheckGas>, ContractError> {
+    let version = active_version(deps.storage)?;
+    let Some(info) = MODELS.may_load(deps.storage, version)? else {
+        return Ok(None);
+    };
+    let n = CONFIG.load(deps.storage)?.settings.n_features;
+    Ok(Some(observe_gas_bound(&stored_cost(&info), usize::from(n))))
+}
+
+/// A `Q16` value as a decimal, exactly (10^18 / 2^16 = 15,258,789,062,500;
+/// a `Q16` of up to 64 bits stays far below `u128::MAX`).
+fn q16_decimal(v: u128) -> Decimal {
+    Decimal::raw(v.saturating_mul(15_258_789_062_500))
 }
 
 /// `Baseline`: one kind's baselines as stored.
@@ -57,11 +75,11 @@ pub fn baseline(deps: Deps, contract: &str, kind: &str) -> Result<BaselineRespon
     Ok(BaselineResponse {
         windows: b.windows,
         warm: b.warm(&params),
-        mean_log_value: fixed_decimal(b.mean_log.max(0) as u128, 16),
-        sd_log_value: fixed_decimal(isqrt(b.var_log.max(VAR_FLOOR) as u128), 16),
-        calls_per_window: fixed_decimal(b.mean_calls as u128, 16),
+        mean_log_value: q16_decimal(b.mean_log.max(0) as u128),
+        sd_log_value: q16_decimal(isqrt(b.var_log.max(VAR_FLOOR) as u128)),
+        calls_per_window: q16_decimal(b.mean_calls as u128),
         outflow_per_window: b.mean_outflow.into(),
-        callers_per_window: fixed_decimal(b.mean_callers as u128, 16),
+        callers_per_window: q16_decimal(b.mean_callers as u128),
         price_average: b.price_ma.into(),
         window: b.window,
         window_calls: b.calls,

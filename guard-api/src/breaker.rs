@@ -355,6 +355,10 @@ pub struct ProtectedResponse {
     pub pending: Option<PendingProtected>,
     /// Its breaker.
     pub breaker: BreakerState,
+    /// The SDK gas an `Observe` of one of its actions costs at most on the
+    /// active model (`None`: no model yet), quoted as `Model`'s
+    /// `check_gas` is for `Check`.
+    pub observe_gas: Option<crate::msg::CheckGas>,
 }
 
 /// A breaker's stored state and window counts.

@@ -18,12 +18,12 @@ use cosmwasm_std::{Decimal, Uint128};
 use vigil_chain_sim::split::{self, Deployment, GUARD};
 use vigil_chain_sim::{is_out_of_gas, Chain, Gas, Outcome};
 use vigil_guard_api::breaker::{
-    Action, Outcome as BreakerOutcome, ProtectedSettings, VerdictResponse,
+    Action, Outcome as BreakerOutcome, ProtectedResponse, ProtectedSettings, VerdictResponse,
 };
 use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardQueryMsg};
 use vigil_guard_api::msg::{
-    CheckResponse, ExecuteMsg, InstantiateMsg, Margins, PausedCheck, QueryMsg, RewardRule,
-    TestSample,
+    CheckGas, CheckResponse, ExecuteMsg, InstantiateMsg, Margins, PausedCheck, QueryMsg,
+    RewardRule, TestSample,
 };
 use vigil_inference_core::cost::Cost;
 use vigil_inference_core::float::{FloatModel, QuantizeOptions};
@@ -1147,6 +1147,9 @@ pub struct ObservedAction {
     /// Bytes of the two records every observation reads and writes (the
     /// kind's baseline and the contract's breaker).
     pub record_bytes: usize,
+    /// The bound the guard quotes before the call (`Protected`'s
+    /// `observe_gas`).
+    pub quoted: CheckGas,
 }
 
 impl ObservedAction {
@@ -1245,6 +1248,17 @@ pub fn observed_action(
         .result
         .as_ref()
         .map_err(|e| format!("Verdict: {e}"))?;
+    let protected: ProtectedResponse = chain
+        .query_on(
+            GUARD,
+            &GuardQueryMsg::Protected {
+                contract: vault.clone(),
+            },
+        )
+        .parse()?;
+    let quoted = protected
+        .observe_gas
+        .ok_or("Protected quotes no Observe bound")?;
     let observe_paid = observe(chain, 1_000_000)?;
     // 10% of total value in one window trips the default outflow rule.
     let observe_trip = observe(chain, 200_000_000)?;
@@ -1255,5 +1269,6 @@ pub fn observed_action(
         verdict: verdict.gas,
         record_bytes: vigil_inference_core::baseline::Baseline::ENCODED_LEN
             + vigil_inference_core::breaker::Breaker::ENCODED_LEN,
+        quoted,
     })
 }

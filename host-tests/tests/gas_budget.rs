@@ -346,10 +346,13 @@ fn an_observed_action_costs_a_check_and_its_records_within_its_bound() {
         o.observe.kv.writes, 2,
         "Observe: the baseline and the breaker"
     );
+    // The bound the guard quotes (its `Protected` answer) is the
+    // contract's function of the stored model.
     let bound = vigil_guard::gas::observe_gas_bound(
         &Model::parse(&blob).unwrap().cost(),
         model.features.len(),
     );
+    assert_eq!(o.quoted, bound);
     for (name, g) in [("Observe", &o.observe), ("Observe (trip)", &o.observe_trip)] {
         eprintln!(
             "{name}: {} above setup, bound {}",

@@ -285,7 +285,15 @@ impl Baseline {
                 step = step.clamp(-(rise as i64), rise as i64);
             }
             self.mean_log += step;
-            let msd = (self.sum_sq_dev / self.calls as u128).min(u64::MAX as u128);
+            let mut msd = self.sum_sq_dev / self.calls as u128;
+            if self.windows == 0 {
+                // The first window's deviations were measured from a mean not
+                // set yet: its own variance is their mean square less the
+                // square of its mean's distance from that one.
+                let d = (x - (self.mean_log - step)).unsigned_abs() as u128;
+                msd = msd.saturating_sub(d * d);
+            }
+            let msd = msd.min(u64::MAX as u128);
             self.var_log = fold_u(
                 self.var_log as u128,
                 msd,
@@ -663,6 +671,28 @@ mod tests {
         }
         assert_eq!(c.mean_outflow, before.mean_outflow);
         assert_eq!(c.mean_log, before.mean_log);
+    }
+
+    #[test]
+    fn the_first_window_sets_the_variance_around_its_own_mean() {
+        // Identical values: no spread, so at the end of a short warm-up a
+        // doubled value is as far out as the variance floor allows.
+        let p = Params {
+            warmup_windows: 4,
+            ..P
+        };
+        let mut b = Baseline::default();
+        for w in 0..4u64 {
+            for i in 0..5 {
+                b.roll(&p, w * 10 + i);
+                b.record(&act(w * 10 + i, 1000));
+            }
+        }
+        b.roll(&p, 40);
+        assert!(b.warm(&p));
+        assert_eq!(b.var_log, 0, "no spread was seen");
+        let z = b.derive(&p, &act(40, 2001))[0];
+        assert!(z >= 15 * ONE, "{}", z as f64 / ONE as f64);
     }
 
     #[test]

@@ -22,12 +22,16 @@
  * @module
  */
 import type {
+  Action,
+  BaselineResponse,
   CheckResponse,
   GuardConfigResponse,
   ModelBlobResponse,
   ModelResponse,
+  ProtectedResponse,
   QueryMsg,
   ScoreResponse,
+  VerdictResponse,
 } from './generated/VigilGuard.types.js';
 import { loadModel, VigilError, type LoadOptions, type VigilModel } from './index.js';
 
@@ -110,6 +114,32 @@ export class GuardClient {
   /** Ask the guard whether it would allow a transaction with these features. */
   check(features: string[]): Promise<CheckResponse> {
     return this.query<CheckResponse>({ check: { features } });
+  }
+
+  /**
+   * The guard's verdict on an action of the protected contract `contract`
+   * at the current block (the `verdict` query: the judgement its `Observe`
+   * would make, nothing recorded): `allow`, `delay` or `deny`, the model's
+   * score, the six derived features (`derived`; `@vigil-ml/web/baseline`
+   * computes the same from a log of actions) and the breaker's state.
+   */
+  verdict(contract: string, action: Action): Promise<VerdictResponse> {
+    return this.query<VerdictResponse>({ verdict: { contract, action } });
+  }
+
+  /**
+   * A protected contract's record (the `protected` query): its settings in
+   * force (kinds, baseline parameters, breaker rules), a pending change and
+   * its breaker's state. `Baselines.fromSettings(answer.settings)`
+   * (`@vigil-ml/web/baseline`) learns with the same parameters.
+   */
+  protected(contract: string): Promise<ProtectedResponse> {
+    return this.query<ProtectedResponse>({ protected: { contract } });
+  }
+
+  /** One action kind's baselines of a protected contract (the `baseline` query), as decimals. */
+  baseline(contract: string, kind: string): Promise<BaselineResponse> {
+    return this.query<BaselineResponse>({ baseline: { contract, kind } });
   }
 
   /**

@@ -36,8 +36,10 @@ export type VigilErrorCode =
   | 'NO_FEATURE_NAMES'
   /** An argument of the wrong type or shape. */
   | 'BAD_ARGUMENT'
-  /** The model was freed. */
+  /** The model (or baselines) was freed. */
   | 'FREED'
+  /** An action of a kind the baselines were not declared with (`@vigil-ml/web/baseline`). */
+  | 'UNKNOWN_KIND'
   /** The WebAssembly engine could not be started. */
   | 'ENGINE';
 

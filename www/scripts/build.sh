@@ -122,7 +122,7 @@ say "tsc"
 # properties and class names kept. About 5 KB fewer gzipped bytes in the
 # npm tarball (gzip_bytes, `npm run bench`).
 say "terser"
-for js in dist/index.js dist/widget.js dist/chain.js dist/inflate.js dist/wasm/vigil_web.js; do
+for js in dist/index.js dist/widget.js dist/chain.js dist/baseline.js dist/inflate.js dist/wasm/vigil_web.js; do
     "$TERSER" "$js" --module --ecma 2022 --compress passes=2 --mangle --keep-classnames \
         --comments false --output "$js"
 done

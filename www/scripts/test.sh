@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser package's checks: the engine crate's Rust tests (golden
-# vectors re-derived by the native core), build (`npm run build`: wasm,
+# vectors and the baselines' golden logs re-derived by the native core), build (`npm run build`: wasm,
 # float scan, JS), then `npm test` (headless Chromium + Node tests).
 # Assumes www/scripts/setup.sh has run.
 set -euo pipefail
@@ -17,7 +17,7 @@ step() {
 }
 
 cd "$ROOT"
-step cargo test -p vigil-web --test golden --lib
+step cargo test -p vigil-web --test golden --test baseline_golden --lib
 cd "$WWW"
 step npm run build
 # Re-scan the shipped wasm from the Rust side too.

@@ -19,8 +19,14 @@
 //! JavaScript wrapper straight into the engine's input buffer
 //! ([`Engine::input_buffer`]), so a call passes one length instead of one
 //! string per feature, and allocates nothing.
+//!
+//! **Baselines** ([`baseline`]): the guard's per-action-kind baselines and
+//! the six features it derives from them, run by the core's own
+//! `baseline` module over a log of actions, as the contract runs it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod baseline;
 
 use vigil_inference_core::decimal::{self, DecimalError};
 use vigil_inference_core::metadata::FeatureInfo;

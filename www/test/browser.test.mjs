@@ -18,6 +18,7 @@ import { launch } from './support/browser.mjs';
 
 const ARTIFACTS = join(WWW, 'test-results');
 const golden = JSON.parse(readFileSync(join(WWW, 'fixtures/golden.json'), 'utf8'));
+const baselineGolden = JSON.parse(readFileSync(join(WWW, 'fixtures/baseline-golden.json'), 'utf8'));
 
 let server;
 let browser;
@@ -152,6 +153,48 @@ describe('bit-exactness against the native core (golden vectors)', () => {
     );
     assert.equal(report.compared, expected);
     console.log(`# ${report.compared} golden comparisons, all bit-identical`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+});
+
+describe('baselines against the native core (fixtures/baseline-golden.json)', () => {
+  test('every derived feature of the golden logs matches, as Q16 and as exact decimals', async () => {
+    const { page, problems } = await openPage('/test/pages/blank.html');
+    const report = await page.evaluate(async (doc) => {
+      const { init } = await import('/dist/index.js');
+      await init();
+      const { Baselines, DERIVED_NAMES } = await import('/dist/baseline.js');
+      const mismatches = [];
+      let compared = 0;
+      if (JSON.stringify(DERIVED_NAMES) !== JSON.stringify(doc.derived_names)) mismatches.push(`names ${DERIVED_NAMES}`);
+      // The exact value of a decimal string, in Q16 (BigInt arithmetic).
+      const q16Of = (s) => {
+        const m = /^(-?)([0-9]+)(?:\.([0-9]*[1-9]))?$/.exec(s);
+        if (!m) return NaN;
+        const frac = m[3] ?? '';
+        const num = BigInt(m[2] + frac) * 65536n;
+        const den = 10n ** BigInt(frac.length);
+        if (num % den !== 0n) return NaN;
+        return Number(m[1] ? -(num / den) : num / den);
+      };
+      for (const log of doc.logs) {
+        const b = Baselines.fromSettings({ ...log.params, kinds: log.kinds });
+        for (const [i, [kind, height, value, total_value, price, caller, paid, want]] of log.actions.entries()) {
+          const action = { kind: log.kinds[kind], value, total_value, price, caller: log.callers[caller] };
+          const got = b.observe(action, height, paid);
+          if (got.q16.some((v, j) => v !== want[j]) || got.values.some((s, j) => q16Of(s) !== want[j])) {
+            mismatches.push(`${log.name} action ${i}: got ${got.q16} (${got.values}), want ${want}`);
+          }
+          compared++;
+        }
+        b.free();
+      }
+      return { mismatches, compared };
+    }, baselineGolden);
+    assert.deepEqual(report.mismatches, []);
+    assert.equal(report.compared, baselineGolden.logs.reduce((n, l) => n + l.actions.length, 0));
+    console.log(`# ${report.compared} golden baseline actions, all bit-identical`);
     assert.deepEqual(problems, []);
     await page.close();
   });

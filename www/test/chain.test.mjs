@@ -26,6 +26,50 @@ const CONFIG = {
   active_version: 3,
 };
 
+const VAULT = 'wasm1vault';
+/** The guard's `protected` answer: `ProtectedSettings::with_kinds(["withdraw", "borrow"], "uatom")`. */
+const PROTECTED = {
+  contract: VAULT,
+  settings: {
+    kinds: ['withdraw', 'borrow'],
+    unit: 'uatom',
+    window_blocks: 10,
+    alpha_shift: 3,
+    max_rise: '0.125',
+    warmup_windows: 144,
+    outflow_rule: { share: '0.1', response: 'deny' },
+    denial_rule: { count: 3, response: 'delay' },
+    score_rule: { level: '0.8', min_actions: 5, response: 'cap' },
+    cooldown_blocks: 600,
+    half_open_blocks: 600,
+    half_open_cap: '0.02',
+    delay_blocks: 100,
+    guardian: null,
+  },
+  pending: null,
+  observe_gas: { setup: 60000, storage: 20000, compute: 16000 },
+  breaker: { status: 'closed', window: 7, outflow: '0', actions: 0, denials: 0, trips: 0 },
+};
+const VERDICT = {
+  verdict: { delay: { release_at: 1234 } },
+  score: '0.75',
+  model_version: 3,
+  derived: ['0', '0.0001068115234375', '1', '1', '1', '0'],
+  breaker: { open: { until: 1200, rule: 'outflow_share', response: 'delay' } },
+};
+const BASELINE = {
+  windows: 3,
+  warm: false,
+  mean_log_value: '9.96875',
+  sd_log_value: '0.0625',
+  calls_per_window: '4.5',
+  outflow_per_window: '4500',
+  callers_per_window: '3',
+  price_average: '0',
+  window: 70,
+  window_calls: 1,
+};
+
 /**
  * A fake guard: model 3 is active; `blobs` by version, answered by
  * `model_blob` in chunks of `chunkBytes` (the contract's are 128 KiB; small
@@ -54,6 +98,12 @@ function fakeGuard({ blobs = { 3: blob }, hash = entry.checksum, chunkBytes = 12
         return tamper({ version, hash, size: b.length, chunk, chunks, data });
       }
       if (msg.config) return CONFIG;
+      if (msg.protected) {
+        if (msg.protected.contract !== VAULT) throw new Error(`Generic error: ${msg.protected.contract} is not protected`);
+        return PROTECTED;
+      }
+      if (msg.verdict) return { ...VERDICT, derived: [...VERDICT.derived] };
+      if (msg.baseline) return BASELINE;
       throw new Error('unknown query');
     },
   };
@@ -118,4 +168,32 @@ test('typed queries pass through', async () => {
   assert.deepEqual(await g.config(), CONFIG);
   const first = await g.modelBlob(undefined, 0);
   assert.equal(first.size, blob.length);
+});
+
+test('the breaker queries: verdict, protected, baseline', async () => {
+  const q = fakeGuard();
+  const g = new GuardClient(q, ADDR);
+  const action = { kind: 'withdraw', value: '1000', total_value: '9000000', price: null, caller: 'wasm1alice', features: [] };
+  assert.deepEqual(await g.verdict(VAULT, action), VERDICT);
+  assert.deepEqual(await g.protected(VAULT), PROTECTED);
+  assert.deepEqual(await g.baseline(VAULT, 'withdraw'), BASELINE);
+  assert.deepEqual(q.calls, [
+    [ADDR, { verdict: { contract: VAULT, action } }],
+    [ADDR, { protected: { contract: VAULT } }],
+    [ADDR, { baseline: { contract: VAULT, kind: 'withdraw' } }],
+  ]);
+  await assert.rejects(g.protected('wasm1nobody'), {
+    code: 'ENGINE',
+    message: `guard ${ADDR}: query \`protected\` failed: Generic error: wasm1nobody is not protected`,
+  });
+  // The settings answer builds baselines with the guard's parameters: a
+  // first action in the warm-up reads neutral but for its outflow share
+  // (1000 of 9,000,000, in Q16: 7), as the guard's `derived` above.
+  const { Baselines } = await import('../dist/baseline.js');
+  const b = Baselines.fromSettings((await g.protected(VAULT)).settings);
+  assert.deepEqual(b.kinds, ['withdraw', 'borrow']);
+  const d = b.observe(action, 70, true);
+  assert.deepEqual(d.q16, [0, 7, 65536, 65536, 65536, 0]);
+  assert.deepEqual(d.values, VERDICT.derived);
+  assert.equal(b.warm('withdraw'), false);
 });

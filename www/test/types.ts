@@ -2,6 +2,8 @@
 import { CosmWasmClient, SigningCosmWasmClient } from '@cosmjs/cosmwasm-stargate';
 import { GuardClient, type Governor, type GuardConfigResponse, type GuardQuerier, type QueryMsg } from '../js/chain.js';
 import { loadModel, type ScoreResult } from '../js/index.js';
+import { Baselines, type Derived, type DerivedName } from '../js/baseline.js';
+import type { Action, VerdictResponse } from '../js/chain.js';
 import type { VigilWarning } from '../js/widget.js';
 
 declare const client: CosmWasmClient;
@@ -21,6 +23,22 @@ export async function usage(): Promise<ScoreResult> {
   config.governor satisfies string;
   config.install_sequence satisfies number;
   const { model } = await guard.loadModel({ featureNames: ['a'] });
+  // The breaker's queries, typed; the baselines from the guard's settings.
+  const action: Action = { kind: 'withdraw', value: '1000', total_value: '1000000', caller: 'wasm1...', features: [] };
+  const verdict: VerdictResponse = await guard.verdict('wasm1vault', action);
+  verdict.derived satisfies string[];
+  const { settings, breaker } = await guard.protected('wasm1vault');
+  breaker.trips satisfies number;
+  (await guard.baseline('wasm1vault', 'withdraw')).warm satisfies boolean;
+  const baselines = Baselines.fromSettings(settings);
+  const derived: Derived = baselines.observe(action, 12n, true);
+  derived.names[0] satisfies DerivedName;
+  baselines.observe({ kind: 'withdraw', value: 10n, total_value: 100, caller: 'wasm1...' }, '13', false);
+  // @ts-expect-error `paid` is required: observe records only what was paid
+  baselines.observe(action, 14);
+  // @ts-expect-error a derived name that is not one
+  const wrong: DerivedName = 'value_zz';
+  void wrong;
   const el = document.createElement('vigil-warning') satisfies VigilWarning;
   el.model = model;
   el.addEventListener('vigil-verdict', (e) => e.detail.level satisfies 'safe' | 'caution' | 'danger');

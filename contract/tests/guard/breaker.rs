@@ -11,6 +11,7 @@ use vigil_guard_api::breaker::{
 };
 use vigil_guard_api::guard_msg::{GuardExecuteMsg, GuardInstantiateMsg, GuardQueryMsg};
 use vigil_guard_api::install::{InstallModel, OWN_THRESHOLD};
+use vigil_guard_api::msg::PausedCheck;
 use vigil_guard_api::Settings;
 use vigil_inference_core::baseline::DERIVED_FEATURES;
 
@@ -59,6 +60,10 @@ fn settings(guardian: &Addr) -> ProtectedSettings {
 }
 
 fn fixture(model: Vec<u8>, n_features: u16) -> Fx {
+    fixture_with(model, n_features, PausedCheck::Error)
+}
+
+fn fixture_with(model: Vec<u8>, n_features: u16, paused_check: PausedCheck) -> Fx {
     let (mut app, admin, _alice, _bob) = new_app();
     let governor = app.api().addr_make("governor");
     let vault = app.api().addr_make("vault");
@@ -67,6 +72,7 @@ fn fixture(model: Vec<u8>, n_features: u16) -> Fx {
     let code = app.store_code(split_guard_contract());
     let mut s: Settings = base_msg().settings();
     s.n_features = n_features;
+    s.paused_check = paused_check;
     let guard = app
         .instantiate_contract(
             code,
@@ -407,6 +413,45 @@ fn a_report_that_does_not_fit_the_model_or_the_kinds_is_refused() {
         },
     ));
     assert!(matches!(e, ContractError::UnknownKind { .. }), "{e:?}");
+}
+
+#[test]
+fn pausing_the_guard_never_lifts_the_outflow_line() {
+    // Paused with `error`: every observation fails, so a protected contract
+    // that propagates the error fails closed.
+    let mut fx = fixture(base_model(), 1);
+    let admin = fx.admin.clone();
+    fx.exec(&admin, &GuardExecuteMsg::Pause {}).unwrap();
+    let vault = fx.vault.clone();
+    let e = err(fx.exec(
+        &vault,
+        &GuardExecuteMsg::Observe {
+            action: action(&fx, 10_000, &["0"]),
+            outcome: Outcome::Paid,
+        },
+    ));
+    assert_eq!(e, ContractError::Paused);
+    // Paused with `allow`: no model runs, but the breaker's rules still
+    // hold: the drain stops at the same line.
+    let mut fx = fixture_with(base_model(), 1, PausedCheck::Allow);
+    let admin = fx.admin.clone();
+    fx.exec(&admin, &GuardExecuteMsg::Pause {}).unwrap();
+    let mut paid = 0;
+    for _ in 0..20 {
+        // A feature the model would deny: no model runs while paused.
+        let (v, _) = fx.act(&action(&fx, 10_000, &["1"]));
+        if v == Verdict::Allow {
+            paid += 10_000;
+        }
+    }
+    assert_eq!(paid, 100_000);
+    assert!(matches!(
+        fx.protected().breaker.status,
+        BreakerStatus::Open {
+            rule: BreakerRule::OutflowShare,
+            ..
+        }
+    ));
 }
 
 // ------------------------------------------------------------ the breaker
@@ -777,4 +822,50 @@ mod vault {
         // The release counted in the window's outflow.
         assert_eq!(fx.protected().breaker.outflow.u128(), 1_000);
     }
+}
+
+#[test]
+fn the_baseline_query_shows_what_the_guard_learned() {
+    use vigil_guard_api::breaker::BaselineResponse;
+    let mut fx = fixture(base_model(), 1);
+    // Three withdrawals of 1,000 per 10-block window, for 4 windows (the
+    // fixture's warm-up is 2).
+    for _ in 0..4 {
+        for _ in 0..3 {
+            fx.act(&action(&fx, 1_000, &["0"]));
+        }
+        fx.app.update_block(|b| b.height += 10);
+    }
+    fx.act(&action(&fx, 1_000, &["0"]));
+    let b: BaselineResponse = fx
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &fx.guard,
+            &GuardQueryMsg::Baseline {
+                contract: fx.vault.to_string(),
+                kind: "withdraw".into(),
+            },
+        )
+        .unwrap();
+    assert!(b.warm);
+    assert_eq!(b.windows, 4);
+    assert_eq!(b.window_calls, 1);
+    assert_eq!(b.calls_per_window, Decimal::from_ratio(3u128, 1u128));
+    assert_eq!(b.outflow_per_window, Uint128::new(3_000));
+    // log2(1001) = 9.967...
+    assert!(
+        b.mean_log_value.abs_diff(Decimal::percent(997)) < Decimal::permille(5),
+        "{}",
+        b.mean_log_value
+    );
+    // An unknown kind is a typed error.
+    let e: Result<BaselineResponse, _> = fx.app.wrap().query_wasm_smart(
+        &fx.guard,
+        &GuardQueryMsg::Baseline {
+            contract: fx.vault.to_string(),
+            kind: "swap".into(),
+        },
+    );
+    assert!(e.unwrap_err().to_string().contains("not one of"));
 }

@@ -269,6 +269,7 @@ export type BreakerRule = "outflow_share" | "denials" | "mean_score";
 export interface ProtectedResponse {
   breaker: BreakerState;
   contract: string;
+  observe_gas?: CheckGas | null;
   pending?: PendingProtected | null;
   settings: ProtectedSettings;
 }
