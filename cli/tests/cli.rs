@@ -369,7 +369,11 @@ fn guard_messages_follow_the_deploy_order() {
     let guard_json = with(&["instantiate-guard", "--governor", governor.as_str()], &[]);
     let m: Value = serde_json::from_str(&guard_json).unwrap();
     let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["admin", "governor", "settings"], "{guard_json}");
+    assert_eq!(
+        keys,
+        ["admin", "change_delay", "governor", "settings"],
+        "{guard_json}"
+    );
     let guard_msg: GuardInstantiateMsg = from_json(&guard_json).unwrap();
     assert_eq!(guard_msg.governor, governor.as_str());
     assert_eq!(guard_msg.admin, None);
