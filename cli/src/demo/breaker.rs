@@ -50,7 +50,7 @@ pub const EVAL_SCENARIOS: &str = include_str!("../../scenarios/breaker.json");
 /// The training scenarios shipped with the CLI (`--train-scenarios`).
 pub const TRAIN_SCENARIOS: &str = include_str!("../../scenarios/breaker-train.json");
 /// Normal actions of the normal-only run by default: the issue's
-/// denominator (about two minutes in a release build).
+/// denominator (under two minutes in a release build).
 pub const DEFAULT_NORMAL_ACTIONS: usize = 100_000;
 /// The declared unit of the protected contracts.
 pub const UNIT: &str = "uusd";
