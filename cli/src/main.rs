@@ -38,7 +38,7 @@ enum Command {
     Demo(DemoCmd),
     /// Write a transaction log of a breaker scenario file.
     BreakerLog(BreakerLogCmd),
-    /// Derive the guard's six baseline features from a transaction log (as
+    /// Derive the guard's seven baseline features from a transaction log (as
     /// the contract does), for training and evaluating a breaker model.
     BreakerFeatures(BreakerFeaturesCmd),
     /// Train a model on a CSV, quantise it calibrated on the training rows,
@@ -178,7 +178,7 @@ struct BreakerFeaturesCmd {
     /// A transaction log (CSV: height,contract,kind,value,total_value,price,caller[,label]).
     #[arg(long, value_name = "LOG.csv")]
     log: PathBuf,
-    /// The six derived features and the label (the CSV `vigil train` reads).
+    /// The seven derived features and the label (the CSV `vigil train` reads).
     #[arg(long, value_name = "FEATURES.csv")]
     out: PathBuf,
     /// Baseline window in blocks (the guard's default settings otherwise).

@@ -1577,7 +1577,7 @@ fn breaker_log_and_features_from_a_scenario_file() {
     let mut lines = f.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "value_z,window_outflow_share,outflow_ratio,call_rate_ratio,caller_ratio,price_deviation,label"
+        "value_z,window_outflow_share,outflow_ratio,call_rate_ratio,caller_ratio,price_deviation,recent_outflow_ratio,label"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), text.lines().count() - 1);

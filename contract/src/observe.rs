@@ -1,5 +1,5 @@
 //! One action of a protected contract judged (`docs/breaker.md`): its
-//! kind's baseline rolled to the block, the six derived features, the model
+//! kind's baseline rolled to the block, the seven derived features, the model
 //! on the caller's features and those, and the breaker's verdict. The
 //! `Verdict` query answers with [`judge`]; `Observe` judges the same way
 //! and stores what follows from the outcome (`execute::protected`).

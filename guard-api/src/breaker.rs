@@ -36,7 +36,7 @@ pub struct Action {
     pub price: Option<Uint128>,
     /// The address that asked for the action.
     pub caller: String,
-    /// The caller's transaction features (decimal strings), before the six
+    /// The caller's transaction features (decimal strings), before the seven
     /// the guard derives from its baselines (`derived` in
     /// [`VerdictResponse`]). The model scores these followed by the derived
     /// ones when it was trained with them (`n_features` = these + 6), or
@@ -327,9 +327,10 @@ pub struct VerdictResponse {
     pub score: Decimal,
     /// The model's version.
     pub model_version: u32,
-    /// The six derived features, in order `value_z`,
+    /// The seven derived features, in order `value_z`,
     /// `window_outflow_share`, `outflow_ratio`, `call_rate_ratio`,
-    /// `caller_ratio`, `price_deviation` (signed decimal strings).
+    /// `caller_ratio`, `price_deviation`, `recent_outflow_ratio` (signed
+    /// decimal strings).
     pub derived: Vec<String>,
     /// The breaker's state after this action.
     pub breaker: BreakerStatus,

@@ -105,34 +105,16 @@ fn at_most_one_false_trip_per_100k_normal_actions() {
     assert!(r.false_trips_per_100k <= 1.0, "{:?}", r.normal);
 }
 
-/// The issue's loss target for every attack. Missed today by the slow
-/// drain (`slow-drain-pool`: about a fifth of the pool leaves before the
-/// breaker trips; each window's outflow is under the outflow rule and a
-/// single action looks like an honest whale's, so the model denies some of
-/// its actions but the denial rule (three in a window) trips late):
-/// ignored so CI stays green, run it with `--ignored`.
+/// The issue's loss target for every attack: each stopped before a tenth
+/// of total value leaves. (Before the baselines kept a recent-outflow
+/// average beside the slow one, the slow drain on the pool lost about a
+/// fifth: each window stayed under the outflow rule and a single action
+/// looked like an honest whale's.)
 #[test]
-#[ignore = "issue 14's target is missed by slow-drain-pool (about 0.21): cargo test -p host-tests --test breaker_scenarios -- --ignored"]
 fn every_attack_is_stopped_before_a_tenth_of_total_value_leaves() {
-    for s in &report().scenarios {
-        assert!(
-            s.loss_share_guarded < 0.10,
-            "{}: {:.4} of total value left before the breaker stopped it",
-            s.name,
-            s.loss_share_guarded
-        );
-    }
-}
-
-/// The loss target for the attacks that act within a few blocks (flash
-/// drains, an oracle push then borrows, a reentrancy-style burst): each
-/// stopped before a tenth of total value leaves.
-#[test]
-fn fast_attacks_are_stopped_before_a_tenth_of_total_value_leaves() {
     let r = report();
-    let mut fast = 0;
-    for s in r.scenarios.iter().filter(|s| s.detail.kind != "slow_drain") {
-        fast += 1;
+    assert_eq!(r.scenarios.len(), 5);
+    for s in &r.scenarios {
         assert!(
             s.loss_share_guarded < 0.10,
             "{}: {:.4} of total value left before the breaker stopped it",
@@ -140,5 +122,4 @@ fn fast_attacks_are_stopped_before_a_tenth_of_total_value_leaves() {
             s.loss_share_guarded
         );
     }
-    assert_eq!(fast, 4);
 }

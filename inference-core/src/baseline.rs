@@ -32,7 +32,7 @@
 //! baseline and is always live.
 
 /// Features [`Baseline::derive`] appends to the caller's.
-pub const DERIVED_FEATURES: usize = 6;
+pub const DERIVED_FEATURES: usize = 7;
 
 /// Their names, in order (the CLI's column names, the browser's labels).
 pub const DERIVED_NAMES: [&str; DERIVED_FEATURES] = [
@@ -42,6 +42,7 @@ pub const DERIVED_NAMES: [&str; DERIVED_FEATURES] = [
     "call_rate_ratio",
     "caller_ratio",
     "price_deviation",
+    "recent_outflow_ratio",
 ];
 
 /// 1.0 in `Q16`.
@@ -204,6 +205,9 @@ pub struct Baseline {
     pub mean_calls: u64,
     /// Baseline: outflow per window.
     pub mean_outflow: u128,
+    /// Outflow per window over the last few windows: an EWMA with alpha
+    /// 1/2 and no rise limit (what persists, beside the slow baseline).
+    pub recent_outflow: u128,
     /// Baseline: distinct callers per window (`Q16`).
     pub mean_callers: u64,
     /// Baseline: the price's moving average (0: none seen).
@@ -237,7 +241,7 @@ fn fold_u(old: u128, x: u128, shift: u32, limited: bool, floor: u128, max_rise: 
 impl Baseline {
     /// Bytes of [`Baseline::encode`].
     pub const ENCODED_LEN: usize =
-        8 + 4 + 16 + 16 + 8 + 16 + 16 + 4 + 8 + 8 + 8 + 16 + 8 + 16 + 4 + 1;
+        8 + 4 + 16 + 16 + 8 + 16 + 16 + 4 + 8 + 8 + 8 + 16 + 16 + 8 + 16 + 4 + 1;
 
     /// Whether the baselines are trusted (the warm-up is over).
     pub fn warm(&self, p: &Params) -> bool {
@@ -337,7 +341,21 @@ impl Baseline {
             ones,
             rise,
         ) as u64;
-        self.mean_outflow = fold_u(self.mean_outflow, self.outflow, shift, limited, 1, rise);
+        // A baseline outflow may rise by a share of one typical action at
+        // least (2^floor(mean log2 value)): a sparse kind's baseline,
+        // decayed by empty windows, can rise again.
+        let typical = 1u128 << (self.mean_log.max(0) >> 16).min(126);
+        self.mean_outflow = fold_u(
+            self.mean_outflow,
+            self.outflow,
+            shift,
+            limited,
+            typical,
+            rise,
+        );
+        self.recent_outflow = (self.recent_outflow >> 1)
+            + (self.outflow >> 1)
+            + (self.recent_outflow & self.outflow & 1);
         self.windows = self.windows.saturating_add(1);
         self.calls = 0;
         self.outflow = 0;
@@ -355,7 +373,7 @@ impl Baseline {
         let outflow = self.outflow.saturating_add(a.value);
         let share = ratio_q16(outflow, a.total_value.max(1), SHARE_LIMIT);
         if !self.warm(p) {
-            return [0, share, ONE, ONE, ONE, 0];
+            return [0, share, ONE, ONE, ONE, 0, ONE];
         }
         let sd = isqrt(self.var_log.max(VAR_FLOOR) as u128) as i64; // Q16
         let z = (((log2_q16(a.value) - self.mean_log) << 16) / sd).clamp(-Z_LIMIT, Z_LIMIT);
@@ -373,7 +391,16 @@ impl Baseline {
         } else {
             ratio_q16(a.price.abs_diff(self.price_ma), self.price_ma, SHARE_LIMIT)
         };
-        [z, share, outflow_ratio, call_ratio, caller_ratio, deviation]
+        let recent = ratio_q16(self.recent_outflow, self.mean_outflow.max(1), RATIO_LIMIT);
+        [
+            z,
+            share,
+            outflow_ratio,
+            call_ratio,
+            caller_ratio,
+            deviation,
+            recent,
+        ]
     }
 
     /// Adds `a` to the current window (call [`roll`](Self::roll) first);
@@ -413,6 +440,7 @@ impl Baseline {
         w.put(&self.var_log.to_le_bytes());
         w.put(&self.mean_calls.to_le_bytes());
         w.put(&self.mean_outflow.to_le_bytes());
+        w.put(&self.recent_outflow.to_le_bytes());
         w.put(&self.mean_callers.to_le_bytes());
         w.put(&self.price_ma.to_le_bytes());
         w.put(&self.windows.to_le_bytes());
@@ -440,6 +468,7 @@ impl Baseline {
             var_log: u64::from_le_bytes(r.take()),
             mean_calls: u64::from_le_bytes(r.take()),
             mean_outflow: u128::from_le_bytes(r.take()),
+            recent_outflow: u128::from_le_bytes(r.take()),
             mean_callers: u64::from_le_bytes(r.take()),
             price_ma: u128::from_le_bytes(r.take()),
             windows: u32::from_le_bytes(r.take()),
@@ -619,7 +648,7 @@ mod tests {
         let d = b.derive(&P, &act(0, 1_000_000));
         assert_eq!(
             d,
-            [0, ONE, ONE, ONE, ONE, 0],
+            [0, ONE, ONE, ONE, ONE, 0, ONE],
             "cold: only the share is live"
         );
         let mut b = steady(40);

@@ -1,5 +1,5 @@
 //! Writes `www/fixtures/baseline-golden.json`: seeded logs of guarded
-//! actions and the six features the core's `baseline` module derives for
+//! actions and the seven features the core's `baseline` module derives for
 //! each (`tools/baseline_golden.rs`).
 //!
 //! ```sh

@@ -1,5 +1,5 @@
 /**
- * The guard's baselines in the browser (or Node): the six features a Vigil
+ * The guard's baselines in the browser (or Node): the seven features a Vigil
  * guard derives from a protected contract's history before it scores an
  * action, computed by the same Rust function the contract runs
  * (`vigil_inference_core::baseline`), so they match the guard's `derived`
@@ -16,7 +16,7 @@
  * ```
  *
  * Per action, in the contract's order: roll the kind's baseline to the
- * action's block height, derive the six features, then record the action
+ * action's block height, derive the seven features, then record the action
  * only if it was paid (or released). Amounts are `u128` decimal strings
  * (or bigints); features come out as `Q16` integers (`value = q16 / 65536`,
  * exact) and as their exact decimal strings.
@@ -27,7 +27,7 @@ import { Baselines as Engine } from './wasm/vigil_web.js';
 import type { Action, Outcome, ProtectedSettings } from './generated/VigilGuard.types.js';
 import { initEngineSync, VigilError } from './index.js';
 
-/** The six derived features, in the guard's order (the core's `DERIVED_NAMES`). */
+/** The seven derived features, in the guard's order (the core's `DERIVED_NAMES`). */
 export const DERIVED_NAMES = Object.freeze([
   'value_z',
   'window_outflow_share',
@@ -35,6 +35,7 @@ export const DERIVED_NAMES = Object.freeze([
   'call_rate_ratio',
   'caller_ratio',
   'price_deviation',
+  'recent_outflow_ratio',
 ] as const);
 
 /** One of {@link DERIVED_NAMES}. */

@@ -120,7 +120,7 @@ export class GuardClient {
    * The guard's verdict on an action of the protected contract `contract`
    * at the current block (the `verdict` query: the judgement its `Observe`
    * would make, nothing recorded): `allow`, `delay` or `deny`, the model's
-   * score, the six derived features (`derived`; `@vigil-ml/web/baseline`
+   * score, the seven derived features (`derived`; `@vigil-ml/web/baseline`
    * computes the same from a log of actions) and the breaker's state.
    */
   verdict(contract: string, action: Action): Promise<VerdictResponse> {

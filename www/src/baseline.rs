@@ -1,7 +1,7 @@
 //! The guard's baselines in the browser: [`Baselines`] runs the core's
 //! [`vigil_inference_core::baseline`] over a log of actions exactly as the
 //! guard contract does on chain, so a page (or a training pipeline in
-//! Node) derives the very six features the guard appends to a caller's
+//! Node) derives the very seven features the guard appends to a caller's
 //! before it scores an action.
 //!
 //! One [`Baseline`] per declared action kind; per action, in the
@@ -155,7 +155,7 @@ impl Baselines {
     /// guard's `Observe`): `value`, `total_value` and `price` (0: none) as
     /// the high and low 64 bits of their `u128`, `caller` the caller's
     /// address; `paid`: whether the action went through (paid or
-    /// released), so the baseline learns it. Returns the six derived
+    /// released), so the baseline learns it. Returns the seven derived
     /// features in `Q16`.
     #[allow(clippy::too_many_arguments)]
     pub fn observe(

@@ -21,7 +21,7 @@
 //! string per feature, and allocates nothing.
 //!
 //! **Baselines** ([`baseline`]): the guard's per-action-kind baselines and
-//! the six features it derives from them, run by the core's own
+//! the seven features it derives from them, run by the core's own
 //! `baseline` module over a log of actions, as the contract runs it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

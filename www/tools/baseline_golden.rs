@@ -1,5 +1,5 @@
 //! The baselines' golden vectors (`www/fixtures/baseline-golden.json`):
-//! seeded logs of guarded actions and, per action, the six features the
+//! seeded logs of guarded actions and, per action, the seven features the
 //! core's `baseline` module derives for it, run in the guard contract's
 //! order (`roll` to the action's height, `derive`, `record` only if paid).
 //!
@@ -462,7 +462,7 @@ pub fn generate() -> Value {
         })
         .collect();
     json!({
-        "about": "Seeded logs of guarded actions and the six features the core's baseline module derives \
+        "about": "Seeded logs of guarded actions and the seven features the core's baseline module derives \
                   for each (Q16 integers: value / 65536), in the guard contract's order: roll to the \
                   action's height, derive, record only if paid. Each action is [kind index, height, \
                   value, total_value, price or null, caller index, paid, derived]. Written by \

@@ -1,7 +1,7 @@
 //! `vigil demo --breaker`: the guard's baselines and circuit breaker on
 //! attacks that were not used to design it.
 //!
-//! 1. The breaker's model: `vigil train`'s code on the six derived features
+//! 1. The breaker's model: `vigil train`'s code on the seven derived features
 //!    of the training file's log (`cli/scenarios/breaker-train.json`: other
 //!    seeds, other attacks), its threshold at a low false-positive rate on
 //!    that file's normal traffic ([`crate::scenario::train`]).
@@ -116,7 +116,7 @@ pub struct BreakerGas {
     pub observe_max: u64,
     /// `Verdict` query (mean total).
     pub verdict_mean: u64,
-    /// A plain `Check` of the same six features (mean total).
+    /// A plain `Check` of the same seven features (mean total).
     pub check_mean: u64,
     /// `observe_mean - check_mean`.
     pub observe_above_check: i64,
@@ -448,7 +448,7 @@ pub fn run_breaker(a: &DemoArgs, b: &BreakerArgs, o: &mut dyn Write) -> Result<B
     say!(o);
     say!(
         o,
-        "[1/3] model: {} on the six derived features of the training file (seed {}, {} attacks)",
+        "[1/3] model: {} on the seven derived features of the training file (seed {}, {} attacks)",
         b.family,
         train.seed,
         train.attacks.len()
@@ -594,7 +594,7 @@ pub fn run_breaker(a: &DemoArgs, b: &BreakerArgs, o: &mut dyn Write) -> Result<B
     say!(
         o,
         "gas: Observe {} SDK gas on average (largest {}), Verdict query {}, a plain Check of the \
-         same six features {}: an observed action costs {} above a Check",
+         same seven features {}: an observed action costs {} above a Check",
         thousands(gas.observe_mean),
         thousands(gas.observe_max),
         thousands(gas.verdict_mean),

@@ -1,7 +1,7 @@
 //! The features the guard derives from a transaction log: each row replayed
 //! through `vigil_inference_core::baseline` as the contract does it (per
 //! protected contract and action kind: `roll` to the row's height,
-//! `derive`, then `record` if the action was paid), written as the six
+//! `derive`, then `record` if the action was paid), written as the seven
 //! derived features and the label: the training and evaluation data of a
 //! breaker model.
 use std::collections::BTreeMap;

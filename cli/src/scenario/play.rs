@@ -119,7 +119,7 @@ impl Policy for RateLimit {
 
 /// The guard natively: per protected contract, the core's baselines and
 /// breaker with `settings` (the contract's own conversion:
-/// `vigil_guard::observe::{params, rules}`), and the model scoring the six
+/// `vigil_guard::observe::{params, rules}`), and the model scoring the seven
 /// derived features (the breaker model: no base features), denying at its
 /// threshold. No data envelope: the breaker's guard is deployed without a
 /// public test set.

@@ -1,5 +1,5 @@
 //! The breaker's model: logistic regression (`vigil train`'s code) on the
-//! six derived features of a training file's log, its threshold chosen for
+//! seven derived features of a training file's log, its threshold chosen for
 //! a low false-positive rate on that log's normal actions.
 use std::path::{Path, PathBuf};
 

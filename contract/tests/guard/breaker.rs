@@ -35,7 +35,7 @@ fn base_model() -> Vec<u8> {
 }
 
 /// Denies when the window's outflow share (derived feature 1) is at least
-/// 5%: one base feature (weight 0) and the six derived ones.
+/// 5%: one base feature (weight 0) and the seven derived ones.
 fn derived_model() -> Vec<u8> {
     let mut w = vec![0.0; 1 + DERIVED_FEATURES];
     w[2] = 100.0;
