@@ -39,7 +39,7 @@ pub struct Action {
     /// The caller's transaction features (decimal strings), before the seven
     /// the guard derives from its baselines (`derived` in
     /// [`VerdictResponse`]). The model scores these followed by the derived
-    /// ones when it was trained with them (`n_features` = these + 6), or
+    /// ones when it was trained with them (`n_features` = these + 7), or
     /// these alone.
     #[serde(default)]
     pub features: Vec<String>,
