@@ -156,7 +156,7 @@ fn the_golden_logs_exercise_every_feature_and_bound() {
         .into_iter()
         .flat_map(|(_, _, rows)| rows.into_iter().map(|r| r.derived))
         .collect();
-    let neutral = [0, 0, ONE, ONE, ONE, 0];
+    let neutral = [0, 0, ONE, ONE, ONE, 0, ONE];
     for f in 0..DERIVED_FEATURES {
         let live = all.iter().filter(|d| f == 1 || d[f] != neutral[f]).count();
         assert!(
@@ -171,6 +171,7 @@ fn the_golden_logs_exercise_every_feature_and_bound() {
     assert!(hit(1, SHARE_LIMIT), "share at its bound");
     assert!(hit(2, RATIO_LIMIT), "outflow ratio at its bound");
     assert!(hit(5, SHARE_LIMIT), "price deviation at its bound");
+    assert!(hit(6, RATIO_LIMIT), "recent outflow ratio at its bound");
     assert!(
         all.iter().any(|d| d[0] < 0 && d[0] > -Z_LIMIT),
         "a negative z inside the bounds"
