@@ -54,7 +54,7 @@ const VERDICT = {
   verdict: { delay: { release_at: 1234 } },
   score: '0.75',
   model_version: 3,
-  derived: ['0', '0.0001068115234375', '1', '1', '1', '0'],
+  derived: ['0', '0.0001068115234375', '1', '1', '1', '0', '1'],
   breaker: { open: { until: 1200, rule: 'outflow_share', response: 'delay' } },
 };
 const BASELINE = {
@@ -193,7 +193,7 @@ test('the breaker queries: verdict, protected, baseline', async () => {
   const b = Baselines.fromSettings((await g.protected(VAULT)).settings);
   assert.deepEqual(b.kinds, ['withdraw', 'borrow']);
   const d = b.observe(action, 70, true);
-  assert.deepEqual(d.q16, [0, 7, 65536, 65536, 65536, 0]);
+  assert.deepEqual(d.q16, [0, 7, 65536, 65536, 65536, 0, 65536]);
   assert.deepEqual(d.values, VERDICT.derived);
   assert.equal(b.warm('withdraw'), false);
 });
