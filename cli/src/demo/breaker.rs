@@ -599,7 +599,7 @@ pub fn run_breaker(a: &DemoArgs, b: &BreakerArgs, o: &mut dyn Write) -> Result<B
         thousands(gas.observe_max),
         thousands(gas.verdict_mean),
         thousands(gas.check_mean),
-        gas.observe_above_check
+        thousands(gas.observe_above_check.max(0) as u64)
     );
     let seconds = start.elapsed().as_secs_f64();
     say!(o, "done in {seconds:.1} s");
