@@ -3,7 +3,7 @@
 //! on the caller's features and those, and the breaker's verdict. The
 //! `Verdict` query answers with [`judge`]; `Observe` judges the same way
 //! and stores what follows from the outcome (`execute::protected`).
-use cosmwasm_std::{Addr, Decimal, Deps, SignedDecimal};
+use cosmwasm_std::{Addr, Decimal, Deps};
 use vigil_guard_api::breaker::{
     Action, BreakerResponse as Response, BreakerRule, BreakerState, BreakerStatus, DenyReason,
     ProtectedSettings, Verdict as WireVerdict, VerdictResponse,
@@ -20,7 +20,7 @@ use crate::envelope;
 use crate::error::{inference_failed, invalid_model, ContractError};
 use crate::state::active::{load_active, ActiveHeader, MODEL_THRESHOLD};
 use crate::state::protected::{load_baseline, load_breaker, Protected, PROTECTED};
-use crate::units::parse_features;
+use crate::units::{parse_features, q16_decimal};
 
 /// A share (`[0, 1]`) in the core's parts per billion (digits past the
 /// ninth decimal are dropped).
@@ -279,12 +279,6 @@ pub fn wire_breaker(b: &Breaker) -> BreakerState {
     }
 }
 
-/// A `Q16` value as a signed decimal string.
-pub fn q16_string(v: i64) -> String {
-    // 10^18 / 2^16 = 15_258_789_062_500 exactly.
-    SignedDecimal::raw(i128::from(v) * 15_258_789_062_500).to_string()
-}
-
 impl Judging {
     /// The answer to `Verdict` (and the data of `Observe`).
     pub fn response(&self) -> VerdictResponse {
@@ -292,7 +286,11 @@ impl Judging {
             verdict: wire_verdict(&self.judgement.verdict),
             score: score_decimal(self.judged.score),
             model_version: self.model_version,
-            derived: self.derived.iter().map(|&v| q16_string(v)).collect(),
+            derived: self
+                .derived
+                .iter()
+                .map(|&v| q16_decimal(v).to_string())
+                .collect(),
             breaker: wire_status(&self.judgement.next.status),
         }
     }

@@ -1,6 +1,6 @@
 //! The breaker's queries: `Verdict` (an action judged as `Observe` would
 //! judge it in this block, nothing recorded), `Protected` and `Baseline`.
-use cosmwasm_std::{Decimal, Deps, Env};
+use cosmwasm_std::{Deps, Env};
 use vigil_guard_api::breaker::{Action, BaselineResponse, ProtectedResponse, VerdictResponse};
 use vigil_inference_core::baseline::{isqrt, VAR_FLOOR};
 
@@ -13,6 +13,7 @@ use crate::observe::{self, wire_breaker};
 use crate::state::active::active_version;
 use crate::state::protected::{load_baseline, load_breaker, PROTECTED};
 use crate::state::{CONFIG, MODELS};
+use crate::units::q16_unsigned_decimal;
 
 /// `Verdict`.
 pub fn verdict(
@@ -52,12 +53,6 @@ fn observe_gas(deps: Deps) -> Result<Option<CheckGas>, ContractError> {
     Ok(Some(observe_gas_bound(&stored_cost(&info), usize::from(n))))
 }
 
-/// A `Q16` value as a decimal, exactly (10^18 / 2^16 = 15,258,789,062,500;
-/// a `Q16` of up to 64 bits stays far below `u128::MAX`).
-fn q16_decimal(v: u128) -> Decimal {
-    Decimal::raw(v.saturating_mul(15_258_789_062_500))
-}
-
 /// `Baseline`: one kind's baselines as stored.
 pub fn baseline(deps: Deps, contract: &str, kind: &str) -> Result<BaselineResponse, ContractError> {
     let addr = deps.api.addr_validate(contract)?;
@@ -75,11 +70,11 @@ pub fn baseline(deps: Deps, contract: &str, kind: &str) -> Result<BaselineRespon
     Ok(BaselineResponse {
         windows: b.windows,
         warm: b.warm(&params),
-        mean_log_value: q16_decimal(b.mean_log.max(0) as u128),
-        sd_log_value: q16_decimal(isqrt(b.var_log.max(VAR_FLOOR) as u128)),
-        calls_per_window: q16_decimal(b.mean_calls as u128),
+        mean_log_value: q16_unsigned_decimal(b.mean_log.max(0) as u128),
+        sd_log_value: q16_unsigned_decimal(isqrt(b.var_log.max(VAR_FLOOR) as u128)),
+        calls_per_window: q16_unsigned_decimal(b.mean_calls as u128),
         outflow_per_window: b.mean_outflow.into(),
-        callers_per_window: q16_decimal(b.mean_callers as u128),
+        callers_per_window: q16_unsigned_decimal(b.mean_callers as u128),
         price_average: b.price_ma.into(),
         window: b.window,
         window_calls: b.calls,

@@ -2,7 +2,7 @@
 //! messages' (score conversions are the api's `vigil_guard_api::units`):
 //! feature strings to the core's fixed-point inputs, and an activation to a
 //! `SignedDecimal`.
-use cosmwasm_std::SignedDecimal;
+use cosmwasm_std::{Decimal, SignedDecimal};
 use vigil_inference_core::decimal::{self, Exact};
 use vigil_inference_core::{Act, DecimalError, Wide};
 
@@ -10,10 +10,24 @@ use vigil_guard_api::msg::MAX_FEATURE_CHARS;
 
 use crate::error::ContractError;
 
+/// Decimal atomics (10^-18) per unit of a `Q16` value: 10^18 / 2^16,
+/// exactly, so every `Q16` value has an exact decimal.
+const Q16_ATOMICS: i128 = 15_258_789_062_500;
+
+/// A `Q16` value (16 fractional bits) as a `SignedDecimal`, exact.
+pub fn q16_decimal(v: i64) -> SignedDecimal {
+    SignedDecimal::raw(i128::from(v) * Q16_ATOMICS)
+}
+
+/// A non-negative `Q16` value as a `Decimal`, exact (saturating past
+/// `Decimal::MAX`).
+pub fn q16_unsigned_decimal(v: u128) -> Decimal {
+    Decimal::raw(v.saturating_mul(Q16_ATOMICS as u128))
+}
+
 /// An activation (`Act`, 16 fractional bits) as a `SignedDecimal`, exact.
 pub fn act_decimal(a: Act) -> SignedDecimal {
-    // 10^18 / 2^16 = 15_258_789_062_500 exactly.
-    SignedDecimal::raw(i128::from(a.to_bits()) * 15_258_789_062_500)
+    q16_decimal(i64::from(a.to_bits()))
 }
 
 /// Parse one decimal string per feature (`n` of them, each at most
